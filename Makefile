@@ -26,7 +26,7 @@ lint: $(STAMP)
 
 # Regenerate the committed gRPC stubs (pinned grpcio-tools, see pyproject).
 protos: $(STAMP)
-	$(BIN)/python -m grpc_tools.protoc -Iprotos \
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m grpc_tools.protoc -Iprotos \
 		--python_out=. --grpc_python_out=. --mypy_out=. --mypy_grpc_out=. \
 		protos/fedcarbon/v1/*.proto
 

@@ -1,0 +1,64 @@
+"""Paillier key material in fedcarbon's formats.
+
+The public key on the wire is just n (g = n + 1 is implied, as in phe). A single key
+holder's private key is stored as JSON with p and q, readable by its owner only.
+"""
+
+import json
+import os
+from pathlib import Path
+
+from phe import paillier
+
+from fedcarbon.crypto.errors import CryptoError
+from fedcarbon.crypto.vector import MIN_KEY_BITS
+
+
+def n_to_bytes(n: int) -> bytes:
+    return n.to_bytes((n.bit_length() + 7) // 8, "big")
+
+
+def public_key_from_bytes(
+    raw: bytes, *, min_bits: int = MIN_KEY_BITS
+) -> paillier.PaillierPublicKey:
+    """Rebuild a phe public key from n, refusing moduli too short to be safe."""
+    n = int.from_bytes(raw, "big")
+    if n.bit_length() < min_bits:
+        raise CryptoError(
+            f"Paillier modulus has {n.bit_length()} bits; at least {min_bits} required"
+        )
+    if n % 2 == 0:
+        raise CryptoError("Paillier modulus must be odd")
+    return paillier.PaillierPublicKey(n)
+
+
+def generate_keypair(
+    bits: int = MIN_KEY_BITS,
+) -> tuple[paillier.PaillierPublicKey, paillier.PaillierPrivateKey]:
+    """A single holder's key pair (phe's generator, gmpy2-accelerated)."""
+    public, private = paillier.generate_paillier_keypair(n_length=bits)
+    return public, private
+
+
+def save_private_key(private: paillier.PaillierPrivateKey, path: Path) -> None:
+    """Write p and q as JSON, mode 0600."""
+    document = {
+        "kind": "fedcarbon.paillier-private-key.v1",
+        "p": str(private.p),
+        "q": str(private.q),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(document, handle)
+
+
+def load_private_key(path: Path) -> paillier.PaillierPrivateKey:
+    """Read a key written by save_private_key; refuse one that others can read."""
+    if path.stat().st_mode & 0o077:
+        raise CryptoError(f"{path}: private key is readable by group/others (chmod 600 it)")
+    document = json.loads(path.read_text())
+    if document.get("kind") != "fedcarbon.paillier-private-key.v1":
+        raise CryptoError(f"{path}: not a fedcarbon Paillier private key")
+    p, q = int(document["p"]), int(document["q"])
+    return paillier.PaillierPrivateKey(paillier.PaillierPublicKey(p * q), p, q)
