@@ -1,0 +1,1 @@
+"""Adapters shipped with fedcarbon, registered in the ``fedcarbon.adapters`` entry-point group."""
