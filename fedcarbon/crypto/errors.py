@@ -53,4 +53,4 @@ class KeyMaterialFormatError(CryptoError):
 
 
 class SealedBoxError(CryptoError):
-    """A sealed key share cannot be opened: wrong key, wrong campaign/trustee binding, or tampered."""
+    """A sealed key share cannot be opened: wrong key, wrong campaign or trustee, or tampered."""
