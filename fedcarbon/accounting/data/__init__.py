@@ -1,0 +1,1 @@
+"""Built-in emission factor datasets (CSV) and their manifest; see ``datasets.json``."""
