@@ -340,3 +340,34 @@ def verify_log_export(export: LogExport, trusted_public_key: bytes | None = None
             check="root_hash",
         )
     _check_head(head, export.public_key, LogExportError, f"log {export.log_id!r}")
+
+
+def issue_receipt(
+    tree: merkle.MerkleTree, entry: bytes, leaf_index: int, head: TreeHead
+) -> Receipt:
+    """The receipt for `entry` at `leaf_index`, proved against the signed `head` (log side).
+
+    Refuses to issue a receipt the agent would reject: the entry must be the logged leaf and
+    the head must cover it.
+    """
+    if not 0 <= leaf_index < head.tree_size <= tree.size:
+        raise ReceiptError(
+            f"cannot issue a receipt for leaf_index {leaf_index} under a tree head of size "
+            f"{head.tree_size} (log size {tree.size})",
+            check="leaf_index_out_of_range",
+        )
+    if tree.leaf(leaf_index) != merkle.leaf_hash(entry):
+        raise ReceiptError(
+            f"entry is not the one logged at leaf_index {leaf_index}", check="inclusion_proof"
+        )
+    return Receipt(entry, leaf_index, head, tree.inclusion_proof(leaf_index, head.tree_size))
+
+
+def prove_consistency(tree: merkle.MerkleTree, old: TreeHead, new: TreeHead) -> ConsistencyEvidence:
+    """Consistency evidence between two heads this log signed (log side)."""
+    if not old.tree_size <= new.tree_size <= tree.size:
+        raise ConsistencyError(
+            f"cannot prove sizes {old.tree_size} -> {new.tree_size} on a log of size {tree.size}",
+            check="tree_size_order",
+        )
+    return ConsistencyEvidence(old, new, tree.consistency_proof(old.tree_size, new.tree_size))
