@@ -20,12 +20,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from fedcarbon.accounting.errors import UnitConversionError, UnitError
 from fedcarbon.accounting.records import (
     CANONICAL_COLUMNS,
     OPTIONAL_COLUMNS,
     ActivityRecord,
     parse_activity_rows,
 )
+from fedcarbon.accounting.units import conversion_factor, parse_unit
 from fedcarbon.adapters.contract import Period, Rejected
 from fedcarbon.adapters.errors import MappingError
 
@@ -49,7 +51,8 @@ class RecordMapping:
 
     Attributes:
         columns: canonical field -> source column name, or a template over source columns such
-            as ``"{MBLNR}-{MJAHR}-{ZEILE}"`` (a composite key) or ``"fuel.{FUEL}"``.
+            as ``"{MBLNR}-{MJAHR}-{ZEILE}"`` (a composite key) or ``"fuel.{FUEL}"``. A source
+            column already named like a canonical field is used without an entry.
         defaults: canonical field -> constant, used when ``columns`` gives no value.
         units: source unit spelling -> pint unit (``KWH = "kWh"``, ``M3 = "m**3"``); matched
             exactly first, then ignoring case.
@@ -115,46 +118,22 @@ def _template_fields(spec: str) -> set[str]:
     return set(_template_fields_cached(spec))
 
 
-@functools.cache
-def _registry() -> Any:
-    """The pint registry used for unit checks, shared with the accounting engine when it has one."""
-    try:
-        from fedcarbon.accounting import units as accounting_units
-
-        registry = getattr(accounting_units, "UNITS", None) or getattr(
-            accounting_units, "ureg", None
-        )
-        if registry is not None:
-            return registry
-    except ImportError:
-        pass
-    import pint
-
-    registry = pint.UnitRegistry()
-    # Spend-based Scope 3 records carry money; pint has no currencies, so each is its own base.
-    for code in ("USD", "EUR", "GBP", "CHF", "JPY", "CNY"):
-        registry.define(f"{code} = [currency_{code}]")
-    return registry
-
-
-@functools.cache
 def is_known_unit(unit: str) -> bool:
-    """True when pint parses ``unit`` (``kWh``, ``m**3``, ``t*km``, ``gal``...)."""
+    """True when the accounting engine's pint registry reads ``unit`` (``kWh``, ``m3``, ``USD``)."""
     try:
-        _registry().Unit(unit)
-    except Exception:
+        parse_unit(unit)
+    except UnitError:
         return False
     return True
 
 
 def convert_quantity(quantity: float, unit: str, target: str) -> float:
-    """Convert with pint; raises ``ValueError`` naming both units when dimensions differ."""
+    """Convert with the engine's units; raises ``ValueError`` naming both units on a mismatch."""
     if unit == target:
         return quantity
-    registry = _registry()
     try:
-        return float(registry.Quantity(quantity, unit).to(target).magnitude)
-    except Exception as exc:
+        return quantity * conversion_factor(unit, target)
+    except (UnitError, UnitConversionError) as exc:
         raise ValueError(f"cannot convert {unit!r} to {target!r}: {exc}") from None
 
 
@@ -249,6 +228,8 @@ def map_row(row: Mapping[str, Any], mapping: RecordMapping) -> dict[str, str]:
     for name in FIELDS:
         value = ""
         spec = mapping.columns.get(name)
+        if spec is None and name in row:
+            spec = name  # a source column with the canonical name needs no mapping entry
         if spec is not None:
             try:
                 if name == "quantity" and not _template_fields(spec):

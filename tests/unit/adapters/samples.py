@@ -1,0 +1,58 @@
+"""Sample sources for adapter tests: small ERP-style exports with planted bad rows."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fedcarbon.adapters.contract import Period
+
+YEAR_2024 = Period(date(2024, 1, 1), date(2024, 12, 31))
+
+ERP_HEADER = ["Beleg", "Werk", "Material", "Menge", "ME", "Datum"]
+ERP_ROWS = [
+    ["4900001", "P1", "STROM", "1.234,5", "KWH", "15.01.2024"],
+    ["4900002", "P1", "GAS", "1,5", "MWH", "16.01.2024"],
+    ["4900003", "P2", "DIESEL", "200", "L", "03.02.2024"],
+    ["4900004", "P1", "SCHRAUBE", "10", "ST", "16.01.2024"],  # bad: unmapped material
+    ["4900005", "P1", "STROM", "abc", "KWH", "17.01.2024"],  # bad: not a number
+    ["4900006", "P1", "STROM", "5", "KWH", "31.02.2024"],  # bad: no such date
+    ["4800001", "P1", "STROM", "7", "KWH", "20.12.2023"],  # other year: ignored
+]
+"""A German-locale material-movement export: 3 good rows, 3 bad rows, 1 from another year."""
+
+ERP_MAPPING: dict[str, Any] = {
+    "columns": {
+        "record_id": "{Werk}-{Beleg}",
+        "site": "Werk",
+        "activity": "Material",
+        "quantity": "Menge",
+        "unit": "ME",
+        "period_start": "Datum",
+        "period_end": "Datum",
+    },
+    "defaults": {"region": "DE"},
+    "units": {"KWH": "kWh", "MWH": "MWh", "L": "L"},
+    "activities": {
+        "STROM": "electricity.grid",
+        "GAS": "fuel.natural_gas",
+        "DIESEL": "fuel.diesel",
+    },
+    "convert": {"fuel.natural_gas": "kWh"},
+    "date_format": "%d.%m.%Y",
+    "decimal_comma": True,
+}
+
+ERP_EXPECTED_QUANTITIES = {
+    "P1-4900001": (1234.5, "kWh"),
+    "P1-4900002": (1500.0, "kWh"),
+    "P2-4900003": (0.2, "m**3"),
+}
+
+
+def write_erp_csv(path: Path, rows: list[list[str]] = ERP_ROWS) -> Path:
+    """Write the export as a semicolon-separated CSV, as SAP GUI list exports look."""
+    lines = [";".join(ERP_HEADER)] + [";".join(r) for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
