@@ -95,7 +95,7 @@ def test_convert_prefix_converts_quantity_and_unit() -> None:
 
 
 def test_convert_across_dimensions_is_rejected_naming_units() -> None:
-    with pytest.raises(RowRejected, match=r"'m\\*\\*3' to 'kWh'"):
+    with pytest.raises(RowRejected, match=r"'m\*\*3' to 'kWh'"):
         map_row(_row(MATNR="G-200", MEINS="M3"), _with(convert={"fuel.": "kWh"}))
 
 
