@@ -143,6 +143,10 @@ class InstrumentError(AccountingError):
         super().__init__(f"instrument {instrument!r}: {reason}", record_id=record_id, row=row)
 
 
+class CategoryError(AccountingError):
+    """A factor or record the engine cannot place in a scope and inventory category."""
+
+
 class DatasetError(AccountingError):
     """A malformed factor dataset file, naming the file, row and field."""
 
