@@ -424,12 +424,12 @@ def _check_ciphertext(public: ThresholdPublicKey, ciphertext: int) -> None:
         )
 
 
-def _secret_bits(public: ThresholdPublicKey) -> int:
+def share_exponent_bits(public: ThresholdPublicKey) -> int:
     """Public bound on the proven exponent Delta s_i < Delta n m < Delta n^2."""
     return public.delta.bit_length() + public.nsquare.bit_length()
 
 
-def _proof_context(public: ThresholdPublicKey, index: int, ciphertext: int) -> bytes:
+def proof_context(public: ThresholdPublicKey, index: int, ciphertext: int) -> bytes:
     """Binds a proof to this key, this trustee and this ciphertext: no replay elsewhere."""
     return (
         bytes.fromhex(public.fingerprint)
@@ -456,8 +456,8 @@ def partial_decrypt(share: KeyShare, ciphertext: int) -> PartialDecryption:
         public.v,
         public.verification_key(share.index),
         exponent,
-        secret_bits=_secret_bits(public),
-        context=_proof_context(public, share.index, ciphertext),
+        secret_bits=share_exponent_bits(public),
+        context=proof_context(public, share.index, ciphertext),
     )
     return PartialDecryption(index=share.index, value=value, proof=proof)
 
@@ -483,8 +483,8 @@ def rejection_reason(
         public.v,
         public.verification_key(partial.index),
         partial.proof,
-        secret_bits=_secret_bits(public),
-        context=_proof_context(public, partial.index, ciphertext),
+        secret_bits=share_exponent_bits(public),
+        context=proof_context(public, partial.index, ciphertext),
     )
     return None if ok else "proof of correct decryption does not verify"
 
