@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, ClassVar
 
 from fedcarbon.accounting.records import ActivityRecord
@@ -30,12 +30,41 @@ class Period:
         if self.end < self.start:
             raise ValueError(f"period end {self.end} is before its start {self.start}")
 
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        """Read ``2024``, ``2024-Q1``, ``2024-03`` or ``2024-01-01..2024-06-30``.
+
+        Raises:
+            ValueError: naming the text when it is none of these forms.
+        """
+        value = text.strip()
+        try:
+            if ".." in value:
+                first, last = value.split("..", 1)
+                return cls(date.fromisoformat(first), date.fromisoformat(last))
+            if len(value) == 4 and value.isdigit():
+                return cls(date(int(value), 1, 1), date(int(value), 12, 31))
+            if len(value) == 7 and value[4:6].upper() == "-Q" and value[6] in "1234":
+                year, quarter = int(value[:4]), int(value[6])
+                first_month = 3 * quarter - 2
+                return cls(date(year, first_month, 1), _month_end(year, first_month + 2))
+            if len(value) == 7 and value[4] == "-":
+                year, month = int(value[:4]), int(value[5:])
+                return cls(date(year, month, 1), _month_end(year, month))
+        except ValueError:
+            pass
+        raise ValueError(f"period {text!r} is not YYYY, YYYY-Qn, YYYY-MM or YYYY-MM-DD..YYYY-MM-DD")
+
     def overlaps(self, start: date, end: date) -> bool:
         """True when the inclusive range ``start..end`` shares at least one day with this period."""
         return start <= self.end and end >= self.start
 
     def __str__(self) -> str:
         return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,13 @@ are resolved against the directory of the file the options came from.
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import re
 import tomllib
 import types
 import typing
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -178,16 +181,53 @@ def build_config(
         raise AdapterConfigError(adapter, exc.key, exc.message) from None
 
 
-def describe_options(config_type: type[Any]) -> list[tuple[str, str, str]]:
-    """List ``(key, type, default)`` for each option, for ``fedcarbon adapter list --verbose``."""
+@dataclass(frozen=True)
+class OptionInfo:
+    """One configuration key as ``fedcarbon adapter show`` lists it."""
+
+    key: str
+    type: str
+    default: str
+    help: str
+
+
+def _attribute_docs(cls: type[Any]) -> dict[str, str]:
+    """Read the Google-style ``Attributes:`` section of a config class docstring."""
+    docs: dict[str, str] = {}
+    lines = inspect.cleandoc(cls.__doc__ or "").splitlines()
+    inside = False
+    current: str | None = None
+    for line in lines:
+        if line.strip() == "Attributes:":
+            inside = True
+            continue
+        if not inside:
+            continue
+        if line and not line.startswith(" "):
+            break
+        match = re.match(r"^    (\w+)(?: \([^)]*\))?: (.*)$", line)
+        if match:
+            current = match.group(1)
+            docs[current] = match.group(2).strip()
+        elif current is not None and line.strip():
+            docs[current] += " " + line.strip()
+    return docs
+
+
+def describe_options(config_type: type[Any]) -> list[OptionInfo]:
+    """Each option's key, type, default and help (from the class's ``Attributes:`` docs)."""
     hints = typing.get_type_hints(config_type)
-    rows: list[tuple[str, str, str]] = []
+    docs = _attribute_docs(config_type)
+    rows: list[OptionInfo] = []
     for fld in dataclasses.fields(config_type):
         if fld.default is not dataclasses.MISSING:
-            default = repr(fld.default)
+            value = fld.default
+            default = "(table)" if dataclasses.is_dataclass(value) else repr(value)
         elif fld.default_factory is not dataclasses.MISSING:
             default = "(empty)"
         else:
             default = "required"
-        rows.append((fld.name, _type_name(hints[fld.name]), default))
+        rows.append(
+            OptionInfo(fld.name, _type_name(hints[fld.name]), default, docs.get(fld.name, ""))
+        )
     return rows

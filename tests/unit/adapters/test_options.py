@@ -79,4 +79,4 @@ def test_mapping_file_and_table_together_are_refused(tmp_path: Path) -> None:
 
 
 def test_describe_options_marks_required_keys() -> None:
-    assert describe_options(Sample)[0] == ("path", "Path", "required")
+    assert describe_options(Sample)[0].default == "required"

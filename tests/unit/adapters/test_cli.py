@@ -1,0 +1,89 @@
+"""``fedcarbon adapter list|show|check`` through typer's test runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from fedcarbon.adapters.cli import app
+
+runner = CliRunner()
+
+AGENT_TOML = """
+[[adapters]]
+name = "csv"
+path = "movements.csv"
+delimiter = ";"
+mapping_file = "sap-mapping.toml"
+"""
+
+MAPPING_TOML = """
+[mapping]
+columns = { record_id = "{Werk}-{Beleg}", site = "Werk", activity = "Material", quantity = "Menge", unit = "ME", period_start = "Datum", period_end = "Datum" }
+defaults = { region = "DE" }
+units = { KWH = "kWh", MWH = "MWh", L = "L" }
+activities = { STROM = "electricity.grid", GAS = "fuel.natural_gas", DIESEL = "fuel.diesel" }
+date_format = "%d.%m.%Y"
+decimal_comma = true
+"""  # noqa: E501
+
+
+def _agent_dir(erp_csv: Path) -> Path:
+    (erp_csv.parent / "agent.toml").write_text(AGENT_TOML)
+    (erp_csv.parent / "sap-mapping.toml").write_text(MAPPING_TOML)
+    return erp_csv.parent / "agent.toml"
+
+
+def test_list_shows_builtins_as_json() -> None:
+    result = runner.invoke(app, ["list", "--json"])
+    assert {"csv", "xlsx"} <= {row["name"] for row in json.loads(result.output)}
+
+
+def test_show_lists_option_keys() -> None:
+    result = runner.invoke(app, ["show", "csv", "--json"])
+    assert next(o["key"] for o in json.loads(result.output)["options"]) == "path"
+
+
+def test_show_unknown_adapter_fails_with_message() -> None:
+    result = runner.invoke(app, ["show", "nope"])
+    assert (result.exit_code, "no adapter named 'nope'" in result.output) == (1, True)
+
+
+def test_check_reports_records_and_rejections(erp_csv: Path) -> None:
+    config = _agent_dir(erp_csv)
+    result = runner.invoke(app, ["check", "csv", "-c", str(config), "-p", "2024", "--json"])
+    report = json.loads(result.output)
+    assert (report["records"], len(report["rejected"]), report["ignored"]) == (3, 3, 1)
+
+
+def test_check_runs_conformance_rules(erp_csv: Path) -> None:
+    config = _agent_dir(erp_csv)
+    result = runner.invoke(app, ["check", "csv", "-c", str(config), "-p", "2024", "--json"])
+    statuses = {f["id"]: f["status"] for f in json.loads(result.output)["conformance"]}
+    assert statuses == {i: "pass" for i in ("AC01", "AC02", "AC03", "AC04", "AC07", "AC09")}
+
+
+def test_check_human_output_names_rejected_rows(erp_csv: Path) -> None:
+    config = _agent_dir(erp_csv)
+    result = runner.invoke(app, ["check", "csv", "-c", str(config), "-p", "2024"])
+    assert "movements.csv:5" in result.output
+
+
+def test_check_missing_source_exits_1(tmp_path: Path) -> None:
+    (tmp_path / "agent.toml").write_text('[[adapters]]\nname = "csv"\npath = "absent.csv"\n')
+    result = runner.invoke(app, ["check", "csv", "-c", str(tmp_path / "agent.toml"), "-p", "2024"])
+    assert (result.exit_code, "absent.csv" in result.output) == (1, True)
+
+
+def test_check_bad_option_names_key(tmp_path: Path) -> None:
+    (tmp_path / "agent.toml").write_text('[[adapters]]\nname = "csv"\npaht = "a.csv"\n')
+    result = runner.invoke(app, ["check", "csv", "-c", str(tmp_path / "agent.toml"), "-p", "2024"])
+    assert "'paht' is not a known option" in result.output
+
+
+def test_check_bad_period_fails(erp_csv: Path) -> None:
+    config = _agent_dir(erp_csv)
+    result = runner.invoke(app, ["check", "csv", "-c", str(config), "-p", "last year"])
+    assert (result.exit_code, "is not YYYY" in result.output) == (1, True)
