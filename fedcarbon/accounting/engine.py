@@ -459,6 +459,17 @@ class RecordResults(Sequence[RecordResult]):
         for i in range(len(self)):
             yield self._build(i)
 
+    def flag_counts(self) -> dict[str, int]:
+        """How many records carry each flag, counted per group without building results."""
+        counts = np.bincount(
+            self._group_index[self._positions], minlength=len(self._groups)
+        ).tolist()
+        out: dict[str, int] = {}
+        for group, count in zip(self._groups, counts, strict=True):
+            for flag in group.flags:
+                out[flag] = out.get(flag, 0) + int(count)
+        return out
+
     def _build(self, i: int) -> RecordResult:
         pos = int(self._positions[i])
         record = self._records[pos]
