@@ -14,6 +14,8 @@ File format (``data/*.csv``, and any organisation's own file), one row per facto
   may be empty when only ``co2e`` is known.
 * ``co2e`` + ``co2e_gwp_basis``: the publisher's CO2e per unit and its GWP set. With ``gases``
   given it is only a cross-check (``EmissionFactor.published_co2e``); without, it is the factor.
+* a ``CO2e=`` entry inside ``gases`` is a part the publisher gives only as CO2e (the US EPA's
+  "HFCs and PFCs, unspecified"); it is added as is, and ``co2e_gwp_basis`` names its GWP set.
 * optional ``dataset``/``dataset_version`` columns name the dataset of an organisation's file;
   otherwise the file stem is the id and the version is ``local``.
 
@@ -134,8 +136,9 @@ class FactorCatalog:
     def __init__(self, layers: Sequence[_Layer] = ()) -> None:
         self._layers: tuple[_Layer, ...] = tuple(layers)  # index 0 = highest precedence
         merged: dict[str, DatasetInfo] = {}
-        for layer in reversed(self._layers):
-            merged.update(layer.datasets)
+        for layer in self._layers:  # precedence order; a higher layer's info wins
+            for key, info in layer.datasets.items():
+                merged.setdefault(key, info)
         self.datasets: Mapping[str, DatasetInfo] = MappingProxyType(merged)
 
     # -- construction ---------------------------------------------------------------------
@@ -351,21 +354,21 @@ def parse_factor_rows(
                 raise ValueError(f"must be one of {', '.join(_SCOPES)}")
             column = "gases"
             gases = parse_gases(row.get("gases") or "")
+            split = bool(gases)
             column = "co2e"
             co2e = _float(row, "co2e")
             basis = (row.get("co2e_gwp_basis") or "").strip() or None
             if not gases:
                 if co2e is None:
                     raise ValueError("a row needs gases or co2e")
-                if basis is None:
-                    column = "co2e_gwp_basis"
-                    raise ValueError("is required when only co2e is given")
                 gases = {"CO2e": co2e}
+            if "CO2e" in gases and basis is None:
+                column = "co2e_gwp_basis"
+                raise ValueError("is required when the factor has a CO2e part")
             column = "biogenic_co2"
             biogenic = _float(row, "biogenic_co2", 0.0)
             column = "year"
             year = int(row["year"])
-            split = "CO2e" not in gases
             factors.append(
                 EmissionFactor(
                     dataset=(row.get("dataset") or "").strip() or dataset,
@@ -374,7 +377,7 @@ def parse_factor_rows(
                     region=row["region"].strip(),
                     unit=row["unit"].strip(),
                     gases=MappingProxyType(gases),
-                    co2e_gwp_basis=None if split else basis,
+                    co2e_gwp_basis=basis if "CO2e" in gases else None,
                     biogenic_co2=biogenic if biogenic is not None else 0.0,
                     scope=scope,
                     category=row["category"].strip(),
