@@ -490,7 +490,10 @@ def rejection_reason(
 
 
 def verify_partial(public: ThresholdPublicKey, ciphertext: int, partial: PartialDecryption) -> bool:
-    """True iff ``partial`` carries a valid proof for ``ciphertext`` under ``public``."""
+    """True iff ``partial`` carries a valid proof for ``ciphertext`` under ``public``.
+
+    Raises InvalidCiphertextError when ``ciphertext`` itself is not a unit modulo n^2.
+    """
     _check_ciphertext(public, ciphertext)
     return rejection_reason(public, ciphertext, partial) is None
 
@@ -607,12 +610,18 @@ def combine_vector(
         [r[k] for r in responses if r and r[0].index not in rejected]
         for k in range(len(ciphertexts))
     ]
+    valid_by_position: list[dict[int, PartialDecryption]] = []
     for position, (c, partials) in enumerate(zip(ciphertexts, by_position, strict=True)):
-        _, bad = _sort_partials(public, c, partials)
+        valid, bad = _sort_partials(public, c, partials)
+        valid_by_position.append(valid)
         for index, reason in bad.items():
             rejected.setdefault(index, f"ciphertext #{position}: {reason}")
     if rejected:
         raise InvalidPartialDecryptionError(rejected)
-    return [
-        combine(public, c, partials) for c, partials in zip(ciphertexts, by_position, strict=True)
-    ]
+    plaintexts = []
+    for valid in valid_by_position:
+        if len(valid) < public.threshold:
+            raise NotEnoughSharesError(len(valid), public.threshold, list(valid))
+        chosen = sorted(valid)[: public.threshold]
+        plaintexts.append(_combine_values(public, {i: valid[i].value for i in chosen}))
+    return plaintexts

@@ -178,3 +178,9 @@ def test_equal_log_proof_with_oversized_response_is_rejected() -> None:
     assert not verify_equal_logs(
         *args, EqualLogProof(proof.e, proof.z + (1 << 2000)), secret_bits=8, context=b"c"
     )
+
+
+def test_vector_combine_with_one_trustee_too_few_raises_not_enough_shares() -> None:
+    cs = [PUBLIC.paillier.raw_encrypt(m) for m in (1, 2)]
+    with pytest.raises(NotEnoughSharesError):
+        combine_vector(PUBLIC, cs, [partial_decrypt_vector(SHARES[0], cs)])
