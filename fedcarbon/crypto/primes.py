@@ -8,15 +8,16 @@ n p' q' with no small subgroups: that is what makes the share-correctness proofs
 Search: pick a random odd p' with its top two bits set, sieve a window of odd candidates
 p' + 2k against every small prime r, striking k where r divides p' or 2p' + 1, then test the
 survivors with a base-2 Fermat test on p' and p (cheap, kills almost all), and finally
-Miller-Rabin (``gmpy2.is_prime``: BPSW plus extra random-base rounds) on both. With p'
+``gmpy2.is_prime`` (Baillie-PSW plus 40 random-base Miller-Rabin rounds) on both. With p'
 prime, Pocklington's criterion makes 2^(p-1) = 1 (mod p) a proof that p is prime.
 
 Expected time (one core, gmpy2 2.3): a 512-bit safe prime takes tens of milliseconds, a
 1024-bit one (half a 2048-bit modulus) 0.1-1 s, as the sieve leaves about 1 candidate in 300
-for the exponentiations. The count of candidates examined is roughly geometric with mean
-``expected_candidates(bits)`` (about 190 000 odd p' at 1024 bits, from the Hardy-Littlewood
-density of Sophie Germain primes), so an unlucky search can take several times the mean;
-``benchmarks/bench_threshold.py`` measures it on the machine at hand.
+for the exponentiations; a whole 2048-bit key ceremony has a median near 1.2 s. The count
+of candidates examined is roughly geometric with mean ``expected_candidates(bits)`` (about
+190 000 odd p' at 1024 bits, from the Hardy-Littlewood density of Sophie Germain primes), so
+an unlucky search can take several times the mean; ``benchmarks/bench_threshold.py``
+measures it on the machine at hand.
 """
 
 import math
@@ -40,7 +41,9 @@ SIEVE_WINDOW = 1 << 14
 """Odd candidates p' sieved at once; progress is reported once per window."""
 
 MILLER_RABIN_ROUNDS = 64
-"""Random-base rounds on top of BPSW: error probability below 4^-40 per accepted prime."""
+"""``reps`` of GMP's mpz_probab_prime_p (via ``gmpy2.is_prime``): since GMP 6.2 a Baillie-PSW
+test plus reps - 24 random-base Miller-Rabin rounds, so an error below 4^-40 even before BPSW
+(which has no known counterexample)."""
 
 MIN_SAFE_PRIME_BITS = 32
 """Below this the sieve's small primes could be the candidates themselves; tests only."""
