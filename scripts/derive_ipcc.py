@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO / "scripts/sources/ipcc2006_combustion.csv"
 DEFAULT_OUT = REPO / "fedcarbon/accounting/data/ipcc_2006.csv"
 SOURCE = "IPCC 2006 Guidelines for National Greenhouse Gas Inventories, Vol 2 Energy"
-LICENCE = "IPCC-reuse-with-attribution"
+LICENCE = "IPCC-attribution"
 YEAR = 2006
 TABLES = {
     "T1.2": "Vol2 Ch1 Table 1.2",

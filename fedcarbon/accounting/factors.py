@@ -46,9 +46,14 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
-from fedcarbon.accounting.errors import DatasetError, FactorNotFoundError, UnknownActivityError
+from fedcarbon.accounting.errors import (
+    DatasetError,
+    FactorNotFoundError,
+    UnitError,
+    UnknownActivityError,
+)
+from fedcarbon.accounting.units import dimension_of
 
 FACTOR_COLUMNS: tuple[str, ...] = (
     "activity",
@@ -270,24 +275,11 @@ def _pick_year(factors: Sequence[EmissionFactor], year: int | None) -> EmissionF
 # -- units ------------------------------------------------------------------------------------
 @functools.cache
 def _dimension(unit: str) -> str | None:
-    """Dimensionality of a pint unit string, or None when pint cannot read it."""
-    registry = _registry()
+    """Dimensionality of a unit string in the shared registry, or None when it is unreadable."""
     try:
-        return str(registry.parse_units(unit.replace(" ", "")).dimensionality)
-    except Exception:  # pint raises several unrelated error types for unreadable units
+        return dimension_of(unit)
+    except UnitError:
         return None
-
-
-@functools.cache
-def _registry() -> Any:
-    import pint
-
-    registry: Any = pint.UnitRegistry()
-    # Non-physical denominators used by factor datasets, as their own base dimensions.
-    registry.define("USD = [currency]")
-    registry.define("passenger = [passenger]")
-    registry.define("room_night = [room_night]")
-    return registry
 
 
 def units_compatible(a: str, b: str) -> bool:
