@@ -122,8 +122,9 @@ class Adapter(ABC):
 
     name: ClassVar[str]
     config_type: ClassVar[type[Any]]
-    incremental: ClassVar[bool] = False
-    """True when ``sync`` really returns only what changed after a watermark."""
+    incremental: bool = False
+    """True when ``sync`` really returns only what changed after a watermark (may be per
+    instance: an adapter can be incremental only when configured with a change column)."""
 
     def __init__(self, config: Any) -> None:
         self.config = config

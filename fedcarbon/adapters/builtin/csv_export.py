@@ -64,7 +64,7 @@ class CsvAdapter(Adapter):
 
     name: ClassVar[str] = "csv"
     config_type: ClassVar[type[Any]] = CsvConfig
-    incremental: ClassVar[bool] = True
+    incremental = True
 
     def __init__(self, config: CsvConfig) -> None:
         super().__init__(config)

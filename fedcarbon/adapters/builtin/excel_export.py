@@ -45,7 +45,7 @@ class ExcelAdapter(Adapter):
 
     name: ClassVar[str] = "xlsx"
     config_type: ClassVar[type[Any]] = ExcelConfig
-    incremental: ClassVar[bool] = True
+    incremental = True
 
     def __init__(self, config: ExcelConfig) -> None:
         super().__init__(config)
