@@ -22,6 +22,7 @@ a `MerkleTree` from them at start-up.
 """
 
 import hashlib
+import threading
 from collections.abc import Iterable, Sequence
 
 from fedcarbon.audit.errors import MerkleRangeError
@@ -213,12 +214,16 @@ class MerkleTree:
     recursion visits is either such a complete subtree (one lookup) or lies on the right edge
     of the tree being asked about (at most log2(n) of them), so `root`, `inclusion_proof` and
     `consistency_proof` hash O(log n) times and `append` hashes once on average.
+
+    Appends are serialised by an internal lock; readers need no lock, because a new size is
+    published only after every node it needs is cached (under CPython's GIL).
     """
 
     def __init__(self, leaf_hashes: Iterable[bytes] = ()) -> None:
         """Build the tree from stored leaf hashes, in log order."""
         self._levels: list[bytearray] = [bytearray()]
         self._size = 0
+        self._append_lock = threading.Lock()
         self.extend(leaf_hashes)
 
     def __len__(self) -> int:
@@ -234,21 +239,24 @@ class MerkleTree:
         """Append one leaf hash (see `leaf_hash`); return its index."""
         if not _valid_hash(leaf):
             raise MerkleRangeError(f"leaf hash must be {HASH_SIZE} bytes, got {len(leaf)}")
-        index = self._size
-        self._levels[0] += leaf
-        self._size += 1
-        # Close every complete subtree the new leaf finishes: one per trailing 1-bit of size.
-        height, count = 0, self._size
-        while count % 2 == 0:
-            level = self._levels[height]
-            combined = node_hash(
-                bytes(level[-2 * HASH_SIZE : -HASH_SIZE]), bytes(level[-HASH_SIZE:])
-            )
-            if height + 1 == len(self._levels):
-                self._levels.append(bytearray())
-            self._levels[height + 1] += combined
-            height += 1
-            count //= 2
+        with self._append_lock:
+            index = self._size
+            self._levels[0] += leaf
+            # Close every complete subtree the new leaf finishes: one per trailing 0-bit of the
+            # new size. The size is published last, so a concurrent reader never asks for a
+            # node that is not cached yet.
+            height, count = 0, index + 1
+            while count % 2 == 0:
+                level = self._levels[height]
+                combined = node_hash(
+                    bytes(level[-2 * HASH_SIZE : -HASH_SIZE]), bytes(level[-HASH_SIZE:])
+                )
+                if height + 1 == len(self._levels):
+                    self._levels.append(bytearray())
+                self._levels[height + 1] += combined
+                height += 1
+                count //= 2
+            self._size = index + 1
         return index
 
     def append_entry(self, entry: bytes) -> int:

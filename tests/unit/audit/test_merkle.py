@@ -403,3 +403,25 @@ def test_append_entry_hashes_entry_as_leaf() -> None:
     tree = MerkleTree()
     tree.append_entry(b"\x00")
     assert tree.leaf(0) == leaf_hash(b"\x00")
+
+
+SMALL_LEAVES = [leaf_hash(e) for e in distinct_entries(48, b"exhaustive")]
+SMALL_TREE = MerkleTree(SMALL_LEAVES)
+
+
+@pytest.mark.parametrize("size", range(1, 49))
+def test_every_inclusion_proof_of_small_trees_matches_pure_and_verifies(size: int) -> None:
+    root = root_hash(SMALL_LEAVES[:size])
+    proofs = [SMALL_TREE.inclusion_proof(i, size) for i in range(size)]
+    assert proofs == [inclusion_proof(SMALL_LEAVES, i, size) for i in range(size)]
+    assert all(verify_inclusion(SMALL_LEAVES[i], i, size, proofs[i], root) for i in range(size))
+
+
+@pytest.mark.parametrize("new", range(1, 49))
+def test_every_consistency_proof_of_small_trees_matches_pure_and_verifies(new: int) -> None:
+    proofs = [SMALL_TREE.consistency_proof(old, new) for old in range(new + 1)]
+    assert proofs == [consistency_proof(SMALL_LEAVES, old, new) for old in range(new + 1)]
+    assert all(
+        verify_consistency(old, new, SMALL_TREE.root(old), SMALL_TREE.root(new), proofs[old])
+        for old in range(new + 1)
+    )
