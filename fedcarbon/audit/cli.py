@@ -212,6 +212,7 @@ LogKeyOption = Annotated[
     str,
     typer.Option(
         "--log-key",
+        metavar="KEY",
         help="The log's Ed25519 public key: a file (32 raw bytes, hex or PEM) or 64 hex chars.",
     ),
 ]
@@ -222,7 +223,9 @@ JsonOption = Annotated[
 
 @verify_app.command("receipt")
 def verify_receipt_command(
-    receipt: Annotated[Path, typer.Argument(help="Receipt JSON file the log gave you.")],
+    receipt: Annotated[
+        Path, typer.Argument(metavar="RECEIPT.json", help="Receipt JSON file the log gave you.")
+    ],
     log_key: LogKeyOption,
     log_id: Annotated[
         str | None, typer.Option("--log-id", help="Also require this log id.")
@@ -239,11 +242,15 @@ def verify_receipt_command(
 
 @verify_app.command("log")
 def verify_log_command(
-    log: Annotated[Path, typer.Argument(help="Log export JSON file (every entry + tree head).")],
+    log: Annotated[
+        Path,
+        typer.Argument(metavar="LOG.json", help="Log export JSON file (every entry + tree head)."),
+    ],
     log_key: Annotated[
         str | None,
         typer.Option(
             "--log-key",
+            metavar="KEY",
             help="Pin the log's public key (file or hex); without it the file's own key is used.",
         ),
     ] = None,
@@ -259,10 +266,17 @@ def verify_log_command(
 
 @verify_app.command("consistency")
 def verify_consistency_command(
-    old_head: Annotated[Path, typer.Argument(help="The older signed tree head (JSON).")],
-    new_head: Annotated[Path, typer.Argument(help="The newer signed tree head (JSON).")],
+    old_head: Annotated[
+        Path, typer.Argument(metavar="OLD_HEAD.json", help="The older signed tree head (JSON).")
+    ],
+    new_head: Annotated[
+        Path, typer.Argument(metavar="NEW_HEAD.json", help="The newer signed tree head (JSON).")
+    ],
     proof: Annotated[
-        Path, typer.Option("--proof", help="Consistency proof JSON between the two sizes.")
+        Path,
+        typer.Option(
+            "--proof", metavar="PROOF.json", help="Consistency proof JSON between the two sizes."
+        ),
     ],
     log_key: LogKeyOption,
     as_json: JsonOption = False,
