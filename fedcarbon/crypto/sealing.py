@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 from fedcarbon.crypto.errors import KeyMaterialFormatError, SealedBoxError
-from fedcarbon.crypto.threshold import KeyShare
+from fedcarbon.crypto.threshold import KeyShare, share_matches_public_key
 
 MAGIC = b"FCS\x01"
 """Names the format (fedcarbon sealed box, version 1) so old or foreign blobs fail clearly."""
@@ -90,7 +90,10 @@ def open_key_share(
     campaign_id: str,
     trustee_index: int,
 ) -> KeyShare:
-    """Open a sealed share as trustee ``trustee_index`` of ``campaign_id`` and parse it."""
+    """Open a sealed share as trustee ``trustee_index`` of ``campaign_id``, parse and check it.
+
+    Checks the share against the verification key v_i its public key commits to.
+    """
     try:
         plaintext = open_sealed(blob, recipient_private, key_share_aad(campaign_id, trustee_index))
     except SealedBoxError as exc:
@@ -101,5 +104,10 @@ def open_key_share(
     if share.index != trustee_index:
         raise KeyMaterialFormatError(
             f"sealed share for trustee {trustee_index} holds index {share.index}"
+        )
+    if not share_matches_public_key(share):
+        raise KeyMaterialFormatError(
+            f"sealed share for trustee {trustee_index} of campaign {campaign_id!r} does not "
+            "match its verification key v_i in the public key"
         )
     return share

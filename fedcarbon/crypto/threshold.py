@@ -412,6 +412,38 @@ def _evaluate(coefficients: Sequence[int], x: int, modulus: int) -> int:
     return result
 
 
+def share_matches_public_key(share: KeyShare) -> bool:
+    """True iff v^(Delta s_i) = v_i: the share a trustee received is the one the key commits to.
+
+    A trustee runs this on opening its sealed share; a mismatch means the dealer or the
+    coordinator delivered the wrong share, or the public key was swapped.
+    """
+    public = share.public
+    expected = gmpy2.powmod(public.v, public.delta * share.s_i, gmpy2.mpz(public.nsquare))
+    return bool(expected == public.verification_key(share.index))
+
+
+def verification_keys_consistent(public: ThresholdPublicKey) -> bool:
+    """True iff the v_i lie on one polynomial of degree t - 1 "in the exponent".
+
+    With S = {1..t}, Delta f(j) = sum_i mu_{j,i}^S f(i) for every trustee j, so
+    v_j^Delta = prod_i v_i^(mu_{j,i}^S) mod n^2 must hold for j = t+1..l. If it does, every
+    t-subset of honest trustees reconstructs the same exponent, so a dealer cannot hand out
+    shares that make some subsets decrypt differently from others. (It does not show that
+    the shared exponent decrypts; a test decryption after the ceremony shows that.)
+    """
+    n_square = gmpy2.mpz(public.nsquare)
+    base = list(range(1, public.threshold + 1))
+    for j in range(public.threshold + 1, public.n_parties + 1):
+        product = gmpy2.mpz(1)
+        for i in base:
+            mu = lagrange_coefficient(public.delta, base, i, at=j)
+            product = product * gmpy2.powmod(public.verification_key(i), mu, n_square) % n_square
+        if product != gmpy2.powmod(public.verification_key(j), public.delta, n_square):
+            return False
+    return True
+
+
 # --------------------------------------------------------------------------- decryption
 
 
@@ -498,16 +530,17 @@ def verify_partial(public: ThresholdPublicKey, ciphertext: int, partial: Partial
     return rejection_reason(public, ciphertext, partial) is None
 
 
-def lagrange_coefficient(delta: int, subset: Sequence[int], index: int) -> int:
-    """mu_{0,i}^S = Delta * prod_{j in S, j != i} j / (j - i), an integer (Shoup 2000, Sec. 2).
+def lagrange_coefficient(delta: int, subset: Sequence[int], index: int, at: int = 0) -> int:
+    """mu_{at,i}^S = Delta * prod_{j in S, j != i} (at - j) / (i - j), an integer.
 
-    Delta = l! makes the product integral for any S within 1..l.
+    At ``at`` = 0 this is Delta * prod j / (j - i), the combining coefficient (Shoup 2000,
+    Section 2). Delta = l! makes the product integral for any S within 1..l.
     """
     numerator, denominator = delta, 1
     for j in subset:
         if j != index:
-            numerator *= j
-            denominator *= j - index
+            numerator *= at - j
+            denominator *= index - j
     quotient, remainder = divmod(numerator, denominator)
     if remainder:
         raise KeyParameterError(f"Delta={delta} does not clear the denominator for S={subset}")

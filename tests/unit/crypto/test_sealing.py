@@ -7,7 +7,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fedcarbon.crypto.errors import SealedBoxError
+from fedcarbon.crypto.errors import KeyMaterialFormatError, SealedBoxError
 from fedcarbon.crypto.sealing import (
     MAGIC,
     key_share_aad,
@@ -16,7 +16,7 @@ from fedcarbon.crypto.sealing import (
     seal,
     seal_key_share,
 )
-from fedcarbon.crypto.threshold import generate_threshold_key
+from fedcarbon.crypto.threshold import KeyShare, generate_threshold_key
 
 TRUSTEE = X25519PrivateKey.generate()
 TRUSTEE_PUBLIC = TRUSTEE.public_key().public_bytes_raw()
@@ -97,3 +97,10 @@ def test_share_sealed_for_one_trustee_index_does_not_open_as_another() -> None:
 
 def test_share_aad_separates_campaign_from_index() -> None:
     assert key_share_aad("c1", 12) != key_share_aad("c11", 2)
+
+
+def test_sealed_share_not_matching_the_public_key_is_refused() -> None:
+    wrong = KeyShare(index=1, s_i=SHARES[0].s_i + 1, public=SHARES[0].public)
+    blob = seal_key_share(wrong, TRUSTEE_PUBLIC, "campaign-7")
+    with pytest.raises(KeyMaterialFormatError, match="does not match its verification key"):
+        open_key_share(blob, TRUSTEE, "campaign-7", trustee_index=1)

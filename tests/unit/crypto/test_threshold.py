@@ -1,5 +1,6 @@
 """Threshold Paillier: the paper's identities, and agreement with plain phe encryption."""
 
+import dataclasses
 import math
 import random
 from fractions import Fraction
@@ -27,6 +28,8 @@ from fedcarbon.crypto.threshold import (
     lagrange_coefficient,
     partial_decrypt,
     partial_decrypt_vector,
+    share_matches_public_key,
+    verification_keys_consistent,
 )
 
 # Small keys: unit tests check the arithmetic, not security (STYLE.md).
@@ -268,3 +271,31 @@ def test_2048_bit_key_decrypts_phe_ciphertext() -> None:
         public.n.bit_length() == 2048
         and threshold.combine(public, c, [partial_decrypt(s, c) for s in shares[1:]]) == 2**60 + 7
     )
+
+
+def test_lagrange_at_a_point_interpolates_the_share_polynomial() -> None:
+    # f(X) = 5 + 3X + 2X^2: f(1) = 10, f(2) = 19, f(3) = 32, f(4) = 49; Delta = 4! = 24.
+    values = {1: 10, 2: 19, 3: 32}
+    total = sum(lagrange_coefficient(24, (1, 2, 3), i, at=4) * v for i, v in values.items())
+    assert total == 24 * 49
+
+
+def test_every_dealt_share_matches_its_verification_key() -> None:
+    assert all(share_matches_public_key(s) for s in SHARES)
+
+
+def test_share_altered_by_one_does_not_match_its_verification_key() -> None:
+    altered = KeyShare(index=2, s_i=SHARES[1].s_i + 1, public=PUBLIC)
+    assert not share_matches_public_key(altered)
+
+
+def test_dealt_verification_keys_lie_on_one_polynomial() -> None:
+    assert verification_keys_consistent(PUBLIC)
+
+
+@pytest.mark.parametrize("position", range(N_PARTIES))
+def test_one_inconsistent_verification_key_is_detected(position: int) -> None:
+    keys = list(PUBLIC.verification_keys)
+    keys[position] = keys[position] * PUBLIC.v % PUBLIC.nsquare
+    tampered = dataclasses.replace(PUBLIC, verification_keys=tuple(keys))
+    assert not verification_keys_consistent(tampered)
