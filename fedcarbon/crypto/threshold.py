@@ -49,6 +49,10 @@ MIN_KEY_BITS = 2048
 """Smallest modulus accepted without ``allow_insecure_size``: 112-bit security (NIST SP
 800-57 Part 1, Table 2) and the floor DESIGN.md sets for campaigns."""
 
+MAX_PARTIES = 100
+"""Upper bound on l: Delta = l! enters every exponent, and a key read from the wire must not
+make verification arbitrarily slow (100! has 525 bits)."""
+
 FORMAT_VERSION = 1
 """Version of the JSON wire format of every object in this module."""
 
@@ -131,6 +135,8 @@ class ThresholdPublicKey:
     verification_keys: tuple[int, ...]
 
     def __post_init__(self) -> None:
+        if not 1 <= self.n_parties <= MAX_PARTIES:
+            raise KeyParameterError(f"n_parties={self.n_parties} outside 1..{MAX_PARTIES}")
         if not 1 <= self.threshold <= self.n_parties:
             raise KeyParameterError(
                 f"threshold t={self.threshold} must be between 1 and n_parties={self.n_parties}"
@@ -148,12 +154,12 @@ class ThresholdPublicKey:
             if not 0 < value < n_square or math.gcd(value, self.n) != 1:
                 raise KeyParameterError(f"public key {name} is not a unit modulo n^2")
 
-    @property
+    @cached_property
     def nsquare(self) -> int:
         """n^2, the ciphertext modulus."""
         return self.n * self.n
 
-    @property
+    @cached_property
     def delta(self) -> int:
         """Delta = l!, which clears every denominator of the Lagrange coefficients."""
         return math.factorial(self.n_parties)
@@ -229,6 +235,8 @@ class KeyShare:
     public: ThresholdPublicKey
 
     def __post_init__(self) -> None:
+        if self.s_i < 0:
+            raise KeyParameterError(f"key share {self.index} has a negative s_i")
         if not 1 <= self.index <= self.public.n_parties:
             raise KeyParameterError(
                 f"key share index {self.index} outside 1..{self.public.n_parties}"
@@ -266,7 +274,7 @@ class KeyShare:
                 public=public,
             )
         except KeyParameterError as exc:
-            raise KeyMaterialFormatError(f"key_share.index: {exc}") from exc
+            raise KeyMaterialFormatError(f"key_share: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -357,9 +365,10 @@ def generate_threshold_key(
             f"key size {bits} bits is below {MIN_KEY_BITS}; pass allow_insecure_size=True "
             "only for tests and demos"
         )
-    if n_parties < 1 or not 1 <= threshold <= n_parties:
+    if not 1 <= n_parties <= MAX_PARTIES or not 1 <= threshold <= n_parties:
         raise KeyParameterError(
-            f"need 1 <= threshold <= n_parties, got threshold={threshold}, n_parties={n_parties}"
+            f"need 1 <= threshold <= n_parties <= {MAX_PARTIES}, "
+            f"got threshold={threshold}, n_parties={n_parties}"
         )
     source = rng if rng is not None else secrets.SystemRandom()
     offset = 0

@@ -224,6 +224,11 @@ def test_threshold_above_party_count_is_refused() -> None:
         generate_threshold_key(256, 3, 4, allow_insecure_size=True)
 
 
+def test_more_than_max_parties_is_refused() -> None:
+    with pytest.raises(KeyParameterError, match="n_parties=101"):
+        generate_threshold_key(256, threshold.MAX_PARTIES + 1, 2, allow_insecure_size=True)
+
+
 def test_zero_threshold_is_refused() -> None:
     with pytest.raises(KeyParameterError, match="threshold=0"):
         generate_threshold_key(256, 3, 0, allow_insecure_size=True)
@@ -254,7 +259,7 @@ def test_key_share_repr_hides_the_secret() -> None:
 
 
 def test_dealer_keeps_no_secret_on_the_public_key() -> None:
-    names = set(vars(PUBLIC)) - {"paillier", "fingerprint"}
+    names = {field.name for field in dataclasses.fields(ThresholdPublicKey)}
     assert names == {"n", "n_parties", "threshold", "v", "verification_keys"}
 
 
