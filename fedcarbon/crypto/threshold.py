@@ -384,13 +384,12 @@ def generate_threshold_key(
     while True:
         offset, last = offset + last, 0
         q = generate_safe_prime(bits // 2, source, progress=report)
-        if q != p:
+        # p != q and gcd(n, phi(n)) = 1 (fails only if q = 2p + 1 or p = 2q + 1).
+        if q != p and math.gcd(p * q, (p - 1) * (q - 1)) == 1:
             break
     n = p * q
     p_sub, q_sub = (p - 1) // 2, (q - 1) // 2
-    m = p_sub * q_sub
-    if math.gcd(n, 4 * m) != 1 or n_parties >= min(p_sub, q_sub):
-        raise KeyParameterError("drew primes unsuited to a threshold key; try again")
+    m = p_sub * q_sub  # p', q' > 2^30 > MAX_PARTIES, so Delta = l! is a unit mod nm
     d = m * int(gmpy2.invert(m, n))  # CRT: d = 0 (mod m), d = 1 (mod n)
     nm = n * m
     coefficients = [d] + [source.randrange(nm) for _ in range(threshold - 1)]
@@ -511,7 +510,11 @@ def partial_decrypt_vector(share: KeyShare, ciphertexts: Sequence[int]) -> list[
 def rejection_reason(
     public: ThresholdPublicKey, ciphertext: int, partial: PartialDecryption
 ) -> str | None:
-    """Why ``partial`` is not an honest decryption share of ``ciphertext``; None if it is."""
+    """Why ``partial`` is not an honest decryption share of ``ciphertext``; None if it is.
+
+    Raises InvalidCiphertextError when ``ciphertext`` itself is not a unit modulo n^2.
+    """
+    _check_ciphertext(public, ciphertext)
     if not 1 <= partial.index <= public.n_parties:
         return f"index {partial.index} outside 1..{public.n_parties}"
     if not 0 < partial.value < public.nsquare or math.gcd(partial.value, public.n) != 1:
@@ -535,7 +538,6 @@ def verify_partial(public: ThresholdPublicKey, ciphertext: int, partial: Partial
 
     Raises InvalidCiphertextError when ``ciphertext`` itself is not a unit modulo n^2.
     """
-    _check_ciphertext(public, ciphertext)
     return rejection_reason(public, ciphertext, partial) is None
 
 
