@@ -80,6 +80,7 @@ def test_expected_candidates_grows_quadratically_with_length() -> None:
     assert 3.9 < ratio < 4.1
 
 
+@pytest.mark.slow
 def test_1024_bit_safe_prime_for_a_2048_bit_modulus() -> None:
     p = generate_safe_prime(1024)
     assert p.bit_length() == 1024 and is_safe_prime(p)
