@@ -22,8 +22,9 @@ module provides:
   Z. Liu, T. Steinke, "The Distributed Discrete Gaussian Mechanism for Federated Learning
   with Secure Aggregation", ICML 2021, for why a distribution closed under summation matters;
 * calibration (:func:`calibrate`), sensitivity from clamping bounds (:func:`sum_sensitivity`),
-  budget splitting over metrics (:func:`per_metric_epsilon`) and error figures for reports
-  (:func:`noise_variance`, :func:`expected_absolute_error`, :func:`confidence_half_width`).
+  budget splitting over metrics (:func:`per_metric_epsilon`), error figures for reports
+  (:func:`noise_variance`, :func:`expected_absolute_error`, :func:`confidence_half_width`)
+  and a proven bound for plaintext-slot headroom (:func:`noise_magnitude_bound`).
 
 Precision caveat (stated honestly): a Polya variable with non-integer shape is sampled as a
 gamma-Poisson mixture, ``NB(r, a) = Poisson(Gamma(r, a / (1 - a)))``, and both the gamma and
@@ -39,9 +40,12 @@ import enum
 import math
 import random
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+
+import numpy as np
+import numpy.typing as npt
 
 from fedcarbon.privacy.errors import NoiseParameterError
 
@@ -51,6 +55,10 @@ MAX_SHARE_SCALE = 2**48
 
 #: Below this Poisson mean the multiplication method is used; above, transformed rejection.
 _POISSON_PTRS_THRESHOLD = 10.0
+
+#: Largest scale at which error figures of colluder-tolerant noise are computed from the full
+#: pmf; above it they are scaled linearly (the quantile of NB(R, a) is linear in the scale).
+_NUMERIC_SCALE_LIMIT = 2048.0
 
 
 def default_rng() -> random.Random:
@@ -433,48 +441,13 @@ def _chernoff_tail(decay: float, shape: float, m: int) -> float:
     return min(1.0, 2.0 * math.exp(exponent((low + high) / 2.0)))
 
 
-def noise_variance(spec: NoiseSpec) -> float:
-    """Variance of the total noise: R * 2a/(1-a)^2 (2a/(1-a)^2 for the discrete Laplace)."""
-    decay = spec.decay
-    return float(spec.total_shape) * 2.0 * math.exp(-decay) / math.expm1(-decay) ** 2
-
-
-def expected_absolute_error(spec: NoiseSpec) -> float:
-    """E|noise| in integer units: exact 2a/(1-a^2) for R = 1, else the bound sqrt(variance)."""
-    if spec.total_shape == 1:
-        return 2.0 * math.exp(-spec.decay) / -math.expm1(-2.0 * spec.decay)
-    return math.sqrt(noise_variance(spec))
-
-
-def confidence_half_width(spec: NoiseSpec, confidence: float = 0.95) -> int:
-    """Smallest m with P[|noise| <= m] >= confidence, so a report can say "+/- m".
-
-    Exact for the discrete Laplace (P[|X| > m] = 2a^(m+1)/(1+a)); for a total shape R > 1
-    (colluder-tolerant shares) a Chernoff bound, so the stated confidence is a lower bound.
-    Also the headroom a packed slot needs to hold sum + noise with failure probability
-    1 - confidence.
-    """
-    if not 0.0 < confidence < 1.0:
-        raise NoiseParameterError("confidence", confidence, "must be in (0, 1)")
-    beta = 1.0 - confidence
-    decay = spec.decay
-    shape = float(spec.total_shape)
-    if spec.total_shape == 1:
-
-        def tail(m: int) -> float:
-            return _laplace_tail(decay, m)
-
-    else:
-
-        def tail(m: int) -> float:
-            return _chernoff_tail(decay, shape, m)
-
-    high = 1
-    while tail(high) > beta:
-        high *= 2
-    low = 0
-    if tail(low) <= beta:
+def _smallest_m(tail: Callable[[int], float], beta: float) -> int:
+    """Smallest m >= 0 with tail(m) <= beta, for a non-increasing tail, by doubling + bisection."""
+    if tail(0) <= beta:
         return 0
+    low, high = 0, 1
+    while tail(high) > beta:
+        low, high = high, high * 2
     while high - low > 1:  # invariant: tail(low) > beta >= tail(high)
         middle = (low + high) // 2
         if tail(middle) > beta:
@@ -482,6 +455,103 @@ def confidence_half_width(spec: NoiseSpec, confidence: float = 0.95) -> int:
         else:
             high = middle
     return high
+
+
+@dataclass(frozen=True)
+class _NegativeBinomialTable:
+    """pmf p[k] and survival S[k] = P[Y > k] of NB(shape, e^(-1/scale)), truncated far out."""
+
+    pmf: npt.NDArray[np.float64]
+    survival: npt.NDArray[np.float64]
+
+    @classmethod
+    def build(cls, shape: float, scale: float, beta: float) -> _NegativeBinomialTable:
+        # Beyond scale * (ln(1/beta) + 20) * shape the omitted mass is far below beta.
+        length = math.ceil(scale * (math.log(1.0 / beta) + 20.0) * max(1.0, shape)) + 64
+        k = np.arange(length - 1, dtype=np.float64)
+        # p[k+1] / p[k] = a (k + shape) / (k + 1), p[0] = (1 - a)^shape; summed in log space.
+        steps = np.log((k + shape) / (k + 1.0)) - 1.0 / scale
+        log_p0 = shape * math.log(-math.expm1(-1.0 / scale))
+        pmf = np.exp(np.concatenate(([log_p0], log_p0 + np.cumsum(steps))))
+        # Reverse cumulative sums add the smallest terms first, keeping small tails accurate.
+        survival = np.concatenate((np.cumsum(pmf[::-1])[::-1][1:], [0.0]))
+        return cls(pmf, survival)
+
+    def difference_tail(self, m: int) -> float:
+        """P[|Y1 - Y2| > m] = 2 sum_k p[k] S[m + k] for i.i.d. Y1, Y2 from this table."""
+        n = len(self.pmf)
+        if m >= n:
+            return 0.0
+        return 2.0 * float(np.dot(self.pmf[: n - m], self.survival[m:]))
+
+    def difference_mean_absolute(self) -> float:
+        """E|Y1 - Y2| = 2 sum_k p[k] E[(Y - k)+], with E[(Y - k)+] = sum_{j >= k} S[j]."""
+        excess = np.cumsum(self.survival[::-1])[::-1]
+        return 2.0 * float(np.dot(self.pmf, excess))
+
+
+def _numeric_table(spec: NoiseSpec, beta: float) -> tuple[_NegativeBinomialTable, float]:
+    """The total noise's NB table at scale min(t, limit), and the factor t / that scale."""
+    scale = float(spec.scale)
+    table_scale = min(scale, _NUMERIC_SCALE_LIMIT)
+    table = _NegativeBinomialTable.build(float(spec.total_shape), table_scale, beta)
+    return table, scale / table_scale
+
+
+def noise_variance(spec: NoiseSpec) -> float:
+    """Variance of the total noise: R * 2a/(1-a)^2 (2a/(1-a)^2 for the discrete Laplace)."""
+    decay = spec.decay
+    return float(spec.total_shape) * 2.0 * math.exp(-decay) / math.expm1(-decay) ** 2
+
+
+def expected_absolute_error(spec: NoiseSpec) -> float:
+    """E|noise| in integer units: 2a/(1-a^2) for the discrete Laplace (total shape R = 1).
+
+    For R > 1 it is computed numerically from the exact negative binomial pmf, at the real
+    scale up to 2048 units and scaled linearly above (relative error below 1e-4).
+    """
+    if spec.total_shape == 1:
+        return 2.0 * math.exp(-spec.decay) / -math.expm1(-2.0 * spec.decay)
+    table, factor = _numeric_table(spec, 1e-12)
+    return table.difference_mean_absolute() * factor
+
+
+def confidence_half_width(spec: NoiseSpec, confidence: float = 0.95) -> int:
+    """Smallest m with P[|noise| <= m] >= confidence, so a report can say "+/- m".
+
+    Exact for the discrete Laplace: P[|X| > m] = 2a^(m+1)/(1+a). For a total shape R > 1
+    (colluder-tolerant shares) computed from the exact pmf of NB(R, a) - NB(R, a) at the real
+    scale up to 2048 units; above, the quantile is scaled linearly from scale 2048 and widened
+    by 0.1 % (the scaling error measured is about 3e-5). For slot headroom, where a bound must
+    be rigorous, use :func:`noise_magnitude_bound`.
+    """
+    if not 0.0 < confidence < 1.0:
+        raise NoiseParameterError("confidence", confidence, "must be in (0, 1)")
+    beta = 1.0 - confidence
+    if spec.total_shape == 1:
+        decay = spec.decay
+        return _smallest_m(lambda m: _laplace_tail(decay, m), beta)
+    table, factor = _numeric_table(spec, beta)
+    m = _smallest_m(table.difference_tail, beta)
+    if factor == 1.0:
+        return m
+    return math.ceil((m + 1) * factor * 1.001)
+
+
+def noise_magnitude_bound(spec: NoiseSpec, failure_probability: float) -> int:
+    """An m with P[|noise| > m] <= failure_probability, proven: the headroom a slot needs.
+
+    Exact for the discrete Laplace; for a total shape R > 1 a Chernoff bound using the moment
+    generating function E[e^(theta X)] = ((1-a)^2 / ((1 - a e^theta)(1 - a e^-theta)))^R,
+    minimised over 0 < theta < 1/t (wider than the true quantile, never narrower).
+    """
+    if not 0.0 < failure_probability < 1.0:
+        raise NoiseParameterError("failure_probability", failure_probability, "must be in (0, 1)")
+    decay = spec.decay
+    if spec.total_shape == 1:
+        return _smallest_m(lambda m: _laplace_tail(decay, m), failure_probability)
+    shape = float(spec.total_shape)
+    return _smallest_m(lambda m: _chernoff_tail(decay, shape, m), failure_probability)
 
 
 def mean_confidence_half_width(spec: NoiseSpec, count: int, confidence: float = 0.95) -> float:

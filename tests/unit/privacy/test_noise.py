@@ -16,10 +16,12 @@ from fedcarbon.privacy.noise import (
     MAX_SHARE_SCALE,
     BudgetSplit,
     Neighbouring,
+    NoiseSpec,
     calibrate,
     confidence_half_width,
     expected_absolute_error,
     mean_confidence_half_width,
+    noise_magnitude_bound,
     noise_variance,
     per_metric_epsilon,
     residual_noise,
@@ -237,12 +239,41 @@ def test_half_width_covers_95_percent_of_exact_draws() -> None:
     assert sum(abs(x) <= m for x in draws) / len(draws) == pytest.approx(0.95, abs=0.01)
 
 
-def test_chernoff_half_width_is_conservative_for_colluder_tolerant_noise() -> None:
+def colluder_tolerant_totals(spec: NoiseSpec, draws: int, seed: int) -> list[int]:
+    rng = random.Random(seed)
+    return [sum(sample_spec_share(spec, rng) for _ in range(spec.n_parties)) for _ in range(draws)]
+
+
+def test_half_width_of_colluder_tolerant_noise_covers_95_percent() -> None:
     spec = calibrate(0.5, 0, 4, n_parties=4, max_colluding=2)
     m = confidence_half_width(spec)
-    rng = random.Random(37)
-    totals = [sum(sample_spec_share(spec, rng) for _ in range(4)) for _ in range(10_000)]
-    assert sum(abs(x) <= m for x in totals) / len(totals) >= 0.95
+    totals = colluder_tolerant_totals(spec, 10_000, 37)
+    assert sum(abs(x) <= m for x in totals) / len(totals) == pytest.approx(0.95, abs=0.01)
+
+
+def test_half_width_scaled_beyond_the_numeric_limit_covers_95_percent() -> None:
+    spec = calibrate(1, 0, 10**6, n_parties=3, max_colluding=1)
+    m = confidence_half_width(spec)
+    totals = colluder_tolerant_totals(spec, 10_000, 43)
+    assert sum(abs(x) <= m for x in totals) / len(totals) == pytest.approx(0.95, abs=0.01)
+
+
+def test_magnitude_bound_is_never_narrower_than_the_half_width() -> None:
+    spec = calibrate(0.5, 0, 4, n_parties=4, max_colluding=2)
+    assert noise_magnitude_bound(spec, 0.05) >= confidence_half_width(spec, 0.95)
+
+
+def test_magnitude_bound_is_exact_for_discrete_laplace() -> None:
+    spec = calibrate(1, 0, 1000)
+    assert noise_magnitude_bound(spec, 0.01) == confidence_half_width(spec, 0.99)
+
+
+def test_expected_absolute_error_of_colluder_tolerant_noise_matches_draws() -> None:
+    spec = calibrate(0.5, 0, 4, n_parties=4, max_colluding=2)
+    totals = colluder_tolerant_totals(spec, 10_000, 47)
+    assert statistics.fmean(abs(x) for x in totals) == pytest.approx(
+        expected_absolute_error(spec), rel=0.04
+    )
 
 
 def test_expected_absolute_error_matches_draws() -> None:
