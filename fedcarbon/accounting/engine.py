@@ -308,11 +308,14 @@ class _Calculator:
             return self.catalog.lookup(activity, record.region, year)
 
     def _per_unit(self, factor: EmissionFactor, record: ActivityRecord) -> tuple[float, str]:
-        """CO2e per record unit, and the GWP basis behind it."""
-        gases = dict(factor.gases)
+        """CO2e per record unit, and the GWP basis behind it.
+
+        Gases are weighted with the chosen set; a ``CO2e`` entry (a publisher's CO2e for gases
+        it does not split, or the whole factor) is added as published.
+        """
         to_factor_unit = conversion_factor(record.unit, factor.unit)
-        co2e = gwp_table.co2e_kg(gases, self.gwp)
-        only_co2e = set(gases) == {"CO2e"}
+        co2e = gwp_table.co2e_kg(factor.gases, self.gwp)
+        only_co2e = set(factor.gases) == {"CO2e"}
         basis = (factor.co2e_gwp_basis or "unknown") if only_co2e else self.gwp
         return to_factor_unit * co2e, basis
 
@@ -320,16 +323,17 @@ class _Calculator:
         factor = self._lookup(record.activity, record)
         to_factor_unit = conversion_factor(record.unit, factor.unit)
         co2e_pu, basis = self._per_unit(factor, record)
+        published_basis = factor.co2e_gwp_basis or "unknown"
         flags: list[str] = []
         if factor.region != record.region:
             flags.append(f"factor-region:{factor.region}")
         if factor.year > record.period_start.year:
             flags.append(f"factor-year:{factor.year}")
-        if basis != self.gwp:
-            flags.append(f"co2e-as-published:{basis}")
+        if "CO2e" in factor.gases and published_basis != self.gwp:
+            flags.append(f"co2e-as-published:{published_basis}")
         gases: dict[str, float] = {}
         for gas, kg in factor.gases.items():
-            name = f"CO2e[{basis}]" if gas == "CO2e" else gwp_table.canonical_gas(gas)
+            name = f"CO2e[{published_basis}]" if gas == "CO2e" else gwp_table.canonical_gas(gas)
             gases[name] = gases.get(name, 0.0) + kg * to_factor_unit
         biogenic_pu = factor.biogenic_co2 * to_factor_unit
         if record.activity.startswith("pcf."):

@@ -22,6 +22,7 @@ spend.naics.331110,US,USD,3,scope3.cat1,,0.9,AR4,,2023,test set,r8,CC0-1.0,iron 
 travel.rail,GB,passenger*km,3,scope3.cat6,CO2=0.035,,,,2023,test set,r9,CC0-1.0,national rail
 freight.hgv,GB,t*km,3,scope3.cat4,CO2=0.1;CH4=1e-06,,,,2023,test set,r10,CC0-1.0,HGV freight
 waste.landfill,GB,t,3,waste,CH4=20,,,,2023,test set,r11,CC0-1.0,landfill without a category number
+spend.mixed,US,USD,3,scope3.cat2,CO2=0.5;CO2e=0.1,,AR4,,2023,test set,r12,CC0-1.0,part CO2e
 """
 
 

@@ -160,6 +160,11 @@ def test_co2e_only_factor_is_reported_under_its_gwp_basis(catalog: FactorCatalog
     assert dict(fp.by_gas) == {"CO2e[AR5]": 38.0}
 
 
+def test_unsplit_co2e_part_of_a_factor_keeps_its_basis(catalog: FactorCatalog) -> None:
+    fp = compute_footprint([rec("m", "spend.mixed", 100.0, "USD", region="US")], catalog)
+    assert dict(fp.by_gas) == pytest.approx({"CO2": 50.0, "CO2e[AR4]": 10.0})
+
+
 def test_scope3_category_comes_from_the_factor(catalog: FactorCatalog) -> None:
     fp = compute_footprint([rec("t", "travel.rail", 100.0, "passenger*km")], catalog)
     assert fp.by_category == {"scope3.cat6": pytest.approx(3.5)}
