@@ -289,8 +289,9 @@ def biogenic_index(groups: list[Group]) -> dict[tuple[str, str], float]:
     """kg biogenic CO2 per unit from the "Outside of scopes" rows, by (fuel name, unit)."""
     index: dict[tuple[str, str], float] = {}
     for g in groups:
-        if g.scope == "Outside of Scopes" and 1 in g.values:
-            index[(g.level3, g.uom)] = g.values[1]
+        value = g.values.get(2, g.values.get(1))
+        if g.scope == "Outside of Scopes" and value is not None:
+            index[(g.level3.strip().lower(), g.uom)] = value
     return index
 
 
@@ -315,7 +316,11 @@ def derive(groups: list[Group]) -> Iterator[dict[str, str]]:
         for index, gas in ((2, "CO2"), (3, "CH4"), (4, "N2O")):
             if index in g.values:
                 gases[gas] = g.values[index] / AR5[gas]
-        bio = biogenic.get((g.level3, g.uom), 0.0) if g.level1 == "Bioenergy" else 0.0
+        # Forecourt diesel/petrol carry their biofuel share's CO2 too (tonnes and litres only:
+        # the "Outside of scopes" kWh rows do not say net or gross CV).
+        bio = biogenic.get((g.level3.strip().lower(), g.uom), 0.0)
+        if g.level1 not in ("Bioenergy", "Fuels"):
+            bio = 0.0
         description = " / ".join(
             p for p in (g.level1, g.level2, g.level3, g.level4, g.column, g.uom) if p
         )
@@ -364,7 +369,7 @@ def refrigerant_rows(groups: list[Group]) -> list[dict[str, str]]:
     """
     sys.path.insert(0, str(REPO))
     from fedcarbon.accounting.errors import UnknownGasError
-    from fedcarbon.accounting.gwp import BLENDS, canonical_gas
+    from fedcarbon.accounting.gwp import BLENDS, canonical_gas, gwp100
 
     rows = []
     for g in groups:
@@ -386,6 +391,8 @@ def refrigerant_rows(groups: list[Group]) -> list[dict[str, str]]:
         }.get(name, name)
         try:
             gas = canonical_gas(name)
+            for basis in ("AR5", "AR6"):  # only gases fedcarbon can weight in both sets
+                gwp100(gas, basis)
         except UnknownGasError:
             continue
         rows.append(

@@ -21,7 +21,9 @@ from fedcarbon.accounting.gwp import GWP_SETS, co2e_kg
 
 app = typer.Typer(
     name="factors",
-    help="Browse the emission factor datasets: every number, its gases, source and licence.",
+    help="Browse the emission factor datasets: every number, its gases, source and licence. "
+    "Activity codes are dotted names such as fuel.natural_gas, electricity.grid, "
+    "freight.hgv_diesel_average or spend.naics.331110 (see docs/activity-codes.md).",
     no_args_is_help=True,
 )
 
@@ -262,4 +264,4 @@ def datasets(
         table.add_row(i.id, i.version, str(counts.get(i.id, 0)), i.licence, i.title)
     _out.print(table)
     for i in infos:
-        _out.print(f"[bold]{i.id}[/]: {i.attribution} <{i.url}>", highlight=False)
+        _out.print(f"[bold]{i.id}[/]: {i.attribution} <{i.url}>", highlight=False, soft_wrap=True)
