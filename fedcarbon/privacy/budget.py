@@ -137,6 +137,21 @@ class BudgetLedger:
     entries: tuple[LedgerEntry, ...] = ()
     policy: BudgetPolicy = field(default_factory=BudgetPolicy)
 
+    def __post_init__(self) -> None:
+        for period, budget in self.budgets.items():
+            if period != budget.period:
+                raise NoiseParameterError(
+                    f"budgets[{period!r}]", budget.period, "key must equal the budget's period"
+                )
+        object.__setattr__(self, "entries", tuple(self.entries))
+        seen: set[str] = set()
+        for entry in self.entries:
+            if entry.campaign_id in seen:
+                raise NoiseParameterError(
+                    "entries", entry.campaign_id, "a campaign may appear only once"
+                )
+            seen.add(entry.campaign_id)
+
     @classmethod
     def create(
         cls,
@@ -206,6 +221,8 @@ class BudgetLedger:
         """
         eps = _normalise_epsilon(epsilon)
         dlt = _check_delta(delta)
+        if eps is None and dlt != 0:
+            raise NoiseParameterError("delta", delta, "an un-noised release has no delta; use 0")
         recorded = self.entry(campaign_id)
         if period not in self.budgets:
             return BudgetDecision(

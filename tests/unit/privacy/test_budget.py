@@ -191,3 +191,15 @@ def test_duplicate_budget_period_is_rejected() -> None:
 def test_entry_terms_say_no_noise_for_unnoised_entries() -> None:
     entry = LedgerEntry("sc-7", PERIOD, None, 0.0, NOW, "supply_chain")
     assert "no noise" in entry.terms()
+
+
+def test_ledger_rejects_a_campaign_listed_twice() -> None:
+    entry = LedgerEntry("bench-1", PERIOD, 0.1, 0.0, NOW)
+    with pytest.raises(NoiseParameterError, match="bench-1"):
+        BudgetLedger({PERIOD: PrivacyBudget(PERIOD, 1.0)}, (entry, entry))
+
+
+def test_unnoised_release_with_a_delta_is_rejected() -> None:
+    book = ledger(unnoised=frozenset({"supply_chain"}))
+    with pytest.raises(NoiseParameterError, match="delta"):
+        book.check("sc-7", PERIOD, None, 1e-6, campaign_kind="supply_chain")
