@@ -21,12 +21,14 @@ from fedcarbon.privacy.errors import (
     UnnoisedReleaseRefusedError,
 )
 from fedcarbon.privacy.noise import (
+    Bounded,
     BudgetSplit,
     Mechanism,
     Neighbouring,
     NoiseSpec,
     ResidualNoise,
     calibrate,
+    calibrate_vector,
     confidence_half_width,
     expected_absolute_error,
     mean_confidence_half_width,
@@ -41,6 +43,7 @@ from fedcarbon.privacy.noise import (
 )
 
 __all__ = [
+    "Bounded",
     "BudgetDecision",
     "BudgetExceededError",
     "BudgetLedger",
@@ -60,6 +63,7 @@ __all__ = [
     "UnknownPeriodError",
     "UnnoisedReleaseRefusedError",
     "calibrate",
+    "calibrate_vector",
     "confidence_half_width",
     "expected_absolute_error",
     "mean_confidence_half_width",

@@ -43,6 +43,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -363,6 +364,38 @@ def calibrate(
         scale=Fraction(sensitivity) / eps,
         n_parties=n_parties,
         max_colluding=max_colluding,
+    )
+
+
+class Bounded(Protocol):
+    """Anything with inclusive integer bounds, such as ``fedcarbon.crypto.packing.MetricBounds``."""
+
+    @property
+    def min(self) -> int: ...
+
+    @property
+    def max(self) -> int: ...
+
+
+def calibrate_vector(
+    epsilon: float | Fraction,
+    bounds: Sequence[Bounded],
+    *,
+    split: BudgetSplit = BudgetSplit.EQUAL,
+    neighbouring: Neighbouring = Neighbouring.ADD_REMOVE,
+    n_parties: int = 1,
+    max_colluding: int = 0,
+) -> tuple[NoiseSpec, ...]:
+    """One NoiseSpec per metric of a campaign vector, together epsilon-DP (basic composition).
+
+    Sensitivities come from the clamping bounds (:func:`sum_sensitivity`); a constant metric
+    (sensitivity 0) is given unit sensitivity, which only adds a little harmless noise.
+    """
+    sensitivities = [max(1, sum_sensitivity(b.min, b.max, neighbouring)) for b in bounds]
+    parts = per_metric_epsilon(epsilon, sensitivities, split)
+    return tuple(
+        calibrate(part, 0, sensitivity, n_parties=n_parties, max_colluding=max_colluding)
+        for part, sensitivity in zip(parts, sensitivities, strict=True)
     )
 
 

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fedcarbon.crypto.packing import MetricBounds
 from fedcarbon.privacy.errors import NoiseParameterError
 from fedcarbon.privacy.noise import (
     MAX_SHARE_SCALE,
@@ -18,6 +19,7 @@ from fedcarbon.privacy.noise import (
     Neighbouring,
     NoiseSpec,
     calibrate,
+    calibrate_vector,
     confidence_half_width,
     expected_absolute_error,
     mean_confidence_half_width,
@@ -305,3 +307,12 @@ def test_residual_noise_claims_nothing_beyond_tolerated_collusion() -> None:
     spec = calibrate(1, 0, 100, n_parties=5, max_colluding=2)
     residual = residual_noise(spec, 3)
     assert residual.epsilon is None and residual.shape == Fraction(2, 3)
+
+
+def test_calibrate_vector_gives_each_metric_its_share_and_sensitivity() -> None:
+    bounds = [MetricBounds("scope1_g", 0, 10**9), MetricBounds("delta_g", -500, 200)]
+    specs = calibrate_vector(Fraction(1), bounds)
+    assert [(s.epsilon, s.sensitivity) for s in specs] == [
+        (Fraction(1, 2), 10**9),
+        (Fraction(1, 2), 500),
+    ]
