@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 CANONICAL_COLUMNS: tuple[str, ...] = (
@@ -116,10 +117,26 @@ def _required(row: Mapping[str, str | None], column: str) -> str:
     return value
 
 
+@lru_cache(maxsize=4096)
+def _iso_date(value: str) -> date:
+    return date.fromisoformat(value)
+
+
+@lru_cache(maxsize=4096)
+def _valid_activity(activity: str) -> bool:
+    return _ACTIVITY_RE.match(activity) is not None
+
+
+@lru_cache(maxsize=4096)
+def _normal_region(region: str) -> str | None:
+    upper = region.upper()
+    return upper if _REGION_RE.match(upper) else None
+
+
 def _date(row: Mapping[str, str | None], column: str) -> date:
     value = _required(row, column)
     try:
-        return date.fromisoformat(value)
+        return _iso_date(value)
     except ValueError:
         raise _RowInvalid(column, f"{value!r} is not an ISO date (YYYY-MM-DD)") from None
 
@@ -131,7 +148,7 @@ def _parse_one(row: Mapping[str, str | None], line: int, source: str | None) -> 
     if end < start:
         raise _RowInvalid("period_end", f"{end} is before period_start {start}")
     activity = _required(row, "activity")
-    if not _ACTIVITY_RE.match(activity):
+    if not _valid_activity(activity):
         raise _RowInvalid("activity", f"{activity!r} is not a dotted activity code")
     raw_quantity = _required(row, "quantity")
     try:
@@ -141,10 +158,11 @@ def _parse_one(row: Mapping[str, str | None], line: int, source: str | None) -> 
     if not math.isfinite(quantity):
         raise _RowInvalid("quantity", f"{raw_quantity!r} is not a finite number")
     unit = _required(row, "unit")
-    region = _required(row, "region").upper()
-    if not _REGION_RE.match(region):
+    raw_region = _required(row, "region")
+    region = _normal_region(raw_region)
+    if region is None:
         raise _RowInvalid(
-            "region", f"{region!r} is not ISO 3166 alpha-2 (or -subdivision) or GLOBAL"
+            "region", f"{raw_region!r} is not ISO 3166 alpha-2 (or -subdivision) or GLOBAL"
         )
     raw_category = _text(row, "scope3_category")
     category: int | None = None
