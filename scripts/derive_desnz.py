@@ -7,11 +7,16 @@ Department for Energy Security and Net Zero. Open Government Licence v3.0,
 
 Each flat-file ID is ``<sheet>_<level>_<item>_<uom>_<ghg>``: the last part says which value the
 row holds (1 = total kg CO2e, 2 = kg CO2e of CO2, 3 = of CH4, 4 = of N2O). One factor of ours
-is one ID without its last part. DESNZ expresses every gas as kg CO2e using IPCC AR5 GWP100
-(2023 methodology paper, section 2 "GWP"; the workbook's own "Refrigerant & other" rows list
-CH4 = 28 and N2O = 265), so the kg of each gas is the CO2e value divided by that AR5 GWP; the
-DESNZ CO2e total is kept in ``co2e`` as a cross-check. Biogenic CO2 of bioenergy comes from the
-matching "Outside of scopes" row. Refrigerants become ``{"<gas>": 1.0}`` per kg so the GWP the
+is one ID without its last part. DESNZ expresses every gas as kg CO2e with IPCC AR5 GWP100
+values ("2023 Government greenhouse gas conversion factors for company reporting: Methodology
+paper", DESNZ 2023, which follows the UK GHG inventory's AR5 basis). The values are checked
+in the workbook itself: its "Refrigerant & other / Kyoto protocol products" rows give
+Methane = 28 and Nitrous oxide = 265 kg CO2e per kg (AR5 WGI Table 8.A.1, no climate-carbon
+feedback), and ``tests/unit/accounting/test_datasets.py`` asserts both. So the kg of each gas
+is the CO2e value divided by that AR5 GWP; the DESNZ CO2e total is kept in ``co2e`` as a
+cross-check. Biogenic CO2 of bioenergy comes from the
+matching "Outside of scopes" row. Hotel stays keep DESNZ's country as the region (ISO
+alpha-2; "UK (London)" is GB-LND). Refrigerants become ``{"<gas>": 1.0}`` per kg so the GWP the
 user chose applies.
 
 Usage:  python scripts/derive_desnz.py [FLAT_FILE.xlsx] [OUT.csv]
@@ -247,8 +252,9 @@ def activity_code(group: Group) -> tuple[str, str, str] | None:
         return f"travel.ferry.{slug(l3.replace(' (all passenger)', ''))}", "3", "scope3.cat6"
     if l1 == "Business travel- land":
         if l2 in ("Taxis", "Bus", "Rail"):
-            name = slug(l3).replace("_rail", "") if l2 == "Rail" else slug(l3)
-            return f"travel.{slug(l2).rstrip('s')}.{name}", "3", "scope3.cat6"
+            mode = {"Taxis": "taxi", "Bus": "bus", "Rail": "rail"}[l2]
+            name = RAIL.get(l3, slug(l3))
+            return f"travel.{mode}.{name}", "3", "scope3.cat6"
         return f"travel.{_vehicle(group)}", "3", "scope3.cat6"
     if l1 == "Freighting goods":
         if l2 == "Freight flights":
@@ -261,9 +267,35 @@ def activity_code(group: Group) -> tuple[str, str, str] | None:
             return f"freight.sea.{slug(l3)}.{size}", "3", "scope3.cat4"
         return f"freight.{_vehicle(group)}", "3", "scope3.cat4"
     if l1 == "Homeworking":
-        return f"homeworking.{slug(l2.split('(')[0])}", "3", "scope3.cat7"
+        name = "office_equipment_and_heating" if "+" in l2 else slug(l2)
+        return f"homeworking.{name}", "3", "scope3.cat7"
+    if l1 == "Hotel stay":
+        return "travel.hotel", "3", "scope3.cat6"
     return None
 
+
+RAIL = {
+    "National rail": "national",
+    "International rail": "international",
+    "Light rail and tram": "light_rail_tram",
+    "London Underground": "london_underground",
+}
+
+HOTEL_REGIONS = {
+    # DESNZ "Hotel stay" country names -> ISO 3166 region ("UK (London)" -> GB-LND)
+    "UK": "GB", "UK (London)": "GB-LND", "Argentina": "AR", "Australia": "AU",
+    "Austria": "AT", "Belgium": "BE", "Brazil": "BR", "Canada": "CA", "Chile": "CL",
+    "China": "CN", "Colombia": "CO", "Costa Rica": "CR", "Czech Republic": "CZ", "Egypt": "EG",
+    "Fiji": "FJ", "Finland": "FI", "France": "FR", "Germany": "DE", "Greece": "GR",
+    "Hong Kong, China": "HK", "India": "IN", "Indonesia": "ID", "Ireland": "IE", "Israel": "IL",
+    "Italy": "IT", "Japan": "JP", "Jordan": "JO", "Kazakhstan": "KZ", "Korea": "KR",
+    "Macau, China": "MO", "Malaysia": "MY", "Maldives": "MV", "Mexico": "MX",
+    "Netherlands": "NL", "New Zealand": "NZ", "Oman": "OM", "Panama": "PA", "Peru": "PE",
+    "Philippines": "PH", "Poland": "PL", "Portugal": "PT", "Qatar": "QA", "Romania": "RO",
+    "Russian Federation": "RU", "Saudi Arabia": "SA", "Singapore": "SG", "South Africa": "ZA",
+    "Spain": "ES", "Switzerland": "CH", "Taiwan, China": "TW", "Thailand": "TH", "Turkey": "TR",
+    "United Arab Emirates": "AE", "United States": "US", "Vietnam": "VN",
+}  # fmt: skip
 
 ALIASES = {
     # short codes for the most used factors -> the full code they repeat
@@ -308,9 +340,10 @@ def derive(groups: list[Group]) -> Iterator[dict[str, str]]:
             continue
         code, scope, category = mapped
         unit = UNITS[g.uom]
-        if (code, unit) in seen:
-            raise SystemExit(f"duplicate activity/unit {code} {unit} at {g.ident}")
-        seen.add((code, unit))
+        region = HOTEL_REGIONS[g.level3] if g.level1 == "Hotel stay" else REGION
+        if (code, region, unit) in seen:
+            raise SystemExit(f"duplicate activity/region/unit {code} {region} {unit} at {g.ident}")
+        seen.add((code, region, unit))
         total = g.values[1]
         gases: dict[str, float] = {}
         for index, gas in ((2, "CO2"), (3, "CH4"), (4, "N2O")):
@@ -327,7 +360,7 @@ def derive(groups: list[Group]) -> Iterator[dict[str, str]]:
         rows.append(
             {
                 "activity": code,
-                "region": REGION,
+                "region": region,
                 "unit": unit,
                 "scope": scope,
                 "category": category,
@@ -343,14 +376,14 @@ def derive(groups: list[Group]) -> Iterator[dict[str, str]]:
             }
         )
     rows.extend(refrigerant_rows(groups))
-    by_code = {(r["activity"], r["unit"]): r for r in rows}
+    by_code = {(r["activity"], r["region"], r["unit"]): r for r in rows}
     extra: list[dict[str, str]] = []
     for r in rows:
         fuel = r["activity"].removeprefix("fuel.")
         if r["activity"].startswith("fuel.") and fuel in MOBILE_FUELS:
             extra.append({**r, "activity": f"fuel.mobile.{fuel}", "category": "mobile"})
     for alias, target in ALIASES.items():
-        for (code, _unit), r in by_code.items():
+        for (code, _region, _unit), r in by_code.items():
             if code == target:
                 extra.append({**r, "activity": alias})
     yield from rows

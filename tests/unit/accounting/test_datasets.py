@@ -133,6 +133,13 @@ def test_desnz_refrigerants_reproduce_published_co2e_to_desnz_rounding() -> None
     assert off == []
 
 
+@pytest.mark.parametrize(("gas", "ar5"), [("CH4", 28.0), ("N2O", 265.0)])
+def test_desnz_workbook_uses_the_ar5_gwps_the_derivation_divides_by(gas: str, ar5: float) -> None:
+    # The flat file's own "Kyoto protocol products" row for the gas, kg CO2e per kg.
+    factor = FactorCatalog.default().lookup(f"refrigerant.{gas}", "GB")
+    assert factor.published_co2e == ar5 == gwp100(gas, "AR5")
+
+
 def test_desnz_ch4_is_kg_of_methane_not_co2e() -> None:
     # Flat file ID 1_100_1004_7_3: natural gas, kWh (Net CV), 0.0003136 kg CO2e of CH4 (AR5 28).
     factor = FactorCatalog.default().lookup("fuel.natural_gas", "GB", unit="kWh")
