@@ -87,15 +87,6 @@ def _bernoulli_exp_at_most_one(num: int, den: int, rng: random.Random) -> bool:
     return k % 2 == 1
 
 
-def _bernoulli_exp(num: int, den: int, rng: random.Random) -> bool:
-    """Exact Bernoulli(exp(-num/den)) for any num/den >= 0, as a product of factors <= 1."""
-    whole, rest = divmod(num, den)
-    for _ in range(whole):
-        if not _bernoulli_exp_at_most_one(1, 1, rng):
-            return False
-    return _bernoulli_exp_at_most_one(rest, den, rng)
-
-
 def sample_discrete_laplace(
     scale_num: int, scale_den: int = 1, rng: random.Random | None = None
 ) -> int:
