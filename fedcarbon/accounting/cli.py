@@ -137,7 +137,7 @@ def _print_tables(footprint: Footprint, name: str) -> None:
     )
     _out.print(table)
 
-    gases = Table(title="By gas (Scope 2 location-based)")
+    gases = Table(title="By gas (kg)", caption="Scope 2 gases: location-based")
     gases.add_column("gas")
     gases.add_column("kg", justify="right")
     for gas, kg in sorted(footprint.by_gas.items(), key=lambda item: -abs(item[1])):
