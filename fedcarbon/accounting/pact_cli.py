@@ -153,32 +153,28 @@ def show(
     if as_json:
         print(json.dumps({"data": [dump_footprint(fp) for fp in footprints]}, indent=2))
         return
-    table = Table(title=f"PACT footprints in {file}")
+    table = Table(title=f"PACT footprints in {file} (kgCO2e per declared unit)")
     for column in (
         "product",
-        "product ids",
         "declared unit",
-        "kgCO2e excl. uptake",
-        "kgCO2e incl. uptake",
+        "excl. uptake",
+        "incl. uptake",
         "geography",
-        "reference period",
+        "period",
         "status",
-        "company",
     ):
         table.add_column(column, overflow="fold")
     for fp in footprints:
         pcf = fp.pcf
         including = pcf.pcf_including_biogenic_uptake
         table.add_row(
-            fp.product_name_company,
-            "\n".join(fp.product_ids),
+            "\n".join([f"{fp.product_name_company} ({fp.company_name})", *fp.product_ids]),
             f"{pcf.declared_unit_amount} {pcf.declared_unit_of_measurement}",
             str(pcf.pcf_excluding_biogenic_uptake),
             "-" if including is None else str(including),
             pcf.geography,
-            f"{pcf.reference_period_start:%Y-%m-%d} .. {pcf.reference_period_end:%Y-%m-%d}",
+            f"{pcf.reference_period_start:%Y-%m-%d}\n{pcf.reference_period_end:%Y-%m-%d}",
             fp.status,
-            fp.company_name,
         )
     _out.print(table)
 
@@ -293,6 +289,9 @@ def export(
             raise _fail(f"--company-id {company!r} is not a URN (urn:<namespace>:<id>)")
     if not activities.is_file():
         raise _fail(f"activity file {str(activities)!r} does not exist")
+    prices = _pairs(price, "--price") or None
+    quantities = _pairs(physical, "--physical") or None
+    masses = _pairs(mass, "--mass") or None
     records, row_errors = read_activity_csv(activities)
     if row_errors:
         for error in row_errors:
@@ -316,10 +315,10 @@ def export(
         pcfs = allocate_products(
             footprint,
             method=allocation,
-            prices=_pairs(price, "--price") or None,
-            physical=_pairs(physical, "--physical") or None,
+            prices=prices,
+            physical=quantities,
             physical_quantity=physical_quantity,
-            masses=_pairs(mass, "--mass") or None,
+            masses=masses,
             geography=geography,
         )
         owner = Company(name=company_name, ids=tuple(company_id), domain=domain)
