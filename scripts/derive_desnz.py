@@ -331,7 +331,7 @@ def derive(groups: list[Group]) -> Iterator[dict[str, str]]:
     """One output row per shipped DESNZ factor (aliases and mobile copies after the originals)."""
     biogenic = biogenic_index(groups)
     rows: list[dict[str, str]] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str]] = set()
     for g in groups:
         if g.uom not in UNITS or 1 not in g.values:
             continue
