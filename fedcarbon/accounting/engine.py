@@ -299,12 +299,15 @@ class _Calculator:
         )
 
     def _lookup(self, activity: str, record: ActivityRecord) -> EmissionFactor:
+        """The catalog's factor for the record, preferring one whose unit the record converts to.
+
+        Without a dimension-compatible factor the catalog's unit-blind choice is returned, so
+        the unit conversion then fails with an error naming both units.
+        """
         year = record.period_start.year
         try:
             return self.catalog.lookup(activity, record.region, year, unit=record.unit)
         except FactorNotFoundError:
-            # Retry without the unit filter: if the activity exists in another unit, the unit
-            # conversion below then fails with an error naming both units.
             return self.catalog.lookup(activity, record.region, year)
 
     def _per_unit(self, factor: EmissionFactor, record: ActivityRecord) -> tuple[float, str]:
@@ -505,6 +508,22 @@ class RecordResults(Sequence[RecordResult]):
 # -- the engine --------------------------------------------------------------------------------
 
 
+def _with_group_size(
+    exc: AccountingError,
+    records: Sequence[ActivityRecord],
+    group_list: list[int],
+) -> AccountingError:
+    """Say how many other records share the failing record's activity, region and unit."""
+    failing = next((i for i, r in enumerate(records) if r.record_id == exc.record_id), None)
+    if failing is None:
+        return exc
+    others = group_list.count(group_list[failing]) - 1
+    if others > 0:
+        exc.message += f" (and {others} more record(s) with the same activity, region and unit)"
+        exc.args = (str(exc),)
+    return exc
+
+
 def compute_footprint(
     records: Sequence[ActivityRecord],
     catalog: FactorCatalog | None = None,
@@ -541,7 +560,10 @@ def compute_footprint(
         if dq is not None and dq.lower() == "primary":
             primary_list[i] = True
     calculator = _Calculator(catalog, gwp)
-    groups = [calculator.group(records[i]) for i in firsts]
+    try:
+        groups = [calculator.group(records[i]) for i in firsts]
+    except AccountingError as exc:
+        raise _with_group_size(exc, records, group_list) from exc.__cause__
 
     group_index = np.asarray(group_list, dtype=np.int64)
     quantity = np.fromiter((r.quantity for r in records), dtype=np.float64, count=n)

@@ -20,6 +20,7 @@ electricity.residual_mix,DE,kWh,2,electricity,,0.6,AR5,,2023,test set,r6,CC0-1.0
 heat.district,GB,kWh,2,heat,CO2=0.17,,,,2023,test set,r7,CC0-1.0,district heat
 spend.naics.331110,US,USD,3,scope3.cat1,,0.9,AR4,,2023,test set,r8,CC0-1.0,iron and steel mills
 travel.rail,GB,passenger*km,3,scope3.cat6,CO2=0.035,,,,2023,test set,r9,CC0-1.0,national rail
+freight.hgv,GB,km,3,scope3.cat4,CO2=0.9,,,,2023,test set,r10a,CC0-1.0,HGV per vehicle km
 freight.hgv,GB,t*km,3,scope3.cat4,CO2=0.1;CH4=1e-06,,,,2023,test set,r10,CC0-1.0,HGV freight
 waste.landfill,GB,t,3,waste,CH4=20,,,,2023,test set,r11,CC0-1.0,landfill without a category number
 spend.mixed,US,USD,3,scope3.cat2,CO2=0.5;CO2e=0.1,,AR4,,2023,test set,r12,CC0-1.0,part CO2e

@@ -204,6 +204,17 @@ def test_unit_that_does_not_convert_names_record_and_units(catalog: FactorCatalo
         compute_footprint([rec("g2", "fuel.gas", 1.0, "L", row=7)], catalog)
 
 
+def test_error_counts_other_records_of_the_same_kind(catalog: FactorCatalog) -> None:
+    records = [rec(str(i), "fuel.gas", 1.0, "L") for i in range(4)]
+    with pytest.raises(UnitConversionError, match="and 3 more record"):
+        compute_footprint(records, catalog)
+
+
+def test_factor_unit_is_chosen_by_dimension(catalog: FactorCatalog) -> None:
+    fp = compute_footprint([rec("t", "freight.hgv", 2.0, "tkm")], catalog)
+    assert fp.scope3_kgco2e == pytest.approx(2 * (0.1 + 1e-06 * 27))
+
+
 def test_unknown_activity_names_the_record(catalog: FactorCatalog) -> None:
     with pytest.raises(UnknownActivityError, match="record 'x1'"):
         compute_footprint([rec("x1", "fuel.unobtainium", 1.0, "kg")], catalog)
