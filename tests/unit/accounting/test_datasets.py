@@ -291,3 +291,27 @@ def test_parse_gases_reads_committed_gas_cells() -> None:
     with (DATA / "desnz_2023.csv").open(encoding="utf-8") as handle:
         first = next(csv.DictReader(handle))
     assert set(parse_gases(first["gases"])) == {"CO2", "CH4", "N2O"}
+
+
+def test_desnz_factors_recombine_to_the_flat_files_own_totals() -> None:
+    source = SHARED / "desnz/ghg-conversion-factors-2023-flat-file-update.xlsx"
+    _needs(source)
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
+    totals = {
+        row[0]: row[9]
+        for row in workbook["Factors by Category"].iter_rows(values_only=True)
+        if isinstance(row[0], str) and row[0].endswith("_1")
+    }
+    workbook.close()
+    off = []
+    for f in _factors("desnz-2023"):
+        ref = f.source_ref.split("ID ", 1)[1]  # "<base>_1..4" or "<base>_1"
+        published = totals[ref.removesuffix("..4")]
+        tolerance = 0.5 if f.activity.startswith("refrigerant.") else 1e-9 * abs(published)
+        if "CO2e" not in f.gases and abs(co2e_kg(f.gases, "AR5") - published) > tolerance:
+            off.append(f.ref)
+        if "CO2e" in f.gases and f.gases["CO2e"] != published:
+            off.append(f.ref)
+    assert off == []

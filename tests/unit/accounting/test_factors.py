@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from fedcarbon.accounting.errors import DatasetError, FactorNotFoundError, UnknownActivityError
 from fedcarbon.accounting.factors import (
@@ -254,3 +256,62 @@ def test_default_catalog_lists_datasets_in_precedence_order() -> None:
         "ipcc-2006",
         "epa-supply-chain-v1.2",
     ]
+
+
+# -- properties of lookup over random catalogs ------------------------------------------------
+
+_REGIONS = ("GLOBAL", "DE", "GB", "GB-SCT")
+
+
+def _factor(dataset: str, region: str, year: int) -> EmissionFactor:
+    return EmissionFactor(
+        dataset=dataset,
+        dataset_version="1",
+        activity="fuel.x",
+        region=region,
+        unit="kWh",
+        gases={"CO2": float(year)},
+        co2e_gwp_basis=None,
+        biogenic_co2=0.0,
+        scope="1",
+        category="stationary",
+        source="generated",
+        source_ref="-",
+        year=year,
+        licence="CC0-1.0",
+    )
+
+
+_layer_rows = st.lists(
+    st.tuples(st.sampled_from(_REGIONS), st.integers(2015, 2025)), min_size=0, max_size=6
+)
+
+
+@given(base=_layer_rows, top=_layer_rows, region=st.sampled_from((*_REGIONS, "FR", "GB-WLS")))
+def test_overlay_wins_whenever_it_covers_the_region_chain(
+    base: list[tuple[str, int]], top: list[tuple[str, int]], region: str
+) -> None:
+    catalog = FactorCatalog.from_factors([_factor("base", r, y) for r, y in base]).overlay(
+        FactorCatalog.from_factors([_factor("top", r, y) for r, y in top])
+    )
+    top_covers = any(r in region_fallbacks(region) for r, _ in top)
+    base_covers = any(r in region_fallbacks(region) for r, _ in base)
+    assume(top_covers or base_covers)
+    assert catalog.lookup("fuel.x", region).dataset == ("top" if top_covers else "base")
+
+
+@given(
+    rows=_layer_rows, region=st.sampled_from(("DE", "GB-SCT", "FR")), year=st.integers(2010, 2030)
+)
+def test_lookup_returns_most_specific_region_and_newest_year_not_after(
+    rows: list[tuple[str, int]], region: str, year: int
+) -> None:
+    chain = region_fallbacks(region)
+    assume(any(r in chain for r, _ in rows))
+    found = FactorCatalog.from_factors([_factor("d", r, y) for r, y in rows]).lookup(
+        "fuel.x", region, year
+    )
+    best_region = next(c for c in chain if any(r == c for r, _ in rows))
+    years = [y for r, y in rows if r == best_region]
+    expected_year = max((y for y in years if y <= year), default=min(years))
+    assert (found.region, found.year) == (best_region, expected_year)
