@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 from typing import Any, overload
@@ -178,6 +178,8 @@ class Footprint:
     outputs: Sequence[OutputLine]
     period_start: date | None = None
     period_end: date | None = None
+    primary_by_category: Mapping[str, float] = field(default_factory=dict)
+    """CO2e from primary data per ``by_category`` key (for primary shares within a boundary)."""
 
     @property
     def total_kgco2e(self) -> float:
@@ -199,6 +201,7 @@ class Footprint:
             "by_gas": dict(self.by_gas),
             "biogenic_co2_kg": self.biogenic_co2_kg,
             "primary_data_share": self.primary_data_share,
+            "primary_by_category": dict(self.primary_by_category),
             "outputs": [
                 {
                     "record_id": o.record_id,
@@ -598,11 +601,15 @@ def compute_footprint(
     total = scope1 + scope2_market + scope3
 
     by_category: dict[str, float] = {}
+    primary_by_category: dict[str, float] = {}
     if categories:
         cat = g_category[group_index]
         mask = cat >= 0
         sums = np.bincount(cat[mask], weights=counted[mask], minlength=len(categories))
         by_category = {name: float(sums[k]) for k, name in enumerate(categories)}
+        mask &= primary
+        sums = np.bincount(cat[mask], weights=counted[mask], minlength=len(categories))
+        primary_by_category = {name: float(sums[k]) for k, name in enumerate(categories)}
 
     qty_per_group = np.bincount(group_index, weights=quantity, minlength=len(groups))
     by_gas: dict[str, float] = {}
@@ -654,6 +661,7 @@ def compute_footprint(
         outputs=tuple(outputs),
         period_start=min((r.period_start for r in records), default=None),
         period_end=max((r.period_end for r in records), default=None),
+        primary_by_category=MappingProxyType(primary_by_category),
     )
 
 

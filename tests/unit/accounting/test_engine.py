@@ -272,6 +272,18 @@ def test_primary_data_share_weights_by_co2e(catalog: FactorCatalog) -> None:
     assert compute_footprint(records, catalog).primary_data_share == pytest.approx(0.25)
 
 
+def test_primary_co2e_is_reported_per_category(catalog: FactorCatalog) -> None:
+    records = [
+        rec("a", "fuel.gas", 1000.0, "kWh", data_quality="primary"),
+        rec("b", "travel.rail", 100.0, "pkm"),
+    ]
+    fp = compute_footprint(records, catalog)
+    assert dict(fp.primary_by_category) == {
+        "scope1.stationary": fp.by_category["scope1.stationary"],
+        "scope3.cat6": 0.0,
+    }
+
+
 def test_supplier_specific_instrument_counts_as_primary(catalog: FactorCatalog) -> None:
     records = [rec("e", "electricity.grid", 1000.0, "kWh", instrument="supplier:0.1")]
     assert compute_footprint(records, catalog).primary_data_share == 1.0
