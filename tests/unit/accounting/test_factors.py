@@ -315,3 +315,32 @@ def test_lookup_returns_most_specific_region_and_newest_year_not_after(
     years = [y for r, y in rows if r == best_region]
     expected_year = max((y for y in years if y <= year), default=min(years))
     assert (found.region, found.year) == (best_region, expected_year)
+
+
+def test_from_files_reads_a_manifest_with_its_dataset_info(tmp_path: Path) -> None:
+    (tmp_path / "mix.csv").write_text(f"{HEADER}\n{_row()}\n", encoding="utf-8")
+    (tmp_path / "datasets.json").write_text(
+        '[{"id": "acme-2024", "version": "3", "title": "Acme supplier factors",'
+        ' "publisher": "Acme", "year": 2024, "licence": "proprietary",'
+        ' "attribution": "Acme Ltd", "url": "https://example.org", "file": "mix.csv"}]',
+        encoding="utf-8",
+    )
+    catalog = FactorCatalog.from_files(tmp_path / "datasets.json")
+    assert (catalog.lookup("fuel.test", "DE").ref, catalog.datasets["acme-2024"].publisher) == (
+        "acme-2024@3:fuel.test/GLOBAL",
+        "Acme",
+    )
+
+
+def test_dataset_columns_in_a_file_name_its_dataset(tmp_path: Path) -> None:
+    path = tmp_path / "own.csv"
+    path.write_text(f"{HEADER},dataset,dataset_version\n{_row()},acme,7\n", encoding="utf-8")
+    assert FactorCatalog.from_files(path).lookup("fuel.test", "DE").ref == (
+        "acme@7:fuel.test/GLOBAL"
+    )
+
+
+def test_bad_manifest_is_refused_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "datasets.json").write_text('[{"id": "x"}]', encoding="utf-8")
+    with pytest.raises(DatasetError, match=r"datasets\.json"):
+        FactorCatalog.from_files(tmp_path / "datasets.json")
