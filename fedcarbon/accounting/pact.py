@@ -87,6 +87,16 @@ class SpelledDecimal(Decimal):
         value.spelling = text
         return value
 
+    # Immutable like Decimal; copies and pickles keep the spelling (Decimal's would drop it).
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (type(self), (self.spelling,))
+
+    def __copy__(self) -> SpelledDecimal:
+        return self
+
+    def __deepcopy__(self, memo: object) -> SpelledDecimal:
+        return self
+
 
 class SpelledDateTime(datetime):
     """A ``datetime`` read from a document, remembering its text (``Z`` or ``+00:00``...)."""
@@ -100,6 +110,15 @@ class SpelledDateTime(datetime):
         value = cls.combine(parsed.date(), parsed.timetz())
         value.spelling = text
         return value
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, tuple[str]]:
+        return (type(self).parse, (self.spelling,))
+
+    def __copy__(self) -> SpelledDateTime:
+        return self
+
+    def __deepcopy__(self, memo: object) -> SpelledDateTime:
+        return self
 
 
 def _decimal_text(value: Decimal) -> str:
@@ -472,6 +491,8 @@ def load_footprints(
         raise PactDocumentError(
             "$", f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})", source=source
         ) from None
+    except RecursionError:
+        raise PactDocumentError("$", "JSON nested too deeply to read", source=source) from None
     return parse_document(document, source=source)
 
 

@@ -60,6 +60,8 @@ def _read_json(path: Path) -> tuple[Any, str | None]:
         return json.loads(text), None
     except json.JSONDecodeError as exc:
         return None, f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+    except RecursionError:
+        return None, "JSON nested too deeply to read"
 
 
 @app.command("validate")

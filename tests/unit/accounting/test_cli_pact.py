@@ -86,6 +86,13 @@ def test_validate_failure_is_a_clean_exit_not_a_traceback(tmp_path: Path) -> Non
     assert isinstance(result.exception, SystemExit)
 
 
+def test_validate_reports_json_nested_too_deeply(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(path)])
+    assert (result.exit_code, "nested too deeply" in result.output) == (1, True)
+
+
 def test_validate_strict_fails_on_unknown_properties() -> None:
     result = runner.invoke(app, ["validate", "--strict", str(DATA / "example-1.json")])
     assert result.exit_code == 1

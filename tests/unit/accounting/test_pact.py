@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import pickle
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -146,6 +147,20 @@ def test_invalid_json_file_names_the_file(tmp_path: Path) -> None:
     path.write_text('{"id": ', encoding="utf-8")
     with pytest.raises(PactDocumentError, match=r"broken\.json"):
         load_footprints(path)
+
+
+def test_json_nested_beyond_the_parser_is_refused() -> None:
+    with pytest.raises(PactDocumentError, match="nested too deeply"):
+        load_footprints('{"a": ' * 100_000 + "1" + "}" * 100_000)
+
+
+def test_copies_and_pickles_keep_spellings() -> None:
+    document = _raw("example-2.json")
+    document["pcf"]["declaredUnitAmount"] = "+012.0"
+    document["created"] = "2025-04-30T00:00:00.000+00:00"
+    (footprint,) = load_footprints(document)
+    copies = [copy.deepcopy(footprint), pickle.loads(pickle.dumps(footprint))]
+    assert [dump_footprint(c) for c in copies] == [document, document]
 
 
 def test_array_at_top_level_is_not_a_pact_document() -> None:
