@@ -15,17 +15,17 @@ Corporate Standard:
   region's residual mix (``electricity.residual_mix``), else the grid average again - which the
   guidance allows where no residual mix exists (ch. 6, Table 6.3, last level), flagged
   ``market:location-fallback`` on the result so the report can disclose it (ch. 7.1).
-* Scope 3 - the 15 categories of the Corporate Value Chain (Scope 3) Standard (2011), ch. 5,
-  Table 5.3: from the record's ``scope3_category`` (which also moves a scope 1/2-type activity
-  such as fuel in a hired car into Scope 3) or the factor's ``scope3.catN`` category. A factor
+* Scope 3 - the 15 categories of the Corporate Value Chain (Scope 3) Standard (2011), ch. 5:
+  from the record's ``scope3_category`` (which also moves a scope 1/2-type activity such as
+  fuel in a hired car into Scope 3) or the factor's ``scope3.catN`` category. A factor
   whose unit is a currency is the spend-based method; any other the average-data /
   activity-based method (Scope 3 Standard ch. 7; Technical Guidance for Calculating Scope 3
   Emissions, 2013, category 1 methods); ``pcf.*`` factors (supplier PCFs) are supplier-specific.
 
-Biogenic CO2 is reported separately and never in a scope (Corporate Standard ch. 9, "Optional
-information": direct CO2 from biologically sequestered carbon; Scope 3 Standard ch. 11.1
-requires it reported separately). Factors that are only CO2e (no gas split) are used as
-published and their GWP basis is recorded on each result.
+Biogenic CO2 is reported separately and never in a scope (Corporate Standard ch. 9: direct CO2
+from biologically sequestered carbon is reported separately from the scopes; Scope 3 Standard
+ch. 11 asks the same for value-chain biogenic CO2). Factors that are only CO2e (no gas split)
+are used as published and their GWP basis is recorded on each result.
 
 Vectorised: records are grouped by (activity, region, unit, year, scope3 category, instrument);
 each group's factor is looked up and its unit converted once, and the per-record arithmetic is
@@ -375,7 +375,7 @@ class _Calculator:
         return group
 
     def _place(self, factor: EmissionFactor, record: ActivityRecord) -> tuple[str, str]:
-        """Scope and inventory category (Corporate Standard ch. 4; Scope 3 Standard Table 5.3)."""
+        """Scope and inventory category (Corporate Standard ch. 4; Scope 3 Standard ch. 5)."""
         if record.scope3_category is not None:
             return "3", f"scope3.cat{record.scope3_category}"
         category = factor.category.strip()
