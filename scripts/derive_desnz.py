@@ -195,6 +195,59 @@ def _vehicle(group: Group) -> str:
     return f"{kind}.{size}.{'laden_' + load if load[:1].isdigit() else load}"
 
 
+WTT_TRANSPORT = {
+    # well-to-tank level 1 -> the level 1 of the direct factors it accompanies
+    "WTT- business travel- air": "Business travel- air",
+    "WTT- business travel- sea": "Business travel- sea",
+    "WTT- pass vehs & travel- land": "Business travel- land",
+    "WTT- delivery vehs & freight": "Freighting goods",
+}
+WTT_LEVEL2 = {
+    "cars (by market segment)": "Cars (by market segment)",
+    "cars (by size)": "Cars (by size)",
+    "motorbike": "Motorbike",
+    "taxis": "Taxis",
+    "bus": "Bus",
+    "rail": "Rail",
+    "flights": "Flights",
+    "ferry": "Ferry",
+    "vans": "Vans",
+    "hgv (all diesel)": "HGV (all diesel)",
+    "hgv refrigerated (all diesel)": "HGV refrigerated (all diesel)",
+    "freight flights": "Freight flights",
+    "sea tanker": "Sea tanker",
+    "cargo ship": "Cargo ship",
+}
+
+
+def _wtt_transport(group: Group) -> tuple[str, str, str] | None:
+    """``wtt.<code>`` for the well-to-tank part of a travel or freight factor.
+
+    The WTT rows repeat the direct rows' labels behind a "WTT- " prefix; mapping them back
+    gives the same code as the direct factor, so ``travel.rail.national`` pairs with
+    ``wtt.travel.rail.national``. The category is the direct factor's (cat 6 or cat 4).
+    """
+    level2 = WTT_LEVEL2.get(group.level2.removeprefix("WTT- ").lower())
+    if level2 is None:
+        return None
+    direct = Group(
+        ident=group.ident,
+        scope=group.scope,
+        level1=WTT_TRANSPORT[group.level1],
+        level2=level2,
+        level3=group.level3.strip(),
+        level4=group.level4,
+        column=group.column,
+        uom=group.uom,
+        values=group.values,
+    )
+    mapped = activity_code(direct)
+    if mapped is None:
+        return None
+    code, _scope, category = mapped
+    return f"wtt.{code}", "3", category
+
+
 def activity_code(group: Group) -> tuple[str, str, str] | None:
     """(activity code, scope, category) for a group, or None when the group is not shipped."""
     l1, l2, l3 = group.level1, group.level2, group.level3
@@ -228,6 +281,8 @@ def activity_code(group: Group) -> tuple[str, str, str] | None:
         else:
             code = f"wtt.heat.{'district' if 'District' in l3 else 'onsite'}"
         return code, "3", "scope3.cat3"
+    if l1 in WTT_TRANSPORT:
+        return _wtt_transport(group)
     if l1 == "Water supply":
         return "water.supply", "3", "scope3.cat1"
     if l1 == "Water treatment":
