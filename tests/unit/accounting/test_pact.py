@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from fedcarbon.accounting.engine import compute_footprint
+from fedcarbon.accounting.factors import FactorCatalog
 from fedcarbon.accounting.pact import (
     Company,
     dump_footprint,
@@ -26,6 +28,7 @@ from fedcarbon.accounting.pact import (
 from fedcarbon.accounting.pact_schema import SPEC_VERSION, errors_only, validate
 from fedcarbon.accounting.pact_schema.errors import PactDocumentError, PactExportError
 from fedcarbon.accounting.pcf import ProductCarbonFootprint
+from fedcarbon.accounting.records import ActivityRecord
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "pact"
 SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "pact" / "v3"
@@ -395,6 +398,23 @@ def test_supplier_pcf_becomes_a_per_unit_factor() -> None:
 def test_supplier_pcf_applies_to_purchases_anywhere() -> None:
     catalog = factors_from_pact(load_footprints(DATA / "example-2.json"))
     assert catalog.lookup(pcf_activity("urn:gtin:4712345060507"), "GB").region == "GLOBAL"
+
+
+def test_purchases_priced_by_a_supplier_pcf_land_in_scope3_category_1() -> None:
+    """24 l of a product declared at 5.14 kg CO2e per 12 l is 10.28 kg CO2e."""
+    supplier = factors_from_pact(load_footprints(DATA / "example-2.json"))
+    purchase = ActivityRecord(
+        record_id="p1",
+        period_start=date(2024, 1, 1),
+        period_end=date(2024, 12, 31),
+        site="plant",
+        activity=pcf_activity("urn:gtin:4712345060507"),
+        quantity=0.024,
+        unit="m**3",
+        region="GB",
+    )
+    footprint = compute_footprint([purchase], FactorCatalog.default().overlay(supplier))
+    assert dict(footprint.by_category) == {"scope3.cat1": pytest.approx(10.28)}
 
 
 def test_deprecated_supplier_pcf_is_not_used() -> None:
