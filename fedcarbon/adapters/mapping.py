@@ -310,6 +310,8 @@ class MappedRows:
     records: list[ActivityRecord]
     rejected: list[Rejected]
     ignored: int
+    refs: list[str] = field(default_factory=list)
+    """The source reference of each record, in the same order (for adapters that post-process)."""
 
 
 def map_rows(
@@ -346,12 +348,14 @@ def map_rows(
         where = f"{error.field}: " if error.field else ""
         rejected.append(Rejected(refs[error.row], error.record_id, f"{where}{error.message}"))
     kept: list[ActivityRecord] = []
+    kept_refs: list[str] = []
     for record in records:
         if period is not None and not period.overlaps(record.period_start, record.period_end):
             ignored += 1
             continue
+        kept_refs.append(refs[record.row] if record.row is not None else "")
         kept.append(replace(record, row=None))  # the batch index is no file line
-    return MappedRows(kept, rejected, ignored)
+    return MappedRows(kept, rejected, ignored, kept_refs)
 
 
 def _safe_record_id(row: Mapping[str, Any], mapping: RecordMapping) -> str | None:

@@ -56,3 +56,32 @@ def write_erp_csv(path: Path, rows: list[list[str]] = ERP_ROWS) -> Path:
     lines = [";".join(ERP_HEADER)] + [";".join(r) for r in rows]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+PACT_DATA = Path(__file__).resolve().parents[2] / "data" / "pact"
+"""Sample PACT footprints (example-1: urn:gtin:5695872369587 per kilogram; example-2:
+urn:gtin:4712345060507 per 12 liter)."""
+
+PURCHASES_CSV = """po,item,product,qty,uom,date,plant
+4500001,10,urn:gtin:5695872369587,1200,KG,2024-03-05,P1
+4500001,20,urn:gtin:4712345060507,500,L,2024-03-05,P1
+4500002,10,urn:gtin:4712345060507,2,t,2024-04-01,P1
+4500003,10,urn:gtin:0000000000000,5,KG,2024-04-02,P1
+4500004,10,urn:gtin:5695872369587,1.5,t,2024-05-01,P1
+"""
+"""Purchase lines: 3 with a usable footprint, 1 whose unit does not fit (t vs liter),
+1 product without a footprint."""
+
+PURCHASES_MAPPING: dict[str, Any] = {
+    "columns": {
+        "record_id": "{po}-{item}",
+        "site": "plant",
+        "product": "product",
+        "quantity": "qty",
+        "unit": "uom",
+        "period_start": "date",
+        "period_end": "date",
+    },
+    "defaults": {"region": "DE"},
+    "units": {"KG": "kg", "L": "L", "t": "tonne"},
+}
