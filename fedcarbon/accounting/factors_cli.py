@@ -17,7 +17,7 @@ from rich.table import Table
 
 from fedcarbon.accounting.errors import AccountingError
 from fedcarbon.accounting.factors import DatasetInfo, EmissionFactor, FactorCatalog
-from fedcarbon.accounting.gwp import GWP_SETS, co2e_kg
+from fedcarbon.accounting.gwp import BLENDS, GWP_SETS, co2e_kg, gwp100, known_gases
 
 app = typer.Typer(
     name="factors",
@@ -265,3 +265,38 @@ def datasets(
     _out.print(table)
     for i in infos:
         _out.print(f"[bold]{i.id}[/]: {i.attribution} <{i.url}>", highlight=False, soft_wrap=True)
+
+
+@app.command("gwp")
+def gwp_table(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List the GWP100 values (IPCC AR5 and AR6, as the GHG Protocol tabulates them) and blends."""
+    rows: list[tuple[str, dict[str, float | None], dict[str, float]]] = []
+    for gas in known_gases():
+        values: dict[str, float | None] = {}
+        for basis in GWP_SETS:
+            try:
+                values[basis] = gwp100(gas, basis)
+            except AccountingError:
+                values[basis] = None
+        rows.append((gas, values, dict(BLENDS.get(gas, {}))))
+    if as_json:
+        _print_json([{"gas": g, "gwp100": v, "components": c} for g, v, c in rows])
+        return
+    table = Table(title="GWP100 (kg CO2e per kg of gas)")
+    table.add_column("gas")
+    for basis in GWP_SETS:
+        table.add_column(basis, justify="right")
+    table.add_column("blend of (mass fraction)", overflow="fold")
+    for gas, values, components in rows:
+        cells = ["n/a" if v is None else f"{v:g}" for v in values.values()]
+        parts = ", ".join(f"{g} {w:g}" for g, w in components.items())
+        table.add_row(gas, *cells, parts)
+    _out.print(table)
+    _out.print(
+        "Sources: IPCC AR5 WGI Table 8.A.1 and AR6 WGI Tables 7.15/7.SM.7, as in the GHG "
+        "Protocol 'Global Warming Potential Values' table; blends from ASHRAE Standard 34 "
+        "compositions. CH4 = non-fossil methane; CH4_fossil for fugitive fossil methane.",
+        soft_wrap=True,
+    )

@@ -143,3 +143,20 @@ def test_bad_own_factor_file_fails_naming_the_file(tmp_path: Path) -> None:
 def test_help_explains_activity_codes() -> None:
     result = runner.invoke(app, ["--help"])
     assert "fuel.natural_gas" in result.stdout
+
+
+def test_gwp_json_lists_both_sets_for_every_gas() -> None:
+    result = runner.invoke(app, ["gwp", "--json"])
+    by_gas = {r["gas"]: r for r in json.loads(result.stdout)}
+    assert by_gas["N2O"]["gwp100"] == {"AR6": 273, "AR5": 265}
+
+
+def test_gwp_json_gives_blend_components() -> None:
+    result = runner.invoke(app, ["gwp", "--json"])
+    by_gas = {r["gas"]: r for r in json.loads(result.stdout)}
+    assert by_gas["R-410A"]["components"] == {"HFC-32": 0.5, "HFC-125": 0.5}
+
+
+def test_gwp_table_names_its_sources() -> None:
+    result = runner.invoke(app, ["gwp"])
+    assert "Table 8.A.1" in result.stdout and "HFC-134a" in result.stdout
