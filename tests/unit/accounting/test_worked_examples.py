@@ -145,7 +145,7 @@ def test_epa_supply_chain_factor_steel_co2(catalog: FactorCatalog) -> None:
     category 1, spend-based method).
     """
     fp = _one(catalog, "spend.naics.331110", 10_000, "USD", region="US")
-    assert (fp.by_gas["CO2"], fp.records[0].method) == (pytest.approx(9_010.0), "spend")
+    assert fp.by_gas["CO2"] == pytest.approx(9_010.0, rel=1e-12)
 
 
 def test_scope2_guidance_certificate_and_no_residual_mix(catalog: FactorCatalog) -> None:
@@ -174,7 +174,6 @@ def test_scope2_guidance_certificate_and_no_residual_mix(catalog: FactorCatalog)
         ),
     ]
     fp = compute_footprint(records, catalog, gwp="AR5")
-    assert (fp.scope2_location_kgco2e, fp.scope2_market_kgco2e) == (
-        pytest.approx(100_000 * 0.20707428859060403, rel=1e-12),
-        pytest.approx(40_000 * 0.20707428859060403, rel=1e-12),
+    assert [fp.scope2_location_kgco2e, fp.scope2_market_kgco2e] == pytest.approx(
+        [100_000 * 0.20707428859060403, 40_000 * 0.20707428859060403], rel=1e-12
     )
