@@ -109,8 +109,7 @@ def _text(value: Decimal) -> str:
     """A decimal string in the spec's grammar (no exponent, no trailing zeros)."""
     if value == 0:
         return "0"
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(), "f")
 
 
 def upgrade_v2(document: Mapping[str, Any], *, path: str = "$") -> dict[str, Any]:
@@ -122,9 +121,8 @@ def upgrade_v2(document: Mapping[str, Any], *, path: str = "$") -> dict[str, Any
     """
     notes: list[str] = []
     out: dict[str, Any] = {}
-    for key in ("id", "specVersion"):
-        if key in document:
-            out[key] = document[key]
+    if "id" in document:
+        out["id"] = document["id"]
     out["specVersion"] = UPGRADED_SPEC_VERSION
     if "precedingPfIds" in document:
         out["precedingPfIds"] = document["precedingPfIds"]
