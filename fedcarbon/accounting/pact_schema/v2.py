@@ -40,10 +40,11 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from fedcarbon.accounting.pact_schema import SPEC_VERSION
 from fedcarbon.accounting.pact_schema.errors import PactDocumentError
 
-UPGRADED_SPEC_VERSION = "3.0.0"
-"""``specVersion`` of an upgraded document: the v3 data model release it maps onto."""
+UPGRADED_SPEC_VERSION = SPEC_VERSION
+"""``specVersion`` of an upgraded document: the shipped v3 schema it is then checked against."""
 
 _SCALED_RENAMES: Mapping[str, str] = {
     "pCfExcludingBiogenic": "pcfExcludingBiogenicUptake",
