@@ -55,10 +55,23 @@ def save_private_key(private: paillier.PaillierPrivateKey, path: Path) -> None:
 
 def load_private_key(path: Path) -> paillier.PaillierPrivateKey:
     """Read a key written by save_private_key; refuse one that others can read."""
-    if path.stat().st_mode & 0o077:
-        raise CryptoError(f"{path}: private key is readable by group/others (chmod 600 it)")
-    document = json.loads(path.read_text())
+    document = json.loads(read_secret(path))
     if document.get("kind") != "fedcarbon.paillier-private-key.v1":
         raise CryptoError(f"{path}: not a fedcarbon Paillier private key")
     p, q = int(document["p"]), int(document["q"])
     return paillier.PaillierPrivateKey(paillier.PaillierPublicKey(p * q), p, q)
+
+
+def write_secret(path: Path, data: bytes) -> None:
+    """Write secret key material readable by the owner only (mode 0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def read_secret(path: Path) -> bytes:
+    """Read secret key material; refuse a file that group or others can read."""
+    if path.stat().st_mode & 0o077:
+        raise CryptoError(f"{path}: secret key material is readable by group/others (chmod 600)")
+    return path.read_bytes()

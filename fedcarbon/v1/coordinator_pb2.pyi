@@ -216,6 +216,71 @@ class GetResultRequest(_message.Message):
 Global___GetResultRequest: _TypeAlias = GetResultRequest  # noqa: Y015
 
 @_typing.final
+class ListTrusteesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListTrusteesRequest: _TypeAlias = ListTrusteesRequest  # noqa: Y015
+
+@_typing.final
+class TrusteeInfo(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRUSTEE_ID_FIELD_NUMBER: _builtins.int
+    ORGANISATION_FIELD_NUMBER: _builtins.int
+    ENCRYPTION_PUBLIC_KEY_FIELD_NUMBER: _builtins.int
+    IDENTITY_PUBLIC_KEY_FIELD_NUMBER: _builtins.int
+    trustee_id: _builtins.str
+    organisation: _builtins.str
+    encryption_public_key: _builtins.bytes
+    """X25519 key (raw 32 bytes) the key ceremony seals this trustee's share to."""
+    identity_public_key: _builtins.bytes
+    """Ed25519 identity key (raw 32 bytes)."""
+    def __init__(
+        self,
+        *,
+        trustee_id: _builtins.str = ...,
+        organisation: _builtins.str = ...,
+        encryption_public_key: _builtins.bytes = ...,
+        identity_public_key: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["encryption_public_key", b"encryption_public_key", "identity_public_key", b"identity_public_key", "organisation", b"organisation", "trustee_id", b"trustee_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TrusteeInfo: _TypeAlias = TrusteeInfo  # noqa: Y015
+
+@_typing.final
+class ListTrusteesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRUSTEES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def trustees(self) -> _containers.RepeatedCompositeFieldContainer[Global___TrusteeInfo]: ...
+    def __init__(
+        self,
+        *,
+        trustees: _abc.Iterable[Global___TrusteeInfo] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["trustees", b"trustees"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListTrusteesResponse: _TypeAlias = ListTrusteesResponse  # noqa: Y015
+
+@_typing.final
 class TrusteeRequest(_message.Message):
     """---- Trustees: verify, then decrypt; they pull work, so none needs an open port. ----"""
 
@@ -443,6 +508,51 @@ class SubmitDecryptionShareResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SubmitDecryptionShareResponse: _TypeAlias = SubmitDecryptionShareResponse  # noqa: Y015
+
+@_typing.final
+class SealedShare(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CAMPAIGN_ID_FIELD_NUMBER: _builtins.int
+    SEALED_SHARE_FIELD_NUMBER: _builtins.int
+    campaign_id: _builtins.str
+    sealed_share: _builtins.bytes
+    """A threshold key share sealed (HPKE, RFC 9180) to the trustee's X25519 key by the dealer;
+    the coordinator stores and forwards it but cannot open it.
+    """
+    def __init__(
+        self,
+        *,
+        campaign_id: _builtins.str = ...,
+        sealed_share: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["campaign_id", b"campaign_id", "sealed_share", b"sealed_share"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SealedShare: _TypeAlias = SealedShare  # noqa: Y015
+
+@_typing.final
+class GetSealedSharesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHARES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def shares(self) -> _containers.RepeatedCompositeFieldContainer[Global___SealedShare]: ...
+    def __init__(
+        self,
+        *,
+        shares: _abc.Iterable[Global___SealedShare] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["shares", b"shares"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSealedSharesResponse: _TypeAlias = GetSealedSharesResponse  # noqa: Y015
 
 @_typing.final
 class GetTreeHeadRequest(_message.Message):

@@ -42,6 +42,11 @@ class ParticipantsStub:
                 request_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.EnrolRequest.SerializeToString,
                 response_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.EnrolResponse.FromString,
                 _registered_method=True)
+        self.ListTrustees = channel.unary_unary(
+                '/fedcarbon.v1.Participants/ListTrustees',
+                request_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.ListTrusteesRequest.SerializeToString,
+                response_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.ListTrusteesResponse.FromString,
+                _registered_method=True)
 
 
 class ParticipantsServicer:
@@ -53,6 +58,13 @@ class ParticipantsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListTrustees(self, request, context):
+        """Public keys of enrolled trustees, for a key ceremony (compare fingerprints out of band).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ParticipantsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -60,6 +72,11 @@ def add_ParticipantsServicer_to_server(servicer, server):
                     servicer.Enrol,
                     request_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.EnrolRequest.FromString,
                     response_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.EnrolResponse.SerializeToString,
+            ),
+            'ListTrustees': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTrustees,
+                    request_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.ListTrusteesRequest.FromString,
+                    response_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.ListTrusteesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -89,6 +106,33 @@ class Participants:
             '/fedcarbon.v1.Participants/Enrol',
             fedcarbon_dot_v1_dot_coordinator__pb2.EnrolRequest.SerializeToString,
             fedcarbon_dot_v1_dot_coordinator__pb2.EnrolResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTrustees(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fedcarbon.v1.Participants/ListTrustees',
+            fedcarbon_dot_v1_dot_coordinator__pb2.ListTrusteesRequest.SerializeToString,
+            fedcarbon_dot_v1_dot_coordinator__pb2.ListTrusteesResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -310,6 +354,11 @@ class TrusteesStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.GetSealedShares = channel.unary_unary(
+                '/fedcarbon.v1.Trustees/GetSealedShares',
+                request_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.TrusteeRequest.SerializeToString,
+                response_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.GetSealedSharesResponse.FromString,
+                _registered_method=True)
         self.ListDecryptionTasks = channel.unary_unary(
                 '/fedcarbon.v1.Trustees/ListDecryptionTasks',
                 request_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.TrusteeRequest.SerializeToString,
@@ -329,6 +378,13 @@ class TrusteesStub:
 
 class TrusteesServicer:
     """Missing associated documentation comment in .proto file."""
+
+    def GetSealedShares(self, request, context):
+        """The sealed key shares addressed to the calling trustee.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
     def ListDecryptionTasks(self, request, context):
         """Missing associated documentation comment in .proto file."""
@@ -351,6 +407,11 @@ class TrusteesServicer:
 
 def add_TrusteesServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'GetSealedShares': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSealedShares,
+                    request_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.TrusteeRequest.FromString,
+                    response_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.GetSealedSharesResponse.SerializeToString,
+            ),
             'ListDecryptionTasks': grpc.unary_unary_rpc_method_handler(
                     servicer.ListDecryptionTasks,
                     request_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.TrusteeRequest.FromString,
@@ -376,6 +437,33 @@ def add_TrusteesServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class Trustees:
     """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def GetSealedShares(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fedcarbon.v1.Trustees/GetSealedShares',
+            fedcarbon_dot_v1_dot_coordinator__pb2.TrusteeRequest.SerializeToString,
+            fedcarbon_dot_v1_dot_coordinator__pb2.GetSealedSharesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
 
     @staticmethod
     def ListDecryptionTasks(request,

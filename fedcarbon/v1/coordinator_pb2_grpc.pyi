@@ -35,11 +35,15 @@ class ParticipantsStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> ParticipantsAsyncStub: ...
     Enrol: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.EnrolRequest, _coordinator_pb2.EnrolResponse]
+    ListTrustees: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.ListTrusteesRequest, _coordinator_pb2.ListTrusteesResponse]
+    """Public keys of enrolled trustees, for a key ceremony (compare fingerprints out of band)."""
 
 @_typing.type_check_only
 class ParticipantsAsyncStub(ParticipantsStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     Enrol: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.EnrolRequest, _coordinator_pb2.EnrolResponse]  # type: ignore[assignment]
+    ListTrustees: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.ListTrusteesRequest, _coordinator_pb2.ListTrusteesResponse]  # type: ignore[assignment]
+    """Public keys of enrolled trustees, for a key ceremony (compare fingerprints out of band)."""
 
 class ParticipantsServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -48,6 +52,14 @@ class ParticipantsServicer(metaclass=_abc_1.ABCMeta):
         request: _coordinator_pb2.EnrolRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_coordinator_pb2.EnrolResponse, _abc.Awaitable[_coordinator_pb2.EnrolResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListTrustees(
+        self,
+        request: _coordinator_pb2.ListTrusteesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_coordinator_pb2.ListTrusteesResponse, _abc.Awaitable[_coordinator_pb2.ListTrusteesResponse]]:
+        """Public keys of enrolled trustees, for a key ceremony (compare fingerprints out of band)."""
 
 def add_ParticipantsServicer_to_server(servicer: ParticipantsServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
 
@@ -105,6 +117,8 @@ class TrusteesStub:
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> TrusteesAsyncStub: ...
+    GetSealedShares: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.TrusteeRequest, _coordinator_pb2.GetSealedSharesResponse]
+    """The sealed key shares addressed to the calling trustee."""
     ListDecryptionTasks: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.TrusteeRequest, _coordinator_pb2.ListDecryptionTasksResponse]
     GetAggregate: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.GetAggregateRequest, _coordinator_pb2.AggregateBundle]
     SubmitDecryptionShare: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.SignedDecryptionShare, _coordinator_pb2.SubmitDecryptionShareResponse]
@@ -112,11 +126,21 @@ class TrusteesStub:
 @_typing.type_check_only
 class TrusteesAsyncStub(TrusteesStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
+    GetSealedShares: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.TrusteeRequest, _coordinator_pb2.GetSealedSharesResponse]  # type: ignore[assignment]
+    """The sealed key shares addressed to the calling trustee."""
     ListDecryptionTasks: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.TrusteeRequest, _coordinator_pb2.ListDecryptionTasksResponse]  # type: ignore[assignment]
     GetAggregate: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.GetAggregateRequest, _coordinator_pb2.AggregateBundle]  # type: ignore[assignment]
     SubmitDecryptionShare: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.SignedDecryptionShare, _coordinator_pb2.SubmitDecryptionShareResponse]  # type: ignore[assignment]
 
 class TrusteesServicer(metaclass=_abc_1.ABCMeta):
+    @_abc_1.abstractmethod
+    def GetSealedShares(
+        self,
+        request: _coordinator_pb2.TrusteeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_coordinator_pb2.GetSealedSharesResponse, _abc.Awaitable[_coordinator_pb2.GetSealedSharesResponse]]:
+        """The sealed key shares addressed to the calling trustee."""
+
     @_abc_1.abstractmethod
     def ListDecryptionTasks(
         self,

@@ -1,0 +1,439 @@
+"""``fedcarbon agent``: the supplier's side. Computes locally, shows what leaves, submits.
+
+Everything runs on the participant's premises; only ciphertexts, the participant id, the
+campaign digest, a nonce and a signature are ever sent (see ``fedcarbon agent preview``).
+"""
+
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+from sqlmodel import Session
+
+from agent import store
+from agent.client import CoordinatorClient
+from agent.collect import Collection, collect, footprint_for
+from agent.config import AgentConfig, load_config, write_config
+from agent.contribution import Contribution, encrypt_and_sign, prepare
+from agent.errors import AgentError
+from agent.identity import load_or_create_identity
+from agent.policy import period_label, refusals
+from fedcarbon.accounting.errors import AccountingError
+from fedcarbon.audit.errors import AuditError
+from fedcarbon.audit.receipts import verify_receipt
+from fedcarbon.campaign import Campaign, CampaignState
+from fedcarbon.console import fail, kg, print_json, table
+from fedcarbon.crypto import vector
+from fedcarbon.errors import FedcarbonError
+
+app = typer.Typer(
+    help="The supplier's agent: compute your footprint locally, preview exactly what leaves, "
+    "submit it encrypted, keep the receipts.",
+    no_args_is_help=True,
+)
+
+HOME = typer.Option(
+    Path("fedcarbon-agent"),
+    "--home",
+    envvar="FEDCARBON_AGENT_HOME",
+    help="Directory with agent.toml, the identity key and the local store.",
+)
+JSON = typer.Option(False, "--json", help="Print JSON instead of tables.")
+_USER_ERRORS = (AgentError, FedcarbonError, AccountingError, AuditError, OSError, ValueError)
+
+
+def _load(home: Path) -> AgentConfig:
+    try:
+        return load_config(home)
+    except AgentError as error:
+        fail(str(error))
+
+
+def _enrolment(config: AgentConfig) -> store.Enrolment:
+    found = store.enrolment(store.open_store(config.database_url))
+    if found is None:
+        fail(f"{config.home}: not enrolled yet; run `fedcarbon agent enrol --token ...`")
+    return found
+
+
+def _enrol(config: AgentConfig, token: str) -> store.Enrolment:
+    identity = load_or_create_identity(config.identity_key_path)
+    with CoordinatorClient(config.coordinator) as client:
+        result = client.enrol(
+            token=token,
+            organisation=config.organisation,
+            identity=identity,
+            sector=config.sector,
+            region=config.region,
+            size_band=config.size_band,
+        )
+    row = store.Enrolment(
+        participant_id=result.participant_id,
+        coordinator=config.coordinator,
+        role=result.role,
+        log_id=result.log_id,
+        log_public_key=result.log_public_key,
+        enrolled_unix_ms=int(time.time() * 1000),
+    )
+    with Session(store.open_store(config.database_url)) as session:
+        session.merge(row)
+        session.commit()
+    return row
+
+
+@app.command()
+def init(
+    organisation: str = typer.Option(..., help="Your organisation's name."),
+    coordinator: str = typer.Option(..., help="Coordinator address, host:port."),
+    home: Path = HOME,
+    role: str = typer.Option("supplier", help="supplier or buyer."),
+    sector: str = typer.Option("", help="Sector, e.g. machining (used for benchmark cohorts)."),
+    region: str = typer.Option("", help="ISO 3166-1 alpha-2 country code."),
+    size_band: str = typer.Option("", help="Size band, e.g. sme or large."),
+    activities: str | None = typer.Option(
+        None, help="Activity CSV to read (configures the csv adapter)."
+    ),
+    token: str | None = typer.Option(None, help="Enrolment token: enrol right away."),
+    customer: list[str] = typer.Option(
+        [], help="PARTICIPANT_ID=NAME: how a buyer appears as `customer` in your data (repeat)."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Create an agent home (agent.toml, identity key) and optionally enrol."""
+    if (home / "agent.toml").exists():
+        fail(f"{home / 'agent.toml'} already exists; edit it or choose another --home")
+    aliases = {}
+    for item in customer:
+        pid, sep, name = item.partition("=")
+        if not sep or not pid.strip() or not name.strip():
+            fail(f"--customer {item!r}: expected PARTICIPANT_ID=NAME")
+        aliases[pid.strip()] = name.strip()
+    path = write_config(
+        home,
+        organisation=organisation,
+        coordinator=coordinator,
+        role=role,
+        sector=sector,
+        region=region,
+        size_band=size_band,
+        activities=activities,
+        customers=aliases,
+    )
+    config = _load(home)
+    load_or_create_identity(config.identity_key_path)
+    document: dict[str, Any] = {"home": str(home), "config": str(path)}
+    if token:
+        try:
+            enrolled = _enrol(config, token)
+        except _USER_ERRORS as error:
+            fail(f"enrolment failed: {error}")
+        document |= {"participant_id": enrolled.participant_id, "role": enrolled.role}
+    if as_json:
+        print_json(document)
+        return
+    typer.echo(f"agent home ready: {path}")
+    if token:
+        typer.echo(f"enrolled as {document['participant_id']} ({document['role']})")
+
+
+@app.command()
+def enrol(
+    token: str = typer.Option(..., help="Single-use token from the operator."), home: Path = HOME
+) -> None:
+    """Enrol with the coordinator using a single-use token and this agent's identity key."""
+    config = _load(home)
+    try:
+        enrolled = _enrol(config, token)
+    except _USER_ERRORS as error:
+        fail(f"enrolment failed: {error}")
+    typer.echo(f"enrolled as {enrolled.participant_id} ({enrolled.role})")
+
+
+@app.command()
+def campaigns(home: Path = HOME, as_json: bool = JSON) -> None:
+    """List the coordinator's campaigns and whether this agent's policy accepts each."""
+    config = _load(home)
+    me = _enrolment(config)
+    engine = store.open_store(config.database_url)
+    try:
+        with CoordinatorClient(config.coordinator) as client:
+            found = client.list_campaigns()
+    except AgentError as error:
+        fail(str(error))
+    spent = store.spent(engine)
+    submitted = {s.campaign_id for s in store.submissions(engine)}
+    rows = []
+    for c in found:
+        reasons = refusals(c, config.policy, me.participant_id, spent)
+        status = (
+            "submitted"
+            if c.campaign_id in submitted
+            else ("ok" if not reasons else "; ".join(reasons))
+        )
+        rows.append(
+            {
+                "campaign_id": c.campaign_id,
+                "kind": c.kind.value,
+                "state": c.state.value,
+                "k": c.min_contributors,
+                "metrics": [m.name for m in c.metrics],
+                "status": status,
+            }
+        )
+    if as_json:
+        print_json(rows)
+        return
+    table(
+        "Campaigns",
+        ["id", "kind", "state", "k", "this agent"],
+        [[r["campaign_id"], r["kind"], r["state"], r["k"], r["status"]] for r in rows],
+    )
+
+
+def _prepare(config: AgentConfig, campaign: Campaign) -> tuple[Collection, Contribution]:
+    collection = collect(config, campaign.period_start, campaign.period_end)
+    if not collection.records:
+        problems = "; ".join(f"{k}: {v}" for k, v in collection.failures.items())
+        raise AgentError(
+            f"no activity records for {period_label(campaign)}"
+            + (f" ({problems})" if problems else "")
+        )
+    footprint = footprint_for(config, collection.records)
+    return collection, prepare(
+        footprint, campaign, buyer_name=config.customers.get(campaign.buyer_id)
+    )
+
+
+def _report_collection(collection: Collection) -> None:
+    for name, why in collection.failures.items():
+        typer.secho(f"warning: adapter {name} could not be read: {why}", fg="yellow", err=True)
+    for rejected in collection.rejected[:20]:
+        typer.secho(f"rejected: {rejected}", fg="yellow", err=True)
+    if len(collection.rejected) > 20:
+        typer.secho(
+            f"... and {len(collection.rejected) - 20} more rejected rows", fg="yellow", err=True
+        )
+
+
+@app.command()
+def preview(campaign_id: str, home: Path = HOME, as_json: bool = JSON) -> None:
+    """Show exactly what would leave this machine for a campaign, and what stays."""
+    config = _load(home)
+    me = _enrolment(config)
+    try:
+        with CoordinatorClient(config.coordinator) as client:
+            campaign = client.get_campaign(campaign_id)
+        collection, contribution = _prepare(config, campaign)
+    except _USER_ERRORS as error:
+        fail(str(error))
+    reasons = refusals(
+        campaign,
+        config.policy,
+        me.participant_id,
+        store.spent(store.open_store(config.database_url)),
+    )
+    width = vector.ciphertext_length(campaign.key.paillier_n)
+    leaves = {
+        "participant_id": me.participant_id,
+        "campaign_id": campaign.campaign_id,
+        "campaign_digest": campaign.digest.hex(),
+        "ciphertexts": (
+            f"{campaign.packing.ciphertexts} x {width} bytes of {campaign.key.bits}-bit Paillier"
+        ),
+        "nonce": "16 random bytes",
+        "signature": "Ed25519 over the above",
+    }
+    stays = {
+        m.name: {"value": str(contribution.values[m.name]), "unit": m.unit, "fixed_point": fixed}
+        for m, fixed in zip(campaign.metrics, contribution.fixed, strict=True)
+    }
+    if as_json:
+        print_json(
+            {
+                "leaves_this_machine": leaves,
+                "stays_here_encrypted_before_sending": stays,
+                "records": len(collection.records),
+                "rejected": [str(r) for r in collection.rejected],
+                "adapter_failures": collection.failures,
+                "policy_refusals": reasons,
+            }
+        )
+        return
+    _report_collection(collection)
+    table(f"Leaves this machine (campaign {campaign_id})", ["field", "value"], list(leaves.items()))
+    table(
+        "Stays here: your figures, only sent encrypted inside the ciphertexts",
+        ["metric", "value", "unit", "fixed-point"],
+        [[name, v["value"], v["unit"], v["fixed_point"]] for name, v in stays.items()],
+    )
+    typer.echo(
+        f"{len(collection.records)} activity records read, {len(collection.rejected)} rejected"
+    )
+    if reasons:
+        typer.secho("policy would refuse: " + "; ".join(reasons), fg="red")
+
+
+def _submit_one(
+    config: AgentConfig, me: store.Enrolment, client: CoordinatorClient, campaign: Campaign
+) -> dict[str, Any]:
+    engine = store.open_store(config.database_url)
+    reasons = refusals(campaign, config.policy, me.participant_id, store.spent(engine))
+    if reasons:
+        raise AgentError(
+            f"campaign {campaign.campaign_id}: declined by local policy: " + "; ".join(reasons)
+        )
+    collection, contribution = _prepare(config, campaign)
+    _report_collection(collection)
+    identity = load_or_create_identity(config.identity_key_path)
+    signed = encrypt_and_sign(contribution, me.participant_id, identity)
+    receipt, duplicate = client.submit(signed)
+    verify_receipt(receipt, me.log_public_key, log_id=me.log_id)
+    if campaign.epsilon > 0:
+        store.record_spend(
+            engine,
+            store.BudgetSpend(
+                campaign_id=campaign.campaign_id,
+                period=period_label(campaign),
+                epsilon=campaign.epsilon,
+                delta=campaign.delta,
+                spent_unix_ms=int(time.time() * 1000),
+            ),
+        )
+    store.save_submission(
+        engine,
+        campaign.campaign_id,
+        receipt,
+        {k: str(v) for k, v in contribution.values.items()},
+        int(time.time() * 1000),
+    )
+    return {
+        "campaign_id": campaign.campaign_id,
+        "leaf_index": receipt.leaf_index,
+        "tree_size": receipt.tree_head.tree_size,
+        "duplicate": duplicate,
+        "records": len(collection.records),
+        "rejected": len(collection.rejected),
+    }
+
+
+@app.command()
+def submit(
+    campaign_id: str | None = typer.Argument(
+        None, help="Campaign to answer; omit with --all-open."
+    ),
+    all_open: bool = typer.Option(
+        False, "--all-open", help="Answer every open campaign the policy accepts."
+    ),
+    home: Path = HOME,
+    as_json: bool = JSON,
+) -> None:
+    """Compute, encrypt, sign and submit; verify and keep the log receipt."""
+    config = _load(home)
+    me = _enrolment(config)
+    if not campaign_id and not all_open:
+        fail("name a campaign or pass --all-open")
+    done: list[dict[str, Any]] = []
+    skipped: dict[str, str] = {}
+    try:
+        with CoordinatorClient(config.coordinator) as client:
+            if campaign_id:
+                targets = [client.get_campaign(campaign_id)]
+            else:
+                engine = store.open_store(config.database_url)
+                submitted = {s.campaign_id for s in store.submissions(engine)}
+                targets = []
+                for c in client.list_campaigns(CampaignState.OPEN):
+                    reasons = refusals(c, config.policy, me.participant_id, store.spent(engine))
+                    if c.campaign_id in submitted:
+                        continue
+                    if reasons:
+                        skipped[c.campaign_id] = "; ".join(reasons)
+                    else:
+                        targets.append(c)
+            for campaign in targets:
+                done.append(_submit_one(config, me, client, campaign))
+    except _USER_ERRORS as error:
+        fail(str(error))
+    if as_json:
+        print_json({"submitted": done, "skipped": skipped})
+        return
+    for item in done:
+        note = " (already accepted earlier; counted once)" if item["duplicate"] else ""
+        typer.echo(
+            f"submitted to {item['campaign_id']}: log entry {item['leaf_index']} "
+            f"of {item['tree_size']}, receipt verified{note}"
+        )
+    for cid, why in skipped.items():
+        typer.echo(f"skipped {cid}: {why}")
+
+
+@app.command()
+def receipts(
+    home: Path = HOME,
+    export: Path | None = typer.Option(
+        None, help="Write each receipt as JSON into this directory."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """List stored submission receipts (verify one with `fedcarbon audit verify receipt`)."""
+    config = _load(home)
+    me = _enrolment(config)
+    rows = store.submissions(store.open_store(config.database_url))
+    if export:
+        export.mkdir(parents=True, exist_ok=True)
+        for row in rows:
+            (export / f"{row.campaign_id}.receipt.json").write_text(row.receipt_json)
+        (export / "log-key.hex").write_text(me.log_public_key.hex() + "\n")
+    if as_json:
+        print_json(
+            [
+                {
+                    "campaign_id": r.campaign_id,
+                    "submission_id": r.submission_id,
+                    "leaf_index": r.leaf_index,
+                }
+                for r in rows
+            ]
+        )
+        return
+    table(
+        "Receipts",
+        ["campaign", "log entry", "submission id"],
+        [[r.campaign_id, r.leaf_index, r.submission_id[:16] + "..."] for r in rows],
+    )
+    if export:
+        typer.echo(f"receipts and the log key written to {export}")
+
+
+@app.command()
+def results(campaign_id: str, home: Path = HOME, as_json: bool = JSON) -> None:
+    """Fetch a campaign's released statistic."""
+    config = _load(home)
+    try:
+        with CoordinatorClient(config.coordinator) as client:
+            result = client.get_result(campaign_id)
+    except AgentError as error:
+        fail(str(error))
+    if as_json:
+        print_json(
+            {
+                "campaign_id": campaign_id,
+                "state": result.state.value,
+                "contributors": result.contributors,
+                "reason": result.reason,
+                "metrics": {
+                    m.name: {"sum": m.sum, "mean": m.mean(result.contributors), "unit": m.unit}
+                    for m in result.metrics
+                },
+            }
+        )
+        return
+    if result.state is not CampaignState.RELEASED:
+        typer.echo(f"{campaign_id}: {result.state.value} {result.reason}")
+        return
+    table(
+        f"{campaign_id}: {result.contributors} contributors",
+        ["metric", "sum", "mean", "unit"],
+        [[m.name, kg(m.sum), kg(m.mean(result.contributors)), m.unit] for m in result.metrics],
+    )

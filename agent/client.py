@@ -1,0 +1,229 @@
+"""The agent's gRPC client: domain values in, domain values out, errors with the server's words."""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import grpc
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from agent.errors import CoordinatorUnavailable
+from fedcarbon import serde
+from fedcarbon.audit import signing
+from fedcarbon.audit.receipts import Receipt
+from fedcarbon.audit.treehead import TreeHead
+from fedcarbon.campaign import Campaign, CampaignState
+from fedcarbon.decryption import DecryptionShare
+from fedcarbon.results import CampaignResult
+from fedcarbon.submission import (
+    DECRYPTION_SHARE_CONTEXT,
+    ENROL_CONTEXT,
+    TRUSTEE_REQUEST_CONTEXT,
+    SignedSubmission,
+    trustee_request_message,
+)
+from fedcarbon.v1 import campaign_pb2, coordinator_pb2, coordinator_pb2_grpc
+
+DEFAULT_TIMEOUT_S = 30.0
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class EnrolmentResult:
+    participant_id: str
+    role: str
+    log_public_key: bytes
+    log_id: str
+
+
+@dataclass(frozen=True)
+class TrusteeInfo:
+    trustee_id: str
+    organisation: str
+    encryption_public_key: bytes
+    identity_public_key: bytes
+
+
+@dataclass(frozen=True)
+class AggregateBundle:
+    campaign: Campaign
+    submissions: list[SignedSubmission]
+    identity_keys: dict[str, bytes]
+    ciphertexts: list[bytes]
+    digest: bytes
+    tree_head: TreeHead
+
+
+_ROLE_NAMES = {
+    coordinator_pb2.ROLE_SUPPLIER: "supplier",
+    coordinator_pb2.ROLE_BUYER: "buyer",
+    coordinator_pb2.ROLE_TRUSTEE: "trustee",
+}
+
+
+class CoordinatorClient:
+    def __init__(self, address: str, *, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+        self.address = address
+        self._timeout = timeout
+        self._channel = grpc.insecure_channel(address)
+        self._participants = coordinator_pb2_grpc.ParticipantsStub(self._channel)
+        self._campaigns = coordinator_pb2_grpc.CampaignsStub(self._channel)
+        self._trustees = coordinator_pb2_grpc.TrusteesStub(self._channel)
+        self._audit = coordinator_pb2_grpc.AuditLogStub(self._channel)
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def __enter__(self) -> "CoordinatorClient":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _call(self, method: Callable[..., T], request: Any) -> T:
+        try:
+            return method(request, timeout=self._timeout, wait_for_ready=True)
+        except grpc.RpcError as error:
+            code = error.code()
+            details = error.details()
+            if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                raise CoordinatorUnavailable(
+                    f"coordinator at {self.address} is unreachable ({code.name}: {details})"
+                ) from None
+            raise CoordinatorUnavailable(f"coordinator refused: {details} ({code.name})") from None
+
+    # -- participants -------------------------------------------------------------------
+    def enrol(
+        self,
+        *,
+        token: str,
+        organisation: str,
+        identity: Ed25519PrivateKey,
+        encryption_public_key: bytes = b"",
+        sector: str = "",
+        region: str = "",
+        size_band: str = "",
+    ) -> EnrolmentResult:
+        response = self._call(
+            self._participants.Enrol,
+            coordinator_pb2.EnrolRequest(
+                token=token,
+                organisation=organisation,
+                identity_public_key=signing.public_key_bytes(identity),
+                encryption_public_key=encryption_public_key,
+                sector=sector,
+                region=region,
+                size_band=size_band,
+                signature=signing.sign(identity, token.encode(), context=ENROL_CONTEXT),
+            ),
+        )
+        return EnrolmentResult(
+            response.participant_id,
+            _ROLE_NAMES.get(response.role, "unknown"),
+            response.log_public_key,
+            response.log_id,
+        )
+
+    def list_trustees(self) -> list[TrusteeInfo]:
+        response = self._call(
+            self._participants.ListTrustees, coordinator_pb2.ListTrusteesRequest()
+        )
+        return [
+            TrusteeInfo(
+                t.trustee_id, t.organisation, t.encryption_public_key, t.identity_public_key
+            )
+            for t in response.trustees
+        ]
+
+    # -- campaigns ----------------------------------------------------------------------
+    def list_campaigns(self, state: CampaignState | None = None) -> list[Campaign]:
+        request = coordinator_pb2.ListCampaignsRequest(
+            state=serde.state_to_proto(state) if state else campaign_pb2.CAMPAIGN_STATE_UNSPECIFIED
+        )
+        response = self._call(self._campaigns.ListCampaigns, request)
+        return [serde.campaign_from_proto(c) for c in response.campaigns]
+
+    def get_campaign(self, campaign_id: str) -> Campaign:
+        response = self._call(
+            self._campaigns.GetCampaign, coordinator_pb2.GetCampaignRequest(campaign_id=campaign_id)
+        )
+        return serde.campaign_from_proto(response)
+
+    def submit(self, signed: SignedSubmission) -> tuple[Receipt, bool]:
+        response = self._call(self._campaigns.Submit, serde.signed_to_proto(signed))
+        return serde.receipt_from_proto(response.receipt), response.duplicate
+
+    def get_result(self, campaign_id: str) -> CampaignResult:
+        response = self._call(
+            self._campaigns.GetResult, coordinator_pb2.GetResultRequest(campaign_id=campaign_id)
+        )
+        return serde.result_from_proto(response)
+
+    # -- trustees -----------------------------------------------------------------------
+    @staticmethod
+    def _trustee_request(trustee_id: str, identity: Ed25519PrivateKey) -> Any:
+        now = int(time.time() * 1000)
+        return coordinator_pb2.TrusteeRequest(
+            trustee_id=trustee_id,
+            timestamp_ms=now,
+            signature=signing.sign(
+                identity, trustee_request_message(trustee_id, now), context=TRUSTEE_REQUEST_CONTEXT
+            ),
+        )
+
+    def sealed_shares(self, trustee_id: str, identity: Ed25519PrivateKey) -> dict[str, bytes]:
+        """Campaign id -> the key share sealed to this trustee."""
+        response = self._call(
+            self._trustees.GetSealedShares, self._trustee_request(trustee_id, identity)
+        )
+        return {s.campaign_id: s.sealed_share for s in response.shares}
+
+    def decryption_tasks(self, trustee_id: str, identity: Ed25519PrivateKey) -> list[str]:
+        response = self._call(
+            self._trustees.ListDecryptionTasks, self._trustee_request(trustee_id, identity)
+        )
+        return [task.campaign_id for task in response.tasks]
+
+    def get_aggregate(self, campaign_id: str) -> AggregateBundle:
+        response = self._call(
+            self._trustees.GetAggregate,
+            coordinator_pb2.GetAggregateRequest(campaign_id=campaign_id),
+        )
+        return AggregateBundle(
+            campaign=serde.campaign_from_proto(response.campaign),
+            submissions=[serde.signed_from_proto(s) for s in response.submissions],
+            identity_keys=dict(response.identity_keys),
+            ciphertexts=list(response.aggregate_ciphertexts),
+            digest=response.aggregate_digest,
+            tree_head=serde.tree_head_from_proto(response.tree_head),
+        )
+
+    def submit_share(self, share: DecryptionShare, identity: Ed25519PrivateKey) -> CampaignState:
+        body = serde.share_to_bytes(share)
+        response = self._call(
+            self._trustees.SubmitDecryptionShare,
+            coordinator_pb2.SignedDecryptionShare(
+                body=body, signature=signing.sign(identity, body, context=DECRYPTION_SHARE_CONTEXT)
+            ),
+        )
+        return serde.state_from_proto(response.state)
+
+    # -- audit log ------------------------------------------------------------------------
+    def tree_head(self) -> TreeHead:
+        return serde.tree_head_from_proto(
+            self._call(self._audit.GetTreeHead, coordinator_pb2.GetTreeHeadRequest())
+        )
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        response = self._call(
+            self._audit.GetConsistencyProof,
+            coordinator_pb2.GetConsistencyProofRequest(old_size=old_size, new_size=new_size),
+        )
+        return list(response.path)
+
+    def entries(self, start: int, end: int) -> list[bytes]:
+        response = self._call(
+            self._audit.GetEntries, coordinator_pb2.GetEntriesRequest(start=start, end=end)
+        )
+        return list(response.entries)

@@ -1,0 +1,165 @@
+"""Agent configuration: one typed object read once from ``agent.toml`` (+ environment).
+
+``FEDCARBON_AGENT_COORDINATOR`` overrides the coordinator address. Relative paths (adapter
+files, factor overlays) resolve against the agent's home directory.
+"""
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.errors import ConfigError
+from fedcarbon.campaign import DEFAULT_MIN_CONTRIBUTORS
+from fedcarbon.crypto.vector import MIN_KEY_BITS
+
+CONFIG_FILE = "agent.toml"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What this participant agrees to before anything leaves the building."""
+
+    # Refuse campaigns whose k is below this (privacy model point 2 as the agent sees it).
+    min_contributors: int = DEFAULT_MIN_CONTRIBUTORS
+    kinds: tuple[str, ...] = ("supply_chain", "benchmark")
+    min_key_bits: int = MIN_KEY_BITS
+    # Differential-privacy budget per reporting period (sum of campaign epsilons).
+    epsilon_per_period: float = 10.0
+    delta_per_period: float = 1e-6
+    # Benchmarks without noise reveal exact cohort sums; accept them only if you agree.
+    allow_unnoised_benchmarks: bool = True
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    home: Path
+    organisation: str
+    coordinator: str
+    role: str = "supplier"
+    sector: str = ""
+    region: str = ""
+    size_band: str = ""
+    gwp: str = "AR6"
+    factors: tuple[Path, ...] = ()
+    adapters: tuple[dict[str, Any], ...] = ()
+    policy: Policy = field(default_factory=Policy)
+    # Participant id -> the customer name this organisation's activity data uses for it.
+    customers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite:///{self.home / 'agent.sqlite'}"
+
+    @property
+    def identity_key_path(self) -> Path:
+        return self.home / "identity.pem"
+
+
+def load_config(home: Path) -> AgentConfig:
+    path = home / CONFIG_FILE
+    if not path.exists():
+        raise ConfigError(f"{path}: no agent configuration; run `fedcarbon agent init` first")
+    try:
+        document = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    section = document.get("agent", {})
+    for key in ("organisation", "coordinator"):
+        if not section.get(key):
+            raise ConfigError(f"{path}: [agent] needs {key!r}")
+    known = {
+        "organisation",
+        "coordinator",
+        "role",
+        "sector",
+        "region",
+        "size_band",
+        "gwp",
+        "factors",
+    }
+    unknown = set(section) - known
+    if unknown:
+        raise ConfigError(f"{path}: unknown keys in [agent]: {sorted(unknown)}")
+    policy_section = document.get("policy", {})
+    try:
+        options: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in policy_section.items()
+        }
+        policy = Policy(**options)
+    except TypeError as error:
+        raise ConfigError(f"{path}: [policy]: {error}") from None
+    adapters = document.get("adapters", [])
+    if not isinstance(adapters, list) or any("name" not in a for a in adapters):
+        raise ConfigError(f"{path}: every [[adapters]] table needs a name")
+    return AgentConfig(
+        home=home,
+        organisation=section["organisation"],
+        coordinator=os.environ.get("FEDCARBON_AGENT_COORDINATOR", section["coordinator"]),
+        role=section.get("role", "supplier"),
+        sector=section.get("sector", ""),
+        region=section.get("region", ""),
+        size_band=section.get("size_band", ""),
+        gwp=section.get("gwp", "AR6"),
+        factors=tuple(home / p for p in section.get("factors", [])),
+        adapters=tuple(adapters),
+        policy=policy,
+        customers={str(k): str(v) for k, v in document.get("customers", {}).items()},
+    )
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)
+
+
+def write_config(
+    home: Path,
+    *,
+    organisation: str,
+    coordinator: str,
+    role: str = "supplier",
+    sector: str = "",
+    region: str = "",
+    size_band: str = "",
+    activities: str | None = None,
+    customers: dict[str, str] | None = None,
+) -> Path:
+    """A commented starting configuration the participant can edit."""
+    lines = [
+        "# fedcarbon agent configuration. Nothing here leaves this machine.",
+        "[agent]",
+        f"organisation = {_toml_value(organisation)}",
+        f"coordinator = {_toml_value(coordinator)}",
+        f"role = {_toml_value(role)}  # supplier, buyer or trustee",
+        f"sector = {_toml_value(sector)}",
+        f"region = {_toml_value(region)}  # ISO 3166-1 alpha-2",
+        f"size_band = {_toml_value(size_band)}",
+        'gwp = "AR6"  # or AR5',
+        '# factors = ["our-supplier-factors.csv"]  # your own factors, searched first',
+        "",
+        "[policy]",
+        f"min_contributors = {DEFAULT_MIN_CONTRIBUTORS}  # refuse campaigns with a smaller k",
+        'kinds = ["supply_chain", "benchmark"]',
+        f"min_key_bits = {MIN_KEY_BITS}",
+        "epsilon_per_period = 10.0  # differential-privacy budget per reporting period",
+        "allow_unnoised_benchmarks = true",
+    ]
+    lines += [
+        "",
+        "# How buyers' participant ids appear as `customer` in your activity data:",
+        "[customers]",
+        *(f"{_toml_value(pid)} = {_toml_value(name)}" for pid, name in (customers or {}).items()),
+    ]
+    if activities:
+        lines += ["", "[[adapters]]", 'name = "csv"', f"path = {_toml_value(activities)}"]
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / CONFIG_FILE
+    path.write_text("\n".join(lines) + "\n")
+    return path

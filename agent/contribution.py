@@ -1,0 +1,76 @@
+"""Turning a footprint into what leaves the building: encoded, packed, encrypted, signed.
+
+The steps are the DESIGN.md data flow: Footprint -> campaign metric vector -> fixed-point
+integers at the schema's scale -> packed plaintexts -> Paillier ciphertexts under the
+campaign key -> a SubmissionBody bound to the campaign digest -> Ed25519 signature.
+"""
+
+import secrets
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from phe import paillier
+
+from fedcarbon import serde
+from fedcarbon.accounting.engine import Footprint
+from fedcarbon.campaign import Campaign
+from fedcarbon.crypto import packing, vector
+from fedcarbon.crypto.encoding import to_fixed
+from fedcarbon.crypto.errors import EncodingError
+from fedcarbon.errors import MetricError
+from fedcarbon.metrics import metric_values
+from fedcarbon.submission import SignedSubmission, SubmissionBody, sign_body
+
+NONCE_BYTES = 16
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """The plaintext side of a submission: it never leaves the agent."""
+
+    campaign: Campaign
+    values: dict[str, Decimal]
+    fixed: list[int]
+    plaintexts: list[int]
+
+
+def prepare(
+    footprint: Footprint, campaign: Campaign, *, buyer_name: str | None = None
+) -> Contribution:
+    """Compute, encode and pack the campaign's metrics; refuse values outside their bounds."""
+    values = metric_values(footprint, campaign, buyer_name=buyer_name)
+    fixed = []
+    for metric in campaign.metrics:
+        encoded = to_fixed(values[metric.name], metric.scale, name=metric.name)
+        if not metric.min <= encoded <= metric.max:
+            raise MetricError(
+                f"campaign {campaign.campaign_id!r}: {metric.name} = {values[metric.name]} "
+                f"{metric.unit} is outside the campaign's bounds "
+                f"[{Decimal(metric.min).scaleb(-metric.scale)}, "
+                f"{Decimal(metric.max).scaleb(-metric.scale)}]"
+            )
+        fixed.append(encoded)
+    try:
+        plaintexts = packing.pack(fixed, campaign.bounds, campaign.packing)
+    except EncodingError as error:
+        raise MetricError(f"campaign {campaign.campaign_id!r}: {error}") from None
+    return Contribution(campaign, values, fixed, plaintexts)
+
+
+def encrypt_and_sign(
+    contribution: Contribution, participant_id: str, identity: Ed25519PrivateKey
+) -> SignedSubmission:
+    campaign = contribution.campaign
+    public_key = paillier.PaillierPublicKey(campaign.key.paillier_n)
+    ciphertexts = vector.encrypt_vector(public_key, contribution.plaintexts)
+    body = SubmissionBody(
+        campaign_id=campaign.campaign_id,
+        participant_id=participant_id,
+        campaign_digest=campaign.digest,
+        ciphertexts=tuple(vector.to_bytes(ciphertexts, campaign.key.paillier_n)),
+        nonce=secrets.token_bytes(NONCE_BYTES),
+        created_unix_ms=int(time.time() * 1000),
+    )
+    return sign_body(identity, serde.body_to_bytes(body))

@@ -1,0 +1,1 @@
+"""The fedcarbon coordinator: enrols participants, collects ciphertexts, releases aggregates."""

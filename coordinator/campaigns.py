@@ -1,0 +1,213 @@
+"""Campaigns on the coordinator: create, read, close and aggregate.
+
+Closing a campaign adds the ciphertext vectors of all accepted submissions (multiplication
+modulo n^2, fedcarbon.crypto.vector.add_vectors). An aggregate is only formed when at least
+k distinct participants contributed (privacy model point 2); otherwise the campaign fails
+and nothing is ever decrypted for it.
+"""
+
+import json
+
+from sqlalchemy import Engine, update
+from sqlmodel import Session, select
+
+from coordinator.errors import ConflictError, InvalidRequestError, NotFoundError
+from coordinator.store import (
+    AggregateRow,
+    CampaignRow,
+    Participant,
+    ResultRow,
+    SealedShareRow,
+    SubmissionRow,
+)
+from fedcarbon import serde
+from fedcarbon.campaign import Campaign, CampaignState, KeyScheme
+from fedcarbon.crypto import vector
+from fedcarbon.results import CampaignResult
+from fedcarbon.v1 import campaign_pb2, result_pb2
+
+
+def _to_row(campaign: Campaign) -> CampaignRow:
+    return CampaignRow(
+        campaign_id=campaign.campaign_id,
+        definition=serde.campaign_to_proto(campaign).SerializeToString(deterministic=True),
+        state=campaign.state.value,
+        created_unix_ms=campaign.created_unix_ms,
+    )
+
+
+def _from_row(row: CampaignRow) -> Campaign:
+    message = campaign_pb2.Campaign()
+    message.ParseFromString(row.definition)
+    return serde.campaign_from_proto(message).with_state(CampaignState(row.state))
+
+
+def create_campaign(
+    engine: Engine, campaign: Campaign, sealed_shares: dict[str, bytes] | None = None
+) -> Campaign:
+    """Store a new campaign (and the sealed key shares to forward to its trustees)."""
+    with Session(engine) as session:
+        if session.get(CampaignRow, campaign.campaign_id) is not None:
+            raise ConflictError(f"campaign {campaign.campaign_id!r} already exists")
+        for trustee_id in campaign.key.trustee_ids:
+            trustee = session.get(Participant, trustee_id)
+            if trustee is None or trustee.role != "trustee":
+                raise InvalidRequestError(
+                    f"campaign {campaign.campaign_id!r}: {trustee_id!r} is not an enrolled trustee"
+                )
+        if campaign.buyer_id and session.get(Participant, campaign.buyer_id) is None:
+            raise InvalidRequestError(
+                f"campaign {campaign.campaign_id!r}: buyer {campaign.buyer_id!r} is not enrolled"
+            )
+        for invited in campaign.invited:
+            if session.get(Participant, invited) is None:
+                raise InvalidRequestError(
+                    f"campaign {campaign.campaign_id!r}: invited {invited!r} is not enrolled"
+                )
+        if campaign.key.scheme is KeyScheme.SINGLE_HOLDER and len(campaign.key.trustee_ids) != 1:
+            raise InvalidRequestError("a single-holder key names exactly one trustee")
+        shares = sealed_shares or {}
+        if campaign.key.scheme is KeyScheme.THRESHOLD:
+            missing = set(campaign.key.trustee_ids) - set(shares)
+            if missing:
+                raise InvalidRequestError(
+                    f"campaign {campaign.campaign_id!r}: no sealed key share for {sorted(missing)}"
+                )
+        for trustee_id, sealed in shares.items():
+            if trustee_id not in campaign.key.trustee_ids:
+                raise InvalidRequestError(f"sealed share for {trustee_id!r}, not a key holder")
+            session.add(
+                SealedShareRow(
+                    campaign_id=campaign.campaign_id, trustee_id=trustee_id, sealed_share=sealed
+                )
+            )
+        session.add(_to_row(campaign))
+        session.commit()
+    return campaign
+
+
+def get_campaign(engine: Engine, campaign_id: str) -> Campaign:
+    with Session(engine) as session:
+        row = session.get(CampaignRow, campaign_id)
+        if row is None:
+            raise NotFoundError(f"unknown campaign {campaign_id!r}")
+        return _from_row(row)
+
+
+def list_campaigns(engine: Engine, state: CampaignState | None = None) -> list[Campaign]:
+    with Session(engine) as session:
+        query = select(CampaignRow).order_by(CampaignRow.created_unix_ms)  # type: ignore[arg-type]
+        if state is not None:
+            query = query.where(CampaignRow.state == state.value)
+        return [_from_row(row) for row in session.exec(query).all()]
+
+
+def set_state(session: Session, campaign_id: str, old: CampaignState, new: CampaignState) -> bool:
+    """Compare-and-set on the state: exactly one caller wins a transition."""
+    result = session.exec(
+        update(CampaignRow)
+        .where(CampaignRow.campaign_id == campaign_id)  # type: ignore[arg-type]
+        .where(CampaignRow.state == old.value)  # type: ignore[arg-type]
+        .values(state=new.value)
+    )
+    return bool(result.rowcount == 1)
+
+
+def submissions_of(session: Session, campaign_id: str) -> list[SubmissionRow]:
+    return list(
+        session.exec(
+            select(SubmissionRow)
+            .where(SubmissionRow.campaign_id == campaign_id)
+            .order_by(SubmissionRow.leaf_index)  # type: ignore[arg-type]
+        ).all()
+    )
+
+
+def aggregate_submissions(campaign: Campaign, entries: list[bytes]) -> list[int]:
+    """The homomorphic sum of the submissions' ciphertext vectors (also run by trustees)."""
+    n = campaign.key.paillier_n
+    vectors = []
+    for entry in entries:
+        body = serde.body_from_bytes(serde.signed_from_entry(entry).body)
+        vectors.append(
+            vector.from_bytes(body.ciphertexts, n, expected=campaign.packing.ciphertexts)
+        )
+    return vector.add_vectors(vectors, n)
+
+
+def close_campaign(engine: Engine, campaign_id: str) -> tuple[CampaignState, str]:
+    """Stop accepting submissions; aggregate if at least k contributed, else fail."""
+    campaign = get_campaign(engine, campaign_id)
+    if campaign.state is not CampaignState.OPEN:
+        raise ConflictError(f"campaign {campaign_id!r} is {campaign.state.value}, not open")
+    with Session(engine) as session:
+        # Claim the transition first: it locks the row, so no submission slips in between
+        # reading the submissions and storing their aggregate.
+        if not set_state(session, campaign_id, CampaignState.OPEN, CampaignState.AGGREGATED):
+            raise ConflictError(f"campaign {campaign_id!r} changed state while closing")
+        rows = submissions_of(session, campaign_id)
+        contributors = sorted({row.participant_id for row in rows})
+        if len(contributors) < campaign.min_contributors:
+            reason = (
+                f"only {len(contributors)} contributor(s); at least {campaign.min_contributors} "
+                "are required before anything is released"
+            )
+            set_state(session, campaign_id, CampaignState.AGGREGATED, CampaignState.FAILED)
+            store_result(
+                session,
+                CampaignResult(campaign_id, CampaignState.FAILED, len(contributors), reason=reason),
+            )
+            session.commit()
+            return CampaignState.FAILED, reason
+        total = aggregate_submissions(campaign, [row.entry for row in rows])
+        blobs = vector.to_bytes(total, campaign.key.paillier_n)
+        session.add(
+            AggregateRow(
+                campaign_id=campaign_id,
+                ciphertexts=b"".join(blobs),
+                count=len(blobs),
+                contributors=len(contributors),
+                contributor_ids=json.dumps(contributors),
+                digest=vector.digest(blobs),
+            )
+        )
+        session.commit()
+    return CampaignState.AGGREGATED, f"{len(contributors)} contributors aggregated"
+
+
+def store_result(session: Session, result: CampaignResult) -> None:
+    session.add(
+        ResultRow(
+            campaign_id=result.campaign_id,
+            result=serde.result_to_proto(result).SerializeToString(deterministic=True),
+            released_unix_ms=result.released_unix_ms,
+        )
+    )
+
+
+def get_result(engine: Engine, campaign_id: str) -> CampaignResult:
+    campaign = get_campaign(engine, campaign_id)
+    with Session(engine) as session:
+        row = session.get(ResultRow, campaign_id)
+    if row is None:
+        return CampaignResult(campaign_id, campaign.state, 0, reason="not released yet")
+    message = result_pb2.CampaignResult()
+    message.ParseFromString(row.result)
+    return serde.result_from_proto(message)
+
+
+def aggregate_of(session: Session, campaign: Campaign) -> tuple[AggregateRow, list[bytes]]:
+    row = session.get(AggregateRow, campaign.campaign_id)
+    if row is None:
+        raise NotFoundError(f"campaign {campaign.campaign_id!r} has no aggregate yet")
+    width = vector.ciphertext_length(campaign.key.paillier_n)
+    blobs = [row.ciphertexts[i * width : (i + 1) * width] for i in range(row.count)]
+    return row, blobs
+
+
+def sealed_shares_for(engine: Engine, trustee_id: str) -> list[tuple[str, bytes]]:
+    with Session(engine) as session:
+        rows = session.exec(
+            select(SealedShareRow).where(SealedShareRow.trustee_id == trustee_id)
+        ).all()
+        return [(row.campaign_id, row.sealed_share) for row in rows]

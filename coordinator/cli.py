@@ -1,0 +1,321 @@
+"""``fedcarbon coordinator``: run the server and operate campaigns (platform operators).
+
+Operator commands work directly on the coordinator's database (``--home`` holds the config,
+the SQLite file by default and the log key), so run them on the coordinator host.
+"""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from coordinator import campaigns, enrolment
+from coordinator.config import CoordinatorConfig, load_config, write_config
+from coordinator.errors import CoordinatorError
+from coordinator.server import load_or_create_log_key, serve_forever
+from coordinator.store import now_ms, open_engine
+from coordinator.telemetry import configure_logging
+from fedcarbon.campaign import (
+    CampaignKind,
+    CampaignState,
+    MetricSpec,
+    key_from_document,
+    new_campaign,
+)
+from fedcarbon.console import fail, kg, print_json, table
+from fedcarbon.crypto.encoding import to_fixed
+from fedcarbon.errors import FedcarbonError
+from fedcarbon.metrics import CATALOGUE, definition
+
+app = typer.Typer(
+    help="Run the coordinator and operate campaigns: enrolment tokens, campaigns, releases.",
+    no_args_is_help=True,
+)
+campaign_app = typer.Typer(
+    help="Create, list, close campaigns and read their results.", no_args_is_help=True
+)
+token_app = typer.Typer(help="Issue single-use enrolment tokens.", no_args_is_help=True)
+app.add_typer(campaign_app, name="campaign")
+app.add_typer(token_app, name="token")
+
+HOME = typer.Option(
+    Path("fedcarbon-coordinator"),
+    "--home",
+    envvar="FEDCARBON_COORDINATOR_HOME",
+    help="Directory with coordinator.toml, the log key and (by default) the SQLite database.",
+)
+JSON = typer.Option(False, "--json", help="Print JSON instead of tables.")
+
+
+def _config(home: Path) -> CoordinatorConfig:
+    try:
+        return load_config(home)
+    except CoordinatorError as error:
+        fail(str(error))
+
+
+def _engine(home: Path):  # type: ignore[no-untyped-def]
+    if not (home / "coordinator.toml").exists():
+        fail(f"{home}: no coordinator here; run `fedcarbon coordinator init --home {home}` first")
+    return open_engine(_config(home).effective_database_url)
+
+
+@app.command()
+def init(
+    home: Path = HOME,
+    listen: str = typer.Option(
+        "127.0.0.1:50051", help="host:port to listen on (port 0 = any free port)."
+    ),
+    database_url: str = typer.Option(
+        "",
+        help="SQLAlchemy URL; empty = embedded SQLite in --home. E.g. postgresql+psycopg://u@h/db",
+    ),
+    log_id: str = typer.Option(
+        "fedcarbon-log", help="Name of this coordinator's transparency log."
+    ),
+) -> None:
+    """Create a coordinator home: configuration, database and transparency-log signing key."""
+    home.mkdir(parents=True, exist_ok=True)
+    config = CoordinatorConfig(home=home, listen=listen, database_url=database_url, log_id=log_id)
+    path = write_config(config)
+    load_or_create_log_key(config.log_key_path)
+    open_engine(config.effective_database_url).dispose()
+    typer.echo(f"coordinator home ready: {path}")
+
+
+@app.command()
+def serve(
+    home: Path = HOME,
+    listen: str | None = typer.Option(None, help="Override the configured host:port."),
+    port_file: Path | None = typer.Option(None, help="Write the bound port here once listening."),
+    log_level: str = typer.Option("INFO", help="DEBUG, INFO, WARNING or ERROR."),
+) -> None:
+    """Serve the gRPC API (with health checking and reflection) until Ctrl-C or SIGTERM."""
+    config = _config(home)
+    if listen:
+        from dataclasses import replace
+
+        config = replace(config, listen=listen)
+    configure_logging(log_level)
+    try:
+        serve_forever(config, port_file=port_file)
+    except (OSError, FedcarbonError, CoordinatorError) as error:
+        fail(str(error))
+
+
+@token_app.command("issue")
+def token_issue(
+    role: str = typer.Option(..., help="supplier, buyer or trustee."),
+    count: int = typer.Option(1, help="How many tokens."),
+    label: str = typer.Option("", help="A note for the operator (who the tokens are for)."),
+    home: Path = HOME,
+    as_json: bool = JSON,
+) -> None:
+    """Issue single-use enrolment tokens; hand each to one participant over a trusted channel."""
+    try:
+        tokens = enrolment.issue_tokens(_engine(home), role, count, label)
+    except CoordinatorError as error:
+        fail(str(error))
+    if as_json:
+        print_json({"role": role, "tokens": tokens})
+    else:
+        for token in tokens:
+            typer.echo(token)
+
+
+@app.command()
+def participants(home: Path = HOME, as_json: bool = JSON) -> None:
+    """List enrolled participants (no figures are ever stored here)."""
+    rows = enrolment.list_participants(_engine(home))
+    if as_json:
+        print_json(
+            [
+                {
+                    "participant_id": p.participant_id,
+                    "organisation": p.organisation,
+                    "role": p.role,
+                    "sector": p.sector,
+                    "region": p.region,
+                    "size_band": p.size_band,
+                }
+                for p in rows
+            ]
+        )
+        return
+    table(
+        "Participants",
+        ["id", "organisation", "role", "sector", "region", "size"],
+        [[p.participant_id, p.organisation, p.role, p.sector, p.region, p.size_band] for p in rows],
+    )
+
+
+def _metric(name: str) -> MetricSpec:
+    d = definition(name)
+    return MetricSpec(
+        d.name, d.unit, d.default_scale, 0, to_fixed(d.default_max, d.default_scale), d.description
+    )
+
+
+@campaign_app.command("create")
+def campaign_create(
+    campaign_id: str = typer.Option(
+        ..., "--id", help="Campaign id: lowercase letters, digits, . _ -"
+    ),
+    kind: CampaignKind = typer.Option(
+        ...,
+        help="supply_chain (a buyer's Scope 3 over its suppliers) or benchmark (a cohort).",
+    ),
+    key_file: Path = typer.Option(
+        ..., help="Campaign key JSON from `fedcarbon trustee keygen` or `trustee ceremony`."
+    ),
+    metric: list[str] = typer.Option(
+        ..., help=f"Metric to collect (repeat). Known: {', '.join(CATALOGUE)}."
+    ),
+    period_start: str = typer.Option(..., help="Reporting period start, YYYY-MM-DD."),
+    period_end: str = typer.Option(..., help="Reporting period end (inclusive), YYYY-MM-DD."),
+    title: str = typer.Option("", help="A human title."),
+    min_contributors: int = typer.Option(
+        3, "--k", help="Release nothing below this many contributors."
+    ),
+    max_contributors: int = typer.Option(10_000, help="Largest cohort the encoding is sized for."),
+    buyer: str = typer.Option("", help="supply_chain: the buyer's participant id."),
+    invite: list[str] = typer.Option(
+        [], help="supply_chain: invited supplier participant id (repeat)."
+    ),
+    cohort: str = typer.Option("", help="benchmark: cohort label, e.g. machining/DE/sme/2024."),
+    epsilon: float = typer.Option(
+        0.0, help="Differential privacy epsilon for the release (0 = none)."
+    ),
+    delta: float = typer.Option(0.0, help="Differential privacy delta."),
+    home: Path = HOME,
+    as_json: bool = JSON,
+) -> None:
+    """Open a campaign that agents can answer."""
+    try:
+        document = json.loads(key_file.read_text())
+        key = key_from_document(document, source=str(key_file))
+        if document.get("campaign_id", campaign_id) != campaign_id:
+            fail(
+                f"{key_file} was dealt for campaign {document['campaign_id']!r}, "
+                f"not {campaign_id!r}"
+            )
+        sealed = {t: bytes.fromhex(b) for t, b in document.get("sealed_shares", {}).items()}
+        campaign = new_campaign(
+            campaign_id=campaign_id,
+            kind=kind,
+            title=title or campaign_id,
+            period_start=date.fromisoformat(period_start),
+            period_end=date.fromisoformat(period_end),
+            metrics=tuple(_metric(m) for m in metric),
+            key=key,
+            min_contributors=min_contributors,
+            max_contributors=max_contributors,
+            epsilon=epsilon,
+            delta=delta,
+            buyer_id=buyer,
+            invited=tuple(invite),
+            cohort=cohort,
+            created_unix_ms=now_ms(),
+        )
+        campaigns.create_campaign(_engine(home), campaign, sealed)
+    except (OSError, ValueError, FedcarbonError, CoordinatorError) as error:
+        fail(str(error))
+    if as_json:
+        print_json(
+            {
+                "campaign_id": campaign.campaign_id,
+                "digest": campaign.digest.hex(),
+                "ciphertexts": campaign.packing.ciphertexts,
+                "slot_bits": campaign.packing.slot_bits,
+            }
+        )
+    else:
+        typer.echo(
+            f"campaign {campaign.campaign_id} open: {len(campaign.metrics)} metrics in "
+            f"{campaign.packing.ciphertexts} ciphertext(s) of {campaign.key.bits}-bit Paillier, "
+            f"k = {campaign.min_contributors}"
+        )
+
+
+@campaign_app.command("list")
+def campaign_list(
+    state: CampaignState | None = typer.Option(None, help="Only campaigns in this state."),
+    home: Path = HOME,
+    as_json: bool = JSON,
+) -> None:
+    """List campaigns and their states."""
+    found = campaigns.list_campaigns(_engine(home), state)
+    if as_json:
+        print_json(
+            [
+                {
+                    "campaign_id": c.campaign_id,
+                    "kind": c.kind.value,
+                    "state": c.state.value,
+                    "k": c.min_contributors,
+                    "title": c.title,
+                }
+                for c in found
+            ]
+        )
+        return
+    table(
+        "Campaigns",
+        ["id", "kind", "state", "k", "period", "title"],
+        [
+            [
+                c.campaign_id,
+                c.kind.value,
+                c.state.value,
+                c.min_contributors,
+                f"{c.period_start}..{c.period_end}",
+                c.title,
+            ]
+            for c in found
+        ],
+    )
+
+
+@campaign_app.command("close")
+def campaign_close(campaign_id: str, home: Path = HOME, as_json: bool = JSON) -> None:
+    """Stop accepting submissions and aggregate; trustees then decrypt the aggregate only."""
+    try:
+        state, detail = campaigns.close_campaign(_engine(home), campaign_id)
+    except CoordinatorError as error:
+        fail(str(error))
+    if as_json:
+        print_json({"campaign_id": campaign_id, "state": state.value, "detail": detail})
+    else:
+        typer.echo(f"campaign {campaign_id}: {state.value} ({detail})")
+
+
+@campaign_app.command("result")
+def campaign_result(campaign_id: str, home: Path = HOME, as_json: bool = JSON) -> None:
+    """Show a campaign's released statistic (sums and means over contributors)."""
+    try:
+        result = campaigns.get_result(_engine(home), campaign_id)
+    except CoordinatorError as error:
+        fail(str(error))
+    if as_json:
+        print_json(
+            {
+                "campaign_id": campaign_id,
+                "state": result.state.value,
+                "contributors": result.contributors,
+                "reason": result.reason,
+                "metrics": {
+                    m.name: {"sum": m.sum, "mean": m.mean(result.contributors), "unit": m.unit}
+                    for m in result.metrics
+                },
+            }
+        )
+        return
+    if result.state is not CampaignState.RELEASED:
+        typer.echo(f"campaign {campaign_id}: {result.state.value} - {result.reason}")
+        return
+    table(
+        f"Campaign {campaign_id}: {result.contributors} contributors",
+        ["metric", "sum", "mean", "unit"],
+        [[m.name, kg(m.sum), kg(m.mean(result.contributors)), m.unit] for m in result.metrics],
+    )

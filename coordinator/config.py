@@ -1,0 +1,76 @@
+"""Coordinator configuration: one typed object, read once at start-up from TOML and environment.
+
+Environment variables override the file: FEDCARBON_COORDINATOR_LISTEN,
+FEDCARBON_COORDINATOR_DATABASE_URL, FEDCARBON_COORDINATOR_METRICS_PORT.
+"""
+
+import os
+import tomllib
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from coordinator.errors import CoordinatorError
+
+DEFAULT_LISTEN = "127.0.0.1:50051"
+CONFIG_FILE = "coordinator.toml"
+
+
+@dataclass(frozen=True)
+class CoordinatorConfig:
+    """Where the coordinator listens and keeps its state."""
+
+    home: Path
+    listen: str = DEFAULT_LISTEN
+    database_url: str = ""
+    log_id: str = "fedcarbon-log"
+    metrics_port: int = 0  # 0 = no Prometheus endpoint
+
+    @property
+    def log_key_path(self) -> Path:
+        return self.home / "log-key.pem"
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, or the embedded SQLite default in the home directory."""
+        return self.database_url or f"sqlite:///{self.home / 'coordinator.sqlite'}"
+
+
+def load_config(home: Path) -> CoordinatorConfig:
+    """Read ``home/coordinator.toml`` (if present) and apply environment overrides."""
+    path = home / CONFIG_FILE
+    values: dict[str, object] = {}
+    if path.exists():
+        try:
+            values = tomllib.loads(path.read_text()).get("coordinator", {})
+        except tomllib.TOMLDecodeError as error:
+            raise CoordinatorError(f"{path}: not valid TOML ({error})") from None
+    known = {"listen", "database_url", "log_id", "metrics_port"}
+    unknown = set(values) - known
+    if unknown:
+        raise CoordinatorError(f"{path}: unknown keys in [coordinator]: {sorted(unknown)}")
+    config = CoordinatorConfig(home=home, **values)  # type: ignore[arg-type]
+    env = os.environ
+    overrides: dict[str, object] = {}
+    if "FEDCARBON_COORDINATOR_LISTEN" in env:
+        overrides["listen"] = env["FEDCARBON_COORDINATOR_LISTEN"]
+    if "FEDCARBON_COORDINATOR_DATABASE_URL" in env:
+        overrides["database_url"] = env["FEDCARBON_COORDINATOR_DATABASE_URL"]
+    if "FEDCARBON_COORDINATOR_METRICS_PORT" in env:
+        overrides["metrics_port"] = int(env["FEDCARBON_COORDINATOR_METRICS_PORT"])
+    return replace(config, **overrides)  # type: ignore[arg-type]
+
+
+def write_config(config: CoordinatorConfig) -> Path:
+    path = config.home / CONFIG_FILE
+    lines = [
+        "# fedcarbon coordinator configuration",
+        "[coordinator]",
+        f'listen = "{config.listen}"',
+        "# Empty = embedded SQLite in this directory; e.g. postgresql+psycopg://user@host/db",
+        f'database_url = "{config.database_url}"',
+        f'log_id = "{config.log_id}"',
+        "# Prometheus metrics on this port (0 = off)",
+        f"metrics_port = {config.metrics_port}",
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -1,0 +1,108 @@
+"""Enrolment: single-use tokens issued by the operator, redeemed once with an identity key."""
+
+import hashlib
+import re
+import secrets
+
+from sqlalchemy import Engine, update
+from sqlmodel import Session, select
+
+from coordinator.errors import ConflictError, InvalidRequestError, UnauthenticatedError
+from coordinator.store import EnrolmentToken, Participant, now_ms
+from fedcarbon.audit import signing
+from fedcarbon.audit.errors import SignatureError
+from fedcarbon.submission import ENROL_CONTEXT
+
+ROLES = ("supplier", "buyer", "trustee")
+TOKEN_BYTES = 24  # 192 bits: not guessable, short enough to paste
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_tokens(engine: Engine, role: str, count: int = 1, label: str = "") -> list[str]:
+    """New single-use tokens; only their hashes are stored."""
+    if role not in ROLES:
+        raise InvalidRequestError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    if not 1 <= count <= 10_000:
+        raise InvalidRequestError(f"count must be between 1 and 10000, got {count}")
+    tokens = [f"fct_{secrets.token_urlsafe(TOKEN_BYTES)}" for _ in range(count)]
+    with Session(engine) as session:
+        for token in tokens:
+            session.add(EnrolmentToken(token_hash=_hash(token), role=role, label=label))
+        session.commit()
+    return tokens
+
+
+def participant_id_for(organisation: str, identity_key: bytes) -> str:
+    """A readable, stable id: the organisation's slug plus a key fingerprint."""
+    slug = re.sub(r"[^a-z0-9]+", "-", organisation.lower()).strip("-")[:32] or "participant"
+    return f"{slug}-{hashlib.sha256(identity_key).hexdigest()[:8]}"
+
+
+def enrol(
+    engine: Engine,
+    *,
+    token: str,
+    organisation: str,
+    identity_key: bytes,
+    signature: bytes,
+    encryption_key: bytes = b"",
+    sector: str = "",
+    region: str = "",
+    size_band: str = "",
+) -> Participant:
+    """Redeem a token: proof of key possession first, then a compare-and-set on the token."""
+    if not organisation.strip():
+        raise InvalidRequestError("organisation is required")
+    if encryption_key and len(encryption_key) != 32:
+        raise InvalidRequestError("encryption_public_key must be 32 bytes (X25519)")
+    try:
+        signing.verify(identity_key, token.encode(), signature, context=ENROL_CONTEXT)
+    except SignatureError as error:
+        raise UnauthenticatedError(f"enrolment signature: {error}") from None
+    participant_id = participant_id_for(organisation, identity_key)
+    with Session(engine) as session:
+        row = session.get(EnrolmentToken, _hash(token))
+        if row is None:
+            raise UnauthenticatedError("unknown enrolment token")
+        if session.get(Participant, participant_id) is not None:
+            raise ConflictError(f"identity key already enrolled as {participant_id}")
+        claimed = session.exec(
+            update(EnrolmentToken)
+            .where(EnrolmentToken.token_hash == row.token_hash)  # type: ignore[arg-type]
+            .where(EnrolmentToken.used_unix_ms.is_(None))  # type: ignore[union-attr]
+            .values(used_unix_ms=now_ms(), used_by=participant_id)
+        )
+        if claimed.rowcount != 1:
+            raise ConflictError("enrolment token was already used")
+        participant = Participant(
+            participant_id=participant_id,
+            organisation=organisation.strip(),
+            role=row.role,
+            identity_key=identity_key,
+            encryption_key=encryption_key,
+            sector=sector,
+            region=region,
+            size_band=size_band,
+        )
+        session.add(participant)
+        session.commit()
+        session.refresh(participant)
+        return participant
+
+
+def list_participants(engine: Engine) -> list[Participant]:
+    with Session(engine) as session:
+        return list(session.exec(select(Participant).order_by(Participant.participant_id)).all())
+
+
+def get_participant(session: Session, participant_id: str) -> Participant | None:
+    return session.get(Participant, participant_id)
+
+
+def list_trustees(engine: Engine) -> list[Participant]:
+    with Session(engine) as session:
+        query = select(Participant).where(Participant.role == "trustee")
+        return list(session.exec(query.order_by(Participant.participant_id)).all())

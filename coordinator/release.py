@@ -1,0 +1,194 @@
+"""Release: trustees' decryption shares in, one released statistic out, at most once.
+
+The coordinator holds no key (privacy model point 1). It hands trustees everything needed
+to re-check an aggregate (point 3), collects their signed shares, combines t of them and
+unpacks the slots into per-metric sums. The AGGREGATED -> RELEASED transition is a
+compare-and-set, so a campaign is released once even with several replicas (point 2).
+"""
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from coordinator.campaigns import (
+    aggregate_of,
+    get_campaign,
+    list_campaigns,
+    set_state,
+    store_result,
+)
+from coordinator.errors import (
+    ConflictError,
+    InvalidRequestError,
+    PermissionDeniedError,
+    UnauthenticatedError,
+)
+from coordinator.store import DecryptionShareRow, Participant, SubmissionRow, now_ms
+from fedcarbon import serde
+from fedcarbon.audit import signing
+from fedcarbon.audit.errors import SignatureError
+from fedcarbon.campaign import Campaign, CampaignState
+from fedcarbon.crypto import packing
+from fedcarbon.decryption import DecryptionShare, ShareError, combine_shares
+from fedcarbon.results import CampaignResult, MetricResult
+from fedcarbon.submission import DECRYPTION_SHARE_CONTEXT, SignedSubmission
+
+
+@dataclass(frozen=True)
+class AggregateView:
+    """What a trustee needs to recompute an aggregate before decrypting it."""
+
+    campaign: Campaign
+    submissions: list[SignedSubmission]
+    identity_keys: dict[str, bytes]
+    ciphertexts: list[bytes]
+    digest: bytes
+
+
+def decryption_tasks(engine: Engine, trustee_id: str) -> list[tuple[str, bytes]]:
+    """(campaign id, aggregate digest) for every aggregate this trustee has not answered."""
+    tasks = []
+    with Session(engine) as session:
+        for campaign in list_campaigns(engine, CampaignState.AGGREGATED):
+            if trustee_id not in campaign.key.trustee_ids:
+                continue
+            if session.get(DecryptionShareRow, (campaign.campaign_id, trustee_id)) is not None:
+                continue
+            row, _ = aggregate_of(session, campaign)
+            tasks.append((campaign.campaign_id, row.digest))
+    return tasks
+
+
+def aggregate_view(engine: Engine, campaign_id: str) -> AggregateView:
+    campaign = get_campaign(engine, campaign_id)
+    with Session(engine) as session:
+        row, blobs = aggregate_of(session, campaign)
+        contributors = json.loads(row.contributor_ids)
+        submissions = session.exec(
+            select(SubmissionRow)
+            .where(SubmissionRow.campaign_id == campaign_id)
+            .order_by(SubmissionRow.leaf_index)  # type: ignore[arg-type]
+        ).all()
+        keys = {}
+        for participant_id in contributors:
+            participant = session.get(Participant, participant_id)
+            if participant is not None:
+                keys[participant_id] = participant.identity_key
+        return AggregateView(
+            campaign=campaign,
+            submissions=[serde.signed_from_entry(s.entry) for s in submissions],
+            identity_keys=keys,
+            ciphertexts=blobs,
+            digest=row.digest,
+        )
+
+
+def accept_share(
+    engine: Engine, share: DecryptionShare, body: bytes, signature: bytes
+) -> CampaignState:
+    """Store a trustee's signed share; release once t valid shares are in."""
+    where = f"decryption share for {share.campaign_id!r} from {share.trustee_id!r}"
+    campaign = get_campaign(engine, share.campaign_id)
+    if share.trustee_id not in campaign.key.trustee_ids:
+        raise PermissionDeniedError(f"{where}: not a trustee of this campaign")
+    with Session(engine) as session:
+        trustee = session.get(Participant, share.trustee_id)
+        if trustee is None or trustee.role != "trustee":
+            raise PermissionDeniedError(f"{where}: not an enrolled trustee")
+        try:
+            signing.verify(trustee.identity_key, body, signature, context=DECRYPTION_SHARE_CONTEXT)
+        except SignatureError as error:
+            raise UnauthenticatedError(f"{where}: {error}") from None
+        if campaign.state is not CampaignState.AGGREGATED:
+            raise ConflictError(f"{where}: campaign is {campaign.state.value}, not awaiting shares")
+        row, _ = aggregate_of(session, campaign)
+        if share.aggregate_digest != row.digest:
+            raise InvalidRequestError(f"{where}: aggregate digest does not match")
+        session.add(
+            DecryptionShareRow(
+                campaign_id=share.campaign_id,
+                trustee_id=share.trustee_id,
+                body=body,
+                signature=signature,
+                refusal=share.refusal,
+            )
+        )
+        try:
+            session.commit()
+        except IntegrityError:
+            raise ConflictError(f"{where}: this trustee already answered") from None
+    return try_release(engine, campaign.campaign_id)
+
+
+def _shares(session: Session, campaign_id: str) -> list[DecryptionShareRow]:
+    return list(
+        session.exec(
+            select(DecryptionShareRow).where(DecryptionShareRow.campaign_id == campaign_id)
+        ).all()
+    )
+
+
+def try_release(engine: Engine, campaign_id: str) -> CampaignState:
+    """Combine the shares in; release, keep waiting, or fail when t is out of reach."""
+    campaign = get_campaign(engine, campaign_id)
+    if campaign.state is not CampaignState.AGGREGATED:
+        return campaign.state
+    with Session(engine) as session:
+        aggregate, blobs = aggregate_of(session, campaign)
+        rows = _shares(session, campaign_id)
+        usable: dict[str, tuple[bytes, ...]] = {}
+        for row in rows:
+            if row.refusal:
+                continue
+            usable[row.trustee_id] = serde.share_from_bytes(row.body).shares
+        ciphertexts = [int.from_bytes(blob, "big") for blob in blobs]
+        try:
+            plaintexts = combine_shares(campaign, ciphertexts, usable)
+        except ShareError as error:
+            for trustee_id in error.trustee_ids:
+                for row in rows:
+                    if row.trustee_id == trustee_id:
+                        row.refusal = f"rejected by coordinator: {error}"
+                        session.add(row)
+            session.commit()
+            rows = _shares(session, campaign_id)
+            plaintexts = None
+        refused = [row for row in rows if row.refusal]
+        still_possible = len(campaign.key.trustee_ids) - len(refused)
+        if plaintexts is None:
+            if still_possible >= campaign.key.threshold:
+                return CampaignState.AGGREGATED
+            reason = "trustees refused or failed: " + "; ".join(
+                f"{row.trustee_id}: {row.refusal}" for row in refused
+            )
+            if set_state(session, campaign_id, CampaignState.AGGREGATED, CampaignState.FAILED):
+                store_result(
+                    session,
+                    CampaignResult(
+                        campaign_id, CampaignState.FAILED, aggregate.contributors, reason=reason
+                    ),
+                )
+            session.commit()
+            return CampaignState.FAILED
+        sums = packing.unpack(plaintexts, campaign.bounds, campaign.packing, aggregate.contributors)
+        result = CampaignResult(
+            campaign_id=campaign_id,
+            state=CampaignState.RELEASED,
+            contributors=aggregate.contributors,
+            metrics=tuple(
+                MetricResult(m.name, m.unit, m.scale, total)
+                for m, total in zip(campaign.metrics, sums, strict=True)
+            ),
+            released_unix_ms=now_ms(),
+            aggregate_digest=aggregate.digest,
+            epsilon=campaign.epsilon,
+            delta=campaign.delta,
+        )
+        if not set_state(session, campaign_id, CampaignState.AGGREGATED, CampaignState.RELEASED):
+            return get_campaign(engine, campaign_id).state  # another replica released it
+        store_result(session, result)
+        session.commit()
+        return CampaignState.RELEASED

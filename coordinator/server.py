@@ -1,0 +1,111 @@
+"""The coordinator's gRPC server: services, health checking and reflection on one port."""
+
+import logging
+import signal
+import threading
+from concurrent import futures
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from sqlalchemy import Engine
+
+from coordinator.config import CoordinatorConfig
+from coordinator.log import TransparencyLog
+from coordinator.service import (
+    AuditLogService,
+    CampaignsService,
+    ParticipantsService,
+    TrusteesService,
+)
+from coordinator.store import open_engine
+from coordinator.submissions import SubmissionDesk
+from coordinator.telemetry import serve_metrics
+from fedcarbon.audit import signing
+from fedcarbon.v1 import coordinator_pb2, coordinator_pb2_grpc
+
+log = logging.getLogger("fedcarbon.coordinator")
+
+SERVICE_NAMES = tuple(
+    coordinator_pb2.DESCRIPTOR.services_by_name[name].full_name
+    for name in ("Participants", "Campaigns", "Trustees", "AuditLog")
+)
+# Requests are small; a generous cap still stops a memory-exhaustion attempt early.
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
+
+def load_or_create_log_key(path: Path) -> signing.Ed25519PrivateKey:  # type: ignore[name-defined]
+    if path.exists():
+        return signing.load_private_key(path)
+    key = signing.generate_signing_key()
+    signing.save_private_key(key, path)
+    return key
+
+
+@dataclass
+class RunningServer:
+    server: grpc.Server
+    port: int
+    health: health.HealthServicer
+    engine: Engine
+    log: TransparencyLog
+
+    def stop(self, grace: float = 2.0) -> None:
+        self.health.enter_graceful_shutdown()
+        self.server.stop(grace).wait()
+        self.engine.dispose()
+
+
+def start(config: CoordinatorConfig, *, workers: int = 16) -> RunningServer:
+    """Bind, register services, start serving; the port is read back (port 0 = any free)."""
+    config.home.mkdir(parents=True, exist_ok=True)
+    engine = open_engine(config.effective_database_url)
+    transparency = TransparencyLog(
+        engine, load_or_create_log_key(config.log_key_path), config.log_id
+    )
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=workers),
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ],
+    )
+    coordinator_pb2_grpc.add_ParticipantsServicer_to_server(
+        ParticipantsService(engine, transparency), server
+    )
+    coordinator_pb2_grpc.add_CampaignsServicer_to_server(
+        CampaignsService(engine, SubmissionDesk(engine, transparency)), server
+    )
+    coordinator_pb2_grpc.add_TrusteesServicer_to_server(
+        TrusteesService(engine, transparency), server
+    )
+    coordinator_pb2_grpc.add_AuditLogServicer_to_server(AuditLogService(transparency), server)
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in (*SERVICE_NAMES, ""):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection(
+        (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+    port = server.add_insecure_port(config.listen)
+    if port == 0:
+        raise OSError(f"cannot listen on {config.listen}")
+    server.start()
+    serve_metrics(config.metrics_port)
+    log.info("coordinator listening", extra={"port": port, "log_size": transparency.refresh()})
+    return RunningServer(server, port, health_servicer, engine, transparency)
+
+
+def serve_forever(config: CoordinatorConfig, *, port_file: Path | None = None) -> None:
+    """Serve until SIGINT/SIGTERM, then drain gracefully."""
+    running = start(config)
+    if port_file is not None:
+        port_file.write_text(f"{running.port}\n")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    log.info("coordinator shutting down")
+    running.stop()

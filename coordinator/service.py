@@ -1,0 +1,306 @@
+"""gRPC servicers: the edge where protobuf becomes domain values and errors become statuses."""
+
+import functools
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import grpc
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from coordinator import campaigns, enrolment, release
+from coordinator.errors import (
+    ConflictError,
+    CoordinatorError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnauthenticatedError,
+)
+from coordinator.log import TransparencyLog
+from coordinator.store import Participant
+from coordinator.submissions import SubmissionDesk
+from coordinator.telemetry import LATENCY, RELEASES, REQUESTS, SUBMISSIONS
+from fedcarbon import serde
+from fedcarbon.audit import signing
+from fedcarbon.audit.errors import SignatureError
+from fedcarbon.campaign import CampaignState
+from fedcarbon.errors import FedcarbonError, WireError
+from fedcarbon.submission import TRUSTEE_REQUEST_CONTEXT, trustee_request_message
+from fedcarbon.v1 import (
+    campaign_pb2,
+    coordinator_pb2,
+    coordinator_pb2_grpc,
+    result_pb2,
+    submission_pb2,
+)
+
+log = logging.getLogger("fedcarbon.coordinator")
+
+# Trustee requests carry a timestamp; older (or further in the future) ones are replays.
+MAX_CLOCK_SKEW_MS = 5 * 60 * 1000
+
+_CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
+    (NotFoundError, grpc.StatusCode.NOT_FOUND),
+    (InvalidRequestError, grpc.StatusCode.INVALID_ARGUMENT),
+    (WireError, grpc.StatusCode.INVALID_ARGUMENT),
+    (PermissionDeniedError, grpc.StatusCode.PERMISSION_DENIED),
+    (UnauthenticatedError, grpc.StatusCode.UNAUTHENTICATED),
+    (ConflictError, grpc.StatusCode.FAILED_PRECONDITION),
+    (CoordinatorError, grpc.StatusCode.FAILED_PRECONDITION),
+    (FedcarbonError, grpc.StatusCode.INVALID_ARGUMENT),
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def rpc(method: F) -> F:
+    """Map domain errors to gRPC statuses, count and time every call."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
+        name = method.__name__
+        started = time.perf_counter()
+        try:
+            response = method(self, request, context)
+        except Exception as error:
+            code = next(
+                (code for kind, code in _CODES if isinstance(error, kind)),
+                grpc.StatusCode.INTERNAL,
+            )
+            REQUESTS.labels(name, code.name).inc()
+            if code is grpc.StatusCode.INTERNAL:
+                log.exception("internal error", extra={"method": name})
+                context.abort(code, "internal error (see coordinator log)")
+            log.info(
+                "request refused", extra={"method": name, "code": code.name, "why": str(error)}
+            )
+            context.abort(code, str(error))
+        REQUESTS.labels(name, "OK").inc()
+        LATENCY.labels(name).observe(time.perf_counter() - started)
+        return response
+
+    return wrapper  # type: ignore[return-value]
+
+
+class ParticipantsService(coordinator_pb2_grpc.ParticipantsServicer):
+    def __init__(self, engine: Engine, log_: TransparencyLog) -> None:
+        self._engine = engine
+        self._log = log_
+
+    @rpc
+    def Enrol(
+        self, request: coordinator_pb2.EnrolRequest, context: grpc.ServicerContext
+    ) -> coordinator_pb2.EnrolResponse:
+        participant = enrolment.enrol(
+            self._engine,
+            token=request.token,
+            organisation=request.organisation,
+            identity_key=request.identity_public_key,
+            signature=request.signature,
+            encryption_key=request.encryption_public_key,
+            sector=request.sector,
+            region=request.region,
+            size_band=request.size_band,
+        )
+        log.info(
+            "participant enrolled",
+            extra={"participant": participant.participant_id, "role": participant.role},
+        )
+        return coordinator_pb2.EnrolResponse(
+            participant_id=participant.participant_id,
+            role=_ROLES[participant.role],
+            log_public_key=self._log.public_key,
+            log_id=self._log.log_id,
+        )
+
+    @rpc
+    def ListTrustees(
+        self, request: coordinator_pb2.ListTrusteesRequest, context: grpc.ServicerContext
+    ) -> coordinator_pb2.ListTrusteesResponse:
+        return coordinator_pb2.ListTrusteesResponse(
+            trustees=[
+                coordinator_pb2.TrusteeInfo(
+                    trustee_id=t.participant_id,
+                    organisation=t.organisation,
+                    encryption_public_key=t.encryption_key,
+                    identity_public_key=t.identity_key,
+                )
+                for t in enrolment.list_trustees(self._engine)
+            ]
+        )
+
+
+_ROLES = {
+    "supplier": coordinator_pb2.ROLE_SUPPLIER,
+    "buyer": coordinator_pb2.ROLE_BUYER,
+    "trustee": coordinator_pb2.ROLE_TRUSTEE,
+}
+
+
+class CampaignsService(coordinator_pb2_grpc.CampaignsServicer):
+    def __init__(self, engine: Engine, desk: SubmissionDesk) -> None:
+        self._engine = engine
+        self._desk = desk
+
+    @rpc
+    def ListCampaigns(
+        self, request: coordinator_pb2.ListCampaignsRequest, context: grpc.ServicerContext
+    ) -> coordinator_pb2.ListCampaignsResponse:
+        state = (
+            None
+            if request.state == campaign_pb2.CAMPAIGN_STATE_UNSPECIFIED
+            else serde.state_from_proto(request.state)
+        )
+        found = campaigns.list_campaigns(self._engine, state)
+        return coordinator_pb2.ListCampaignsResponse(
+            campaigns=[serde.campaign_to_proto(c) for c in found]
+        )
+
+    @rpc
+    def GetCampaign(
+        self, request: coordinator_pb2.GetCampaignRequest, context: grpc.ServicerContext
+    ) -> campaign_pb2.Campaign:
+        return serde.campaign_to_proto(campaigns.get_campaign(self._engine, request.campaign_id))
+
+    @rpc
+    def Submit(
+        self, request: submission_pb2.SignedSubmission, context: grpc.ServicerContext
+    ) -> coordinator_pb2.SubmitResponse:
+        receipt, duplicate = self._desk.accept(serde.signed_from_proto(request))
+        if not duplicate:
+            SUBMISSIONS.inc()
+        log.info(
+            "submission accepted",
+            extra={"leaf_index": receipt.leaf_index, "duplicate": duplicate},
+        )
+        return coordinator_pb2.SubmitResponse(
+            receipt=serde.receipt_to_proto(receipt), duplicate=duplicate
+        )
+
+    @rpc
+    def GetResult(
+        self, request: coordinator_pb2.GetResultRequest, context: grpc.ServicerContext
+    ) -> result_pb2.CampaignResult:
+        return serde.result_to_proto(campaigns.get_result(self._engine, request.campaign_id))
+
+
+class TrusteesService(coordinator_pb2_grpc.TrusteesServicer):
+    def __init__(self, engine: Engine, log_: TransparencyLog) -> None:
+        self._engine = engine
+        self._log = log_
+
+    def _authenticate(self, request: coordinator_pb2.TrusteeRequest) -> Participant:
+        with Session(self._engine) as session:
+            trustee = session.get(Participant, request.trustee_id)
+        if trustee is None or trustee.role != "trustee":
+            raise UnauthenticatedError(f"{request.trustee_id!r} is not an enrolled trustee")
+        if abs(time.time() * 1000 - request.timestamp_ms) > MAX_CLOCK_SKEW_MS:
+            raise UnauthenticatedError("trustee request timestamp is too far from now")
+        try:
+            signing.verify(
+                trustee.identity_key,
+                trustee_request_message(request.trustee_id, request.timestamp_ms),
+                request.signature,
+                context=TRUSTEE_REQUEST_CONTEXT,
+            )
+        except SignatureError as error:
+            raise UnauthenticatedError(f"trustee request: {error}") from None
+        return trustee
+
+    @rpc
+    def GetSealedShares(
+        self, request: coordinator_pb2.TrusteeRequest, context: grpc.ServicerContext
+    ) -> coordinator_pb2.GetSealedSharesResponse:
+        trustee = self._authenticate(request)
+        return coordinator_pb2.GetSealedSharesResponse(
+            shares=[
+                coordinator_pb2.SealedShare(campaign_id=cid, sealed_share=blob)
+                for cid, blob in campaigns.sealed_shares_for(self._engine, trustee.participant_id)
+            ]
+        )
+
+    @rpc
+    def ListDecryptionTasks(
+        self, request: coordinator_pb2.TrusteeRequest, context: grpc.ServicerContext
+    ) -> coordinator_pb2.ListDecryptionTasksResponse:
+        trustee = self._authenticate(request)
+        tasks = release.decryption_tasks(self._engine, trustee.participant_id)
+        return coordinator_pb2.ListDecryptionTasksResponse(
+            tasks=[
+                coordinator_pb2.DecryptionTask(campaign_id=cid, aggregate_digest=digest)
+                for cid, digest in tasks
+            ]
+        )
+
+    @rpc
+    def GetAggregate(
+        self, request: coordinator_pb2.GetAggregateRequest, context: grpc.ServicerContext
+    ) -> coordinator_pb2.AggregateBundle:
+        view = release.aggregate_view(self._engine, request.campaign_id)
+        return coordinator_pb2.AggregateBundle(
+            campaign=serde.campaign_to_proto(view.campaign),
+            submissions=[serde.signed_to_proto(s) for s in view.submissions],
+            identity_keys=view.identity_keys,
+            aggregate_ciphertexts=view.ciphertexts,
+            aggregate_digest=view.digest,
+            tree_head=serde.tree_head_to_proto(self._log.tree_head()),
+        )
+
+    @rpc
+    def SubmitDecryptionShare(
+        self, request: coordinator_pb2.SignedDecryptionShare, context: grpc.ServicerContext
+    ) -> coordinator_pb2.SubmitDecryptionShareResponse:
+        share = serde.share_from_bytes(request.body)
+        state = release.accept_share(self._engine, share, request.body, request.signature)
+        log.info(
+            "decryption share received",
+            extra={
+                "campaign": share.campaign_id,
+                "trustee": share.trustee_id,
+                "refused": bool(share.refusal),
+                "state": state.value,
+            },
+        )
+        if state in (CampaignState.RELEASED, CampaignState.FAILED):
+            RELEASES.labels(state.value).inc()
+        return coordinator_pb2.SubmitDecryptionShareResponse(state=serde.state_to_proto(state))
+
+
+class AuditLogService(coordinator_pb2_grpc.AuditLogServicer):
+    def __init__(self, log_: TransparencyLog) -> None:
+        self._log = log_
+
+    @rpc
+    def GetTreeHead(
+        self, request: coordinator_pb2.GetTreeHeadRequest, context: grpc.ServicerContext
+    ) -> submission_pb2.TreeHead:
+        return serde.tree_head_to_proto(self._log.tree_head())
+
+    @rpc
+    def GetInclusionProof(
+        self, request: coordinator_pb2.GetInclusionProofRequest, context: grpc.ServicerContext
+    ) -> coordinator_pb2.InclusionProof:
+        path = self._log.inclusion_proof(request.leaf_index, request.tree_size)
+        return coordinator_pb2.InclusionProof(
+            leaf_index=request.leaf_index, tree_size=request.tree_size, path=path
+        )
+
+    @rpc
+    def GetConsistencyProof(
+        self, request: coordinator_pb2.GetConsistencyProofRequest, context: grpc.ServicerContext
+    ) -> coordinator_pb2.ConsistencyProof:
+        path = self._log.consistency_proof(request.old_size, request.new_size)
+        return coordinator_pb2.ConsistencyProof(
+            old_size=request.old_size, new_size=request.new_size, path=path
+        )
+
+    @rpc
+    def GetEntries(
+        self, request: coordinator_pb2.GetEntriesRequest, context: grpc.ServicerContext
+    ) -> coordinator_pb2.GetEntriesResponse:
+        return coordinator_pb2.GetEntriesResponse(
+            entries=self._log.entries(request.start, request.end)
+        )

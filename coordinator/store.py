@@ -1,0 +1,125 @@
+"""The coordinator's database: SQLModel tables and the transactions that change them.
+
+SQLite (WAL) is the embedded default; PostgreSQL works unchanged, and several coordinator
+replicas may share one PostgreSQL: every invariant (one submission per participant and
+campaign, one leaf per log index, one release per campaign) is a database constraint or a
+compare-and-set, not process memory.
+
+What is stored is ciphertexts, signatures, public keys and released aggregates: never a
+participant's plaintext figure (privacy model, point 6).
+"""
+
+import time
+
+from sqlalchemy import Engine, LargeBinary, UniqueConstraint, event
+from sqlmodel import Column, Field, Session, SQLModel, create_engine, select
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Participant(SQLModel, table=True):
+    participant_id: str = Field(primary_key=True)
+    organisation: str
+    role: str
+    identity_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    encryption_key: bytes = Field(default=b"", sa_column=Column(LargeBinary, nullable=False))
+    sector: str = ""
+    region: str = ""
+    size_band: str = ""
+    enrolled_unix_ms: int = Field(default_factory=now_ms)
+
+
+class EnrolmentToken(SQLModel, table=True):
+    # Only the SHA-256 of a token is kept: a database leak does not leak usable tokens.
+    token_hash: str = Field(primary_key=True)
+    role: str
+    label: str = ""
+    issued_unix_ms: int = Field(default_factory=now_ms)
+    used_unix_ms: int | None = None
+    used_by: str | None = None
+
+
+class CampaignRow(SQLModel, table=True):
+    campaign_id: str = Field(primary_key=True)
+    # The campaign's terms as a serialised fedcarbon.v1.Campaign (digest-checked on read).
+    definition: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    state: str = Field(index=True)
+    created_unix_ms: int = Field(default_factory=now_ms)
+
+
+class SubmissionRow(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("campaign_id", "participant_id"),)
+    submission_id: str = Field(primary_key=True)
+    campaign_id: str = Field(index=True)
+    participant_id: str
+    entry: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    leaf_index: int
+    accepted_unix_ms: int = Field(default_factory=now_ms)
+
+
+class LogLeaf(SQLModel, table=True):
+    leaf_index: int = Field(primary_key=True)
+    leaf_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    submission_id: str
+
+
+class AggregateRow(SQLModel, table=True):
+    campaign_id: str = Field(primary_key=True)
+    ciphertexts: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    count: int
+    contributors: int
+    contributor_ids: str  # JSON list, sorted
+    digest: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_unix_ms: int = Field(default_factory=now_ms)
+
+
+class DecryptionShareRow(SQLModel, table=True):
+    campaign_id: str = Field(primary_key=True)
+    trustee_id: str = Field(primary_key=True)
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    refusal: str = ""
+    received_unix_ms: int = Field(default_factory=now_ms)
+
+
+class SealedShareRow(SQLModel, table=True):
+    # Sealed to the trustee's X25519 key by the dealer: opaque to the coordinator.
+    campaign_id: str = Field(primary_key=True)
+    trustee_id: str = Field(primary_key=True)
+    sealed_share: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class ResultRow(SQLModel, table=True):
+    campaign_id: str = Field(primary_key=True)
+    # A serialised fedcarbon.v1.CampaignResult: released aggregates only.
+    result: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    released_unix_ms: int = Field(default_factory=now_ms)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def open_engine(url: str) -> Engine:
+    """Create the engine and the tables; SQLite gets WAL and a busy timeout."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+def leaf_hashes(session: Session, start: int = 0) -> list[bytes]:
+    rows = session.exec(
+        select(LogLeaf).where(LogLeaf.leaf_index >= start).order_by(LogLeaf.leaf_index)  # type: ignore[arg-type]
+    ).all()
+    return [row.leaf_hash for row in rows]

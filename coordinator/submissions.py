@@ -1,0 +1,135 @@
+"""Accepting a submission: authenticate, validate, store and log it, in that order.
+
+Nothing is written until every check passed, and the submission, its log leaf and the
+uniqueness of (campaign, participant) commit in one transaction: a rejected submission
+changes nothing, a retried one counts once.
+"""
+
+import threading
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from coordinator.campaigns import get_campaign
+from coordinator.errors import (
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnauthenticatedError,
+)
+from coordinator.log import TransparencyLog
+from coordinator.store import CampaignRow, Participant, SubmissionRow
+from fedcarbon import serde
+from fedcarbon.audit.errors import SignatureError
+from fedcarbon.audit.receipts import Receipt
+from fedcarbon.campaign import CampaignState
+from fedcarbon.crypto import vector
+from fedcarbon.crypto.errors import InvalidCiphertextError
+from fedcarbon.errors import WireError
+from fedcarbon.submission import SignedSubmission, entry_id
+
+# Bodies larger than this are refused before parsing (a vector of a few 4096-bit
+# ciphertexts is a few KB; this leaves ample room).
+MAX_BODY_BYTES = 1 << 20
+_APPEND_RETRIES = 5
+
+
+class SubmissionDesk:
+    """Accepts submissions into the store and the transparency log."""
+
+    def __init__(self, engine: Engine, log: TransparencyLog) -> None:
+        self._engine = engine
+        self._log = log
+        # Serialises appends within one process; across replicas the leaf index primary key
+        # does (a loser gets IntegrityError and retries with the next index).
+        self._lock = threading.Lock()
+
+    def accept(self, signed: SignedSubmission) -> tuple[Receipt, bool]:
+        """Return the receipt and whether this exact submission had been accepted before."""
+        if len(signed.body) > MAX_BODY_BYTES:
+            raise InvalidRequestError(f"submission body exceeds {MAX_BODY_BYTES} bytes")
+        try:
+            body = serde.body_from_bytes(signed.body)
+        except WireError as error:
+            raise InvalidRequestError(str(error)) from None
+        where = f"submission to campaign {body.campaign_id!r} from {body.participant_id!r}"
+        with Session(self._engine) as session:
+            participant = session.get(Participant, body.participant_id)
+        if participant is None:
+            raise UnauthenticatedError(f"{where}: unknown participant")
+        try:
+            signed.verify(participant.identity_key)
+        except SignatureError as error:
+            raise UnauthenticatedError(f"{where}: {error}") from None
+        campaign = get_campaign(self._engine, body.campaign_id)
+        entry = serde.signed_to_entry(signed)
+        submission_id = entry_id(entry)
+        existing = self._existing(body.campaign_id, body.participant_id)
+        if existing is not None:
+            if existing.submission_id == submission_id:
+                return self._log.receipt(existing.leaf_index, existing.entry), True
+            raise ConflictError(f"{where}: this participant already submitted to the campaign")
+        if campaign.state is not CampaignState.OPEN:
+            raise ConflictError(f"{where}: campaign is {campaign.state.value}, not open")
+        if not campaign.accepts(body.participant_id):
+            raise PermissionDeniedError(f"{where}: participant is not invited")
+        if participant.role == "trustee":
+            raise PermissionDeniedError(f"{where}: trustees do not contribute figures")
+        if body.campaign_digest != campaign.digest:
+            raise InvalidRequestError(f"{where}: campaign digest does not match its terms")
+        try:
+            vector.from_bytes(
+                body.ciphertexts, campaign.key.paillier_n, expected=campaign.packing.ciphertexts
+            )
+        except InvalidCiphertextError as error:
+            raise InvalidRequestError(f"{where}: {error}") from None
+        leaf_index = self._append(body.campaign_id, body.participant_id, submission_id, entry)
+        return self._log.receipt(leaf_index, entry), False
+
+    def _existing(self, campaign_id: str, participant_id: str) -> SubmissionRow | None:
+        with Session(self._engine) as session:
+            return session.exec(
+                select(SubmissionRow)
+                .where(SubmissionRow.campaign_id == campaign_id)
+                .where(SubmissionRow.participant_id == participant_id)
+            ).first()
+
+    def _append(
+        self, campaign_id: str, participant_id: str, submission_id: str, entry: bytes
+    ) -> int:
+        for _ in range(_APPEND_RETRIES):
+            with self._lock, Session(self._engine) as session:
+                # Lock the campaign row (FOR UPDATE on PostgreSQL) so a concurrent close
+                # either sees this submission or makes it fail here: never half of both.
+                row = session.exec(
+                    select(CampaignRow)
+                    .where(CampaignRow.campaign_id == campaign_id)
+                    .with_for_update()
+                ).one()
+                if row.state != CampaignState.OPEN.value:
+                    raise ConflictError(f"campaign {campaign_id!r} is {row.state}, not open")
+                index = TransparencyLog.next_index(session)
+                session.add(
+                    SubmissionRow(
+                        submission_id=submission_id,
+                        campaign_id=campaign_id,
+                        participant_id=participant_id,
+                        entry=entry,
+                        leaf_index=index,
+                    )
+                )
+                TransparencyLog.stage(session, index, submission_id, entry)
+                try:
+                    session.commit()
+                except IntegrityError:
+                    session.rollback()
+                    if self._existing(campaign_id, participant_id) is not None:
+                        raise ConflictError(
+                            f"submission to campaign {campaign_id!r} from {participant_id!r}: "
+                            "already submitted"
+                        ) from None
+                    continue  # another replica took this log index: try the next one
+                return index
+        raise NotFoundError("could not append to the log after several attempts; try again")

@@ -1,0 +1,5 @@
+"""``python -m fedcarbon`` runs the CLI."""
+
+from fedcarbon.cli import main
+
+main()

@@ -1,0 +1,226 @@
+"""Campaigns as domain values: what an operator opens and an agent checks before contributing.
+
+A campaign fixes everything that decides what leaves an agent: the metric schema (names,
+units, fixed-point scale, bounds), the Paillier key and its holders, the packing layout, the
+minimum cohort size k and the privacy parameters. Its digest is SHA-256 over a canonical JSON
+form of all of that, and every submission signs the digest, so none of it can be changed
+under an agent after it has looked.
+"""
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, replace
+from datetime import date
+from enum import StrEnum
+
+from fedcarbon.crypto.packing import MetricBounds, PackingLayout, plan_packing
+from fedcarbon.errors import CampaignError
+
+# Privacy model point 2: nothing is released below k contributors; 3 is the floor we allow.
+DEFAULT_MIN_CONTRIBUTORS = 3
+MIN_MIN_CONTRIBUTORS = 2
+DEFAULT_MAX_CONTRIBUTORS = 10_000
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+
+
+class CampaignKind(StrEnum):
+    SUPPLY_CHAIN = "supply_chain"
+    BENCHMARK = "benchmark"
+
+
+class CampaignState(StrEnum):
+    OPEN = "open"
+    AGGREGATED = "aggregated"
+    RELEASED = "released"
+    FAILED = "failed"
+
+
+class KeyScheme(StrEnum):
+    SINGLE_HOLDER = "single_holder"
+    THRESHOLD = "threshold"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    """One value each participant contributes, at ``scale`` decimal places, within bounds."""
+
+    name: str
+    unit: str
+    scale: int
+    min: int
+    max: int
+    description: str = ""
+
+    @property
+    def bounds(self) -> MetricBounds:
+        return MetricBounds(self.name, self.min, self.max)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignKey:
+    """The campaign's Paillier public key and who holds the means to decrypt."""
+
+    scheme: KeyScheme
+    paillier_n: int
+    trustee_ids: tuple[str, ...]
+    threshold: int = 1
+    threshold_public_key: bytes = b""
+
+    @property
+    def bits(self) -> int:
+        return self.paillier_n.bit_length()
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    campaign_id: str
+    kind: CampaignKind
+    title: str
+    period_start: date
+    period_end: date
+    metrics: tuple[MetricSpec, ...]
+    key: CampaignKey
+    packing: PackingLayout
+    min_contributors: int = DEFAULT_MIN_CONTRIBUTORS
+    max_contributors: int = DEFAULT_MAX_CONTRIBUTORS
+    epsilon: float = 0.0
+    delta: float = 0.0
+    buyer_id: str = ""
+    invited: tuple[str, ...] = ()
+    cohort: str = ""
+    state: CampaignState = CampaignState.OPEN
+    created_unix_ms: int = 0
+
+    @property
+    def bounds(self) -> list[MetricBounds]:
+        return [metric.bounds for metric in self.metrics]
+
+    @property
+    def digest(self) -> bytes:
+        """SHA-256 over the canonical definition (state excluded: it changes, the terms do not)."""
+        return campaign_digest(self)
+
+    def with_state(self, state: CampaignState) -> "Campaign":
+        return replace(self, state=state)
+
+    def accepts(self, participant_id: str) -> bool:
+        """Supply-chain campaigns with an invitation list are open to the invited only."""
+        return not self.invited or participant_id in self.invited
+
+
+def canonical_definition(campaign: Campaign) -> bytes:
+    """Deterministic JSON of every term of the campaign (sorted keys, no whitespace)."""
+    terms = asdict(campaign)
+    terms.pop("state")
+    terms["key"]["paillier_n"] = str(campaign.key.paillier_n)
+    terms["key"]["threshold_public_key"] = campaign.key.threshold_public_key.hex()
+    terms["period_start"] = campaign.period_start.isoformat()
+    terms["period_end"] = campaign.period_end.isoformat()
+    return json.dumps(terms, sort_keys=True, separators=(",", ":")).encode()
+
+
+def campaign_digest(campaign: Campaign) -> bytes:
+    return hashlib.sha256(b"fedcarbon.v1.campaign\x00" + canonical_definition(campaign)).digest()
+
+
+def new_campaign(
+    *,
+    campaign_id: str,
+    kind: CampaignKind,
+    title: str,
+    period_start: date,
+    period_end: date,
+    metrics: tuple[MetricSpec, ...],
+    key: CampaignKey,
+    min_contributors: int = DEFAULT_MIN_CONTRIBUTORS,
+    max_contributors: int = DEFAULT_MAX_CONTRIBUTORS,
+    epsilon: float = 0.0,
+    delta: float = 0.0,
+    buyer_id: str = "",
+    invited: tuple[str, ...] = (),
+    cohort: str = "",
+    created_unix_ms: int = 0,
+) -> Campaign:
+    """Validate the terms and derive the packing layout from bounds, cohort size and key."""
+    where = f"campaign {campaign_id!r}"
+    if not _ID_RE.match(campaign_id):
+        raise CampaignError(
+            f"{where}: id must be 1-63 characters of a-z, 0-9, '.', '_', '-' starting alphanumeric"
+        )
+    if period_end < period_start:
+        raise CampaignError(f"{where}: period_end {period_end} is before period_start")
+    if min_contributors < MIN_MIN_CONTRIBUTORS:
+        raise CampaignError(
+            f"{where}: min_contributors must be at least {MIN_MIN_CONTRIBUTORS}, "
+            f"got {min_contributors}"
+        )
+    if max_contributors < min_contributors:
+        raise CampaignError(f"{where}: max_contributors {max_contributors} < min_contributors")
+    if not metrics:
+        raise CampaignError(f"{where}: the metric schema is empty")
+    names = [metric.name for metric in metrics]
+    if len(set(names)) != len(names):
+        raise CampaignError(f"{where}: metric names repeat: {names}")
+    if epsilon < 0 or delta < 0 or delta >= 1:
+        raise CampaignError(f"{where}: epsilon must be >= 0 and 0 <= delta < 1")
+    if kind is CampaignKind.SUPPLY_CHAIN and not buyer_id:
+        raise CampaignError(f"{where}: a supply_chain campaign needs a buyer")
+    if not key.trustee_ids:
+        raise CampaignError(f"{where}: the key names no trustee")
+    if not 1 <= key.threshold <= len(key.trustee_ids):
+        raise CampaignError(
+            f"{where}: threshold {key.threshold} must be between 1 and {len(key.trustee_ids)}"
+        )
+    packing = plan_packing([m.bounds for m in metrics], max_contributors, key.bits)
+    return Campaign(
+        campaign_id=campaign_id,
+        kind=kind,
+        title=title,
+        period_start=period_start,
+        period_end=period_end,
+        metrics=metrics,
+        key=key,
+        packing=packing,
+        min_contributors=min_contributors,
+        max_contributors=max_contributors,
+        epsilon=epsilon,
+        delta=delta,
+        buyer_id=buyer_id,
+        invited=invited,
+        cohort=cohort,
+        created_unix_ms=created_unix_ms,
+    )
+
+
+KEY_DOCUMENT_KIND = "fedcarbon.campaign-key.v1"
+
+
+def key_to_document(key: CampaignKey) -> dict[str, object]:
+    """The public key announcement a key ceremony hands to the operator (JSON-ready)."""
+    return {
+        "kind": KEY_DOCUMENT_KIND,
+        "scheme": key.scheme.value,
+        "paillier_n": str(key.paillier_n),
+        "bits": key.bits,
+        "trustee_ids": list(key.trustee_ids),
+        "threshold": key.threshold,
+        "threshold_public_key": key.threshold_public_key.decode()
+        if key.threshold_public_key
+        else "",
+    }
+
+
+def key_from_document(document: object, *, source: str = "key file") -> CampaignKey:
+    if not isinstance(document, dict) or document.get("kind") != KEY_DOCUMENT_KIND:
+        raise CampaignError(f"{source}: not a fedcarbon campaign key (kind {KEY_DOCUMENT_KIND})")
+    try:
+        return CampaignKey(
+            scheme=KeyScheme(document["scheme"]),
+            paillier_n=int(document["paillier_n"]),
+            trustee_ids=tuple(str(t) for t in document["trustee_ids"]),
+            threshold=int(document["threshold"]),
+            threshold_public_key=str(document.get("threshold_public_key", "")).encode(),
+        )
+    except (KeyError, ValueError, TypeError) as error:
+        raise CampaignError(f"{source}: missing or malformed field ({error})") from None

@@ -1,0 +1,48 @@
+"""Terminal output shared by every command: rich tables for people, JSON for machines."""
+
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+out = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, *, code: int = 1) -> NoReturn:
+    """A user error: one clear line on stderr, no traceback, non-zero exit."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def print_json(document: Any) -> None:
+    """Machine output: exactly one JSON document on stdout."""
+    typer.echo(json.dumps(document, indent=2, sort_keys=True, default=_default))
+
+
+def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    grid = Table(title=title, title_justify="left", header_style="bold")
+    for index, column in enumerate(columns):
+        grid.add_column(column, justify="right" if index else "left")
+    for row in rows:
+        grid.add_row(*(str(cell) for cell in row))
+    out.print(grid)
+
+
+def kg(value: float | Decimal) -> str:
+    """kg CO2e with thousands separators, to the gram."""
+    return f"{float(value):,.3f}"

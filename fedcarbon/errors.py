@@ -1,0 +1,17 @@
+"""Errors shared by agent and coordinator; each names the campaign, participant or field."""
+
+
+class FedcarbonError(Exception):
+    """Base class for fedcarbon's own errors (user-facing: the message is the explanation)."""
+
+
+class CampaignError(FedcarbonError):
+    """A campaign definition is inconsistent or unusable (names the campaign and field)."""
+
+
+class MetricError(FedcarbonError):
+    """A metric cannot be computed from a footprint (names the metric and why)."""
+
+
+class WireError(FedcarbonError):
+    """A message from the network is malformed (names the field)."""

@@ -1,0 +1,308 @@
+"""The one place protobuf messages and domain values meet (x_to_proto / x_from_proto).
+
+Protobuf stays at the edge: servicers and clients call these, the core never sees a message.
+Malformed input raises WireError naming the field.
+"""
+
+from datetime import date
+
+from fedcarbon.audit.receipts import Receipt
+from fedcarbon.audit.treehead import TreeHead
+from fedcarbon.campaign import (
+    Campaign,
+    CampaignKey,
+    CampaignKind,
+    CampaignState,
+    KeyScheme,
+    MetricSpec,
+)
+from fedcarbon.crypto.packing import PackingLayout
+from fedcarbon.decryption import DecryptionShare
+from fedcarbon.errors import WireError
+from fedcarbon.results import CampaignResult, MetricResult
+from fedcarbon.submission import SignedSubmission, SubmissionBody, entry_id
+from fedcarbon.v1 import campaign_pb2, coordinator_pb2, result_pb2, submission_pb2
+
+_KINDS = {
+    CampaignKind.SUPPLY_CHAIN: campaign_pb2.CAMPAIGN_KIND_SUPPLY_CHAIN,
+    CampaignKind.BENCHMARK: campaign_pb2.CAMPAIGN_KIND_BENCHMARK,
+}
+_STATES = {
+    CampaignState.OPEN: campaign_pb2.CAMPAIGN_STATE_OPEN,
+    CampaignState.AGGREGATED: campaign_pb2.CAMPAIGN_STATE_AGGREGATED,
+    CampaignState.RELEASED: campaign_pb2.CAMPAIGN_STATE_RELEASED,
+    CampaignState.FAILED: campaign_pb2.CAMPAIGN_STATE_FAILED,
+}
+_SCHEMES = {
+    KeyScheme.SINGLE_HOLDER: campaign_pb2.KEY_SCHEME_SINGLE_HOLDER,
+    KeyScheme.THRESHOLD: campaign_pb2.KEY_SCHEME_THRESHOLD,
+}
+
+
+def _reverse(table: dict) -> dict:  # type: ignore[type-arg]
+    return {value: key for key, value in table.items()}
+
+
+def int_to_bytes(value: int) -> bytes:
+    return value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
+
+
+def state_to_proto(state: CampaignState) -> "campaign_pb2.CampaignState.ValueType":
+    return _STATES[state]
+
+
+def state_from_proto(state: "campaign_pb2.CampaignState.ValueType") -> CampaignState:
+    try:
+        return _reverse(_STATES)[state]  # type: ignore[no-any-return]
+    except KeyError:
+        raise WireError(f"campaign.state: unknown value {state}") from None
+
+
+def campaign_to_proto(campaign: Campaign) -> campaign_pb2.Campaign:
+    return campaign_pb2.Campaign(
+        campaign_id=campaign.campaign_id,
+        kind=_KINDS[campaign.kind],
+        title=campaign.title,
+        period_start=campaign.period_start.isoformat(),
+        period_end=campaign.period_end.isoformat(),
+        schema=campaign_pb2.MetricSchema(
+            metrics=[
+                campaign_pb2.Metric(
+                    name=m.name,
+                    unit=m.unit,
+                    scale=m.scale,
+                    min=m.min,
+                    max=m.max,
+                    description=m.description,
+                )
+                for m in campaign.metrics
+            ]
+        ),
+        min_contributors=campaign.min_contributors,
+        max_contributors=campaign.max_contributors,
+        key=campaign_pb2.CampaignKey(
+            scheme=_SCHEMES[campaign.key.scheme],
+            paillier_n=int_to_bytes(campaign.key.paillier_n),
+            trustee_ids=list(campaign.key.trustee_ids),
+            threshold=campaign.key.threshold,
+            threshold_public_key=campaign.key.threshold_public_key,
+        ),
+        packing=campaign_pb2.Packing(
+            slot_bits=campaign.packing.slot_bits,
+            slots_per_ciphertext=campaign.packing.slots_per_ciphertext,
+            ciphertexts=campaign.packing.ciphertexts,
+        ),
+        privacy=campaign_pb2.PrivacyParams(epsilon=campaign.epsilon, delta=campaign.delta),
+        buyer_id=campaign.buyer_id,
+        invited_participants=list(campaign.invited),
+        cohort=campaign.cohort,
+        state=_STATES[campaign.state],
+        created_unix_ms=campaign.created_unix_ms,
+        digest=campaign.digest,
+    )
+
+
+def campaign_from_proto(message: campaign_pb2.Campaign) -> Campaign:
+    """Rebuild a campaign and check that its digest matches its terms."""
+    where = f"campaign {message.campaign_id!r}"
+    try:
+        kind = _reverse(_KINDS)[message.kind]
+        scheme = _reverse(_SCHEMES)[message.key.scheme]
+        start = date.fromisoformat(message.period_start)
+        end = date.fromisoformat(message.period_end)
+    except (KeyError, ValueError) as error:
+        raise WireError(f"{where}: malformed kind, key scheme or period ({error})") from None
+    campaign = Campaign(
+        campaign_id=message.campaign_id,
+        kind=kind,
+        title=message.title,
+        period_start=start,
+        period_end=end,
+        metrics=tuple(
+            MetricSpec(m.name, m.unit, m.scale, m.min, m.max, m.description)
+            for m in message.schema.metrics
+        ),
+        key=CampaignKey(
+            scheme=scheme,
+            paillier_n=int.from_bytes(message.key.paillier_n, "big"),
+            trustee_ids=tuple(message.key.trustee_ids),
+            threshold=message.key.threshold,
+            threshold_public_key=message.key.threshold_public_key,
+        ),
+        packing=PackingLayout(
+            message.packing.slot_bits,
+            message.packing.slots_per_ciphertext,
+            message.packing.ciphertexts,
+        ),
+        min_contributors=message.min_contributors,
+        max_contributors=message.max_contributors,
+        epsilon=message.privacy.epsilon,
+        delta=message.privacy.delta,
+        buyer_id=message.buyer_id,
+        invited=tuple(message.invited_participants),
+        cohort=message.cohort,
+        state=state_from_proto(message.state),
+        created_unix_ms=message.created_unix_ms,
+    )
+    if message.digest and message.digest != campaign.digest:
+        raise WireError(f"{where}: digest does not match the campaign's terms")
+    return campaign
+
+
+def body_to_bytes(body: SubmissionBody) -> bytes:
+    return submission_pb2.SubmissionBody(
+        campaign_id=body.campaign_id,
+        participant_id=body.participant_id,
+        campaign_digest=body.campaign_digest,
+        ciphertexts=list(body.ciphertexts),
+        nonce=body.nonce,
+        created_unix_ms=body.created_unix_ms,
+    ).SerializeToString(deterministic=True)
+
+
+def body_from_bytes(raw: bytes) -> SubmissionBody:
+    message = submission_pb2.SubmissionBody()
+    try:
+        message.ParseFromString(raw)
+    except Exception:  # protobuf's DecodeError is not exported consistently
+        raise WireError("submission.body: not a SubmissionBody message") from None
+    return SubmissionBody(
+        campaign_id=message.campaign_id,
+        participant_id=message.participant_id,
+        campaign_digest=message.campaign_digest,
+        ciphertexts=tuple(message.ciphertexts),
+        nonce=message.nonce,
+        created_unix_ms=message.created_unix_ms,
+    )
+
+
+def signed_to_proto(signed: SignedSubmission) -> submission_pb2.SignedSubmission:
+    return submission_pb2.SignedSubmission(body=signed.body, signature=signed.signature)
+
+
+def signed_from_proto(message: submission_pb2.SignedSubmission) -> SignedSubmission:
+    return SignedSubmission(message.body, message.signature)
+
+
+def signed_to_entry(signed: SignedSubmission) -> bytes:
+    """The transparency-log entry for a submission: its deterministic serialisation."""
+    return signed_to_proto(signed).SerializeToString(deterministic=True)
+
+
+def signed_from_entry(entry: bytes) -> SignedSubmission:
+    message = submission_pb2.SignedSubmission()
+    try:
+        message.ParseFromString(entry)
+    except Exception:
+        raise WireError("log entry: not a SignedSubmission message") from None
+    return signed_from_proto(message)
+
+
+def result_to_proto(result: CampaignResult) -> result_pb2.CampaignResult:
+    return result_pb2.CampaignResult(
+        campaign_id=result.campaign_id,
+        state=_STATES[result.state],
+        contributors=result.contributors,
+        metrics=[
+            result_pb2.MetricResult(
+                name=m.name,
+                unit=m.unit,
+                scale=m.scale,
+                sum_fixed=str(m.sum_fixed),
+                sum=float(m.sum),
+                mean=float(m.mean(result.contributors)),
+            )
+            for m in result.metrics
+        ],
+        released_unix_ms=result.released_unix_ms,
+        reason=result.reason,
+        aggregate_digest=result.aggregate_digest,
+        privacy=campaign_pb2.PrivacyParams(epsilon=result.epsilon, delta=result.delta),
+    )
+
+
+def result_from_proto(message: result_pb2.CampaignResult) -> CampaignResult:
+    try:
+        metrics = tuple(
+            MetricResult(m.name, m.unit, m.scale, int(m.sum_fixed)) for m in message.metrics
+        )
+    except ValueError:
+        raise WireError(f"result {message.campaign_id!r}: sum_fixed is not an integer") from None
+    return CampaignResult(
+        campaign_id=message.campaign_id,
+        state=state_from_proto(message.state),
+        contributors=message.contributors,
+        metrics=metrics,
+        released_unix_ms=message.released_unix_ms,
+        reason=message.reason,
+        aggregate_digest=message.aggregate_digest,
+        epsilon=message.privacy.epsilon,
+        delta=message.privacy.delta,
+    )
+
+
+def share_to_bytes(share: DecryptionShare) -> bytes:
+    """The exact bytes a trustee signs for a decryption share."""
+    return coordinator_pb2.DecryptionShareBody(
+        campaign_id=share.campaign_id,
+        trustee_id=share.trustee_id,
+        aggregate_digest=share.aggregate_digest,
+        shares=list(share.shares),
+        refusal=share.refusal,
+    ).SerializeToString(deterministic=True)
+
+
+def share_from_bytes(raw: bytes) -> DecryptionShare:
+    message = coordinator_pb2.DecryptionShareBody()
+    try:
+        message.ParseFromString(raw)
+    except Exception:
+        raise WireError("decryption share: not a DecryptionShareBody message") from None
+    if not message.campaign_id or not message.trustee_id:
+        raise WireError("decryption share: campaign_id and trustee_id are required")
+    return DecryptionShare(
+        campaign_id=message.campaign_id,
+        trustee_id=message.trustee_id,
+        aggregate_digest=message.aggregate_digest,
+        shares=tuple(message.shares),
+        refusal=message.refusal,
+    )
+
+
+def tree_head_to_proto(head: TreeHead) -> submission_pb2.TreeHead:
+    return submission_pb2.TreeHead(
+        log_id=head.log_id,
+        tree_size=head.tree_size,
+        root_hash=head.root_hash,
+        timestamp_ms=head.timestamp_ms,
+        signature=head.signature,
+    )
+
+
+def tree_head_from_proto(message: submission_pb2.TreeHead) -> TreeHead:
+    return TreeHead(
+        log_id=message.log_id,
+        tree_size=message.tree_size,
+        root_hash=message.root_hash,
+        timestamp_ms=message.timestamp_ms,
+        signature=message.signature,
+    )
+
+
+def receipt_to_proto(receipt: Receipt) -> submission_pb2.SubmissionReceipt:
+    return submission_pb2.SubmissionReceipt(
+        submission_id=entry_id(receipt.entry),
+        leaf_index=receipt.leaf_index,
+        tree_head=tree_head_to_proto(receipt.tree_head),
+        inclusion_proof=list(receipt.inclusion_proof),
+        entry=receipt.entry,
+    )
+
+
+def receipt_from_proto(message: submission_pb2.SubmissionReceipt) -> Receipt:
+    return Receipt(
+        entry=message.entry,
+        leaf_index=message.leaf_index,
+        tree_head=tree_head_from_proto(message.tree_head),
+        inclusion_proof=list(message.inclusion_proof),
+    )

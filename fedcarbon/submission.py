@@ -1,0 +1,50 @@
+"""What an agent sends: an encrypted metric vector bound to a campaign, signed by its identity.
+
+The signature covers the exact serialised body bytes that travel and are logged, so there
+is no canonicalisation step for an attacker to play with (the body is never re-encoded
+before verification).
+"""
+
+import hashlib
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from fedcarbon.audit import signing
+
+SUBMISSION_CONTEXT = b"fedcarbon.v1.submission"
+ENROL_CONTEXT = b"fedcarbon.v1.enrol"
+TRUSTEE_REQUEST_CONTEXT = b"fedcarbon.v1.trustee-request"
+DECRYPTION_SHARE_CONTEXT = b"fedcarbon.v1.decryption-share"
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionBody:
+    campaign_id: str
+    participant_id: str
+    campaign_digest: bytes
+    ciphertexts: tuple[bytes, ...]
+    nonce: bytes
+    created_unix_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class SignedSubmission:
+    body: bytes
+    signature: bytes
+
+    def verify(self, identity_key: bytes) -> None:
+        signing.verify(identity_key, self.body, self.signature, context=SUBMISSION_CONTEXT)
+
+
+def sign_body(key: Ed25519PrivateKey, body: bytes) -> SignedSubmission:
+    return SignedSubmission(body, signing.sign(key, body, context=SUBMISSION_CONTEXT))
+
+
+def entry_id(entry: bytes) -> str:
+    """A submission's id: hex SHA-256 of its log entry (the serialised SignedSubmission)."""
+    return hashlib.sha256(entry).hexdigest()
+
+
+def trustee_request_message(trustee_id: str, timestamp_ms: int) -> bytes:
+    return f"{trustee_id}\x00{timestamp_ms}".encode()
