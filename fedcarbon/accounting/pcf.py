@@ -145,25 +145,41 @@ def _in_boundary(scope: str, category: str, scope3: frozenset[str]) -> bool:
     return scope in ("1", "2") or (scope == "3" and category in scope3)
 
 
-def _boundary_quality(
-    footprint: Footprint, scope3_categories: Iterable[int]
-) -> tuple[float, tuple[tuple[str, str], ...]]:
-    """Primary data share within the boundary, and the secondary datasets used there."""
+@dataclass(frozen=True)
+class _Boundary:
+    """What the per-record results say about the cradle-to-gate part of a footprint."""
+
+    primary_data_share: float
+    biogenic_co2_kg: float
+    secondary_sources: tuple[tuple[str, str], ...]
+
+
+def _boundary(footprint: Footprint, scope3_categories: Iterable[int]) -> _Boundary:
+    """Primary data share, biogenic CO2 and secondary datasets of the in-boundary records.
+
+    Without per-record results (a footprint built by hand) the site-wide figures are used.
+    """
     scope3 = frozenset(f"scope3.cat{n}" for n in scope3_categories)
-    total = primary = 0.0
+    total = primary = biogenic = 0.0
+    seen = False
     sources: dict[tuple[str, str], None] = {}
     for result in footprint.records:
         if not _in_boundary(result.scope, result.category, scope3):
             continue
-        counted = result.co2e_market_kg if result.scope == "2" else result.co2e_kg
-        counted = counted or 0.0
+        seen = True
+        counted = (result.co2e_market_kg if result.scope == "2" else result.co2e_kg) or 0.0
         total += counted
+        biogenic += result.biogenic_co2_kg
         if result.primary:
             primary += counted
         elif result.factor is not None:
             sources[(result.factor.dataset, result.factor.dataset_version)] = None
     share = primary / total if total > 0 else footprint.primary_data_share
-    return min(1.0, max(0.0, share)), tuple(sources)
+    return _Boundary(
+        primary_data_share=min(1.0, max(0.0, share)),
+        biogenic_co2_kg=biogenic if seen else footprint.biogenic_co2_kg,
+        secondary_sources=tuple(sources),
+    )
 
 
 # -- allocation -------------------------------------------------------------------------------
@@ -278,7 +294,7 @@ def _describe(method: str, physical_quantity: str | None) -> str:
     return f"{method} allocation of the site's cradle-to-gate emissions {how} ({_CITATION})"
 
 
-def _boundary(scope3_categories: Sequence[int]) -> str:
+def _boundary_text(scope3_categories: Sequence[int]) -> str:
     cats = ", ".join(str(n) for n in scope3_categories) or "none"
     return (
         "cradle-to-gate: Scope 1, Scope 2 (market-based) and Scope 3 categories "
@@ -311,8 +327,7 @@ def allocate_products(
     lines = _lines(footprint.outputs, method, prices, physical, masses)
     pool = cradle_to_gate_kgco2e(footprint, scope3_categories)
     total_basis = sum(line.basis for line in lines)
-    share_primary, sources = _boundary_quality(footprint, scope3_categories)
-    biogenic_pool = footprint.biogenic_co2_kg
+    boundary = _boundary(footprint, scope3_categories)
     products: dict[str, list[_Line]] = {}
     for line in lines:
         products.setdefault(line.output.product, []).append(line)
@@ -339,8 +354,8 @@ def allocate_products(
                 pcf_excluding_biogenic=per_unit,
                 pcf_including_biogenic=None,
                 fossil_ghg_kgco2e_per_unit=per_unit,
-                biogenic_co2_kg_per_unit=biogenic_pool * share / amount,
-                primary_data_share=share_primary,
+                biogenic_co2_kg_per_unit=boundary.biogenic_co2_kg * share / amount,
+                primary_data_share=boundary.primary_data_share,
                 period_start=_first(line.output.period_start for line in own)
                 or footprint.period_start,
                 period_end=_last(line.output.period_end for line in own) or footprint.period_end,
@@ -351,8 +366,8 @@ def allocate_products(
                 allocation_share=share,
                 mass_kg_per_unit=mass,
                 allocation_description=_describe(method, physical_quantity),
-                boundary_description=_boundary(scope3_categories),
-                secondary_sources=sources,
+                boundary_description=_boundary_text(scope3_categories),
+                secondary_sources=boundary.secondary_sources,
             )
         )
     return result

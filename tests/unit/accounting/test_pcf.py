@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fedcarbon.accounting.engine import Footprint, OutputLine, RecordResult
+from fedcarbon.accounting.factors import EmissionFactor
 from fedcarbon.accounting.pcf import (
     CRADLE_TO_GATE_SCOPE3,
     AllocationError,
@@ -253,6 +254,44 @@ def test_primary_data_share_counts_only_the_boundary() -> None:
     ]
     (pcf,) = allocate_products(_footprint([_out("a", 10)], records=records))
     assert pcf.primary_data_share == pytest.approx(0.6)
+
+
+def _factor(dataset: str) -> EmissionFactor:
+    return EmissionFactor(
+        dataset=dataset,
+        dataset_version="1",
+        activity="x.y",
+        region="GB",
+        unit="kWh",
+        gases={"CO2": 0.2},
+        co2e_gwp_basis=None,
+        biogenic_co2=0.0,
+        scope="1",
+        category="scope1.stationary",
+        source="test",
+        source_ref="row 1",
+        year=2024,
+        licence="test",
+    )
+
+
+def test_secondary_sources_are_the_datasets_of_secondary_records_in_the_boundary() -> None:
+    records = [
+        replace(_result("fuel", "1", "scope1.stationary", 600.0), factor=_factor("desnz")),
+        replace(_result("fly", "3", "scope3.cat6", 10.0), factor=_factor("travel")),
+        replace(_result("own", "1", "scope1.process", 5.0, primary=True), factor=_factor("own")),
+    ]
+    (pcf,) = allocate_products(_footprint([_out("a", 10)], records=records))
+    assert pcf.secondary_sources == (("desnz", "1"),)
+
+
+def test_biogenic_co2_counts_only_the_boundary() -> None:
+    records = [
+        replace(_result("wood", "1", "scope1.stationary", 1.0), biogenic_co2_kg=40.0),
+        replace(_result("fly", "3", "scope3.cat6", 1.0), biogenic_co2_kg=1000.0),
+    ]
+    (pcf,) = allocate_products(_footprint([_out("a", 10)], records=records, biogenic=1040.0))
+    assert pcf.biogenic_co2_kg_per_unit == pytest.approx(4.0)
 
 
 def test_geography_and_names_per_product() -> None:
