@@ -2,11 +2,14 @@
 
 One shared pint registry extends pint's defaults with the units carbon accounting needs:
 
-- energy: pint's own ``kWh``, ``MWh``, ``GJ``, ``Btu``. ``therm`` is the **EC therm** (100,000
-  Btu = 105.505 585 MJ), the therm UK gas bills and the DESNZ factors use; the US legal therm
-  (105.480 4 MJ) is ``US_therm``. The two differ by 0.02 %, so write the one on the invoice.
-- volume: ``m**3`` (also written ``m3``), ``L``/``litre``/``liter``; ``gal`` and ``gallon`` are
-  the **US** liquid gallon (3.785 411 784 L); the imperial gallon is ``imperial_gallon``.
+- energy: pint's own ``kWh``, ``MWh``, ``GJ``, ``Btu``, and ``MMBtu`` (million Btu). ``MBtu``
+  and ``Mscf`` are refused: pint would read M as mega, US practice means a thousand.
+  ``therm`` is the **EC therm** (100,000 Btu = 105.505 585 MJ), the therm UK gas bills and the
+  DESNZ factors use; the US legal therm (105.480 4 MJ) is ``US_therm``. The two differ by
+  0.02 %, so write the one on the invoice.
+- volume: ``scf`` (standard cubic foot of gas, taken as one cubic foot), ``m**3`` (also
+  ``m3``), ``L``/``litre``/``liter``; ``gal`` and ``gallon`` are the **US** liquid gallon
+  (3.785 411 784 L); the imperial gallon is ``imperial_gallon``.
 - mass: ``kg``, ``t`` / ``tonne`` (1,000 kg). Bare ``ton`` is refused as ambiguous (pint reads it
   as a 907 kg short ton); write ``tonne``, ``short_ton`` or ``long_ton``.
 - transport and travel: ``tonne*km`` (``tkm``), ``passenger*km`` (``pkm``), ``vehicle*km``
@@ -64,7 +67,17 @@ _AMBIGUOUS = {
     "ton": "pint reads 'ton' as a US short ton (907.18 kg); write 'tonne' (1000 kg), "
     "'short_ton' or 'long_ton'",
     "tons": "write 'tonne' (1000 kg), 'short_ton' or 'long_ton'",
+    "MBtu": "pint would read M as mega; in US usage MBtu is a thousand Btu - write 'kBtu' or "
+    "'MMBtu' (million Btu)",
+    "Mscf": "pint would read M as mega; in US usage Mscf is a thousand scf - write 'kscf'",
+    "MMscf": "write the quantity in 'scf' or 'kscf'",
 }
+
+_COMMON_UNITS = (
+    "kWh", "MWh", "GWh", "Wh", "kJ", "MJ", "GJ", "TJ", "therm", "MMBtu", "kg", "g", "t", "L",
+    "mL", "m**3", "gal", "scf", "km", "mi", "USD", "GBP", "EUR",
+)  # fmt: skip
+_BY_LOWER = {unit.lower(): unit for unit in _COMMON_UNITS}
 
 _CURRENCY_YEAR_RE = re.compile(r"\b([A-Z]{3})_((?:19|20)\d\d)\b")
 _DOTTED_PRODUCT_RE = re.compile(r"(?<=[A-Za-z])\.(?=[A-Za-z])")
@@ -92,6 +105,8 @@ def registry() -> Any:
         ureg.define("tkm = tonne * kilometer")
         ureg.define("pkm = passenger * kilometer")
         ureg.define("vkm = vehicle * kilometer")
+        ureg.define("MMBtu = 1e6 * Btu = mmBtu = MMBTU")  # million Btu, US energy statistics
+        ureg.define("scf = foot ** 3")  # standard cubic foot of gas (volume at standard state)
         _registry = ureg
     return _registry
 
@@ -122,7 +137,9 @@ def parse_unit(text: str) -> Any:
     try:
         quantity = ureg.parse_expression(stripped)
     except (pint.errors.PintError, SyntaxError, TypeError, ValueError, AttributeError) as exc:
-        raise UnitError(text, f"not a unit pint can read ({exc})") from None
+        hint = _BY_LOWER.get(stripped.lower().rstrip("s"))
+        suggestion = f"; did you mean {hint!r}?" if hint else ""
+        raise UnitError(text, f"not a unit pint can read ({exc}){suggestion}") from None
     if not isinstance(quantity, ureg.Quantity):
         raise UnitError(text, "is a bare number, not a unit")
     if quantity.magnitude != 1:

@@ -24,6 +24,8 @@ from fedcarbon.accounting.units import conversion_factor, is_currency, is_mass, 
         ("tonne.km", "kg*km", 1000.0),
         ("tkm", "t*km", 1.0),
         ("passenger.km", "pkm", 1.0),
+        ("MMBtu", "GJ", 1.055056),
+        ("scf", "m**3", 0.028316846592),
     ],
 )
 def test_conversion_factor(source: str, target: str, factor: float) -> None:
@@ -33,6 +35,17 @@ def test_conversion_factor(source: str, target: str, factor: float) -> None:
 def test_bare_ton_is_refused_as_ambiguous() -> None:
     with pytest.raises(UnitError, match="short ton"):
         parse_unit("ton")
+
+
+@pytest.mark.parametrize("text", ["MBtu", "Mscf"])
+def test_roman_thousand_prefixes_are_refused(text: str) -> None:
+    with pytest.raises(UnitError, match="thousand"):
+        parse_unit(text)
+
+
+def test_wrong_case_unit_gets_a_suggestion() -> None:
+    with pytest.raises(UnitError, match="did you mean 'kWh'"):
+        parse_unit("kwh")
 
 
 def test_unknown_unit_is_refused() -> None:

@@ -186,15 +186,15 @@ def test_carb_inventory_natural_gas_combustion(tmp_path: Path) -> None:
     Page "1A4a Commercial - Domestic Utilities - Sewerage Systems - Fuel combustion - Natural
     gas - CO2", year 2005: 52,693 scf of natural gas x heat content 1,023 Btu/scf x 0.053 g
     CO2/Btu (40 CFR 98 subpart C) = 54.2 g CO2 per scf, published total 2.86 tonnes CO2.
-    The factor is the organisation's own (``--factors``), in kg CO2 per cubic foot.
+    The factor is the organisation's own (``--factors``), in kg CO2 per scf.
     """
     factors = tmp_path / "carb.csv"
     factors.write_text(
         "activity,region,unit,scope,category,gases,year,source,source_ref,licence\n"
-        f"fuel.natural_gas,US-CA,ft**3,1,stationary,CO2={1023 * 0.053 / 1000!r},2005,"
+        f"fuel.natural_gas,US-CA,scf,1,stationary,CO2={1023 * 0.053 / 1000!r},2005,"
         "CARB inventory documentation,1A4a sewerage natural gas CO2 2005,public\n",
         encoding="utf-8",
     )
     catalog = FactorCatalog.default().overlay(FactorCatalog.from_files(factors))
-    fp = _one(catalog, "fuel.natural_gas", 52_693, "ft**3", region="US-CA", year=2005)
+    fp = _one(catalog, "fuel.natural_gas", 52_693, "scf", region="US-CA", year=2005)
     assert round(fp.by_gas["CO2"] / 1000, 2) == 2.86
