@@ -278,6 +278,7 @@ def export(
         factors_from_pact,
         footprint_from_pcf,
     )
+    from fedcarbon.accounting.pact_schema import is_urn
     from fedcarbon.accounting.pcf import ALLOCATION_METHODS, allocate_products
     from fedcarbon.accounting.records import read_activity_csv
 
@@ -287,8 +288,8 @@ def export(
     if allocation not in ALLOCATION_METHODS:
         raise _fail(f"--allocation {allocation!r} is not one of {', '.join(ALLOCATION_METHODS)}")
     for company in company_id:
-        if not company.lower().startswith("urn:"):
-            raise _fail(f"--company-id {company!r} is not a URN (urn:<namespace>:<id>)")
+        if not is_urn(company):
+            raise _fail(f"--company-id {company!r} is not a URN (urn:<namespace>:<id>, RFC 8141)")
     if not activities.is_file():
         raise _fail(f"activity file {str(activities)!r} does not exist")
     prices = _pairs(price, "--price") or None
@@ -337,8 +338,13 @@ def export(
     else:
         directory = Path(out)
         directory.mkdir(parents=True, exist_ok=True)
+        used: set[str] = set()
         for pcf, fp in zip(pcfs, footprints, strict=True):
-            target = directory / f"{_slug(pcf.product_id)}.json"
+            name = _slug(pcf.product_id)
+            while name in used:  # "a/b" and "a_b" must not overwrite each other
+                name += "_"
+            used.add(name)
+            target = directory / f"{name}.json"
             target.write_text(json.dumps(dump_footprint(fp), indent=2) + "\n", encoding="utf-8")
     table = Table(title=f"Cradle-to-gate PCFs ({allocation} allocation, {basis})")
     for column in ("product", "declared unit", "amount made", "kgCO2e per unit", "share"):

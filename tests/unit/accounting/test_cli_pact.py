@@ -245,3 +245,28 @@ def test_export_reports_bad_rows_with_their_numbers(tmp_path: Path) -> None:
 def test_export_bad_option_pair_is_named(activities: Path) -> None:
     result = runner.invoke(app, ["export", str(activities), *COMPANY, "--mass", "bolts"])
     assert (result.exit_code, "--mass 'bolts'" in result.output) == (1, True)
+
+
+def test_export_never_overwrites_files_of_similar_product_names(tmp_path: Path) -> None:
+    path = tmp_path / "acts.csv"
+    path.write_text(
+        ACTIVITIES.replace(",bolts\n", ",coil/1\n").replace(",coil\n", ",coil_1\n"),
+        encoding="utf-8",
+    )
+    out = tmp_path / "pcfs"
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            str(path),
+            *COMPANY,
+            "--supplier-pcf",
+            str(DATA / "example-1.json"),
+            "--mass",
+            "coil/1=0.05",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert len(list(out.iterdir())) == 2
