@@ -220,6 +220,17 @@ def test_unknown_activity_names_the_record(catalog: FactorCatalog) -> None:
         compute_footprint([rec("x1", "fuel.unobtainium", 1.0, "kg")], catalog)
 
 
+def test_factor_with_unknown_gas_names_the_record(tmp_path: Path) -> None:
+    path = tmp_path / "odd.csv"
+    path.write_text(
+        "activity,region,unit,scope,category,gases,year,source,licence\n"
+        "process.odd,GB,kg,1,process,CFC-999=1.0,2023,test,CC0-1.0\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(UnknownGasError, match=r"record 'p1'.*CFC-999"):
+        compute_footprint([rec("p1", "process.odd", 1.0, "kg")], FactorCatalog.from_files(path))
+
+
 def test_missing_region_names_the_record(catalog: FactorCatalog) -> None:
     with pytest.raises(FactorNotFoundError, match=r"record 'f'.*'FR'"):
         compute_footprint([rec("f", "fuel.gas", 1.0, "kWh", region="FR")], catalog)
