@@ -85,3 +85,23 @@ PURCHASES_MAPPING: dict[str, Any] = {
     "defaults": {"region": "DE"},
     "units": {"KG": "kg", "L": "L", "t": "tonne"},
 }
+
+
+SAP_MB51_CSV = """MBLNR;MJAHR;ZEILE;BWART;MATNR;WERKS;MENGE;MEINS;BUDAT
+4900000001;2024;1;261;000000000000100200;1000;1.250,000;L;15.03.2024
+4900000002;2024;1;201;100300;1000;12,5;MWH;20.03.2024
+4900000003;2024;1;262;100200;1000;250,000;L;22.03.2024
+4900000004;2024;1;261;999999;1000;5;ST;22.03.2024
+4900000005;2024;1;101;100200;1000;5.000;L;01.03.2024
+4900000006;2024;1;261;100200;3000;10;L;23.03.2024
+4900000007;2024;1;261;100200;1000;xx;L;23.03.2024
+4900000008;2024;1;261;100300;1000;3;ZZZ;23.03.2024
+"""
+"""An MB51-style export (German locale): a diesel issue, an electricity issue, a diesel reversal;
+ignored: screws (not an energy material), a goods receipt (101); bad: plant without region,
+non-numeric quantity, unknown unit."""
+
+SAP_OPTIONS: dict[str, Any] = {
+    "materials": {"100200": "fuel.diesel", "100300": "electricity.grid"},
+    "plants": {"1000": "DE", "2000": "AT"},
+}
