@@ -22,7 +22,9 @@ categories attributable to making the product (Scope 3 Standard, Table 5.3 numbe
 
 * 1 purchased goods and services (raw materials, parts, packaging inputs),
 * 3 fuel- and energy-related activities (upstream of fuels and electricity, T&D losses),
-* 4 upstream transportation and distribution (inbound logistics),
+* 4 upstream transportation and distribution (inbound logistics; the Scope 3 Standard also
+  puts outbound deliveries the company pays for here, which lie beyond the gate: record
+  those as category 9 to keep them out),
 * 5 waste generated in operations (PACT Methodology 3.3.2.2 keeps waste treatment inside the
   cradle-to-gate boundary).
 

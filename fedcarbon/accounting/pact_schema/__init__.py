@@ -84,16 +84,19 @@ _PATTERN_FIXES: Mapping[str, tuple[str, str]] = {
 }
 
 
-def _nullable_to_type(node: Any) -> None:
-    """OpenAPI 3.0 ``nullable: true`` -> JSON Schema ``type: [T, "null"]`` (in place)."""
+def nullable_to_type(node: Any) -> None:
+    """OpenAPI 3.0 ``nullable: true`` -> JSON Schema ``type: [T, "null"]``, in place, recursively.
+
+    OpenAPI 3.1 (the PACT v3 document) has no ``nullable``; a 3.0 document would.
+    """
     if isinstance(node, dict):
         if node.pop("nullable", False) is True and isinstance(node.get("type"), str):
             node["type"] = [node["type"], "null"]
         for value in node.values():
-            _nullable_to_type(value)
+            nullable_to_type(value)
     elif isinstance(node, list):
         for value in node:
-            _nullable_to_type(value)
+            nullable_to_type(value)
 
 
 @cache
@@ -119,7 +122,7 @@ def spec_document() -> Mapping[str, Any]:
     for name, (faulty, fixed) in _PATTERN_FIXES.items():
         if schemas.get(name, {}).get("pattern") == faulty:
             schemas[name]["pattern"] = fixed
-    _nullable_to_type(document)
+    nullable_to_type(document)
     return document
 
 

@@ -14,6 +14,7 @@ from fedcarbon.accounting.pact_schema import (
     errors_only,
     is_date_time,
     is_urn,
+    nullable_to_type,
     spec_document,
     validate,
 )
@@ -248,3 +249,9 @@ def test_spec_patterns_are_corrected_only_in_memory() -> None:
     shipped = yaml.safe_load((PACKAGE / "openapi.yaml").read_text(encoding="utf-8"))
     pattern = shipped["components"]["schemas"]["NegativeOrZeroDecimal"]["pattern"]
     assert spec_document()["components"]["schemas"]["NegativeOrZeroDecimal"]["pattern"] != pattern
+
+
+def test_openapi_3_0_nullable_becomes_a_null_type() -> None:
+    schema: dict[str, Any] = {"properties": {"a": {"type": "string", "nullable": True}}}
+    nullable_to_type(schema)
+    assert schema == {"properties": {"a": {"type": ["string", "null"]}}}
