@@ -288,9 +288,12 @@ class _Calculator:
         to_kg = conversion_factor(record.unit, "kg")
         components = gwp_table.BLENDS.get(gas, {gas: 1.0})
         gases = {name: to_kg * fraction for name, fraction in components.items()}
+        category = record.scope3_category
+        # A release from equipment in the value chain (e.g. an upstream leased asset, cat. 8)
+        # is Scope 3 when the record says so; otherwise it is the company's own, Scope 1.
         return _Group(
-            scope="1",
-            category="scope1.fugitive",
+            scope="1" if category is None else "3",
+            category="scope1.fugitive" if category is None else f"scope3.cat{category}",
             co2e_pu=to_kg * per_kg,
             market_pu=math.nan,
             biogenic_pu=0.0,

@@ -67,6 +67,15 @@ def test_release_of_blend_counts_component_gases(catalog: FactorCatalog) -> None
     assert dict(fp.by_gas) == pytest.approx({"HFC-32": 5.0, "HFC-125": 5.0})
 
 
+def test_release_in_leased_asset_is_scope3_when_the_record_says_so(
+    catalog: FactorCatalog,
+) -> None:
+    fp = compute_footprint(
+        [rec("r", "release.HFC-134a", 1.0, "kg", scope3_category=8)], catalog, gwp="AR6"
+    )
+    assert (fp.scope1_kgco2e, fp.scope3_kgco2e) == (0.0, 1530.0)
+
+
 def test_release_needs_no_factor() -> None:
     empty = FactorCatalog()
     fp = compute_footprint([rec("r", "release.HFC-134a", 2.0, "kg")], empty, gwp="AR5")
