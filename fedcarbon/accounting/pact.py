@@ -140,9 +140,10 @@ def footprint_from_pcf(
     Declared unit: ``pcf.declared_unit`` with amount 1, so every value is per one unit.
     ``pcfExcludingBiogenicUptake`` = ``fossilGhgEmissions`` = the allocated cradle-to-gate
     CO2e: fedcarbon accounts no land use change, land management or removals, and biogenic
-    CO2 from combustion is reported outside the total as GHG Protocol and PACT ask; without
-    an assessed biogenic CO2 uptake, ``pcfIncludingBiogenicUptake`` equals it. Product carbon
-    contents were not assessed and are written as 0, which the comment says.
+    CO2 from combustion is reported outside the total as GHG Protocol and PACT ask.
+    ``pcfIncludingBiogenicUptake`` adds ``biogenic_co2_uptake_kg_per_unit`` when it was
+    assessed (else equals the former). The fossil carbon content is not assessed and is
+    written as 0, which the comment says.
 
     Raises:
         PactExportError: the PCF lacks what v3 requires (a mass per declared unit for
@@ -169,9 +170,14 @@ def footprint_from_pcf(
             "(--mass PRODUCT=KG on the command line)",
         )
     value = to_decimal(max(pcf.pcf_excluding_biogenic, 0.0))
-    including = (
-        value if pcf.pcf_including_biogenic is None else to_decimal(pcf.pcf_including_biogenic)
-    )
+    uptake = pcf.biogenic_co2_uptake_kg_per_unit
+    if uptake is not None and uptake > 0:
+        raise PactExportError(pcf.product_id, f"biogenic CO2 uptake {uptake} must be <= 0")
+    uptake_value = None if uptake is None else to_decimal(uptake)
+    if pcf.pcf_including_biogenic is not None:
+        including = to_decimal(pcf.pcf_including_biogenic)
+    else:
+        including = value if uptake_value is None else value + uptake_value
     sources = tuple(
         EmissionFactorSource(name=name, version=version) for name, version in pcf.secondary_sources
     )
@@ -179,8 +185,8 @@ def footprint_from_pcf(
         comment or "",
         f"Cradle-to-gate PCF computed by fedcarbon from site activity data "
         f"({pcf.boundary_description}). Allocation: {pcf.allocation_description}.",
-        "Fossil and biogenic carbon contents of the product were not assessed (reported as 0); "
-        "biogenic CO2 uptake was not assessed.",
+        "Fossil carbon content of the product was not assessed (reported as 0)."
+        + (" Biogenic CO2 uptake was not assessed." if uptake is None else ""),
     ]
     country, subdivision = _geography(pcf.geography)
     carbon = CarbonFootprint(
@@ -194,6 +200,7 @@ def footprint_from_pcf(
         pcf_including_biogenic_uptake=including,
         fossil_carbon_content=Decimal(0),
         fossil_ghg_emissions=value,
+        biogenic_co2_uptake=uptake_value,
         packaging_emissions_included=False,
         ipcc_characterization_factors=(pcf.gwp,),
         cross_sectoral_standards=("GHGP-Product", "ISO14067"),

@@ -68,6 +68,9 @@ class ProductCarbonFootprint:
     declared units were made, so ``pcf_excluding_biogenic * product_amount`` is the product's
     share ``allocated_kgco2e`` of the site's cradle-to-gate emissions. ``primary_data_share``
     is a fraction 0..1 of the cradle-to-gate CO2e (PACT exports it as a percentage).
+    ``biogenic_co2_kg_per_unit`` is biogenic CO2 *emitted* (reported outside the scopes);
+    ``biogenic_co2_uptake_kg_per_unit`` (<= 0) is the CO2 taken up by biomass in the product
+    (PACT ``biogenicCO2Uptake``), None when not assessed, which allocation cannot know.
     """
 
     product_id: str
@@ -90,6 +93,7 @@ class ProductCarbonFootprint:
     allocation_description: str = ""
     boundary_description: str = ""
     secondary_sources: tuple[tuple[str, str], ...] = ()
+    biogenic_co2_uptake_kg_per_unit: float | None = None
 
 
 # -- declared units ---------------------------------------------------------------------------

@@ -351,6 +351,19 @@ def test_exported_pcf_carries_the_declared_unit_values() -> None:
     ) == (Decimal("1.8734"), "DE-BY", Decimal(42), datetime(2025, 1, 1, tzinfo=UTC))
 
 
+def test_assessed_biogenic_uptake_is_exported_and_included() -> None:
+    pcf = footprint_from_pcf(_pcf(biogenic_co2_uptake_kg_per_unit=-0.5), ACME).pcf
+    assert (pcf.biogenic_co2_uptake, pcf.pcf_including_biogenic_uptake) == (
+        Decimal("-0.5"),
+        Decimal("1.3734"),
+    )
+
+
+def test_positive_biogenic_uptake_is_refused() -> None:
+    with pytest.raises(PactExportError, match="<= 0"):
+        footprint_from_pcf(_pcf(biogenic_co2_uptake_kg_per_unit=0.5), ACME)
+
+
 def test_exported_pieces_need_a_mass() -> None:
     with pytest.raises(PactExportError, match="mass per unit"):
         footprint_from_pcf(_pcf(declared_unit="piece"), ACME)
