@@ -9,6 +9,7 @@ Corporate Standard:
   fugitive emissions (the factor's ``category``). A ``release.<gas>`` record is a fugitive
   release measured as mass of gas (e.g. kg of R-410A): CO2e = mass x GWP100, no factor needed;
   blends count as their component gases (GWP of a blend = mass-weighted GWP of its components).
+  With a ``scope3_category`` (equipment of a leased asset, say) the release is Scope 3.
 * Scope 2 - purchased electricity, heat, steam and cooling, reported both ways as the Scope 2
   Guidance (2015) ch. 4 and 7.1 require. Location-based: the grid-average factor of the record's
   region. Market-based: the record's contractual instrument (``instruments.py``), else the
