@@ -9,7 +9,20 @@ package (as the CLI does) stays cheap.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # type checkers see the real names; at run time they load on first use
+    from fedcarbon.adapters.contract import Adapter, FetchResult, Period, Rejected
+    from fedcarbon.adapters.credentials import read_secret
+    from fedcarbon.adapters.errors import (
+        AdapterConfigError,
+        AdapterError,
+        AdapterNotFoundError,
+        CredentialError,
+        SourceUnavailableError,
+    )
+    from fedcarbon.adapters.mapping import RecordMapping, map_rows
+    from fedcarbon.adapters.registry import AdapterInfo, available_adapters, create_adapter
 
 _EXPORTS = {
     "Adapter": "contract",
@@ -29,7 +42,23 @@ _EXPORTS = {
     "read_secret": "credentials",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Adapter",
+    "AdapterConfigError",
+    "AdapterError",
+    "AdapterInfo",
+    "AdapterNotFoundError",
+    "CredentialError",
+    "FetchResult",
+    "Period",
+    "RecordMapping",
+    "Rejected",
+    "SourceUnavailableError",
+    "available_adapters",
+    "create_adapter",
+    "map_rows",
+    "read_secret",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,1 @@
+"""Example third-party fedcarbon adapter: utility invoices exported as JSON lines."""
