@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fedcarbon.accounting.engine import compute_footprint
 from fedcarbon.accounting.factors import FactorCatalog
@@ -437,3 +439,41 @@ def test_deprecated_supplier_pcf_is_not_used() -> None:
 
 def test_spec_version_written_is_the_shipped_schema_version() -> None:
     assert footprint_from_pcf(_pcf(), ACME).spec_version == SPEC_VERSION
+
+
+_UNITS = ("kilogram", "liter", "cubic meter", "kilowatt hour", "megajoule", "piece", "hour")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    value=st.floats(min_value=0, max_value=1e9, allow_nan=False),
+    share=st.floats(min_value=0, max_value=1),
+    unit=st.sampled_from(_UNITS),
+    geography=st.sampled_from(["GLOBAL", "DE", "US-TX", "GB-SCT"]),
+    gwp=st.sampled_from(["AR5", "AR6"]),
+    uptake=st.none() | st.floats(min_value=-1e3, max_value=0),
+    product=st.text(min_size=1, max_size=20),
+)
+def test_any_exported_pcf_is_valid_and_round_trips(
+    value: float,
+    share: float,
+    unit: str,
+    geography: str,
+    gwp: str,
+    uptake: float | None,
+    product: str,
+) -> None:
+    pcf = _pcf(
+        product_id=product,
+        product_name=product,
+        declared_unit=unit,
+        pcf_excluding_biogenic=value,
+        primary_data_share=share,
+        geography=geography,
+        gwp=gwp,
+        mass_kg_per_unit=0.5,
+        biogenic_co2_uptake_kg_per_unit=uptake,
+    )
+    document = dump_footprint(footprint_from_pcf(pcf, ACME))
+    assert errors_only(validate(document)) == []
+    assert dump_footprint(load_footprints(json.dumps(document))[0]) == document
