@@ -275,7 +275,11 @@ def preview(campaign_id: str, home: Path = HOME, as_json: bool = JSON) -> None:
 
 
 def _submit_one(
-    config: AgentConfig, me: store.Enrolment, client: CoordinatorClient, campaign: Campaign
+    config: AgentConfig,
+    me: store.Enrolment,
+    client: CoordinatorClient,
+    campaign: Campaign,
+    allow_partial: bool = False,
 ) -> dict[str, Any]:
     engine = store.open_store(config.database_url)
     reasons = refusals(campaign, config.policy, me.participant_id, store.spent(engine))
@@ -285,6 +289,15 @@ def _submit_one(
         )
     collection, contribution = _prepare(config, campaign)
     _report_collection(collection)
+    if (collection.rejected or collection.failures) and not allow_partial:
+        problems = [str(r) for r in collection.rejected[:10]]
+        problems += [f"adapter {name}: {why}" for name, why in collection.failures.items()]
+        more = len(collection.rejected) - 10
+        raise AgentError(
+            f"campaign {campaign.campaign_id}: not submitted, the activity data is incomplete "
+            f"({'; '.join(problems)}{f'; and {more} more' if more > 0 else ''}). Fix the source "
+            "data, or pass --allow-partial to submit a footprint without these rows."
+        )
     identity = load_or_create_identity(config.identity_key_path)
     signed = encrypt_and_sign(contribution, me.participant_id, identity)
     receipt, duplicate = client.submit(signed)
@@ -325,6 +338,9 @@ def submit(
     all_open: bool = typer.Option(
         False, "--all-open", help="Answer every open campaign the policy accepts."
     ),
+    allow_partial: bool = typer.Option(
+        False, "--allow-partial", help="Submit even if some rows or adapters could not be read."
+    ),
     home: Path = HOME,
     as_json: bool = JSON,
 ) -> None:
@@ -352,7 +368,7 @@ def submit(
                     else:
                         targets.append(c)
             for campaign in targets:
-                done.append(_submit_one(config, me, client, campaign))
+                done.append(_submit_one(config, me, client, campaign, allow_partial=allow_partial))
     except _USER_ERRORS as error:
         fail(str(error))
     if as_json:

@@ -516,7 +516,7 @@ def demo(
     if not 1 <= threshold <= trustees:
         raise typer.BadParameter("need 1 <= threshold <= trustees", param_hint="--threshold")
     workdir.mkdir(parents=True, exist_ok=True)
-    console = Console(stderr=as_json)
+    console = Console(stderr=as_json, width=None if sys.stdout.isatty() else 120)
     console.print(
         f"[bold]fedcarbon demo[/]: a federation of {len(COMPANIES)} companies and {trustees} trustees on loopback, in {workdir}"
     )

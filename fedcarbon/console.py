@@ -1,6 +1,7 @@
 """Terminal output shared by every command: rich tables for people, JSON for machines."""
 
 import json
+import sys
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, NoReturn
@@ -9,8 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-out = Console()
-err = Console(stderr=True)
+# Piped output (CI logs, `| less`) gets a comfortable fixed width instead of rich's 80.
+_WIDTH = None if sys.stdout.isatty() else 120
+out = Console(width=_WIDTH)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 
 
 def fail(message: str, *, code: int = 1) -> NoReturn:

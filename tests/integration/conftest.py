@@ -1,0 +1,187 @@
+"""A real federation for integration tests: a coordinator serving gRPC on a loopback port,
+trustees and agents driven through the public CLI (in process, via typer's CliRunner)."""
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from agent.demo_data import COMPANIES, Company, write_company_data
+from coordinator.config import CoordinatorConfig, write_config
+from coordinator.server import RunningServer, start
+from fedcarbon.cli import app
+
+KEY_BITS = 2048  # integration tests use production-size keys (STYLE.md)
+
+
+@dataclass
+class Federation:
+    root: Path
+    server: RunningServer
+    runner: CliRunner = field(default_factory=CliRunner)
+    trustees: list[str] = field(default_factory=list)
+    agents: dict[str, str] = field(default_factory=dict)  # name -> participant id
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.server.port}"
+
+    @property
+    def coordinator_home(self) -> Path:
+        return self.root / "coordinator"
+
+    def cli(self, *args: str, expect: int = 0) -> str:
+        result = self.runner.invoke(app, list(args), catch_exceptions=False)
+        output = result.output
+        assert result.exit_code == expect, (
+            f"fedcarbon {' '.join(args)} -> {result.exit_code}:\n{output}"
+        )
+        return output
+
+    def cli_json(self, *args: str) -> Any:
+        result = self.runner.invoke(app, [*args, "--json"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    def operator(self, *args: str, expect: int = 0) -> str:
+        return self.cli("coordinator", *args, "--home", str(self.coordinator_home), expect=expect)
+
+    def token(self, role: str) -> str:
+        return str(
+            self.cli_json(
+                "coordinator",
+                "token",
+                "issue",
+                "--role",
+                role,
+                "--home",
+                str(self.coordinator_home),
+            )["tokens"][0]
+        )
+
+    def add_trustee(self, name: str) -> str:
+        document = self.cli_json(
+            "trustee",
+            "init",
+            "--home",
+            str(self.root / name),
+            "--organisation",
+            name,
+            "--coordinator",
+            self.address,
+            "--token",
+            self.token("trustee"),
+        )
+        self.trustees.append(document["participant_id"])
+        return str(document["participant_id"])
+
+    def add_agent(
+        self, company: Company, *, buyer_id: str | None = None, name: str | None = None
+    ) -> str:
+        name = name or company.key
+        home = self.root / "agents" / name
+        write_company_data(company, home / "activities.csv")
+        args = [
+            "agent",
+            "init",
+            "--home",
+            str(home),
+            "--organisation",
+            company.organisation,
+            "--coordinator",
+            self.address,
+            "--role",
+            company.role,
+            "--activities",
+            "activities.csv",
+            "--token",
+            self.token(company.role),
+        ]
+        if buyer_id:
+            args += ["--customer", f"{buyer_id}=Helix Motors AG"]
+        document = self.cli_json(*args)
+        self.agents[name] = document["participant_id"]
+        return str(document["participant_id"])
+
+    def agent_home(self, name: str) -> str:
+        return str(self.root / "agents" / name)
+
+    def open_campaign(
+        self,
+        campaign_id: str,
+        *,
+        kind: str = "benchmark",
+        metrics: tuple[str, ...] = ("scope1_kgco2e", "participants"),
+        k: int = 3,
+        threshold: int = 2,
+        extra: tuple[str, ...] = (),
+    ) -> Path:
+        key_file = self.root / f"{campaign_id}.key.json"
+        self.cli(
+            "trustee",
+            "ceremony",
+            "--campaign",
+            campaign_id,
+            *[a for t in self.trustees for a in ("--trustee", t)],
+            "--threshold",
+            str(threshold),
+            "--coordinator",
+            self.address,
+            "--out",
+            str(key_file),
+            "--bits",
+            str(KEY_BITS),
+        )
+        self.operator(
+            "campaign",
+            "create",
+            "--id",
+            campaign_id,
+            "--kind",
+            kind,
+            "--key-file",
+            str(key_file),
+            "--period-start",
+            "2024-01-01",
+            "--period-end",
+            "2024-12-31",
+            "--k",
+            str(k),
+            *[a for m in metrics for a in ("--metric", m)],
+            *extra,
+        )
+        return key_file
+
+    def submit(self, name: str, campaign_id: str, expect: int = 0) -> str:
+        return self.cli(
+            "agent", "submit", campaign_id, "--home", self.agent_home(name), expect=expect
+        )
+
+    def run_trustees(self, count: int | None = None) -> None:
+        for index in range(count if count is not None else len(self.trustees)):
+            self.cli("trustee", "run", "--once", "--home", str(self.root / f"trustee-{index + 1}"))
+
+
+def company(key: str) -> Company:
+    return next(c for c in COMPANIES if c.key == key)
+
+
+@pytest.fixture
+def federation(tmp_path: Path) -> Iterator[Federation]:
+    """A fresh coordinator (SQLite) with three enrolled trustees."""
+    home = tmp_path / "coordinator"
+    home.mkdir()
+    config = CoordinatorConfig(home=home, listen="127.0.0.1:0")
+    write_config(config)
+    server = start(config, workers=8)
+    fed = Federation(tmp_path, server)
+    try:
+        for index in range(3):
+            fed.add_trustee(f"trustee-{index + 1}")
+        yield fed
+    finally:
+        server.stop(0)

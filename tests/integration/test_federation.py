@@ -1,0 +1,170 @@
+"""End-to-end flows over real gRPC on loopback: release, k, duplicates, trustees' checks."""
+
+import json
+from decimal import Decimal
+
+import pytest
+from sqlmodel import Session, select
+
+from agent.demo_data import records_for
+from coordinator.store import AggregateRow, SubmissionRow
+from fedcarbon.accounting.engine import compute_footprint
+from fedcarbon.crypto.encoding import to_fixed
+from fedcarbon.metrics import output_tonnes
+from tests.integration.conftest import Federation, company
+
+pytestmark = pytest.mark.slow
+
+
+def _result(fed: Federation, campaign_id: str) -> dict:
+    return fed.cli_json(
+        "coordinator", "campaign", "result", campaign_id, "--home", str(fed.coordinator_home)
+    )
+
+
+def test_benchmark_release_equals_sum_of_plaintext_figures(federation: Federation) -> None:
+    members = ["nordstahl", "castings", "alpine"]
+    for key in members:
+        federation.add_agent(company(key))
+    federation.open_campaign("bench", metrics=("scope1_kgco2e", "output_t", "participants"))
+    for key in members:
+        federation.submit(key, "bench")
+    federation.operator("campaign", "close", "bench")
+    federation.run_trustees(2)
+    result = _result(federation, "bench")
+    assert result["state"] == "released"
+    assert result["contributors"] == 3
+    footprints = [compute_footprint(records_for(company(key))) for key in members]
+    expected_scope1 = sum(to_fixed(Decimal(repr(f.scope1_kgco2e)), 3) for f in footprints)
+    expected_output = sum(to_fixed(Decimal(repr(output_tonnes(f))), 3) for f in footprints)
+    assert to_fixed(Decimal(str(result["metrics"]["scope1_kgco2e"]["sum"])), 3) == expected_scope1
+    assert to_fixed(Decimal(str(result["metrics"]["output_t"]["sum"])), 3) == expected_output
+    assert result["metrics"]["participants"]["sum"] == 3
+
+
+def test_supply_chain_total_counts_only_invited_suppliers(federation: Federation) -> None:
+    buyer = federation.add_agent(company("helix"))
+    invited = [
+        federation.add_agent(company(k), buyer_id=buyer) for k in ("alpine", "rhein", "danube")
+    ]
+    federation.add_agent(company("baltic"), buyer_id=buyer)
+    federation.open_campaign(
+        "chain",
+        kind="supply_chain",
+        metrics=("delivered_to_buyer_kgco2e",),
+        extra=("--buyer", buyer, *[a for pid in invited for a in ("--invite", pid)]),
+    )
+    out = federation.submit("baltic", "chain", expect=1)
+    assert "not invited" in out
+    for key in ("alpine", "rhein", "danube"):
+        federation.submit(key, "chain")
+    federation.operator("campaign", "close", "chain")
+    federation.run_trustees()
+    result = _result(federation, "chain")
+    from fedcarbon.accounting.pcf import emissions_for_customer
+
+    expected = sum(
+        to_fixed(
+            Decimal(
+                repr(
+                    emissions_for_customer(
+                        compute_footprint(records_for(company(k))), "Helix Motors AG"
+                    )
+                )
+            ),
+            3,
+        )
+        for k in ("alpine", "rhein", "danube")
+    )
+    assert result["state"] == "released"
+    assert (
+        to_fixed(Decimal(str(result["metrics"]["delivered_to_buyer_kgco2e"]["sum"])), 3) == expected
+    )
+
+
+def test_nothing_is_released_below_k(federation: Federation) -> None:
+    for key in ("nordstahl", "castings"):
+        federation.add_agent(company(key))
+    federation.open_campaign("small", k=3)
+    for key in ("nordstahl", "castings"):
+        federation.submit(key, "small")
+    out = federation.operator("campaign", "close", "small")
+    assert "failed" in out and "at least 3" in out
+    federation.run_trustees()
+    result = _result(federation, "small")
+    assert result["state"] == "failed"
+    assert result["metrics"] == {}
+    with Session(federation.server.engine) as session:
+        assert session.get(AggregateRow, "small") is None
+
+
+def test_a_replayed_submission_counts_once(federation: Federation) -> None:
+    for key in ("nordstahl", "castings", "alpine"):
+        federation.add_agent(company(key))
+    federation.open_campaign("replay")
+    federation.submit("nordstahl", "replay")
+    # A second, different submission from the same participant is refused ...
+    out = federation.submit("nordstahl", "replay", expect=1)
+    assert "already submitted" in out
+    # ... and a byte-identical replay is acknowledged as a duplicate, not stored again.
+    from agent.client import CoordinatorClient
+    from fedcarbon import serde
+
+    with Session(federation.server.engine) as session:
+        row = session.exec(select(SubmissionRow).where(SubmissionRow.campaign_id == "replay")).one()
+    with CoordinatorClient(federation.address) as client:
+        receipt, duplicate = client.submit(serde.signed_from_entry(row.entry))
+    assert duplicate and receipt.leaf_index == row.leaf_index
+    with Session(federation.server.engine) as session:
+        assert (
+            len(
+                session.exec(
+                    select(SubmissionRow).where(SubmissionRow.campaign_id == "replay")
+                ).all()
+            )
+            == 1
+        )
+
+
+def test_trustees_refuse_a_tampered_aggregate(federation: Federation) -> None:
+    for key in ("nordstahl", "castings", "alpine"):
+        federation.add_agent(company(key))
+    federation.open_campaign("tamper")
+    for key in ("nordstahl", "castings", "alpine"):
+        federation.submit(key, "tamper")
+    federation.operator("campaign", "close", "tamper")
+    # A dishonest coordinator drops one contributor from the aggregate it asks to decrypt.
+    with Session(federation.server.engine) as session:
+        aggregate = session.get(AggregateRow, "tamper")
+        rows = session.exec(
+            select(SubmissionRow).where(SubmissionRow.campaign_id == "tamper")
+        ).all()
+        from coordinator.campaigns import aggregate_submissions, get_campaign
+        from fedcarbon.crypto import vector
+
+        campaign = get_campaign(federation.server.engine, "tamper")
+        partial = aggregate_submissions(campaign, [r.entry for r in rows[:2]])
+        blobs = vector.to_bytes(partial, campaign.key.paillier_n)
+        aggregate.ciphertexts = b"".join(blobs)
+        aggregate.digest = vector.digest(blobs)
+        session.add(aggregate)
+        session.commit()
+    federation.run_trustees()
+    result = _result(federation, "tamper")
+    assert result["state"] == "failed"
+    assert "differs from the sum of the signed submissions" in result["reason"]
+
+
+def test_a_released_campaign_is_never_decrypted_again(federation: Federation) -> None:
+    for key in ("nordstahl", "castings", "alpine"):
+        federation.add_agent(company(key))
+    federation.open_campaign("once")
+    for key in ("nordstahl", "castings", "alpine"):
+        federation.submit(key, "once")
+    federation.operator("campaign", "close", "once")
+    federation.run_trustees()
+    assert _result(federation, "once")["state"] == "released"
+    out = federation.operator("campaign", "close", "once", expect=1)
+    assert "released, not open" in out
+    done = json.loads((federation.root / "trustee-1" / "decrypted.json").read_text())
+    assert "once" in done

@@ -1,0 +1,198 @@
+"""Hostile and malformed input gets a clear gRPC error and changes nothing stored."""
+
+import time
+
+import grpc
+import pytest
+from phe import paillier
+from sqlmodel import Session, select
+
+from agent.client import CoordinatorClient
+from agent.errors import CoordinatorUnavailable
+from coordinator.store import EnrolmentToken, LogLeaf, Participant, SubmissionRow
+from fedcarbon import serde
+from fedcarbon.audit import signing
+from fedcarbon.crypto import vector
+from fedcarbon.submission import SubmissionBody, sign_body
+from fedcarbon.v1 import coordinator_pb2, coordinator_pb2_grpc, submission_pb2
+from tests.integration.conftest import Federation, company
+
+
+def _snapshot(fed: Federation) -> tuple[int, int, int]:
+    with Session(fed.server.engine) as session:
+        return (
+            len(session.exec(select(SubmissionRow)).all()),
+            len(session.exec(select(LogLeaf)).all()),
+            len(session.exec(select(Participant)).all()),
+        )
+
+
+@pytest.fixture
+def open_campaign(federation: Federation) -> Federation:
+    federation.add_agent(company("castings"))
+    federation.open_campaign("target")
+    return federation
+
+
+def _body(fed: Federation, ciphertexts: list[bytes], participant: str | None = None) -> bytes:
+    with CoordinatorClient(fed.address) as client:
+        campaign = client.get_campaign("target")
+    return serde.body_to_bytes(
+        SubmissionBody(
+            campaign_id="target",
+            participant_id=participant or fed.agents["castings"],
+            campaign_digest=campaign.digest,
+            ciphertexts=tuple(ciphertexts),
+            nonce=b"n" * 16,
+            created_unix_ms=int(time.time() * 1000),
+        )
+    )
+
+
+def _identity(fed: Federation) -> signing.Ed25519PrivateKey:  # type: ignore[name-defined]
+    return signing.load_private_key(fed.root / "agents" / "castings" / "identity.pem")
+
+
+def _valid_ciphertexts(fed: Federation) -> list[bytes]:
+    with CoordinatorClient(fed.address) as client:
+        campaign = client.get_campaign("target")
+    public = paillier.PaillierPublicKey(campaign.key.paillier_n)
+    return vector.to_bytes(
+        vector.encrypt_vector(public, [1] * campaign.packing.ciphertexts), public.n
+    )
+
+
+def _submit_raw(fed: Federation, body: bytes, signature: bytes) -> grpc.RpcError:
+    stub = coordinator_pb2_grpc.CampaignsStub(grpc.insecure_channel(fed.address))
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.Submit(submission_pb2.SignedSubmission(body=body, signature=signature), timeout=10)
+    return caught.value
+
+
+def test_forged_signature_is_refused_and_nothing_is_stored(open_campaign: Federation) -> None:
+    fed = open_campaign
+    before = _snapshot(fed)
+    body = _body(fed, _valid_ciphertexts(fed))
+    forger = signing.generate_signing_key()
+    error = _submit_raw(fed, body, signing.sign(forger, body, context=b"fedcarbon.v1.submission"))
+    assert error.code() is grpc.StatusCode.UNAUTHENTICATED
+    assert "signature does not verify" in error.details()
+    assert _snapshot(fed) == before
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (lambda n, blob, w: bytes(w), "out of range"),
+        (lambda n, blob, w: (n * n).to_bytes(w, "big"), "out of range"),
+        (lambda n, blob, w: b"\x00" + blob, "bytes, expected"),
+        (lambda n, blob, w: n.to_bytes(w, "big"), "not coprime"),
+    ],
+    ids=["zero", "n-squared", "too-long", "shares-factor"],
+)
+def test_invalid_ciphertexts_are_refused(open_campaign: Federation, mutate, reason: str) -> None:  # type: ignore[no-untyped-def]
+    fed = open_campaign
+    before = _snapshot(fed)
+    valid = _valid_ciphertexts(fed)
+    with CoordinatorClient(fed.address) as client:
+        n = client.get_campaign("target").key.paillier_n
+    blob = mutate(n, valid[0], vector.ciphertext_length(n))
+    body = _body(fed, [blob, *valid[1:]])
+    error = _submit_raw(fed, body, sign_body(_identity(fed), body).signature)
+    assert error.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert reason in error.details()
+    assert _snapshot(fed) == before
+
+
+def test_wrong_vector_length_is_refused(open_campaign: Federation) -> None:
+    fed = open_campaign
+    before = _snapshot(fed)
+    valid = _valid_ciphertexts(fed)
+    body = _body(fed, valid + valid)
+    error = _submit_raw(fed, body, sign_body(_identity(fed), body).signature)
+    assert error.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert "expected" in error.details()
+    assert _snapshot(fed) == before
+
+
+def test_garbage_body_is_refused(open_campaign: Federation) -> None:
+    fed = open_campaign
+    error = _submit_raw(fed, b"\xff\xfe not protobuf", b"x" * 64)
+    assert error.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_unknown_campaign_is_named(open_campaign: Federation) -> None:
+    out = open_campaign.cli(
+        "agent",
+        "submit",
+        "no-such-campaign",
+        "--home",
+        open_campaign.agent_home("castings"),
+        expect=1,
+    )
+    assert "unknown campaign 'no-such-campaign'" in out
+
+
+def test_reused_enrolment_token_is_refused(federation: Federation) -> None:
+    token = federation.token("supplier")
+    identity = signing.generate_signing_key()
+    with CoordinatorClient(federation.address) as client:
+        client.enrol(token=token, organisation="First Ltd", identity=identity)
+        before = _snapshot(federation)
+        with pytest.raises(CoordinatorUnavailable, match="already used"):
+            client.enrol(
+                token=token, organisation="Second Ltd", identity=signing.generate_signing_key()
+            )
+        with pytest.raises(CoordinatorUnavailable, match="unknown enrolment token"):
+            client.enrol(
+                token="fct_made-up",
+                organisation="Third Ltd",
+                identity=signing.generate_signing_key(),
+            )
+    assert _snapshot(federation) == before
+    with Session(federation.server.engine) as session:
+        tokens = session.exec(select(EnrolmentToken).where(EnrolmentToken.role == "supplier")).all()
+        assert [t.used_by for t in tokens if t.used_by] == [
+            p.participant_id
+            for p in session.exec(select(Participant)).all()
+            if p.organisation == "First Ltd"
+        ]
+
+
+def test_enrolment_without_key_possession_is_refused(federation: Federation) -> None:
+    token = federation.token("supplier")
+    stub = coordinator_pb2_grpc.ParticipantsStub(grpc.insecure_channel(federation.address))
+    someone_elses_key = signing.public_key_bytes(signing.generate_signing_key())
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.Enrol(
+            coordinator_pb2.EnrolRequest(
+                token=token,
+                organisation="Mallory",
+                identity_public_key=someone_elses_key,
+                signature=b"\x00" * 64,
+            ),
+            timeout=10,
+        )
+    assert caught.value.code() is grpc.StatusCode.UNAUTHENTICATED
+    # the token is still unused: a failed attempt must not burn it
+    with CoordinatorClient(federation.address) as client:
+        client.enrol(
+            token=token, organisation="Honest GmbH", identity=signing.generate_signing_key()
+        )
+
+
+def test_malformed_activity_row_blocks_submission_and_names_the_row(
+    open_campaign: Federation,
+) -> None:
+    fed = open_campaign
+    csv_path = fed.root / "agents" / "castings" / "activities.csv"
+    lines = csv_path.read_text().splitlines()
+    lines[5] = lines[5].replace(",kWh,", ",kWh-per-nothing,").replace(",DE,", ",DE,", 1)
+    fields = lines[5].split(",")
+    fields[5] = "twelve"  # quantity
+    lines[5] = ",".join(fields)
+    csv_path.write_text("\n".join(lines) + "\n")
+    before = _snapshot(fed)
+    out = fed.submit("castings", "target", expect=1)
+    assert "activities.csv:6" in out and "not submitted" in out
+    assert _snapshot(fed) == before
