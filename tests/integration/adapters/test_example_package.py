@@ -26,7 +26,7 @@ def _installed_from_here() -> bool:
     except metadata.PackageNotFoundError:
         return False
     direct_url = dist.read_text("direct_url.json") or "{}"
-    return str(EXAMPLE.as_uri()) == json.loads(direct_url).get("url")
+    return bool(EXAMPLE.as_uri() == json.loads(direct_url).get("url"))
 
 
 @pytest.fixture(scope="session")

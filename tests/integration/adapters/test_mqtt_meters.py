@@ -81,7 +81,9 @@ def session(mqtt_prefix: str) -> Iterator[str]:
     _forget_session(client_id)
 
 
-def _mqtt(prefix: str, client_id: str, spool: Path, port: int = MQTT_PORT, **extra: Any) -> Adapter:
+def _mqtt(
+    prefix: str, client_id: str, spool: Path, *, port: int = MQTT_PORT, **extra: str
+) -> Adapter:
     options = {
         "host": MQTT_HOST,
         "port": port,
@@ -101,7 +103,7 @@ class TestMqttConformance(AdapterConformance):
     ) -> ConformanceCase:
         # The local broker allows anonymous use and ignores passwords; it must still never show.
         monkeypatch.setenv("FC_TEST_MQTT_PASSWORD", "canary-mqtt-91c3")
-        auth = {"username": "agent", "password_env": "FC_TEST_MQTT_PASSWORD"}
+        auth: dict[str, Any] = {"username": "agent", "password_env": "FC_TEST_MQTT_PASSWORD"}
         spool = tmp_path / "spool.jsonl"
         _mqtt(mqtt_prefix, session, spool, **auth).fetch(PERIOD)  # opens the persistent session
         _publish(_messages(mqtt_prefix))  # queued by the broker while the agent is away

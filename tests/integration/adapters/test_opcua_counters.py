@@ -12,19 +12,23 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncua
 import pytest
-from asyncua import Server, ua
+from asyncua.server.server import Server
 
 from fedcarbon.adapters.contract import Adapter, Period
 from fedcarbon.adapters.registry import create_adapter
 from fedcarbon.adapters.testing import AdapterConformance, ConformanceCase
 from tests.integration.adapters.conftest import closed_port
 
+# asyncua's annotations want its own wrapper types (Int16, DateTime ...); plain values work.
+ua: Any = asyncua.ua
+
 MARCH_2024 = Period(date(2024, 3, 1), date(2024, 3, 31))
 
 
-def _at(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def _at(year: int, month: int, day: int, hour: int = 0) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=UTC)
 
 
 @dataclass

@@ -61,6 +61,7 @@ class ODataHost(BaseHTTPRequestHandler):
         expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
         url = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qs(url.query)
+        body: dict[str, Any]
         if self.headers.get("Authorization") != expected:
             status, body = 401, {"error": {"message": {"value": "unauthorized"}}}
         elif url.path != SERVICE or "PostingDate ge datetime'" not in query.get("$filter", [""])[0]:
