@@ -69,12 +69,15 @@ def list_adapters(
         typer.echo(json.dumps(rows, indent=2))
         return
     table = Table(title="Installed adapters (entry-point group fedcarbon.adapters)")
-    for column in ("name", "package", "version", "summary"):
-        table.add_column(column)
+    table.add_column("name", no_wrap=True)
+    table.add_column("provided by")
+    table.add_column("summary")
     for row in rows:
-        package = row["package"] + (" (built-in)" if row["builtin"] else "")
-        summary = row["summary"] if row["status"] == "ok" else f"[red]{row['summary']}[/]"
-        table.add_row(row["name"], package, row["version"], summary)
+        package = "built-in" if row["builtin"] else f"{row['package']} {row['version']}"
+        summary = escape(row["summary"])
+        table.add_row(
+            row["name"], package, summary if row["status"] == "ok" else f"[red]{summary}[/]"
+        )
     _out.print(table)
 
 
