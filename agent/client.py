@@ -14,11 +14,12 @@ from fedcarbon.audit import signing
 from fedcarbon.audit.receipts import Receipt
 from fedcarbon.audit.treehead import TreeHead
 from fedcarbon.campaign import Campaign, CampaignState
-from fedcarbon.decryption import DecryptionShare
+from fedcarbon.decryption import DecryptionShare, NoiseShare
 from fedcarbon.results import CampaignResult
 from fedcarbon.submission import (
     DECRYPTION_SHARE_CONTEXT,
     ENROL_CONTEXT,
+    NOISE_SHARE_CONTEXT,
     TRUSTEE_REQUEST_CONTEXT,
     SignedSubmission,
     trustee_request_message,
@@ -53,6 +54,8 @@ class AggregateBundle:
     ciphertexts: list[bytes]
     digest: bytes
     tree_head: TreeHead
+    noise: list[tuple[bytes, bytes]]  # (body, signature) of each trustee's noise share
+    target_digest: bytes
 
 
 _ROLE_NAMES = {
@@ -179,11 +182,14 @@ class CoordinatorClient:
         )
         return {s.campaign_id: s.sealed_share for s in response.shares}
 
-    def decryption_tasks(self, trustee_id: str, identity: Ed25519PrivateKey) -> list[str]:
+    def decryption_tasks(
+        self, trustee_id: str, identity: Ed25519PrivateKey
+    ) -> list[tuple[str, str]]:
+        """(campaign id, phase) for each step owed: phase "noise" or "decrypt"."""
         response = self._call(
             self._trustees.ListDecryptionTasks, self._trustee_request(trustee_id, identity)
         )
-        return [task.campaign_id for task in response.tasks]
+        return [(task.campaign_id, task.phase or "decrypt") for task in response.tasks]
 
     def get_aggregate(self, campaign_id: str) -> AggregateBundle:
         response = self._call(
@@ -197,6 +203,8 @@ class CoordinatorClient:
             ciphertexts=list(response.aggregate_ciphertexts),
             digest=response.aggregate_digest,
             tree_head=serde.tree_head_from_proto(response.tree_head),
+            noise=[(n.body, n.signature) for n in response.noise_shares],
+            target_digest=response.target_digest,
         )
 
     def submit_share(self, share: DecryptionShare, identity: Ed25519PrivateKey) -> CampaignState:
@@ -205,6 +213,16 @@ class CoordinatorClient:
             self._trustees.SubmitDecryptionShare,
             coordinator_pb2.SignedDecryptionShare(
                 body=body, signature=signing.sign(identity, body, context=DECRYPTION_SHARE_CONTEXT)
+            ),
+        )
+        return serde.state_from_proto(response.state)
+
+    def submit_noise(self, share: NoiseShare, identity: Ed25519PrivateKey) -> CampaignState:
+        body = serde.noise_to_bytes(share)
+        response = self._call(
+            self._trustees.SubmitNoiseShare,
+            coordinator_pb2.SignedNoiseShare(
+                body=body, signature=signing.sign(identity, body, context=NOISE_SHARE_CONTEXT)
             ),
         )
         return serde.state_from_proto(response.state)

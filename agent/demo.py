@@ -445,7 +445,8 @@ def _audit(fed: Federation) -> dict[str, Any]:
         != 0
     )
     fed.step(
-        f"{len(receipts)} receipts verified against the signed tree head; a tampered one was rejected"
+        f"{len(receipts)} receipts verified against the signed tree head; "
+        "a tampered one was rejected"
     )
     return {
         "receipts_checked": len(receipts),
@@ -508,7 +509,7 @@ def demo(
         False, "--json", help="Print one JSON object with the results and `verified`."
     ),
 ) -> None:
-    """Start a coordinator, 3 trustees and 7 agents on loopback; run a supply-chain and a benchmark campaign."""
+    """Run a coordinator, 3 trustees and 7 agents on loopback through two campaigns."""
     if workdir is None:
         workdir = Path.cwd() / f"fedcarbon-demo-{datetime.now():%Y%m%d-%H%M%S}"
     if workdir.exists() and any(workdir.iterdir()):
@@ -518,7 +519,8 @@ def demo(
     workdir.mkdir(parents=True, exist_ok=True)
     console = Console(stderr=as_json, width=None if sys.stdout.isatty() else 120)
     console.print(
-        f"[bold]fedcarbon demo[/]: a federation of {len(COMPANIES)} companies and {trustees} trustees on loopback, in {workdir}"
+        f"[bold]fedcarbon demo[/]: a federation of {len(COMPANIES)} companies and {trustees} "
+        f"trustees on loopback, in {workdir}"
     )
     started = time.perf_counter()
     try:

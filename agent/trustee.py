@@ -7,6 +7,7 @@ k, recomputes the homomorphic sum itself and compares it with the aggregate it i
 decrypt, and refuses a second, different aggregate for a campaign it already decrypted.
 """
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,12 +17,15 @@ from phe import paillier
 
 from agent.client import AggregateBundle
 from fedcarbon import serde
+from fedcarbon.audit import signing
 from fedcarbon.audit.errors import SignatureError
 from fedcarbon.campaign import Campaign, CampaignKey, KeyScheme
-from fedcarbon.crypto import keys, threshold, vector
+from fedcarbon.crypto import keys, packing, threshold, vector
 from fedcarbon.crypto.errors import CryptoError
-from fedcarbon.decryption import DecryptionShare
+from fedcarbon.decryption import DecryptionShare, NoiseShare, noised_target
+from fedcarbon.dp import sample_noise_slots
 from fedcarbon.errors import WireError
+from fedcarbon.submission import NOISE_SHARE_CONTEXT
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,19 @@ class KeyRing:
             raise CryptoError(f"the stored share is not {trustee_id}'s share for this campaign")
         return [p.to_bytes() for p in threshold.partial_decrypt_vector(share, values)]
 
+    def noise_sent(self, campaign_id: str) -> str | None:
+        """SHA-256 of the noise share body this trustee sent for the campaign, if any."""
+        path = self.directory / "noise-sent.json"
+        if not path.exists():
+            return None
+        return json.loads(path.read_text()).get(campaign_id)  # type: ignore[no-any-return]
+
+    def remember_noise(self, campaign_id: str, body: bytes) -> None:
+        path = self.directory / "noise-sent.json"
+        sent = json.loads(path.read_text()) if path.exists() else {}
+        sent[campaign_id] = hashlib.sha256(body).hexdigest()
+        path.write_text(json.dumps(sent, indent=1, sort_keys=True))
+
     def already_decrypted(self, campaign_id: str) -> str | None:
         """The aggregate digest this trustee decrypted for the campaign before, if any."""
         if not self._decrypted.exists():
@@ -150,18 +167,84 @@ class KeyRing:
         self._decrypted.write_text(json.dumps(done, indent=1, sort_keys=True))
 
 
-def answer(bundle: AggregateBundle, ring: KeyRing, trustee_id: str) -> DecryptionShare:
-    """A share, or a refusal saying why, for one aggregate."""
+def verify_noise(bundle: AggregateBundle, ring: "KeyRing", trustee_id: str) -> list[str]:
+    """Check every trustee's noise share and that the target is aggregate x noise."""
+    campaign = bundle.campaign
+    reasons = []
+    shares: list[NoiseShare] = []
+    for body, signature in bundle.noise:
+        try:
+            share = serde.noise_from_bytes(body)
+        except WireError as error:
+            reasons.append(str(error))
+            continue
+        key = bundle.identity_keys.get(share.trustee_id)
+        if share.trustee_id not in campaign.key.trustee_ids or key is None:
+            reasons.append(f"noise share from {share.trustee_id!r}, not a trustee of the campaign")
+            continue
+        try:
+            signing.verify(key, body, signature, context=NOISE_SHARE_CONTEXT)
+        except SignatureError as error:
+            reasons.append(f"noise share from {share.trustee_id!r}: {error}")
+            continue
+        if share.aggregate_digest != bundle.digest:
+            reasons.append(f"noise share from {share.trustee_id!r} is for another aggregate")
+            continue
+        shares.append(share)
+    if sorted(s.trustee_id for s in shares) != sorted(campaign.key.trustee_ids):
+        reasons.append("noise shares are missing or duplicated")
+    mine = ring.noise_sent(campaign.campaign_id)
+    if mine is not None and all(hashlib.sha256(b).hexdigest() != mine for b, _ in bundle.noise):
+        reasons.append("this trustee's own noise share was altered or left out")
+    if not reasons:
+        try:
+            recomputed = noised_target(campaign, bundle.ciphertexts, shares)
+        except CryptoError as error:
+            return [f"noise share: {error}"]
+        if vector.digest(recomputed) != bundle.target_digest:
+            reasons.append("the noised aggregate differs from aggregate x noise shares")
+    return reasons
+
+
+def make_noise(
+    bundle: AggregateBundle, ring: "KeyRing", trustee_id: str
+) -> NoiseShare | DecryptionShare:
+    """This trustee's encrypted noise vector, or a refusal if the aggregate does not check out."""
+    campaign = bundle.campaign
+    verdict = verify_bundle(bundle)
+    if not verdict.ok:
+        return DecryptionShare(
+            campaign.campaign_id, trustee_id, bundle.digest, (), "; ".join(verdict.reasons)
+        )
+    plan = campaign.noise
+    if plan is None:
+        raise CryptoError(f"campaign {campaign.campaign_id!r} asks for no noise")
+    plaintexts = packing.pack_slots(sample_noise_slots(plan), campaign.packing)
+    public = paillier.PaillierPublicKey(campaign.key.paillier_n)
+    ciphertexts = vector.to_bytes(vector.encrypt_vector(public, plaintexts), public.n)
+    share = NoiseShare(campaign.campaign_id, trustee_id, bundle.digest, tuple(ciphertexts))
+    ring.remember_noise(campaign.campaign_id, serde.noise_to_bytes(share))
+    return share
+
+
+def answer(bundle: AggregateBundle, ring: "KeyRing", trustee_id: str) -> DecryptionShare:
+    """A share, or a refusal saying why, for one aggregate (noised first where asked)."""
     campaign = bundle.campaign
     previous = ring.already_decrypted(campaign.campaign_id)
     verdict = verify_bundle(bundle)
     reasons = list(verdict.reasons)
-    if previous is not None and previous != bundle.digest.hex():
+    target = list(bundle.ciphertexts)
+    digest = bundle.digest
+    if campaign.noise is not None and not reasons:
+        reasons += verify_noise(bundle, ring, trustee_id)
+        shares = [serde.noise_from_bytes(body) for body, _ in bundle.noise]
+        if not reasons:
+            target = noised_target(campaign, bundle.ciphertexts, shares)
+            digest = bundle.target_digest
+    if previous is not None and previous != digest.hex():
         reasons.append("this campaign was already decrypted once, for a different aggregate")
     if reasons:
-        return DecryptionShare(
-            campaign.campaign_id, trustee_id, bundle.digest, (), "; ".join(reasons)
-        )
-    shares = ring.decrypt(campaign, trustee_id, bundle.ciphertexts)
-    ring.remember(campaign.campaign_id, bundle.digest)
-    return DecryptionShare(campaign.campaign_id, trustee_id, bundle.digest, tuple(shares))
+        return DecryptionShare(campaign.campaign_id, trustee_id, digest, (), "; ".join(reasons))
+    decrypted = ring.decrypt(campaign, trustee_id, target)
+    ring.remember(campaign.campaign_id, digest)
+    return DecryptionShare(campaign.campaign_id, trustee_id, digest, tuple(decrypted))

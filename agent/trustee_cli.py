@@ -21,11 +21,12 @@ from agent.identity import (
     load_or_create_identity,
     x25519_public_bytes,
 )
-from agent.trustee import KeyRing, answer
+from agent.trustee import KeyRing, answer, make_noise
 from fedcarbon.campaign import key_to_document
 from fedcarbon.console import fail, print_json
 from fedcarbon.crypto.errors import CryptoError
 from fedcarbon.crypto.vector import MIN_KEY_BITS
+from fedcarbon.decryption import NoiseShare
 
 app = typer.Typer(
     help="Key holders: create campaign keys, verify aggregates, decrypt releases only.",
@@ -220,16 +221,28 @@ def run(
                 for campaign_id in _collect_shares(client, trustee_id, identity, home, ring):
                     if not as_json:
                         typer.echo(f"{campaign_id}: key share received and checked")
-                for campaign_id in client.decryption_tasks(trustee_id, identity):
+                for campaign_id, phase in client.decryption_tasks(trustee_id, identity):
                     bundle = client.get_aggregate(campaign_id)
                     try:
-                        share = answer(bundle, ring, trustee_id)
+                        if phase == "noise":
+                            reply = make_noise(bundle, ring, trustee_id)
+                        else:
+                            reply = answer(bundle, ring, trustee_id)
                     except CryptoError as error:
                         fail(f"campaign {campaign_id}: {error}")
-                    state = client.submit_share(share, identity)
-                    outcome = f"refused: {share.refusal}" if share.refusal else "share sent"
+                    if isinstance(reply, NoiseShare):
+                        state = client.submit_noise(reply, identity)
+                        outcome = "encrypted noise share sent"
+                    else:
+                        state = client.submit_share(reply, identity)
+                        outcome = f"refused: {reply.refusal}" if reply.refusal else "share sent"
                     answered.append(
-                        {"campaign_id": campaign_id, "outcome": outcome, "state": state.value}
+                        {
+                            "campaign_id": campaign_id,
+                            "phase": phase,
+                            "outcome": outcome,
+                            "state": state.value,
+                        }
                     )
                     if not as_json:
                         typer.echo(f"{campaign_id}: {outcome} (campaign now {state.value})")

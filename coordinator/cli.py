@@ -150,8 +150,22 @@ def participants(home: Path = HOME, as_json: bool = JSON) -> None:
     )
 
 
-def _metric(name: str) -> MetricSpec:
+def _metric(text: str) -> MetricSpec:
+    """NAME or NAME:MIN:MAX (bounds in the metric's unit; tight bounds mean less DP noise)."""
+    name, _, bounds = text.partition(":")
     d = definition(name)
+    if bounds:
+        low, sep, high = bounds.partition(":")
+        if not sep:
+            raise ValueError(f"--metric {text!r}: expected NAME or NAME:MIN:MAX")
+        return MetricSpec(
+            d.name,
+            d.unit,
+            d.default_scale,
+            to_fixed(low, d.default_scale, name=name),
+            to_fixed(high, d.default_scale, name=name),
+            d.description,
+        )
     return MetricSpec(
         d.name, d.unit, d.default_scale, 0, to_fixed(d.default_max, d.default_scale), d.description
     )
@@ -170,7 +184,7 @@ def campaign_create(
         ..., help="Campaign key JSON from `fedcarbon trustee keygen` or `trustee ceremony`."
     ),
     metric: list[str] = typer.Option(
-        ..., help=f"Metric to collect (repeat). Known: {', '.join(CATALOGUE)}."
+        ..., help=f"Metric NAME or NAME:MIN:MAX to collect (repeat). Known: {', '.join(CATALOGUE)}."
     ),
     period_start: str = typer.Option(..., help="Reporting period start, YYYY-MM-DD."),
     period_end: str = typer.Option(..., help="Reporting period end (inclusive), YYYY-MM-DD."),

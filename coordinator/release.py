@@ -26,15 +26,34 @@ from coordinator.errors import (
     PermissionDeniedError,
     UnauthenticatedError,
 )
-from coordinator.store import DecryptionShareRow, Participant, SubmissionRow, now_ms
+from coordinator.store import (
+    AggregateRow,
+    DecryptionShareRow,
+    NoiseShareRow,
+    Participant,
+    SubmissionRow,
+    now_ms,
+)
 from fedcarbon import serde
 from fedcarbon.audit import signing
 from fedcarbon.audit.errors import SignatureError
 from fedcarbon.campaign import Campaign, CampaignState
-from fedcarbon.crypto import packing
-from fedcarbon.decryption import DecryptionShare, ShareError, combine_shares
+from fedcarbon.crypto import packing, vector
+from fedcarbon.crypto.errors import CryptoError
+from fedcarbon.decryption import (
+    DecryptionShare,
+    NoiseShare,
+    ShareError,
+    combine_shares,
+    noised_target,
+)
+from fedcarbon.dp import remove_offsets
 from fedcarbon.results import CampaignResult, MetricResult
-from fedcarbon.submission import DECRYPTION_SHARE_CONTEXT, SignedSubmission
+from fedcarbon.submission import (
+    DECRYPTION_SHARE_CONTEXT,
+    NOISE_SHARE_CONTEXT,
+    SignedSubmission,
+)
 
 
 @dataclass(frozen=True)
@@ -46,19 +65,49 @@ class AggregateView:
     identity_keys: dict[str, bytes]
     ciphertexts: list[bytes]
     digest: bytes
+    noise: list[tuple[bytes, bytes]]  # (signed body, signature) per trustee that sent noise
+    target_digest: bytes
 
 
-def decryption_tasks(engine: Engine, trustee_id: str) -> list[tuple[str, bytes]]:
-    """(campaign id, aggregate digest) for every aggregate this trustee has not answered."""
+def _noise_rows(session: Session, campaign_id: str) -> list[NoiseShareRow]:
+    return list(
+        session.exec(select(NoiseShareRow).where(NoiseShareRow.campaign_id == campaign_id)).all()
+    )
+
+
+def target(
+    session: Session, campaign: Campaign
+) -> tuple[AggregateRow, list[bytes], list[NoiseShareRow]] | None:
+    """The aggregate trustees decrypt, or None while noise shares are still missing."""
+    row, blobs = aggregate_of(session, campaign)
+    if campaign.noise is None:
+        return row, blobs, []
+    noise = _noise_rows(session, campaign.campaign_id)
+    if len(noise) < len(campaign.key.trustee_ids):
+        return None
+    shares = [serde.noise_from_bytes(n.body) for n in noise]
+    return row, noised_target(campaign, blobs, shares), noise
+
+
+def decryption_tasks(engine: Engine, trustee_id: str) -> list[tuple[str, bytes, str]]:
+    """(campaign id, digest, phase) for every step this trustee still owes."""
     tasks = []
     with Session(engine) as session:
         for campaign in list_campaigns(engine, CampaignState.AGGREGATED):
             if trustee_id not in campaign.key.trustee_ids:
                 continue
+            row, _ = aggregate_of(session, campaign)
+            owes_noise = campaign.noise is not None and (
+                session.get(NoiseShareRow, (campaign.campaign_id, trustee_id)) is None
+            )
+            if owes_noise:
+                tasks.append((campaign.campaign_id, row.digest, "noise"))
+                continue
             if session.get(DecryptionShareRow, (campaign.campaign_id, trustee_id)) is not None:
                 continue
-            row, _ = aggregate_of(session, campaign)
-            tasks.append((campaign.campaign_id, row.digest))
+            ready = target(session, campaign)
+            if ready is not None:
+                tasks.append((campaign.campaign_id, vector.digest(ready[1]), "decrypt"))
     return tasks
 
 
@@ -73,16 +122,20 @@ def aggregate_view(engine: Engine, campaign_id: str) -> AggregateView:
             .order_by(SubmissionRow.leaf_index)  # type: ignore[arg-type]
         ).all()
         keys = {}
-        for participant_id in contributors:
+        for participant_id in [*contributors, *campaign.key.trustee_ids]:
             participant = session.get(Participant, participant_id)
             if participant is not None:
                 keys[participant_id] = participant.identity_key
+        noise = _noise_rows(session, campaign_id)
+        ready = target(session, campaign)
         return AggregateView(
             campaign=campaign,
             submissions=[serde.signed_from_entry(s.entry) for s in submissions],
             identity_keys=keys,
             ciphertexts=blobs,
             digest=row.digest,
+            noise=[(n.body, n.signature) for n in noise],
+            target_digest=vector.digest(ready[1]) if ready is not None else b"",
         )
 
 
@@ -104,8 +157,15 @@ def accept_share(
             raise UnauthenticatedError(f"{where}: {error}") from None
         if campaign.state is not CampaignState.AGGREGATED:
             raise ConflictError(f"{where}: campaign is {campaign.state.value}, not awaiting shares")
-        row, _ = aggregate_of(session, campaign)
-        if share.aggregate_digest != row.digest:
+        ready = target(session, campaign)
+        if ready is None and not share.refusal:
+            raise ConflictError(f"{where}: noise shares are still missing; nothing to decrypt yet")
+        expected = (
+            vector.digest(ready[1])
+            if ready is not None
+            else aggregate_of(session, campaign)[0].digest
+        )
+        if share.aggregate_digest != expected and not share.refusal:
             raise InvalidRequestError(f"{where}: aggregate digest does not match")
         session.add(
             DecryptionShareRow(
@@ -137,7 +197,10 @@ def try_release(engine: Engine, campaign_id: str) -> CampaignState:
     if campaign.state is not CampaignState.AGGREGATED:
         return campaign.state
     with Session(engine) as session:
+        ready = target(session, campaign)
         aggregate, blobs = aggregate_of(session, campaign)
+        if ready is not None:
+            blobs = ready[1]
         rows = _shares(session, campaign_id)
         usable: dict[str, tuple[bytes, ...]] = {}
         for row in rows:
@@ -146,7 +209,7 @@ def try_release(engine: Engine, campaign_id: str) -> CampaignState:
             usable[row.trustee_id] = serde.share_from_bytes(row.body).shares
         ciphertexts = [int.from_bytes(blob, "big") for blob in blobs]
         try:
-            plaintexts = combine_shares(campaign, ciphertexts, usable)
+            plaintexts = None if ready is None else combine_shares(campaign, ciphertexts, usable)
         except ShareError as error:
             for trustee_id in error.trustee_ids:
                 for row in rows:
@@ -174,6 +237,9 @@ def try_release(engine: Engine, campaign_id: str) -> CampaignState:
             session.commit()
             return CampaignState.FAILED
         sums = packing.unpack(plaintexts, campaign.bounds, campaign.packing, aggregate.contributors)
+        plan = campaign.noise
+        if plan is not None:
+            sums = remove_offsets(sums, plan, len(campaign.key.trustee_ids))
         result = CampaignResult(
             campaign_id=campaign_id,
             state=CampaignState.RELEASED,
@@ -192,3 +258,45 @@ def try_release(engine: Engine, campaign_id: str) -> CampaignState:
         store_result(session, result)
         session.commit()
         return CampaignState.RELEASED
+
+
+def accept_noise(engine: Engine, share: NoiseShare, body: bytes, signature: bytes) -> CampaignState:
+    """Store a trustee's signed, encrypted noise vector for an aggregate."""
+    where = f"noise share for {share.campaign_id!r} from {share.trustee_id!r}"
+    campaign = get_campaign(engine, share.campaign_id)
+    if share.trustee_id not in campaign.key.trustee_ids:
+        raise PermissionDeniedError(f"{where}: not a trustee of this campaign")
+    if campaign.noise is None:
+        raise InvalidRequestError(f"{where}: this campaign asks for no noise")
+    with Session(engine) as session:
+        trustee = session.get(Participant, share.trustee_id)
+        if trustee is None or trustee.role != "trustee":
+            raise PermissionDeniedError(f"{where}: not an enrolled trustee")
+        try:
+            signing.verify(trustee.identity_key, body, signature, context=NOISE_SHARE_CONTEXT)
+        except SignatureError as error:
+            raise UnauthenticatedError(f"{where}: {error}") from None
+        if campaign.state is not CampaignState.AGGREGATED:
+            raise ConflictError(f"{where}: campaign is {campaign.state.value}, not aggregated")
+        row, _ = aggregate_of(session, campaign)
+        if share.aggregate_digest != row.digest:
+            raise InvalidRequestError(f"{where}: aggregate digest does not match")
+        try:
+            vector.from_bytes(
+                share.ciphertexts, campaign.key.paillier_n, expected=campaign.packing.ciphertexts
+            )
+        except CryptoError as error:
+            raise InvalidRequestError(f"{where}: {error}") from None
+        session.add(
+            NoiseShareRow(
+                campaign_id=share.campaign_id,
+                trustee_id=share.trustee_id,
+                body=body,
+                signature=signature,
+            )
+        )
+        try:
+            session.commit()
+        except IntegrityError:
+            raise ConflictError(f"{where}: this trustee already sent noise") from None
+    return campaign.state

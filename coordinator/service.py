@@ -230,8 +230,10 @@ class TrusteesService(coordinator_pb2_grpc.TrusteesServicer):
         tasks = release.decryption_tasks(self._engine, trustee.participant_id)
         return coordinator_pb2.ListDecryptionTasksResponse(
             tasks=[
-                coordinator_pb2.DecryptionTask(campaign_id=cid, aggregate_digest=digest)
-                for cid, digest in tasks
+                coordinator_pb2.DecryptionTask(
+                    campaign_id=cid, aggregate_digest=digest, phase=phase
+                )
+                for cid, digest, phase in tasks
             ]
         )
 
@@ -247,7 +249,24 @@ class TrusteesService(coordinator_pb2_grpc.TrusteesServicer):
             aggregate_ciphertexts=view.ciphertexts,
             aggregate_digest=view.digest,
             tree_head=serde.tree_head_to_proto(self._log.tree_head()),
+            noise_shares=[
+                coordinator_pb2.SignedNoiseShare(body=body, signature=signature)
+                for body, signature in view.noise
+            ],
+            target_digest=view.target_digest,
         )
+
+    @rpc
+    def SubmitNoiseShare(
+        self, request: coordinator_pb2.SignedNoiseShare, context: grpc.ServicerContext
+    ) -> coordinator_pb2.SubmitDecryptionShareResponse:
+        share = serde.noise_from_bytes(request.body)
+        state = release.accept_noise(self._engine, share, request.body, request.signature)
+        log.info(
+            "noise share received",
+            extra={"campaign": share.campaign_id, "trustee": share.trustee_id},
+        )
+        return coordinator_pb2.SubmitDecryptionShareResponse(state=serde.state_to_proto(state))
 
     @rpc
     def SubmitDecryptionShare(

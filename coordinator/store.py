@@ -84,6 +84,15 @@ class DecryptionShareRow(SQLModel, table=True):
     received_unix_ms: int = Field(default_factory=now_ms)
 
 
+class NoiseShareRow(SQLModel, table=True):
+    # An encrypted noise vector from a trustee (differential privacy); opaque to the coordinator.
+    campaign_id: str = Field(primary_key=True)
+    trustee_id: str = Field(primary_key=True)
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    received_unix_ms: int = Field(default_factory=now_ms)
+
+
 class SealedShareRow(SQLModel, table=True):
     # Sealed to the trustee's X25519 key by the dealer: opaque to the coordinator.
     campaign_id: str = Field(primary_key=True)

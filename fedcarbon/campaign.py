@@ -14,7 +14,13 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date
 from enum import StrEnum
 
-from fedcarbon.crypto.packing import MetricBounds, PackingLayout, plan_packing
+from fedcarbon.crypto.packing import (
+    DEFAULT_HEADROOM_BITS,
+    MetricBounds,
+    PackingLayout,
+    plan_packing,
+)
+from fedcarbon.dp import NoisePlan, plan_noise
 from fedcarbon.errors import CampaignError
 
 # Privacy model point 2: nothing is released below k contributors; 3 is the floor we allow.
@@ -101,6 +107,18 @@ class Campaign:
         """SHA-256 over the canonical definition (state excluded: it changes, the terms do not)."""
         return campaign_digest(self)
 
+    @property
+    def noise(self) -> NoisePlan | None:
+        """How trustees noise the release (None: exact release, epsilon 0)."""
+        return plan_noise(
+            [m.name for m in self.metrics],
+            [(m.min, m.max) for m in self.metrics],
+            self.epsilon,
+            self.delta,
+            len(self.key.trustee_ids),
+            self.key.threshold,
+        )
+
     def with_state(self, state: CampaignState) -> "Campaign":
         return replace(self, state=state)
 
@@ -172,7 +190,22 @@ def new_campaign(
         raise CampaignError(
             f"{where}: threshold {key.threshold} must be between 1 and {len(key.trustee_ids)}"
         )
-    packing = plan_packing([m.bounds for m in metrics], max_contributors, key.bits)
+    plan = plan_noise(
+        [m.name for m in metrics],
+        [(m.min, m.max) for m in metrics],
+        epsilon,
+        delta,
+        len(key.trustee_ids),
+        key.threshold,
+    )
+    headroom = (
+        DEFAULT_HEADROOM_BITS
+        if plan is None
+        else max(DEFAULT_HEADROOM_BITS, plan.headroom().bit_length() + 1)
+    )
+    packing = plan_packing(
+        [m.bounds for m in metrics], max_contributors, key.bits, headroom_bits=headroom
+    )
     return Campaign(
         campaign_id=campaign_id,
         kind=kind,

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from fedcarbon.campaign import Campaign, KeyScheme
-from fedcarbon.crypto import threshold
+from fedcarbon.crypto import threshold, vector
 from fedcarbon.crypto.errors import CryptoError, InvalidPartialDecryptionError
 
 
@@ -23,6 +23,30 @@ class DecryptionShare:
     aggregate_digest: bytes
     shares: tuple[bytes, ...]
     refusal: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NoiseShare:
+    """A trustee's encrypted noise vector for one aggregate (differential privacy)."""
+
+    campaign_id: str
+    trustee_id: str
+    aggregate_digest: bytes
+    ciphertexts: tuple[bytes, ...]
+
+
+def noised_target(
+    campaign: Campaign, aggregate: Sequence[bytes], noise: Sequence[NoiseShare]
+) -> list[bytes]:
+    """What trustees decrypt: the aggregate times every noise vector, in trustee order."""
+    n = campaign.key.paillier_n
+    order = {tid: i for i, tid in enumerate(campaign.key.trustee_ids)}
+    vectors = [vector.from_bytes(aggregate, n, expected=campaign.packing.ciphertexts)]
+    for share in sorted(noise, key=lambda s: order[s.trustee_id]):
+        vectors.append(
+            vector.from_bytes(share.ciphertexts, n, expected=campaign.packing.ciphertexts)
+        )
+    return vector.to_bytes(vector.add_vectors(vectors, n), n)
 
 
 class ShareError(CryptoError):

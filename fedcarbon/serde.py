@@ -17,7 +17,7 @@ from fedcarbon.campaign import (
     MetricSpec,
 )
 from fedcarbon.crypto.packing import PackingLayout
-from fedcarbon.decryption import DecryptionShare
+from fedcarbon.decryption import DecryptionShare, NoiseShare
 from fedcarbon.errors import WireError
 from fedcarbon.results import CampaignResult, MetricResult
 from fedcarbon.submission import SignedSubmission, SubmissionBody, entry_id
@@ -305,4 +305,30 @@ def receipt_from_proto(message: submission_pb2.SubmissionReceipt) -> Receipt:
         leaf_index=message.leaf_index,
         tree_head=tree_head_from_proto(message.tree_head),
         inclusion_proof=list(message.inclusion_proof),
+    )
+
+
+def noise_to_bytes(share: NoiseShare) -> bytes:
+    """The exact bytes a trustee signs for a noise share."""
+    return coordinator_pb2.NoiseShareBody(
+        campaign_id=share.campaign_id,
+        trustee_id=share.trustee_id,
+        aggregate_digest=share.aggregate_digest,
+        ciphertexts=list(share.ciphertexts),
+    ).SerializeToString(deterministic=True)
+
+
+def noise_from_bytes(raw: bytes) -> NoiseShare:
+    message = coordinator_pb2.NoiseShareBody()
+    try:
+        message.ParseFromString(raw)
+    except Exception:
+        raise WireError("noise share: not a NoiseShareBody message") from None
+    if not message.campaign_id or not message.trustee_id:
+        raise WireError("noise share: campaign_id and trustee_id are required")
+    return NoiseShare(
+        campaign_id=message.campaign_id,
+        trustee_id=message.trustee_id,
+        aggregate_digest=message.aggregate_digest,
+        ciphertexts=tuple(message.ciphertexts),
     )

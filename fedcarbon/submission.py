@@ -16,6 +16,7 @@ SUBMISSION_CONTEXT = b"fedcarbon.v1.submission"
 ENROL_CONTEXT = b"fedcarbon.v1.enrol"
 TRUSTEE_REQUEST_CONTEXT = b"fedcarbon.v1.trustee-request"
 DECRYPTION_SHARE_CONTEXT = b"fedcarbon.v1.decryption-share"
+NOISE_SHARE_CONTEXT = b"fedcarbon.v1.noise-share"
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,3 +108,15 @@ def unpack(
         ciphertext, shift = layout.position(index)
         sums.append(((plaintexts[ciphertext] >> shift) & mask) + contributors * metric.min)
     return sums
+
+
+def pack_slots(slot_values: Sequence[int], layout: PackingLayout) -> list[int]:
+    """Place already non-negative slot values (e.g. offset noise shares) into plaintexts."""
+    plaintexts = [0] * layout.ciphertexts
+    limit = 1 << layout.slot_bits
+    for index, value in enumerate(slot_values):
+        if not 0 <= value < limit:
+            raise EncodingError(f"slot {index}: {value} does not fit {layout.slot_bits} bits")
+        ciphertext, shift = layout.position(index)
+        plaintexts[ciphertext] |= value << shift
+    return plaintexts

@@ -314,17 +314,23 @@ class DecryptionTask(_message.Message):
 
     CAMPAIGN_ID_FIELD_NUMBER: _builtins.int
     AGGREGATE_DIGEST_FIELD_NUMBER: _builtins.int
+    PHASE_FIELD_NUMBER: _builtins.int
     campaign_id: _builtins.str
     aggregate_digest: _builtins.bytes
+    phase: _builtins.str
+    """"noise": add an encrypted noise share first (campaigns with epsilon > 0);
+    "decrypt": send a decryption share for the (noised) aggregate.
+    """
     def __init__(
         self,
         *,
         campaign_id: _builtins.str = ...,
         aggregate_digest: _builtins.bytes = ...,
+        phase: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["aggregate_digest", b"aggregate_digest", "campaign_id", b"campaign_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aggregate_digest", b"aggregate_digest", "campaign_id", b"campaign_id", "phase", b"phase"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -401,7 +407,11 @@ class AggregateBundle(_message.Message):
     AGGREGATE_CIPHERTEXTS_FIELD_NUMBER: _builtins.int
     AGGREGATE_DIGEST_FIELD_NUMBER: _builtins.int
     TREE_HEAD_FIELD_NUMBER: _builtins.int
+    NOISE_SHARES_FIELD_NUMBER: _builtins.int
+    TARGET_DIGEST_FIELD_NUMBER: _builtins.int
     aggregate_digest: _builtins.bytes
+    target_digest: _builtins.bytes
+    """Digest of what trustees decrypt: the aggregate times every noise share (or the aggregate)."""
     @_builtins.property
     def campaign(self) -> _campaign_pb2.Campaign: ...
     @_builtins.property
@@ -414,6 +424,10 @@ class AggregateBundle(_message.Message):
     def aggregate_ciphertexts(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]: ...
     @_builtins.property
     def tree_head(self) -> _submission_pb2.TreeHead: ...
+    @_builtins.property
+    def noise_shares(self) -> _containers.RepeatedCompositeFieldContainer[Global___SignedNoiseShare]:
+        """Differential privacy: the trustees' signed, encrypted noise shares received so far."""
+
     def __init__(
         self,
         *,
@@ -423,14 +437,71 @@ class AggregateBundle(_message.Message):
         aggregate_ciphertexts: _abc.Iterable[_builtins.bytes] | None = ...,
         aggregate_digest: _builtins.bytes = ...,
         tree_head: _submission_pb2.TreeHead | None = ...,
+        noise_shares: _abc.Iterable[Global___SignedNoiseShare] | None = ...,
+        target_digest: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["campaign", b"campaign", "tree_head", b"tree_head"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["aggregate_ciphertexts", b"aggregate_ciphertexts", "aggregate_digest", b"aggregate_digest", "campaign", b"campaign", "identity_keys", b"identity_keys", "submissions", b"submissions", "tree_head", b"tree_head"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aggregate_ciphertexts", b"aggregate_ciphertexts", "aggregate_digest", b"aggregate_digest", "campaign", b"campaign", "identity_keys", b"identity_keys", "noise_shares", b"noise_shares", "submissions", b"submissions", "target_digest", b"target_digest", "tree_head", b"tree_head"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AggregateBundle: _TypeAlias = AggregateBundle  # noqa: Y015
+
+@_typing.final
+class NoiseShareBody(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CAMPAIGN_ID_FIELD_NUMBER: _builtins.int
+    TRUSTEE_ID_FIELD_NUMBER: _builtins.int
+    AGGREGATE_DIGEST_FIELD_NUMBER: _builtins.int
+    CIPHERTEXTS_FIELD_NUMBER: _builtins.int
+    campaign_id: _builtins.str
+    trustee_id: _builtins.str
+    aggregate_digest: _builtins.bytes
+    """The (un-noised) aggregate this noise is for."""
+    @_builtins.property
+    def ciphertexts(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
+        """Encrypted, offset noise values packed like the metric vector."""
+
+    def __init__(
+        self,
+        *,
+        campaign_id: _builtins.str = ...,
+        trustee_id: _builtins.str = ...,
+        aggregate_digest: _builtins.bytes = ...,
+        ciphertexts: _abc.Iterable[_builtins.bytes] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aggregate_digest", b"aggregate_digest", "campaign_id", b"campaign_id", "ciphertexts", b"ciphertexts", "trustee_id", b"trustee_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NoiseShareBody: _TypeAlias = NoiseShareBody  # noqa: Y015
+
+@_typing.final
+class SignedNoiseShare(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BODY_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    body: _builtins.bytes
+    signature: _builtins.bytes
+    """Ed25519 over "fedcarbon.v1.noise-share" || 0x00 || body."""
+    def __init__(
+        self,
+        *,
+        body: _builtins.bytes = ...,
+        signature: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "signature", b"signature"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignedNoiseShare: _TypeAlias = SignedNoiseShare  # noqa: Y015
 
 @_typing.final
 class DecryptionShareBody(_message.Message):

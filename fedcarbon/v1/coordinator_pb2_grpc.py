@@ -369,6 +369,11 @@ class TrusteesStub:
                 request_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.GetAggregateRequest.SerializeToString,
                 response_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.AggregateBundle.FromString,
                 _registered_method=True)
+        self.SubmitNoiseShare = channel.unary_unary(
+                '/fedcarbon.v1.Trustees/SubmitNoiseShare',
+                request_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.SignedNoiseShare.SerializeToString,
+                response_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.SubmitDecryptionShareResponse.FromString,
+                _registered_method=True)
         self.SubmitDecryptionShare = channel.unary_unary(
                 '/fedcarbon.v1.Trustees/SubmitDecryptionShare',
                 request_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.SignedDecryptionShare.SerializeToString,
@@ -398,6 +403,12 @@ class TrusteesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SubmitNoiseShare(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SubmitDecryptionShare(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -421,6 +432,11 @@ def add_TrusteesServicer_to_server(servicer, server):
                     servicer.GetAggregate,
                     request_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.GetAggregateRequest.FromString,
                     response_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.AggregateBundle.SerializeToString,
+            ),
+            'SubmitNoiseShare': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitNoiseShare,
+                    request_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.SignedNoiseShare.FromString,
+                    response_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.SubmitDecryptionShareResponse.SerializeToString,
             ),
             'SubmitDecryptionShare': grpc.unary_unary_rpc_method_handler(
                     servicer.SubmitDecryptionShare,
@@ -509,6 +525,33 @@ class Trustees:
             '/fedcarbon.v1.Trustees/GetAggregate',
             fedcarbon_dot_v1_dot_coordinator__pb2.GetAggregateRequest.SerializeToString,
             fedcarbon_dot_v1_dot_coordinator__pb2.AggregateBundle.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitNoiseShare(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fedcarbon.v1.Trustees/SubmitNoiseShare',
+            fedcarbon_dot_v1_dot_coordinator__pb2.SignedNoiseShare.SerializeToString,
+            fedcarbon_dot_v1_dot_coordinator__pb2.SubmitDecryptionShareResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -121,6 +121,7 @@ class TrusteesStub:
     """The sealed key shares addressed to the calling trustee."""
     ListDecryptionTasks: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.TrusteeRequest, _coordinator_pb2.ListDecryptionTasksResponse]
     GetAggregate: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.GetAggregateRequest, _coordinator_pb2.AggregateBundle]
+    SubmitNoiseShare: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.SignedNoiseShare, _coordinator_pb2.SubmitDecryptionShareResponse]
     SubmitDecryptionShare: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.SignedDecryptionShare, _coordinator_pb2.SubmitDecryptionShareResponse]
 
 @_typing.type_check_only
@@ -130,6 +131,7 @@ class TrusteesAsyncStub(TrusteesStub):
     """The sealed key shares addressed to the calling trustee."""
     ListDecryptionTasks: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.TrusteeRequest, _coordinator_pb2.ListDecryptionTasksResponse]  # type: ignore[assignment]
     GetAggregate: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.GetAggregateRequest, _coordinator_pb2.AggregateBundle]  # type: ignore[assignment]
+    SubmitNoiseShare: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.SignedNoiseShare, _coordinator_pb2.SubmitDecryptionShareResponse]  # type: ignore[assignment]
     SubmitDecryptionShare: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.SignedDecryptionShare, _coordinator_pb2.SubmitDecryptionShareResponse]  # type: ignore[assignment]
 
 class TrusteesServicer(metaclass=_abc_1.ABCMeta):
@@ -154,6 +156,13 @@ class TrusteesServicer(metaclass=_abc_1.ABCMeta):
         request: _coordinator_pb2.GetAggregateRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_coordinator_pb2.AggregateBundle, _abc.Awaitable[_coordinator_pb2.AggregateBundle]]: ...
+
+    @_abc_1.abstractmethod
+    def SubmitNoiseShare(
+        self,
+        request: _coordinator_pb2.SignedNoiseShare,
+        context: _ServicerContext,
+    ) -> _typing.Union[_coordinator_pb2.SubmitDecryptionShareResponse, _abc.Awaitable[_coordinator_pb2.SubmitDecryptionShareResponse]]: ...
 
     @_abc_1.abstractmethod
     def SubmitDecryptionShare(
