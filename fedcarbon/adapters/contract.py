@@ -137,8 +137,9 @@ class Adapter(ABC):
         """Read what changed since ``watermark`` (``None``: everything); default is ``fetch``.
 
         Incremental adapters override this, set ``incremental = True`` and return the watermark
-        to pass next time. Without an override every sync is a full fetch, which is correct,
-        only slower.
+        to pass next time. A watermark belongs to one period; given another period's watermark
+        an adapter reads everything. Without an override every sync is a full fetch, which is
+        correct, only slower.
         """
         return self.fetch(period)
 

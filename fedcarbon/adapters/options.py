@@ -94,9 +94,8 @@ def _convert(value: Any, tp: Any, key: str, base_dir: Path | None) -> Any:
         if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
             raise _Invalid(key, f"must be a list, not {value!r}")
         item_type = args[0] if args else Any
-        return tuple(
-            _convert(item, item_type, f"{key}[{i}]", base_dir) for i, item in enumerate(value)
-        )
+        items = [_convert(item, item_type, f"{key}[{i}]", base_dir) for i, item in enumerate(value)]
+        return items if origin is list else tuple(items)
     if origin in (dict, Mapping):
         if not isinstance(value, Mapping):
             raise _Invalid(key, f"must be a table, not {value!r}")
@@ -106,7 +105,7 @@ def _convert(value: Any, tp: Any, key: str, base_dir: Path | None) -> Any:
             if not isinstance(k, str):
                 raise _Invalid(key, f"has a non-string key {k!r}")
             out[k] = _convert(v, value_type, _join(key, k), base_dir)
-        return types.MappingProxyType(out)
+        return out if origin is dict else types.MappingProxyType(out)
     if isinstance(tp, type) and isinstance(value, tp):
         return value
     raise _Invalid(key, f"must be {_type_name(tp)}, not {value!r}")

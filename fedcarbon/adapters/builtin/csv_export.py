@@ -79,9 +79,15 @@ class CsvAdapter(Adapter):
     def sync(self, period: Period, watermark: str | None) -> FetchResult:
         files = export_files(self.name, self.config.path, self.config.pattern)
         result = read_exports(
-            self.name, changed_files(files, watermark), self._rows, self.config.mapping, period
+            self.name,
+            changed_files(files, watermark, period),
+            self._rows,
+            self.config.mapping,
+            period,
         )
-        return FetchResult(result.records, result.rejected, watermark_for(files), result.ignored)
+        return FetchResult(
+            result.records, result.rejected, watermark_for(files, period), result.ignored
+        )
 
     def _rows(self, path: Path) -> list[tuple[str, Mapping[str, Any]]]:
         with path.open(newline="", encoding=self.config.encoding) as handle:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fedcarbon.adapters.contract import Period
 from fedcarbon.adapters.errors import SourceUnavailableError
 
 
@@ -33,21 +34,27 @@ def fingerprint(path: Path) -> str:
     return f"{info.st_size}:{info.st_mtime_ns}"
 
 
-def changed_files(files: list[Path], watermark: str | None) -> list[Path]:
-    """The files whose fingerprint differs from the one stored in ``watermark``."""
+def changed_files(files: list[Path], watermark: str | None, period: Period) -> list[Path]:
+    """The files whose fingerprint differs from the one in ``watermark``.
+
+    A watermark belongs to one period: given another period's watermark, every file is read
+    (otherwise files already read for January would be skipped when syncing February).
+    """
     if watermark is None:
         return files
     try:
-        seen = json.loads(watermark)
+        state = json.loads(watermark)
     except ValueError:
         return files
+    if not isinstance(state, dict) or state.get("period") != str(period):
+        return files
+    seen = state.get("files")
     if not isinstance(seen, dict):
         return files
     return [f for f in files if seen.get(str(f)) != fingerprint(f)]
 
 
-def watermark_for(files: list[Path]) -> str:
-    """The watermark after reading ``files``: their fingerprints as compact JSON."""
-    return json.dumps(
-        {str(f): fingerprint(f) for f in files}, sort_keys=True, separators=(",", ":")
-    )
+def watermark_for(files: list[Path], period: Period) -> str:
+    """The watermark after reading ``files`` for ``period``: their fingerprints as JSON."""
+    state = {"period": str(period), "files": {str(f): fingerprint(f) for f in files}}
+    return json.dumps(state, sort_keys=True, separators=(",", ":"))

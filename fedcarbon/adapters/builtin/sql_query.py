@@ -70,23 +70,31 @@ class SqlConfig:
             raise ValueError("url must not contain a password; use password_env or password_file")
 
 
-def _encode_watermark(value: Any) -> str:
+def _encode_watermark(value: Any, period: Period) -> str:
+    """The last change value seen, typed, and the period it belongs to."""
     if isinstance(value, datetime):
-        return json.dumps({"datetime": value.isoformat()})
-    if isinstance(value, date):
-        return json.dumps({"date": value.isoformat()})
-    if isinstance(value, bool | int):
-        return json.dumps({"int": int(value)})
-    if isinstance(value, float | Decimal):
-        return json.dumps({"decimal": str(value)})
-    return json.dumps({"str": str(value)})
+        typed = {"datetime": value.isoformat()}
+    elif isinstance(value, date):
+        typed = {"date": value.isoformat()}
+    elif isinstance(value, bool | int):
+        typed = {"int": str(int(value))}
+    elif isinstance(value, float | Decimal):
+        typed = {"decimal": str(value)}
+    else:
+        typed = {"str": str(value)}
+    return json.dumps({"period": str(period), **typed}, sort_keys=True)
 
 
-def _decode_watermark(text: str) -> Any:
+def _decode_watermark(text: str, period: Period) -> Any:
+    """The change value to continue after, or ``None`` for another period's (or a foreign)
+    watermark, which means: read everything."""
     try:
-        ((kind, value),) = json.loads(text).items()
+        state = json.loads(text)
+        if not isinstance(state, dict) or state.pop("period", None) != str(period):
+            return None
+        ((kind, value),) = state.items()
     except (ValueError, AttributeError):
-        raise ValueError(f"watermark {text!r} was not written by the sql adapter") from None
+        return None
     if kind == "datetime":
         return datetime.fromisoformat(value)
     if kind == "date":
@@ -123,7 +131,7 @@ class SqlAdapter(Adapter):
             return self.fetch(period)
         return self._read(period, watermark)
 
-    def _statement(self, engine: Any, watermark: str | None) -> tuple[Any, dict[str, Any]]:
+    def _statement(self, engine: Any, after: Any) -> tuple[Any, dict[str, Any]]:
         import sqlalchemy as sa
 
         quote = engine.dialect.identifier_preparer.quote
@@ -136,9 +144,9 @@ class SqlAdapter(Adapter):
         wm = self.config.watermark_column
         if wm is not None:
             sql = f"SELECT * FROM ({sql}) AS fedcarbon_src"
-            if watermark is not None:
+            if after is not None:
                 sql += f" WHERE {quote(wm)} > :fedcarbon_watermark"
-                params["fedcarbon_watermark"] = _decode_watermark(watermark)
+                params["fedcarbon_watermark"] = after
             sql += f" ORDER BY {quote(wm)}"
         return sa.text(sql), params
 
@@ -158,7 +166,8 @@ class SqlAdapter(Adapter):
         engine = sa.create_engine(url, connect_args=connect_args, poolclass=sa.NullPool)
         label = self.config.table or "query"
         try:
-            statement, params = self._statement(engine, watermark)
+            after = None if watermark is None else _decode_watermark(watermark, period)
+            statement, params = self._statement(engine, after)
             text = str(statement)
             if ":period_start" in text:
                 params["period_start"] = period.start
@@ -182,9 +191,14 @@ class SqlAdapter(Adapter):
             raise AdapterConfigError(self.name, "watermark_column", f"{wm!r} is not a column")
         rows = [(self._ref(label, i, row), row) for i, row in enumerate(raw_rows, start=1)]
         mapped = map_rows(rows, self.config.mapping, source=self.name, period=period)
-        new_watermark = watermark
-        if wm is not None and raw_rows:
-            new_watermark = _encode_watermark(raw_rows[-1][wm])
+        new_watermark: str | None = None
+        if wm is not None:
+            if raw_rows:
+                new_watermark = _encode_watermark(raw_rows[-1][wm], period)
+            elif after is not None:
+                new_watermark = watermark  # nothing changed: continue from the same point
+            else:
+                new_watermark = json.dumps({"period": str(period)})  # nothing seen yet
         return FetchResult(mapped.records, mapped.rejected, new_watermark, mapped.ignored)
 
     def _ref(self, label: str, ordinal: int, row: Mapping[str, Any]) -> str:

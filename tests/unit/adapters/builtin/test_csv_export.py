@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from fedcarbon.adapters.builtin.csv_export import CsvAdapter
+from fedcarbon.adapters.contract import Period
 from fedcarbon.adapters.errors import AdapterConfigError, SourceUnavailableError
 from fedcarbon.adapters.registry import create_adapter
 from fedcarbon.adapters.testing import AdapterConformance, ConformanceCase
@@ -99,3 +100,10 @@ def test_canonical_activity_csv_needs_no_mapping(tmp_path: Path) -> None:
     )
     adapter = create_adapter("csv", {"path": "activities.csv"}, base_dir=tmp_path)
     assert [r.record_id for r in adapter.fetch(YEAR_2024).records] == ["r1"]
+
+
+def test_watermark_of_another_period_reads_everything(tmp_path: Path) -> None:
+    write_erp_csv(tmp_path / "jan.csv", ERP_ROWS[:2])
+    january = _csv(tmp_path).sync(Period.parse("2024-01"), None)
+    february = _csv(tmp_path).sync(Period.parse("2024-02"), january.watermark)
+    assert february.ignored == 2  # both January rows were read again, and left out by period

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fedcarbon.adapters.contract import Adapter
+from fedcarbon.adapters.contract import Adapter, Period
 from fedcarbon.adapters.registry import create_adapter
 from fedcarbon.adapters.testing import AdapterConformance, ConformanceCase
 from tests.unit.adapters.samples import ERP_MAPPING, ERP_ROWS, YEAR_2024
@@ -63,3 +63,11 @@ def test_sync_after_new_rows_returns_only_them(tmp_path: Path) -> None:
 
 def test_adapter_without_watermark_column_is_not_incremental(tmp_path: Path) -> None:
     assert _sql(tmp_path / "x.sqlite").incremental is False
+
+
+def test_watermark_of_another_period_reads_everything(tmp_path: Path) -> None:
+    db = _database(tmp_path / "erp.sqlite", ERP_ROWS[:3])
+    first = _sql(db, watermark_column="changed").sync(YEAR_2024, None)
+    other = Period.parse("2024-Q1")
+    again = _sql(db, watermark_column="changed").sync(other, first.watermark)
+    assert len(again.records) == 3
