@@ -265,6 +265,25 @@ class Spool:
                 handle.flush()
                 os.fsync(handle.fileno())
 
+    def prune(self, before: datetime) -> int:
+        """Drop entries received before ``before``; returns how many went.
+
+        The file is rewritten beside itself and swapped in atomically (``os.replace``), so a
+        crash during pruning leaves either the old or the new spool, never half of one.
+        """
+        entries = list(self)
+        keep = [e for e in entries if e.received >= before]
+        dropped = len(entries) - len(keep)
+        if dropped == 0:
+            return 0
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        temporary.unlink(missing_ok=True)
+        Spool(temporary).append(keep)
+        if not keep:
+            temporary.touch(mode=0o600)
+        os.replace(temporary, self.path)
+        return dropped
+
     def __iter__(self) -> Iterator[SpoolEntry]:
         if not self.path.exists():
             return

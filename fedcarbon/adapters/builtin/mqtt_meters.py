@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -61,6 +61,7 @@ class MqttConfig:
         password_file: file holding the broker password (mode 600).
         tls: connect with TLS.
         ca_file: CA bundle for TLS; the system store when unset.
+        keep_days: readings received longer ago than this are pruned from the spool.
         settle_seconds: stop listening once no message came for this long.
         max_listen_seconds: stop listening after this long in any case.
         connect_timeout: seconds to wait for the broker before reporting it unavailable.
@@ -76,6 +77,7 @@ class MqttConfig:
     password_file: Path | None = field(default=None, repr=False)
     tls: bool = False
     ca_file: Path | None = None
+    keep_days: int = 800
     settle_seconds: float = 1.0
     max_listen_seconds: float = 30.0
     connect_timeout: float = 10.0
@@ -106,6 +108,7 @@ class MqttMeterAdapter(Adapter):
     def fetch(self, period: Period) -> FetchResult:
         spool = Spool(self.config.spool)
         self.collect(spool)
+        spool.prune(datetime.now(UTC) - timedelta(days=self.config.keep_days))
         readings, bad_payloads = readings_from_spool(self.config.meters, spool, period)
         records, gaps = records_from_readings(self.config.meters, readings, period, self.name)
         return FetchResult(records, bad_payloads + gaps)

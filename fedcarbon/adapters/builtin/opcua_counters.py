@@ -68,6 +68,7 @@ class OpcUaConfig:
         username: user name for the session, if the server wants one.
         password_env: environment variable holding the password.
         password_file: file holding the password (mode 600).
+        keep_days: snapshots received longer ago than this are pruned from the spool.
         security: asyncua security string, e.g. ``Basic256Sha256,SignAndEncrypt,cert.der,key.pem``.
         timeout: seconds to wait for the server before reporting it unavailable.
     """
@@ -77,6 +78,7 @@ class OpcUaConfig:
     mode: Literal["history", "snapshot"] = "history"
     spool: Path | None = None
     baseline_days: int = 31
+    keep_days: int = 800
     username: str | None = None
     password_env: str | None = None
     password_file: Path | None = field(default=None, repr=False)
@@ -135,6 +137,7 @@ class OpcUaCounterAdapter(Adapter):
             assert self.config.spool is not None  # checked by OpcUaConfig
             spool = Spool(self.config.spool)
             missing = _run(self._snapshot(spool, secret))
+            spool.prune(datetime.now(UTC) - timedelta(days=self.config.keep_days))
         except (OSError, TimeoutError) as exc:
             reason = redact(str(exc) or type(exc).__name__, secret)
             raise SourceUnavailableError(self.name, self.config.endpoint, reason) from None

@@ -92,3 +92,10 @@ def test_duplicate_deliveries_count_once(tmp_path: Path) -> None:
     spool.append([SpoolEntry("m/1", _at(30), payload), SpoolEntry("m/1", _at(31), payload)])
     readings, _ = readings_from_spool([METER], spool, Period(date(2024, 3, 1), date(2024, 3, 31)))
     assert len(readings["m/1"]) == 1
+
+
+def test_prune_keeps_recent_entries_and_the_file_private(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.jsonl")
+    spool.append([SpoolEntry("m/1", _at(0), "1"), SpoolEntry("m/1", _at(48), "2")])
+    spool.prune(_at(24))
+    assert ([e.payload for e in spool], spool.path.stat().st_mode & 0o077) == (["2"], 0)
