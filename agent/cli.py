@@ -302,17 +302,17 @@ def _submit_one(
     signed = encrypt_and_sign(contribution, me.participant_id, identity)
     receipt, duplicate = client.submit(signed)
     verify_receipt(receipt, me.log_public_key, log_id=me.log_id)
-    if campaign.epsilon > 0:
-        store.record_spend(
-            engine,
-            store.BudgetSpend(
-                campaign_id=campaign.campaign_id,
-                period=period_label(campaign),
-                epsilon=campaign.epsilon,
-                delta=campaign.delta,
-                spent_unix_ms=int(time.time() * 1000),
-            ),
-        )
+    store.record_spend(
+        engine,
+        store.BudgetSpend(
+            campaign_id=campaign.campaign_id,
+            period=period_label(campaign),
+            kind=campaign.kind.value,
+            epsilon=campaign.epsilon,
+            delta=campaign.delta,
+            spent_unix_ms=int(time.time() * 1000),
+        ),
+    )
     store.save_submission(
         engine,
         campaign.campaign_id,

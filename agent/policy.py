@@ -1,13 +1,42 @@
 """The agent's local policy: checked against every campaign before anything is computed."""
 
+from datetime import UTC, datetime
+
 from agent.config import Policy
 from agent.store import BudgetSpend
-from fedcarbon.campaign import Campaign, CampaignKind, CampaignState
+from fedcarbon.campaign import Campaign, CampaignState
+from fedcarbon.privacy.budget import BudgetLedger, BudgetPolicy, LedgerEntry, PrivacyBudget
 
 
 def period_label(campaign: Campaign) -> str:
     """Privacy budgets are per reporting period: the campaign's period is the key."""
     return f"{campaign.period_start.isoformat()}..{campaign.period_end.isoformat()}"
+
+
+def ledger_for(policy: Policy, period: str, spent: list[BudgetSpend]) -> BudgetLedger:
+    """This agent's privacy ledger for one period, from what it already contributed to.
+
+    Supply-chain totals are never noised (a buyer needs the exact figure) and are accepted
+    as such; un-noised benchmarks only where the policy allows them (docs/privacy-accounting.md).
+    """
+    unnoised = {"supply_chain"} | ({"benchmark"} if policy.allow_unnoised_benchmarks else set())
+    entries = [
+        LedgerEntry(
+            campaign_id=s.campaign_id,
+            period=s.period,
+            epsilon=s.epsilon or None,
+            delta=s.delta,
+            spent_at=datetime.fromtimestamp(s.spent_unix_ms / 1000, UTC),
+            campaign_kind=s.kind,
+        )
+        for s in spent
+        if s.period == period
+    ]
+    return BudgetLedger.create(
+        [PrivacyBudget(period, policy.epsilon_per_period, policy.delta_per_period)],
+        entries,
+        BudgetPolicy(frozenset(unnoised)),
+    )
 
 
 def refusals(
@@ -32,17 +61,13 @@ def refusals(
         reasons.append("this participant is not invited")
     if participant_id in campaign.key.trustee_ids:
         reasons.append("this participant is one of the campaign's key holders")
-    unnoised = campaign.kind is CampaignKind.BENCHMARK and campaign.epsilon == 0
-    if unnoised and not policy.allow_unnoised_benchmarks:
-        reasons.append("benchmark without differential-privacy noise (policy forbids)")
-    if campaign.epsilon > 0:
-        period = period_label(campaign)
-        used = [s for s in spent if s.period == period and s.campaign_id != campaign.campaign_id]
-        epsilon = sum(s.epsilon for s in used) + campaign.epsilon
-        delta = sum(s.delta for s in used) + campaign.delta
-        if epsilon > policy.epsilon_per_period or delta > policy.delta_per_period:
-            reasons.append(
-                f"privacy budget for {period} would be exceeded: epsilon {epsilon:g} of "
-                f"{policy.epsilon_per_period:g}, delta {delta:g} of {policy.delta_per_period:g}"
-            )
+    decision = ledger_for(policy, period_label(campaign), spent).check(
+        campaign.campaign_id,
+        period_label(campaign),
+        campaign.epsilon or None,
+        campaign.delta,
+        campaign.kind.value,
+    )
+    if not decision.allowed:
+        reasons.append(decision.reason)
     return reasons

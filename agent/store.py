@@ -33,8 +33,11 @@ class SubmissionRecord(SQLModel, table=True):
 
 
 class BudgetSpend(SQLModel, table=True):
+    """One campaign this agent contributed to, for its privacy ledger (epsilon 0 = no noise)."""
+
     campaign_id: str = Field(primary_key=True)
     period: str
+    kind: str = "benchmark"
     epsilon: float
     delta: float
     spent_unix_ms: int

@@ -82,5 +82,5 @@ def test_an_agent_declines_a_campaign_that_would_overspend_its_budget(
         )
     federation.submit("castings", "first")
     out = federation.submit("castings", "second", expect=1)
-    assert "privacy budget for 2024-01-01..2024-12-31 would be exceeded" in out
-    assert "epsilon 12 of 10" in out
+    assert "campaign 'second' asks for epsilon=6.0" in out
+    assert "only epsilon=4.0" in out and "remain" in out
