@@ -21,7 +21,13 @@ from agent.identity import load_or_create_identity
 from agent.policy import period_label, refusals
 from fedcarbon.accounting.errors import AccountingError
 from fedcarbon.audit.errors import AuditError
-from fedcarbon.audit.receipts import verify_receipt
+from fedcarbon.audit.receipts import (
+    ConsistencyEvidence,
+    Receipt,
+    verify_consistency_evidence,
+    verify_receipt,
+)
+from fedcarbon.audit.treehead import verify_tree_head
 from fedcarbon.campaign import Campaign, CampaignState
 from fedcarbon.console import fail, kg, print_json, table
 from fedcarbon.crypto import vector
@@ -452,4 +458,51 @@ def results(campaign_id: str, home: Path = HOME, as_json: bool = JSON) -> None:
         f"{campaign_id}: {result.contributors} contributors",
         ["metric", "sum", "mean", "unit"],
         [[m.name, kg(m.sum), kg(m.mean(result.contributors)), m.unit] for m in result.metrics],
+    )
+
+
+@app.command("check-log")
+def check_log(home: Path = HOME, as_json: bool = JSON) -> None:
+    """Prove the coordinator's log only grew since each of your receipts (RFC 9162 consistency)."""
+    config = _load(home)
+    me = _enrolment(config)
+    rows = store.submissions(store.open_store(config.database_url))
+    checked = []
+    try:
+        with CoordinatorClient(config.coordinator) as client:
+            current = client.tree_head()
+            verify_tree_head(current, me.log_public_key)
+            for row in rows:
+                receipt = Receipt.from_json(row.receipt_json)
+                old = receipt.tree_head
+                proof = client.consistency_proof(old.tree_size, current.tree_size)
+                verify_consistency_evidence(
+                    ConsistencyEvidence(old, current, proof), me.log_public_key
+                )
+                checked.append(
+                    {
+                        "campaign_id": row.campaign_id,
+                        "receipt_tree_size": old.tree_size,
+                        "current_tree_size": current.tree_size,
+                        "consistent": True,
+                    }
+                )
+    except _USER_ERRORS as error:
+        fail(f"log check failed: {error}")
+    if as_json:
+        print_json(
+            {
+                "tree_size": current.tree_size,
+                "root_hash": current.root_hash.hex(),
+                "receipts": checked,
+            }
+        )
+        return
+    table(
+        "The log only grew since each receipt",
+        ["campaign", "receipt tree size", "now"],
+        [[c["campaign_id"], c["receipt_tree_size"], c["current_tree_size"]] for c in checked],
+    )
+    typer.echo(
+        f"current signed tree head: size {current.tree_size}, root {current.root_hash.hex()}"
     )

@@ -287,3 +287,42 @@ def verify_consistency_command(
         as_json,
         lambda: check_consistency_files(old_head, new_head, proof, load_log_key(log_key)),
     )
+
+
+@app.command("fetch")
+def fetch_command(
+    coordinator: Annotated[str, typer.Option(help="Coordinator address, host:port.")],
+    log_key: Annotated[
+        str, typer.Option(help="The log's public key you trust (file or 64 hex characters).")
+    ],
+    out: Annotated[Path, typer.Option(help="Directory to write log.json and tree-head.json into.")],
+    since: Annotated[
+        Path | None,
+        typer.Option(help="An older tree-head file: also fetch proof that the log only grew."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Download a coordinator's whole log and current tree head, then verify them here."""
+    from fedcarbon.audit.remote import RemoteLog
+
+    def work() -> VerificationReport:
+        key = load_log_key(log_key)
+        out.mkdir(parents=True, exist_ok=True)
+        with RemoteLog(coordinator) as remote:
+            export = remote.export(key)
+            (out / "log.json").write_text(export.to_json())
+            (out / "tree-head.json").write_text(export.tree_head.to_json())
+            report = check_log_file(out / "log.json", key)
+            if since is not None:
+                old = TreeHead.from_json(_read(since, "old tree head"))
+                proof = remote.consistency(old.tree_size, export.tree_head.tree_size)
+                (out / "consistency.json").write_text(proof.to_json())
+                grown = check_consistency_files(
+                    since, out / "tree-head.json", out / "consistency.json", key
+                )
+                report = VerificationReport(
+                    "log and consistency", report.facts + grown.facts, report.checks + grown.checks
+                )
+        return report
+
+    _run("fetched log", as_json, work)
