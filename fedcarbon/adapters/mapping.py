@@ -181,8 +181,19 @@ def _number(value: Any, decimal_comma: bool) -> float:
     negative = text.endswith("-")  # SAP writes negative numbers as "12.5-"
     if negative:
         text = text[:-1]
-    # Thousands separators go; the decimal separator becomes ".".
-    text = text.replace(".", "").replace(",", ".") if decimal_comma else text.replace(",", "")
+    thousands, decimal = (".", ",") if decimal_comma else (",", ".")
+    if thousands in text:
+        # A separator that does not group three digits is a decimal mark in the other locale:
+        # refuse it rather than read "12,5" as 125.
+        integer_part = text.split(decimal, 1)[0]
+        if not re.fullmatch(rf"[+-]?\d{{1,3}}(\{thousands}\d{{3}})+", integer_part):
+            hint = "true" if not decimal_comma else "false"
+            raise RowRejected(
+                "quantity",
+                f"{value!r} does not fit the number format (set mapping.decimal_comma = {hint}?)",
+            )
+        text = text.replace(thousands, "")
+    text = text.replace(decimal, ".")
     if not _NUMBER_RE.match(text):
         raise RowRejected("quantity", f"{value!r} is not a number")
     number = float(text)

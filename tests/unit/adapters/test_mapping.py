@@ -156,3 +156,26 @@ def test_map_rows_sets_source_name() -> None:
 def test_mwh_rows_convert_to_kwh_times_thousand(quantity: float) -> None:
     mapped = map_row(_row(MENGE=quantity, MEINS="MWH"), _with(convert={"electricity.": "kWh"}))
     assert float(mapped["quantity"]) == pytest.approx(quantity * 1000, rel=1e-12)
+
+
+def test_decimal_comma_without_the_setting_is_rejected_not_read_as_thousands() -> None:
+    with pytest.raises(RowRejected, match="decimal_comma = true"):
+        map_row(_row(MENGE="12,5"), BASE)
+
+
+def test_thousands_commas_are_accepted_by_default() -> None:
+    assert map_row(_row(MENGE="1,234,567.5"), BASE)["quantity"] == "1234567.5"
+
+
+def test_decimal_point_in_a_decimal_comma_file_is_rejected() -> None:
+    with pytest.raises(RowRejected, match="decimal_comma = false"):
+        map_row(_row(MENGE="12.5"), _with(decimal_comma=True))
+
+
+@given(st.decimals(min_value=0, max_value=10**12, places=3), st.booleans())
+def test_grouped_numbers_read_back_in_either_locale(amount: Any, decimal_comma: bool) -> None:
+    text = f"{amount:,.3f}"  # 1,234,567.125
+    if decimal_comma:
+        text = text.replace(",", "_").replace(".", ",").replace("_", ".")  # 1.234.567,125
+    mapped = map_row(_row(MENGE=text), _with(decimal_comma=decimal_comma))
+    assert float(mapped["quantity"]) == pytest.approx(float(amount), rel=1e-15)
