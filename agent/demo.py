@@ -27,11 +27,9 @@ from agent.demo_data import BUYER, COMPANIES, YEAR, Company, records_for, write_
 from fedcarbon.accounting.engine import compute_footprint
 from fedcarbon.accounting.records import read_activity_csv
 from fedcarbon.campaign import CampaignKind
-from fedcarbon.console import kg, table
+from fedcarbon.console import fail, kg, table
 from fedcarbon.crypto.encoding import to_fixed
 from fedcarbon.metrics import CATALOGUE, metric_values
-
-app = typer.Typer(help="Run a whole federation on this machine and check its results.")
 
 SUPPLY_CHAIN_METRICS = ("delivered_to_buyer_kgco2e", "participants")
 BENCHMARK_METRICS = (
@@ -497,7 +495,6 @@ def _print(report: dict[str, Any], console: Console) -> None:
     console.print(f"Everything the federation wrote is in {report['workdir']}")
 
 
-@app.callback(invoke_without_command=True)
 def demo(
     workdir: Path | None = typer.Option(
         None, help="Where to put the federation's files (default: a new ./fedcarbon-demo-<time>)."
@@ -513,9 +510,9 @@ def demo(
     if workdir is None:
         workdir = Path.cwd() / f"fedcarbon-demo-{datetime.now():%Y%m%d-%H%M%S}"
     if workdir.exists() and any(workdir.iterdir()):
-        raise typer.BadParameter(f"{workdir} is not empty", param_hint="--workdir")
+        fail(f"--workdir {workdir} is not empty; choose a new or empty directory")
     if not 1 <= threshold <= trustees:
-        raise typer.BadParameter("need 1 <= threshold <= trustees", param_hint="--threshold")
+        fail(f"--threshold {threshold} must be between 1 and --trustees {trustees}")
     workdir.mkdir(parents=True, exist_ok=True)
     console = Console(stderr=as_json, width=None if sys.stdout.isatty() else 120)
     console.print(

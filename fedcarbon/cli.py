@@ -59,7 +59,10 @@ def _register() -> None:
         except Exception as error:  # a broken plug-in must not take the whole CLI down
             print(f"fedcarbon: command group {name!r} failed to load: {error}", file=sys.stderr)
             continue
-        app.add_typer(sub, name=name)
+        if isinstance(sub, typer.Typer):
+            app.add_typer(sub, name=name)
+        else:  # a single command (a plain function with typer annotations)
+            app.command(name=name)(sub)
 
 
 _register()

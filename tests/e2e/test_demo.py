@@ -1,0 +1,44 @@
+"""`fedcarbon demo --json` as a user runs it: separate processes, real gRPC, verified totals."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_releases_verified_totals(tmp_path: Path) -> None:
+    workdir = tmp_path / "federation"
+    done = subprocess.run(
+        [sys.executable, "-m", "fedcarbon", "demo", "--json", "--workdir", str(workdir)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert report["verified"] is True
+    assert set(c["kind"] for c in report["campaigns"].values()) == {"supply_chain", "benchmark"}
+    assert all(c["state"] == "released" for c in report["campaigns"].values())
+    assert report["campaigns"][next(iter(report["campaigns"]))]["contributors"] >= 3
+    assert report["audit"]["tampered_rejected"] is True
+    assert report["leaks"] == []
+    assert len(report["trustees"]) == 3
+    assert (workdir / "coordinator" / "coordinator.sqlite").exists()
+
+
+def test_demo_refuses_a_non_empty_workdir(tmp_path: Path) -> None:
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "file").write_text("x")
+    done = subprocess.run(
+        [sys.executable, "-m", "fedcarbon", "demo", "--workdir", str(tmp_path / "busy")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "not empty" in done.stderr
