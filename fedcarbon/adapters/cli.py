@@ -137,10 +137,11 @@ def _adapter_options(name: str, config: Path, index: int | None) -> dict[str, An
     if index is None:
         if len(matching) > 1:
             raise _fail(f"{config} has {len(matching)} {name!r} adapters; pick one with --index")
-        return dict(matching[0])
+        index = 0
     if not 0 <= index < len(matching):
         raise _fail(f"--index {index} is out of range (0..{len(matching) - 1})")
-    return dict(matching[index])
+    # "label" names the table for the agent's reports; it is not an adapter option.
+    return {k: v for k, v in matching[index].items() if k != "label"}
 
 
 @app.command("check")

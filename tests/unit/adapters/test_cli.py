@@ -87,3 +87,21 @@ def test_check_bad_period_fails(erp_csv: Path) -> None:
     config = _agent_dir(erp_csv)
     result = runner.invoke(app, ["check", "csv", "-c", str(config), "-p", "last year"])
     assert (result.exit_code, "is not YYYY" in result.output) == (1, True)
+
+
+def test_check_picks_the_table_by_index(erp_csv: Path) -> None:
+    config = erp_csv.parent / "agent.toml"
+    config.write_text(
+        '[[adapters]]\nname = "csv"\nlabel = "empty"\npath = "none.csv"\n'
+        + AGENT_TOML.replace('name = "csv"', 'name = "csv"\nlabel = "erp"')
+    )
+    (erp_csv.parent / "sap-mapping.toml").write_text(MAPPING_TOML)
+    args = ["check", "csv", "-c", str(config), "-p", "2024", "--index", "1", "--json"]
+    assert json.loads(runner.invoke(app, args).output)["records"] == 3
+
+
+def test_check_with_two_tables_and_no_index_fails(erp_csv: Path) -> None:
+    config = erp_csv.parent / "agent.toml"
+    config.write_text(AGENT_TOML * 2)
+    result = runner.invoke(app, ["check", "csv", "-c", str(config), "-p", "2024"])
+    assert "pick one with --index" in result.output
