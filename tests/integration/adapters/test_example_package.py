@@ -34,8 +34,13 @@ def example_package() -> Path:
     """Install examples/fedcarbon-adapter-example into this venv unless it already is."""
     if not _installed_from_here():
         command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
-        command += ["--no-build-isolation", "--editable", str(EXAMPLE)]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        command += ["--editable", str(EXAMPLE)]
+        # Offline first (the venv's own setuptools); with build isolation only if that fails.
+        done = subprocess.run(
+            [*command, "--no-build-isolation"], capture_output=True, text=True, timeout=300
+        )
+        if done.returncode != 0:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=300)
         if done.returncode != 0:
             pytest.fail(f"pip could not install the example adapter:\n{done.stderr}")
     return EXAMPLE
