@@ -7,7 +7,7 @@ figures (what it submitted), which never leave the machine in plaintext.
 import json
 from typing import Any
 
-from sqlalchemy import Engine, LargeBinary, event
+from sqlalchemy import BigInteger, Engine, LargeBinary, event
 from sqlmodel import Column, Field, Session, SQLModel, create_engine, select
 
 from fedcarbon.audit.receipts import Receipt
@@ -19,7 +19,7 @@ class Enrolment(SQLModel, table=True):
     role: str
     log_id: str
     log_public_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    enrolled_unix_ms: int
+    enrolled_unix_ms: int = Field(sa_type=BigInteger)
 
 
 class SubmissionRecord(SQLModel, table=True):
@@ -29,7 +29,7 @@ class SubmissionRecord(SQLModel, table=True):
     receipt_json: str
     # What was encrypted, kept locally so the participant can always see what it sent.
     values_json: str
-    submitted_unix_ms: int
+    submitted_unix_ms: int = Field(sa_type=BigInteger)
 
 
 class BudgetSpend(SQLModel, table=True):
@@ -40,7 +40,7 @@ class BudgetSpend(SQLModel, table=True):
     kind: str = "benchmark"
     epsilon: float
     delta: float
-    spent_unix_ms: int
+    spent_unix_ms: int = Field(sa_type=BigInteger)
 
 
 def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

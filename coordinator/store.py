@@ -11,7 +11,7 @@ participant's plaintext figure (privacy model, point 6).
 
 import time
 
-from sqlalchemy import Engine, LargeBinary, UniqueConstraint, event
+from sqlalchemy import BigInteger, Engine, LargeBinary, UniqueConstraint, event
 from sqlmodel import Column, Field, Session, SQLModel, create_engine, select
 
 
@@ -28,7 +28,7 @@ class Participant(SQLModel, table=True):
     sector: str = ""
     region: str = ""
     size_band: str = ""
-    enrolled_unix_ms: int = Field(default_factory=now_ms)
+    enrolled_unix_ms: int = Field(default_factory=now_ms, sa_type=BigInteger)
 
 
 class EnrolmentToken(SQLModel, table=True):
@@ -36,8 +36,8 @@ class EnrolmentToken(SQLModel, table=True):
     token_hash: str = Field(primary_key=True)
     role: str
     label: str = ""
-    issued_unix_ms: int = Field(default_factory=now_ms)
-    used_unix_ms: int | None = None
+    issued_unix_ms: int = Field(default_factory=now_ms, sa_type=BigInteger)
+    used_unix_ms: int | None = Field(default=None, sa_type=BigInteger)
     used_by: str | None = None
 
 
@@ -46,7 +46,7 @@ class CampaignRow(SQLModel, table=True):
     # The campaign's terms as a serialised fedcarbon.v1.Campaign (digest-checked on read).
     definition: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     state: str = Field(index=True)
-    created_unix_ms: int = Field(default_factory=now_ms)
+    created_unix_ms: int = Field(default_factory=now_ms, sa_type=BigInteger)
 
 
 class SubmissionRow(SQLModel, table=True):
@@ -56,7 +56,7 @@ class SubmissionRow(SQLModel, table=True):
     participant_id: str
     entry: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     leaf_index: int
-    accepted_unix_ms: int = Field(default_factory=now_ms)
+    accepted_unix_ms: int = Field(default_factory=now_ms, sa_type=BigInteger)
 
 
 class LogLeaf(SQLModel, table=True):
@@ -72,7 +72,7 @@ class AggregateRow(SQLModel, table=True):
     contributors: int
     contributor_ids: str  # JSON list, sorted
     digest: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    created_unix_ms: int = Field(default_factory=now_ms)
+    created_unix_ms: int = Field(default_factory=now_ms, sa_type=BigInteger)
 
 
 class DecryptionShareRow(SQLModel, table=True):
@@ -81,7 +81,7 @@ class DecryptionShareRow(SQLModel, table=True):
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     refusal: str = ""
-    received_unix_ms: int = Field(default_factory=now_ms)
+    received_unix_ms: int = Field(default_factory=now_ms, sa_type=BigInteger)
 
 
 class NoiseShareRow(SQLModel, table=True):
@@ -90,7 +90,7 @@ class NoiseShareRow(SQLModel, table=True):
     trustee_id: str = Field(primary_key=True)
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    received_unix_ms: int = Field(default_factory=now_ms)
+    received_unix_ms: int = Field(default_factory=now_ms, sa_type=BigInteger)
 
 
 class SealedShareRow(SQLModel, table=True):
@@ -104,7 +104,7 @@ class ResultRow(SQLModel, table=True):
     campaign_id: str = Field(primary_key=True)
     # A serialised fedcarbon.v1.CampaignResult: released aggregates only.
     result: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    released_unix_ms: int = Field(default_factory=now_ms)
+    released_unix_ms: int = Field(default_factory=now_ms, sa_type=BigInteger)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
