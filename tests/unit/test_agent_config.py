@@ -1,0 +1,166 @@
+"""agent.toml: parsed into one typed object, unknown keys named, environment overrides."""
+
+from pathlib import Path
+
+import pytest
+
+from agent.config import CONFIG_FILE, Policy, load_config, write_config
+from agent.errors import ConfigError
+
+MINIMAL = """
+[agent]
+organisation = "Nordstahl Werke GmbH"
+coordinator = "coordinator.example:50051"
+"""
+
+
+def _home(tmp_path: Path, text: str) -> Path:
+    (tmp_path / CONFIG_FILE).write_text(text)
+    return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def _no_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FEDCARBON_AGENT_COORDINATOR", raising=False)
+
+
+def test_a_minimal_file_gives_the_defaults(tmp_path: Path) -> None:
+    config = load_config(_home(tmp_path, MINIMAL))
+    assert (config.organisation, config.coordinator, config.role, config.gwp) == (
+        "Nordstahl Werke GmbH",
+        "coordinator.example:50051",
+        "supplier",
+        "AR6",
+    )
+    assert config.policy == Policy() and config.adapters == () and config.customers == {}
+
+
+def test_every_agent_key_is_read(tmp_path: Path) -> None:
+    home = _home(
+        tmp_path,
+        MINIMAL
+        + 'role = "buyer"\nsector = "C24"\nregion = "DE"\nsize_band = "large"\ngwp = "AR5"\n'
+        'factors = ["ours.csv", "sub/more.csv"]\n',
+    )
+    config = load_config(home)
+    assert (config.role, config.sector, config.region, config.size_band, config.gwp) == (
+        "buyer",
+        "C24",
+        "DE",
+        "large",
+        "AR5",
+    )
+    assert config.factors == (home / "ours.csv", home / "sub" / "more.csv")
+
+
+def test_policy_customers_and_adapters_are_read(tmp_path: Path) -> None:
+    home = _home(
+        tmp_path,
+        MINIMAL
+        + """
+[policy]
+min_contributors = 5
+kinds = ["benchmark"]
+min_key_bits = 3072
+epsilon_per_period = 2.5
+delta_per_period = 1e-9
+allow_unnoised_benchmarks = false
+
+[customers]
+"participant-9" = "Helix Motors AG"
+
+[[adapters]]
+name = "csv"
+path = "activities.csv"
+""",
+    )
+    config = load_config(home)
+    assert config.policy == Policy(5, ("benchmark",), 3072, 2.5, 1e-9, False)
+    assert config.customers == {"participant-9": "Helix Motors AG"}
+    assert config.adapters == ({"name": "csv", "path": "activities.csv"},)
+
+
+def test_a_missing_file_says_how_to_create_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no agent configuration; run `fedcarbon agent init`"):
+        load_config(tmp_path)
+
+
+def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
+    home = _home(tmp_path, "[agent\norganisation = 1")
+    with pytest.raises(ConfigError, match=rf"{CONFIG_FILE}: not valid TOML"):
+        load_config(home)
+
+
+@pytest.mark.parametrize("key", ["organisation", "coordinator"])
+def test_a_missing_required_key_is_named(tmp_path: Path, key: str) -> None:
+    text = "\n".join(line for line in MINIMAL.splitlines() if not line.startswith(key))
+    with pytest.raises(ConfigError, match=rf"\[agent\] needs '{key}'"):
+        load_config(_home(tmp_path, text))
+
+
+def test_unknown_agent_keys_are_named(tmp_path: Path) -> None:
+    home = _home(tmp_path, MINIMAL + 'coordinater = "typo:1"\ncolour = "blue"\n')
+    with pytest.raises(
+        ConfigError, match=r"unknown keys in \[agent\]: \['colour', 'coordinater'\]"
+    ):
+        load_config(home)
+
+
+def test_an_unknown_policy_key_is_named(tmp_path: Path) -> None:
+    home = _home(tmp_path, MINIMAL + "[policy]\nmin_contributor = 4\n")
+    with pytest.raises(ConfigError, match=r"\[policy\].*min_contributor"):
+        load_config(home)
+
+
+def test_an_adapter_without_a_name_is_refused(tmp_path: Path) -> None:
+    home = _home(tmp_path, MINIMAL + '[[adapters]]\npath = "activities.csv"\n')
+    with pytest.raises(ConfigError, match=r"every \[\[adapters\]\] table needs a name"):
+        load_config(home)
+
+
+def test_the_environment_overrides_the_coordinator(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FEDCARBON_AGENT_COORDINATOR", "10.0.0.7:443")
+    assert load_config(_home(tmp_path, MINIMAL)).coordinator == "10.0.0.7:443"
+
+
+def test_paths_derive_from_the_home(tmp_path: Path) -> None:
+    config = load_config(_home(tmp_path, MINIMAL))
+    assert config.identity_key_path == tmp_path / "identity.pem"
+    assert config.database_url == f"sqlite:///{tmp_path / 'agent.sqlite'}"
+
+
+def test_write_config_then_load_config_round_trips(tmp_path: Path) -> None:
+    organisation = 'Müller "Stahl" \\ Söhne'
+    write_config(
+        tmp_path,
+        organisation=organisation,
+        coordinator="127.0.0.1:50051",
+        role="buyer",
+        sector="C24",
+        region="AT",
+        size_band="medium",
+        activities="data/activities.csv",
+        customers={"participant-1": 'Helix "Motors" AG'},
+    )
+    config = load_config(tmp_path)
+    assert (config.organisation, config.coordinator, config.role) == (
+        organisation,
+        "127.0.0.1:50051",
+        "buyer",
+    )
+    assert (config.sector, config.region, config.size_band) == ("C24", "AT", "medium")
+    assert config.customers == {"participant-1": 'Helix "Motors" AG'}
+    assert config.adapters == ({"name": "csv", "path": "data/activities.csv"},)
+
+
+def test_a_written_configuration_carries_the_default_policy(tmp_path: Path) -> None:
+    write_config(tmp_path, organisation="Acme", coordinator="127.0.0.1:1")
+    assert load_config(tmp_path).policy == Policy()
+
+
+def test_write_config_creates_the_home(tmp_path: Path) -> None:
+    home = tmp_path / "new" / "agent"
+    assert write_config(home, organisation="Acme", coordinator="h:1") == home / CONFIG_FILE
+    assert load_config(home).organisation == "Acme"
