@@ -205,7 +205,7 @@ def _prepare(config: AgentConfig, campaign: Campaign) -> tuple[Collection, Contr
             f"no activity records for {period_label(campaign)}"
             + (f" ({problems})" if problems else "")
         )
-    footprint = footprint_for(config, collection.records)
+    footprint = footprint_for(config, collection)
     return collection, prepare(
         footprint, campaign, buyer_name=config.customers.get(campaign.buyer_id)
     )

@@ -5,15 +5,21 @@ reported and the rest is used (issue 6, robustness). Rejected rows are reported,
 silently dropped.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from agent.config import AgentConfig
+from agent.errors import ConfigError
 from fedcarbon.accounting.engine import Footprint, compute_footprint
 from fedcarbon.accounting.factors import FactorCatalog
+from fedcarbon.accounting.pact import factors_from_pact
 from fedcarbon.accounting.records import ActivityRecord
+from fedcarbon.adapters.collection import collect as collect_from
+from fedcarbon.adapters.collection import load_adapters
 from fedcarbon.adapters.contract import Period, Rejected
-from fedcarbon.adapters.registry import create_adapter
+from fedcarbon.adapters.errors import AdapterError
 
 
 @dataclass
@@ -22,35 +28,47 @@ class Collection:
     rejected: list[Rejected] = field(default_factory=list)
     # adapter name -> why it could not be read at all
     failures: dict[str, str] = field(default_factory=dict)
+    # Suppliers' product footprints (PACT) read by adapters: factors for Scope 3 category 1.
+    supplier_footprints: list[Any] = field(default_factory=list)
 
 
 def collect(config: AgentConfig, start: date, end: date) -> Collection:
-    """Every record in the period from every configured adapter."""
+    """Every record in the period from every configured adapter.
+
+    A bad ``[[adapters]]`` table is fatal (the user must fix it); a source that is down or
+    an adapter that crashes is reported and the others carry on.
+    """
     period = Period(start, end)
-    collection = Collection()
-    for index, options in enumerate(config.adapters):
-        name = str(options["name"])
-        label = f"{name}#{index + 1}"
-        try:
-            adapter = create_adapter(name, options, base_dir=config.home)
-            result = adapter.fetch(period)
-        except Exception as error:  # any connector failure is reported, not fatal
-            collection.failures[label] = f"{type(error).__name__}: {error}"
-            continue
-        collection.records.extend(
-            r for r in result.records if period.overlaps(r.period_start, r.period_end)
-        )
-        collection.rejected.extend(result.rejected)
+    try:
+        adapters = load_adapters(config.adapters, base_dir=config.home)
+    except AdapterError as error:
+        raise ConfigError(f"{config.home / 'agent.toml'}: {error}") from None
+    gathered = collect_from(adapters, period)
+    collection = Collection(
+        records=[r for r in gathered.records if period.overlaps(r.period_start, r.period_end)],
+        rejected=[rejected for _, rejected in gathered.rejected],
+        failures={
+            f.label: f.error + (" (source unreachable; try again later)" if f.unavailable else "")
+            for f in gathered.failures
+        },
+    )
+    for item in adapters:
+        footprints = getattr(item.adapter, "footprints", None)
+        if callable(footprints) and item.label in gathered.results:
+            collection.supplier_footprints.extend(footprints())
     return collection
 
 
-def catalog_for(config: AgentConfig) -> FactorCatalog:
-    """Built-in factor datasets, overlaid with the organisation's own files."""
+def catalog_for(config: AgentConfig, supplier_footprints: Sequence[Any] = ()) -> FactorCatalog:
+    """Built-in datasets, overlaid with the organisation's own files, then suppliers' PCFs."""
     catalog = FactorCatalog.default()
     if config.factors:
         catalog = catalog.overlay(FactorCatalog.from_files(*config.factors))
+    if supplier_footprints:
+        catalog = catalog.overlay(factors_from_pact(supplier_footprints))
     return catalog
 
 
-def footprint_for(config: AgentConfig, records: list[ActivityRecord]) -> Footprint:
-    return compute_footprint(records, catalog_for(config), gwp=config.gwp)
+def footprint_for(config: AgentConfig, collection: Collection) -> Footprint:
+    catalog = catalog_for(config, collection.supplier_footprints)
+    return compute_footprint(collection.records, catalog, gwp=config.gwp)
