@@ -1,7 +1,8 @@
 """Packed fixed-point Paillier aggregation against phe's float encoding: time and bytes.
 
 Run: ``.venv/bin/python benchmarks/bench_aggregation.py [--bits 2048 3072] [--metrics 5 20]
-[--cohorts 10 100 1000] [--runs 5] [--baseline-max-cohort 1000] [--quick]``.
+[--cohorts 10 100 1000] [--runs 5] [--baseline-max-cohort 1000] [--quick]``
+(``--quick``: 3 runs instead of 5).
 
 DESIGN.md (Cryptography) claims that encoding every metric as a fixed-point integer at the
 campaign's scale, packing several into one plaintext and multiplying raw ciphertext integers
@@ -15,6 +16,13 @@ that baseline:
 - fedcarbon: ``encoding.to_fixed`` + ``packing.pack`` + ``vector.encrypt_vector`` per
   participant, ``vector.add_vectors`` over the cohort, ``raw_decrypt`` per packed ciphertext
   and ``packing.unpack``.
+
+A middle column, phe with fixed-point integers (``encrypt(to_fixed(value))``, exponent 0, one
+ciphertext per metric, ``EncryptedNumber`` addition), splits the gain in two: baseline vs ints
+is what a fixed scale saves (no exponent alignment), ints vs fedcarbon what packing and raw
+integers save. The "same + from_bytes checks" rows add what the coordinator really does
+before adding (decode each blob, check 0 < c < n^2 and gcd(c, n) = 1); phe's columns there
+are the bare additions, with no decoding or checks.
 
 Bytes on the wire per participant: ours are ``vector.to_bytes`` (fixed width, the byte length
 of n^2, per packed ciphertext). The baseline is counted two ways: a binary lower bound (the
@@ -69,11 +77,12 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Measure:
-    """One table row: medians of the baseline and of ours (``None``: not measured)."""
+    """One table row: medians of phe floats, phe fixed-point ints and ours (``None``: capped)."""
 
     name: str
     unit: str
     baseline: float | None
+    ints: float | None
     ours: float
 
 
@@ -140,15 +149,18 @@ class _Obfuscators:
         return int(nude * a % self._nsquare * b % self._nsquare)
 
 
-def _baseline_cohort(
-    public_key: paillier.PaillierPublicKey, cohort: Sequence[Sequence[int]], obf: _Obfuscators
+def _phe_cohort(
+    public_key: paillier.PaillierPublicKey,
+    cohort: Sequence[Sequence[int]],
+    obf: _Obfuscators,
+    encode: Callable[[int], float | int],
 ) -> list[list[paillier.EncryptedNumber]]:
-    """phe's encrypt(float) per value, with pooled obfuscation (timing data only)."""
+    """phe's encrypt(encode(value)) per value, with pooled obfuscation (timing data only)."""
     rows = []
     for values in cohort:
         row = []
         for fixed in values:
-            encoding = paillier.EncodedNumber.encode(public_key, _as_float(fixed))
+            encoding = paillier.EncodedNumber.encode(public_key, encode(fixed))
             nude = public_key.raw_encrypt(encoding.encoding, r_value=1)
             row.append(paillier.EncryptedNumber(public_key, obf.apply(nude), encoding.exponent))
         rows.append(row)
@@ -169,7 +181,7 @@ def _our_cohort(
     ]
 
 
-def _baseline_sum(
+def _phe_sum(
     rows: Sequence[Sequence[paillier.EncryptedNumber]],
 ) -> list[paillier.EncryptedNumber]:
     """Per metric, left-to-right ``+`` over the cohort, as a naive aggregator writes it."""
@@ -179,13 +191,20 @@ def _baseline_sum(
     return totals
 
 
+def _phe_decrypt(
+    private_key: paillier.PaillierPrivateKey, numbers: Sequence[paillier.EncryptedNumber]
+) -> list[float | int]:
+    """phe's decrypt (raw decryption, then decoding with the exponent) per metric."""
+    return [private_key.decrypt(number) for number in numbers]
+
+
 def _json_bytes(row: Sequence[paillier.EncryptedNumber]) -> int:
     """Size of the (str(ciphertext), exponent) list from phe's serialisation guide."""
     pairs = [(str(number.ciphertext(be_secure=False)), number.exponent) for number in row]
     return len(json.dumps(pairs).encode())
 
 
-def _agrees(baseline: float, exact: int) -> bool:
+def _agrees(baseline: float | int, exact: int) -> bool:
     """phe's float sum, rounded to the fixed-point scale, equals the exact sum."""
     scaled = Decimal(baseline).scaleb(SCALE).to_integral_value(rounding=ROUND_HALF_EVEN)
     return int(scaled) == exact
@@ -216,87 +235,87 @@ def bench_setting(
         fixed = [to_fixed(v, SCALE, name=b.name) for v, b in zip(values, bounds, strict=True)]
         return vector.encrypt_vector(public_key, packing.pack(fixed, bounds, layout))
 
-    def baseline_encrypt(values: Sequence[float]) -> list[paillier.EncryptedNumber]:
+    def phe_encrypt_floats(values: Sequence[float]) -> list[paillier.EncryptedNumber]:
         return [public_key.encrypt(v) for v in values]
 
-    base_enc, ours_enc = _interleaved_each([baseline_encrypt, ours_encrypt], floats)
-    measures.append(Measure("encrypt, per participant", "ms", base_enc * 1e3, ours_enc * 1e3))
+    def phe_encrypt_ints(values: Sequence[float]) -> list[paillier.EncryptedNumber]:
+        return [public_key.encrypt(to_fixed(v, SCALE)) for v in values]
+
+    enc = _interleaved_each([phe_encrypt_floats, phe_encrypt_ints, ours_encrypt], floats)
+    measures.append(Measure("encrypt, per participant", "ms", *(t * 1e3 for t in enc)))
 
     width = vector.ciphertext_length(n)
     ours_bytes = layout.ciphertexts * width
-    sample_row = [public_key.encrypt(v) for v in floats[0]]
-    measures.append(
-        Measure(
-            "bytes per participant (phe binary: +1 B exponent)",
-            "B",
-            metrics * (width + 1),
-            ours_bytes,
-        )
-    )
-    measures.append(
-        Measure(
-            "bytes per participant (phe JSON, its docs)", "B", _json_bytes(sample_row), ours_bytes
-        )
-    )
+    name = "bytes per participant, binary (phe: + 1 B exponent if not 0)"
+    measures.append(Measure(name, "B", metrics * (width + 1), metrics * width, ours_bytes))
+    name = "bytes per participant, phe JSON as its docs show"
+    json_floats = _json_bytes(phe_encrypt_floats(floats[0]))
+    json_ints = _json_bytes(phe_encrypt_ints(floats[0]))
+    measures.append(Measure(name, "B", json_floats, json_ints, ours_bytes))
 
     # Cohorts: build the largest once, time prefixes.
     largest = max(cohorts)
     obf = _Obfuscators(public_key, rng)
     cohort_values = [_fixed_values(rng, metrics) for _ in range(largest)]
     ours_rows = _our_cohort(public_key, cohort_values, bounds, layout, obf)
-    baseline_size = min(largest, baseline_max_cohort)
-    base_rows = _baseline_cohort(public_key, cohort_values[:baseline_size], obf)
+    phe_size = min(largest, baseline_max_cohort)
+    float_rows = _phe_cohort(public_key, cohort_values[:phe_size], obf, _as_float)
+    int_rows = _phe_cohort(public_key, cohort_values[:phe_size], obf, int)
     blobs = [vector.to_bytes(row, n) for row in ours_rows]
 
     ours_total: list[int] = []
-    base_total: list[paillier.EncryptedNumber] = []
+    float_total: list[paillier.EncryptedNumber] = []
+    int_total: list[paillier.EncryptedNumber] = []
     for size in sorted(cohorts):
         actions: list[Callable[[], object]] = [
             partial(vector.add_vectors, ours_rows[:size], n),
             partial(_decode_and_add, blobs[:size], n, layout.ciphertexts),
         ]
-        if size <= baseline_size:
-            actions.append(partial(_baseline_sum, base_rows[:size]))
+        if size <= phe_size:
+            actions.append(partial(_phe_sum, float_rows[:size]))
+            actions.append(partial(_phe_sum, int_rows[:size]))
         medians = [seconds / size * 1e6 for seconds in _interleaved(actions, runs)]
-        base_agg = medians[2] if len(medians) > 2 else None
+        phe_floats, phe_ints = (medians[2], medians[3]) if size <= phe_size else (None, None)
         name = f"aggregate, per contributor, cohort {size:,}"
-        measures.append(Measure(name, "us", base_agg, medians[0]))
+        measures.append(Measure(name, "us", phe_floats, phe_ints, medians[0]))
         name = f"  same + from_bytes checks (coordinator), cohort {size:,}"
-        measures.append(Measure(name, "us", base_agg, medians[1]))
+        measures.append(Measure(name, "us", phe_floats, phe_ints, medians[1]))
+
         ours_total = vector.add_vectors(ours_rows[:size], n)
         exact = [sum(column) for column in zip(*cohort_values[:size], strict=True)]
         unpacked = packing.unpack(
             [private_key.raw_decrypt(c) for c in ours_total], bounds, layout, size
         )
-        ours_ok = unpacked == exact
-        detail = "fedcarbon == exact integer sum" if ours_ok else "fedcarbon sum is WRONG"
-        ok = ours_ok
-        if size <= baseline_size:
-            base_total = _baseline_sum(base_rows[:size])
-            decrypted = [private_key.decrypt(number) for number in base_total]
-            base_ok = all(_agrees(d, e) for d, e in zip(decrypted, exact, strict=True))
-            ok = ok and base_ok
+        ok = unpacked == exact
+        detail = "fedcarbon == exact integer sum" if ok else "fedcarbon sum is WRONG"
+        if size <= phe_size:
+            float_total = _phe_sum(float_rows[:size])
+            int_total = _phe_sum(int_rows[:size])
+            by_floats = [private_key.decrypt(number) for number in float_total]
+            by_ints = [private_key.decrypt(number) for number in int_total]
+            floats_ok = all(_agrees(d, e) for d, e in zip(by_floats, exact, strict=True))
+            ints_ok = by_ints == exact
+            ok = ok and floats_ok and ints_ok
             detail += (
-                "; phe float sum rounds to it at scale 3"
-                if base_ok
-                else "; phe float sum DIFFERS at scale 3"
+                f"; phe float sum {'rounds to it' if floats_ok else 'DIFFERS'} at scale {SCALE}"
+                f"; phe int sum {'equals it' if ints_ok else 'DIFFERS'}"
             )
         checks.append(Check(f"{bits}-bit, {metrics} metrics, cohort {size:,}", ok, detail))
 
-    # Decryption of the released aggregate (largest cohort each side measured).
+    # Decryption of the released aggregate (the largest cohort each side measured).
     def ours_decrypt() -> list[int]:
         plaintexts = [private_key.raw_decrypt(c) for c in ours_total]
         return packing.unpack(plaintexts, bounds, layout, largest)
 
-    def baseline_decrypt() -> list[float]:
-        return [private_key.decrypt(number) for number in base_total]
-
     decrypting: list[Callable[[], object]] = [ours_decrypt]
-    if base_total:
-        decrypting.append(baseline_decrypt)
+    if float_total:
+        decrypting.append(partial(_phe_decrypt, private_key, float_total))
+        decrypting.append(partial(_phe_decrypt, private_key, int_total))
     medians = [seconds * 1e3 for seconds in _interleaved(decrypting, runs)]
-    ours_dec, base_dec = medians[0], (medians[1] if len(medians) > 1 else None)
-    measures.append(Measure("decrypt aggregate", "ms", base_dec, ours_dec))
+    if float_total:
+        measures.append(Measure("decrypt aggregate", "ms", medians[1], medians[2], medians[0]))
+    else:
+        measures.append(Measure("decrypt aggregate", "ms", None, None, medians[0]))
     return measures, checks, layout
 
 
@@ -306,6 +325,10 @@ def _fmt(value: float | None, unit: str) -> str:
     if unit == "B":
         return f"{value:,.0f} B"
     return f"{value:,.3f} {unit}" if value < 1 else f"{value:,.1f} {unit}"
+
+
+def _ratio(phe_value: float | None, ours: float) -> str:
+    return "-" if phe_value is None else f"{phe_value / ours:,.1f}x"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -326,17 +349,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="smaller defaults for `make bench`: 3 runs, cohorts 10 100",
+        help="fewer runs for `make bench` (default 3 instead of 5)",
     )
     args = parser.parse_args(argv)
     if args.runs is None:
         args.runs = 3 if args.quick else 5
     if args.cohorts is None:
-        args.cohorts = [10, 100] if args.quick else [10, 100, 1000]
+        args.cohorts = [10, 100, 1000]
 
     print(
         f"Aggregation: packed fixed-point (fedcarbon) vs phe encrypt(float) + EncryptedNumber "
-        f"addition; medians of {args.runs} runs"
+        f"addition (baseline) and phe with fixed-point ints; medians of {args.runs} runs"
     )
     print(
         f"phe {phe.__version__}, gmpy2 {gmpy2.version()}, phe.util.HAVE_GMP = "
@@ -346,8 +369,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.baseline_max_cohort < max(args.cohorts):
         print(f"phe baseline capped at cohorts of {args.baseline_max_cohort:,} (too slow above)")
     print()
-    print("| modulus | metrics | measure | phe (baseline) | fedcarbon | baseline / ours |")
-    print("|---|---:|---|---:|---:|---:|")
+    print(
+        "| modulus | metrics | measure | phe floats (baseline) | phe fixed-point ints "
+        "| fedcarbon | baseline / ours | ints / ours |"
+    )
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
     all_checks: list[Check] = []
     layouts: list[str] = []
     for bits in args.bits:
@@ -361,10 +387,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{layout.slots_per_ciphertext} per plaintext, {layout.ciphertexts} ciphertext(s)"
             )
             for m in measures:
-                ratio = "-" if m.baseline is None else f"{m.baseline / m.ours:,.1f}x"
                 print(
                     f"| {bits} | {metrics} | {m.name} | {_fmt(m.baseline, m.unit)} | "
-                    f"{_fmt(m.ours, m.unit)} | {ratio} |"
+                    f"{_fmt(m.ints, m.unit)} | {_fmt(m.ours, m.unit)} | "
+                    f"{_ratio(m.baseline, m.ours)} | {_ratio(m.ints, m.ours)} |"
                 )
             sys.stdout.flush()
     print()
