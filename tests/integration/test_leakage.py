@@ -32,7 +32,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from agent.contribution import Contribution, prepare
-from agent.demo_data import Company, Line, records_for
+from agent.demo_data import BUYER, Company, Line, records_for
 from coordinator.campaigns import get_campaign, get_result
 from coordinator.config import CoordinatorConfig, write_config
 from coordinator.server import start
@@ -48,7 +48,9 @@ from tests.integration.traffic import GrpcMessage, RecordingProxy, grpc_messages
 
 pytestmark = pytest.mark.slow
 
-CAMPAIGN = "leak-canary-bench-2024"
+BENCHMARK = "leak-canary-bench-2024"
+CHAIN = "leak-canary-chain-2024"
+CAMPAIGNS = (BENCHMARK, CHAIN)
 METRICS = (
     "scope1_kgco2e",
     "scope2_location_kgco2e",
@@ -64,8 +66,8 @@ MIN_BYTES = 6
 MIN_NONZERO_BYTES = 4
 
 
-def _output(product: str, tonnes: float) -> Line:
-    return Line(f"output.{product}", tonnes, "t", product=product)
+def _output(product: str, tonnes: float, customer: str | None = None) -> Line:
+    return Line(f"output.{product}", tonnes, "t", customer=customer, product=product)
 
 
 CANARIES: tuple[Company, ...] = (
@@ -84,7 +86,8 @@ CANARIES: tuple[Company, ...] = (
             Line("release.R-410A", 17.320_508, "kg", months=(7,)),
             Line("spend.naics.331110", 44_721_359.549, "USD", 1, data_quality="secondary"),
             Line("spend.naics.484121", 2_236_067.977, "USD", 4, data_quality="secondary"),
-            _output("canary_billets", 31_415.926),
+            _output("canary_billets", 21_415.926),
+            _output("canary_billets", 10_271.828, BUYER),
         ),
     ),
     Company(
@@ -100,7 +103,8 @@ CANARIES: tuple[Company, ...] = (
             Line("fuel.natural_gas", 36_021_766.341, "kWh", months=(1, 2, 3, 4, 5, 6)),
             Line("fuel.diesel", 602_214.076, "kg", months=(5,)),
             Line("spend.naics.331222", 29_979_245.813, "USD", 1, data_quality="secondary"),
-            _output("canary_bolts", 12_897.261),
+            _output("canary_bolts", 8_897.261),
+            _output("canary_bolts", 4_123.789, BUYER),
         ),
     ),
     Company(
@@ -116,9 +120,23 @@ CANARIES: tuple[Company, ...] = (
             Line("fuel.natural_gas", 96_485_332.123, "kWh"),
             Line("spend.naics.325211", 83_144_626.181, "USD", 1, data_quality="secondary"),
             Line("spend.naics.484121", 1_380_649.137, "USD", 4, data_quality="secondary"),
-            _output("canary_pellets", 24_681.357),
+            _output("canary_pellets", 17_681.357),
+            _output("canary_pellets", 6_954.139, BUYER),
         ),
     ),
+)
+
+
+# The buyer whose supply-chain campaign the canaries answer; it contributes no figures.
+BUYER_AGENT = Company(
+    "canary-buyer",
+    BUYER,
+    "buyer",
+    "DE",
+    "automotive",
+    "large",
+    "Stuttgart",
+    (Line("electricity.grid", 40_000_000, "kWh"), _output("vehicles", 60_000)),
 )
 
 
@@ -151,9 +169,11 @@ def _blobs(label: str, blobs: dict[str, bytes]) -> list[Needle]:
 
 def float_needles(label: str, value: float) -> list[Needle]:
     """A real number as logs, JSON, SQL REAL columns or protobuf doubles would carry it."""
-    texts = {repr(value), str(Decimal(repr(value))), f"{value:e}", f"{value:,.2f}"}
+    texts = {repr(value), str(Decimal(repr(value))), f"{value:,.2f}"}
     texts |= {f"{value:.{places}f}" for places in range(7)}
     texts |= {f"{value:.{digits}g}" for digits in range(7, 18)}
+    # Exponent forms, e.g. Prometheus' Go-style 1.005521844389659e+07.
+    texts |= {f"{value:.{places}e}" for places in range(6, 17)}
     doubles = {"double LE": struct.pack("<d", value), "double BE": struct.pack(">d", value)}
     return _texts(label, texts) + _blobs(label, doubles)
 
@@ -212,7 +232,7 @@ class Canary:
     company: Company
     records: list[ActivityRecord]
     footprint: Footprint
-    contribution: Contribution
+    contributions: dict[str, Contribution]  # campaign id -> what the agent encrypted
 
     def needles(self) -> list[Needle]:
         key = self.company.key
@@ -223,19 +243,27 @@ class Canary:
             needles += float_needles(f"{key} quantity of {record.record_id}", record.quantity)
         for name, figure in footprint_figures(self.footprint).items():
             needles += float_needles(f"{key} footprint {name}", figure)
-        metrics = self.contribution.campaign.metrics
-        for metric, fixed in zip(metrics, self.contribution.fixed, strict=True):
-            value = self.contribution.values[metric.name]
-            needles += _texts(f"{key} metric {metric.name}", [str(value)])
-            needles += float_needles(f"{key} metric {metric.name}", float(value))
-            needles += int_needles(f"{key} metric {metric.name} fixed-point", fixed)
-        for index, plaintext in enumerate(self.contribution.plaintexts):
-            needles += int_needles(f"{key} packed plaintext {index}", plaintext)
+        for campaign_id, contribution in self.contributions.items():
+            metrics = contribution.campaign.metrics
+            for metric, fixed in zip(metrics, contribution.fixed, strict=True):
+                value = contribution.values[metric.name]
+                needles += _texts(f"{key} metric {metric.name}", [str(value)])
+                needles += float_needles(f"{key} metric {metric.name}", float(value))
+                needles += int_needles(f"{key} metric {metric.name} fixed-point", fixed)
+            for index, plaintext in enumerate(contribution.plaintexts):
+                needles += int_needles(f"{key} {campaign_id} packed plaintext {index}", plaintext)
         return needles
 
 
-def released_needles(result: CampaignResult) -> list[Needle]:
+def released_needles(results: Iterable[CampaignResult]) -> list[Needle]:
     """The released figures, encoded as canaries are: meant to be stored and sent."""
+    needles: list[Needle] = []
+    for result in results:
+        needles += _released(result)
+    return needles
+
+
+def _released(result: CampaignResult) -> list[Needle]:
     needles: list[Needle] = []
     for metric in result.metrics:
         needles += int_needles(f"released {metric.name} sum fixed-point", metric.sum_fixed)
@@ -293,7 +321,7 @@ class Capture:
 
     canaries: list[Canary]
     participants: dict[str, str]  # agent name -> participant id
-    result: CampaignResult
+    results: dict[str, CampaignResult]
     refusal: str  # what the agent printed when its second submission was refused
     submitted_signatures: list[bytes]
     metrics: str
@@ -329,24 +357,38 @@ def _files(home: Path, tag: str) -> dict[str, bytes]:
 def _canary(engine: Engine, company: Company) -> Canary:
     records = records_for(company)
     footprint = compute_footprint(records)
-    return Canary(company, records, footprint, prepare(footprint, get_campaign(engine, CAMPAIGN)))
+    contributions = {
+        campaign_id: prepare(footprint, get_campaign(engine, campaign_id), buyer_name=BUYER)
+        for campaign_id in CAMPAIGNS
+    }
+    return Canary(company, records, footprint, contributions)
 
 
 def _run_campaign(fed: Federation) -> str:
-    """Enrol, open, submit (and once more, refused), close, decrypt, fetch the result."""
+    """Enrol; open a benchmark and a buyer's supply-chain campaign; submit to both (and once
+    more, refused); close; decrypt; fetch the results over gRPC."""
     for index in range(3):
         fed.add_trustee(f"trustee-{index + 1}")
-    for company in CANARIES:
-        fed.add_agent(company)
-    fed.open_campaign(CAMPAIGN, metrics=METRICS, k=3, threshold=2)
-    for company in CANARIES:
-        fed.submit(company.key, CAMPAIGN)
+    buyer = fed.add_agent(BUYER_AGENT)
+    suppliers = [fed.add_agent(company, buyer_id=buyer) for company in CANARIES]
+    fed.open_campaign(BENCHMARK, metrics=METRICS, k=3, threshold=2)
+    fed.open_campaign(
+        CHAIN,
+        kind="supply_chain",
+        metrics=("delivered_to_buyer_kgco2e", "participants"),
+        extra=("--buyer", buyer, *[a for pid in suppliers for a in ("--invite", pid)]),
+    )
+    for campaign_id in CAMPAIGNS:
+        for company in CANARIES:
+            fed.submit(company.key, campaign_id)
     # A second, different submission is refused by the coordinator, so the refusal path
     # (error details on the wire, "request refused" in the log) is observed too.
-    refusal = fed.submit(CANARIES[0].key, CAMPAIGN, expect=1)
-    fed.operator("campaign", "close", CAMPAIGN)
+    refusal = fed.submit(CANARIES[0].key, BENCHMARK, expect=1)
+    for campaign_id in CAMPAIGNS:
+        fed.operator("campaign", "close", campaign_id)
     fed.run_trustees()
-    fed.cli("agent", "results", CAMPAIGN, "--home", fed.agent_home(CANARIES[1].key))
+    fed.cli("agent", "results", BENCHMARK, "--home", fed.agent_home(CANARIES[1].key))
+    fed.cli("agent", "results", CHAIN, "--home", fed.agent_home(BUYER_AGENT.key))
     return refusal
 
 
@@ -391,8 +433,8 @@ def capture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Capture]:
             metrics = response.read().decode()
         capture = Capture(
             canaries=[_canary(server.engine, company) for company in CANARIES],
-            participants={c.key: _participant(server.engine, c) for c in CANARIES},
-            result=get_result(server.engine, CAMPAIGN),
+            participants={c.key: _participant(server.engine, c) for c in (*CANARIES, BUYER_AGENT)},
+            results={c: get_result(server.engine, c) for c in CAMPAIGNS},
             refusal=refusal,
             submitted_signatures=_signatures(server.engine),
             metrics=metrics,
@@ -418,29 +460,32 @@ def _participant(engine: Engine, company: Company) -> str:
 
 
 # -- preconditions: the canaries are the real figures and are not released ones -----------------
-def test_the_canaries_are_what_the_agents_encrypted(capture: Capture) -> None:
-    metrics = capture.canaries[0].contribution.campaign.metrics
+@pytest.mark.parametrize("campaign_id", CAMPAIGNS)
+def test_the_canaries_are_what_the_agents_encrypted(capture: Capture, campaign_id: str) -> None:
+    metrics = capture.canaries[0].contributions[campaign_id].campaign.metrics
     expected = {
-        metric.name: sum(canary.contribution.fixed[i] for canary in capture.canaries)
+        metric.name: sum(c.contributions[campaign_id].fixed[i] for c in capture.canaries)
         for i, metric in enumerate(metrics)
     }
-    assert capture.result.contributors == len(CANARIES)
-    assert {m.name: m.sum_fixed for m in capture.result.metrics} == expected
+    result = capture.results[campaign_id]
+    assert result.contributors == len(CANARIES)
+    assert {m.name: m.sum_fixed for m in result.metrics} == expected
 
 
 def test_no_canary_is_part_of_a_released_figure(capture: Capture) -> None:
-    released = {n.label: n.data for n in released_needles(capture.result)}
+    released = {n.label: n.data for n in released_needles(capture.results.values())}
     assert find(capture.needles(), released) == []
 
 
 def test_every_metric_of_every_canary_has_needles(capture: Capture) -> None:
     labels = {n.label.split(" as ")[0] for n in capture.needles()}
     for company in CANARIES:
-        for metric in METRICS:
+        for metric in (*METRICS, "delivered_to_buyer_kgco2e"):
             if metric != "participants":  # 1 for everyone: the released count, not a secret
                 assert f"{company.key} metric {metric} fixed-point" in labels
                 assert f"{company.key} metric {metric}" in labels
-        assert f"{company.key} packed plaintext 0" in labels
+        for campaign_id in CAMPAIGNS:
+            assert f"{company.key} {campaign_id} packed plaintext 0" in labels
 
 
 # -- the database ------------------------------------------------------------------------------
@@ -450,7 +495,7 @@ def test_the_database_holds_no_canary(capture: Capture) -> None:
 
 def test_the_database_scan_covers_the_wal_and_finds_released_figures(capture: Capture) -> None:
     assert {"running coordinator.sqlite-wal", "stopped coordinator.sqlite"} <= set(capture.database)
-    scope1 = capture.result.metric("scope1_kgco2e")
+    scope1 = capture.results[BENCHMARK].metric("scope1_kgco2e")
     stored = [  # how the result row serialises a release: sum_fixed text, sum as a double
         Needle("released scope1 sum_fixed", str(scope1.sum_fixed).encode()),
         Needle("released scope1 sum", struct.pack("<d", float(scope1.sum))),
@@ -466,7 +511,7 @@ def test_the_logs_hold_no_canary(capture: Capture) -> None:
 
 def test_the_log_capture_sees_the_coordinator_at_work(capture: Capture) -> None:
     messages = [r.getMessage() for r in capture.logs if r.name == "fedcarbon.coordinator"]
-    assert messages.count("submission accepted") == len(CANARIES)
+    assert messages.count("submission accepted") == len(CANARIES) * len(CAMPAIGNS)
     assert "request refused" in messages
     logged = b"".join(capture.log_texts().values())
     assert all(pid.encode() in logged for pid in capture.participants.values())
@@ -490,15 +535,15 @@ def test_the_traffic_holds_no_canary(capture: Capture) -> None:
 def test_the_traffic_is_captured_uncompressed_and_whole(capture: Capture) -> None:
     bodies = b"".join(message.body for message in capture.messages)
     assert capture.messages and not any(message.compressed for message in capture.messages)
-    assert CAMPAIGN.encode() in bodies
+    assert all(campaign_id.encode() in bodies for campaign_id in CAMPAIGNS)
     assert all(pid.encode() in bodies for pid in capture.participants.values())
     # Each accepted submission crossed the proxy: its signature is in a request body.
-    assert len(capture.submitted_signatures) == len(CANARIES)
+    assert len(capture.submitted_signatures) == len(CANARIES) * len(CAMPAIGNS)
     assert all(signature in bodies for signature in capture.submitted_signatures)
 
 
 def test_the_traffic_scan_finds_the_released_figures(capture: Capture) -> None:
-    scope1 = capture.result.metric("scope1_kgco2e")
+    scope1 = capture.results[BENCHMARK].metric("scope1_kgco2e")
     sent = [Needle("released scope1 sum_fixed", str(scope1.sum_fixed).encode())]
     assert find(sent, capture.traffic)
 
