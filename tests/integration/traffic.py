@@ -21,7 +21,7 @@ from types import TracebackType
 
 CLIENT_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"  # RFC 9113 section 3.4
 FRAME_HEADER_BYTES = 9
-DATA, HEADERS, CONTINUATION = 0x0, 0x1, 0x9
+DATA, HEADERS = 0x0, 0x1
 FLAG_PADDED, FLAG_PRIORITY = 0x8, 0x20
 _CHUNK = 65536
 
@@ -188,17 +188,6 @@ def stream_data(data: bytes) -> dict[int, bytes]:
         if frame.type == DATA:
             streams.setdefault(frame.stream_id, bytearray()).extend(_unpadded(frame))
     return {stream_id: bytes(body) for stream_id, body in streams.items()}
-
-
-def header_blocks(data: bytes) -> list[bytes]:
-    """HPACK header blocks (HEADERS plus CONTINUATION fragments), still encoded."""
-    blocks: list[bytes] = []
-    for frame in http2_frames(data):
-        if frame.type == HEADERS:
-            blocks.append(_unpadded(frame))
-        elif frame.type == CONTINUATION and blocks:
-            blocks[-1] += frame.payload
-    return blocks
 
 
 def _decompress(body: bytes) -> bytes:
