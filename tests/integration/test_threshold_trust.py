@@ -19,7 +19,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlmodel import Session, select
 
-from agent.client import CoordinatorClient
+from agent.client import AggregateBundle, CoordinatorClient
 from agent.demo_data import records_for
 from agent.identity import load_or_create_encryption_key, load_or_create_identity
 from agent.trustee import KeyRing, answer, verify_bundle
@@ -38,7 +38,7 @@ from fedcarbon.crypto.errors import (
     NotEnoughSharesError,
     SealedBoxError,
 )
-from fedcarbon.decryption import DecryptionShare
+from fedcarbon.decryption import DecryptionShare, combine_shares
 from tests.integration.conftest import Federation, company
 
 pytestmark = pytest.mark.slow
@@ -325,22 +325,57 @@ def test_no_key_share_appears_anywhere_in_the_coordinators_files(released: Feder
 # -- no second decryption -----------------------------------------------------------------
 
 
+def _without_last_contributor(fed: Federation) -> AggregateBundle:
+    """What a coordinator that drops one contributor after the release would present."""
+    with CoordinatorClient(fed.address) as client:
+        bundle = client.get_aggregate("once")
+    kept = bundle.submissions[:-1]
+    n = bundle.campaign.key.paillier_n
+    total = vector.to_bytes(
+        aggregate_submissions(bundle.campaign, [serde.signed_to_entry(s) for s in kept]), n
+    )
+    return replace(bundle, submissions=kept, ciphertexts=total, digest=vector.digest(total))
+
+
 def test_a_trustee_refuses_a_different_aggregate_for_a_released_campaign(
     released: Federation,
 ) -> None:
     trustee_id = released.trustees[0]
     ring = KeyRing(_trustee_home(released, trustee_id))
     with CoordinatorClient(released.address) as client:
-        bundle = client.get_aggregate("once")
-    assert ring.already_decrypted("once") == bundle.digest.hex()
-    # A dishonest coordinator drops one contributor: the difference would reveal its figure.
-    kept = bundle.submissions[:-1]
-    n = bundle.campaign.key.paillier_n
-    total = vector.to_bytes(
-        aggregate_submissions(bundle.campaign, [serde.signed_to_entry(s) for s in kept]), n
-    )
-    smaller = replace(bundle, submissions=kept, ciphertexts=total, digest=vector.digest(total))
+        released_digest = client.get_aggregate("once").digest
+    assert ring.already_decrypted("once") == released_digest.hex()
+    smaller = _without_last_contributor(released)
     assert verify_bundle(smaller).ok  # it is a valid aggregate of k = 3 signed submissions
     reply = answer(smaller, ring, trustee_id)
     assert reply.shares == ()
     assert "already decrypted once, for a different aggregate" in reply.refusal
+
+
+def test_a_differencing_coordinator_collects_fewer_than_t_shares(released: Federation) -> None:
+    smaller = _without_last_contributor(released)
+    replies = {
+        t: answer(smaller, KeyRing(_trustee_home(released, t)), t) for t in released.trustees
+    }
+    shares = {t: r.shares for t, r in replies.items() if not r.refusal}
+    # Only the trustee that was not needed for the release answers: one share, t = 2.
+    assert list(shares) == [released.trustees[2]]
+    campaign = get_campaign(released.server.engine, "once")
+    ciphertexts = [int.from_bytes(blob, "big") for blob in smaller.ciphertexts]
+    assert combine_shares(campaign, ciphertexts, shares) is None
+
+
+def test_a_single_submission_posed_as_the_aggregate_is_refused(released: Federation) -> None:
+    with CoordinatorClient(released.address) as client:
+        bundle = client.get_aggregate("once")
+    (one,) = bundle.submissions[:1]
+    body = serde.body_from_bytes(one.body)
+    lone = replace(
+        bundle,
+        submissions=[one],
+        ciphertexts=list(body.ciphertexts),
+        digest=vector.digest(list(body.ciphertexts)),
+    )
+    trustee_id = released.trustees[2]
+    reply = answer(lone, KeyRing(_trustee_home(released, trustee_id)), trustee_id)
+    assert reply.shares == () and "only 1 valid distinct contributors; k = 3" in reply.refusal
