@@ -3,6 +3,7 @@
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,10 +52,12 @@ class RunningServer:
     health: health.HealthServicer
     engine: Engine
     log: TransparencyLog
+    stop_metrics: Callable[[], None]
 
     def stop(self, grace: float = 2.0) -> None:
         self.health.enter_graceful_shutdown()
         self.server.stop(grace).wait()
+        self.stop_metrics()
         self.engine.dispose()
 
 
@@ -93,9 +96,9 @@ def start(config: CoordinatorConfig, *, workers: int = 16) -> RunningServer:
     if port == 0:
         raise OSError(f"cannot listen on {config.listen}")
     server.start()
-    serve_metrics(config.metrics_port)
+    stop_metrics = serve_metrics(config.metrics_port)
     log.info("coordinator listening", extra={"port": port, "log_size": transparency.refresh()})
-    return RunningServer(server, port, health_servicer, engine, transparency)
+    return RunningServer(server, port, health_servicer, engine, transparency, stop_metrics)
 
 
 def serve_forever(config: CoordinatorConfig, *, port_file: Path | None = None) -> None:

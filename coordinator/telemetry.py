@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
@@ -59,7 +60,15 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level)
 
 
-def serve_metrics(port: int) -> None:
-    """Expose /metrics on 127.0.0.1:port (0 = disabled)."""
-    if port:
-        start_http_server(port, addr="127.0.0.1", registry=REGISTRY)
+def serve_metrics(port: int) -> Callable[[], None]:
+    """Expose /metrics on 127.0.0.1:port (0 = disabled); return a function that stops it."""
+    if not port:
+        return lambda: None
+    server, thread = start_http_server(port, addr="127.0.0.1", registry=REGISTRY)
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return stop
