@@ -1,8 +1,11 @@
 """agent.toml: parsed into one typed object, unknown keys named, environment overrides."""
 
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent.config import CONFIG_FILE, Policy, load_config, write_config
 from agent.errors import ConfigError
@@ -164,3 +167,44 @@ def test_write_config_creates_the_home(tmp_path: Path) -> None:
     home = tmp_path / "new" / "agent"
     assert write_config(home, organisation="Acme", coordinator="h:1") == home / CONFIG_FILE
     assert load_config(home).organisation == "Acme"
+
+
+_printable = st.text(
+    alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=30
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(organisation=_printable, customer=_printable)
+def test_any_printable_names_round_trip(organisation: str, customer: str) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        home = Path(directory)
+        write_config(
+            home,
+            organisation=organisation,
+            coordinator="h:1",
+            customers={"participant-1": customer},
+        )
+        config = load_config(home)
+    assert (config.organisation, config.customers) == (organisation, {"participant-1": customer})
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: agent/config.py _toml_value escapes only backslash and quote: a name with a "
+    "newline (or other control character) is written as invalid TOML",
+)
+def test_a_name_with_a_newline_round_trips(tmp_path: Path) -> None:
+    write_config(tmp_path, organisation="Acme\nGmbH", coordinator="h:1")
+    assert load_config(tmp_path).organisation == "Acme\nGmbH"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: agent/config.py load_config does not type-check [policy]: a string where a "
+    "number belongs loads, then refusals() fails with a TypeError at the first campaign",
+)
+def test_a_policy_value_of_the_wrong_type_is_named(tmp_path: Path) -> None:
+    home = _home(tmp_path, MINIMAL + '[policy]\nmin_contributors = "five"\n')
+    with pytest.raises(ConfigError, match="min_contributors"):
+        load_config(home)
