@@ -27,6 +27,8 @@ from fedcarbon.errors import CampaignError
 DEFAULT_MIN_CONTRIBUTORS = 3
 MIN_MIN_CONTRIBUTORS = 2
 DEFAULT_MAX_CONTRIBUTORS = 10_000
+# Metric bounds travel as int64 (campaign.proto, Metric.min/max).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 
 
@@ -177,6 +179,14 @@ def new_campaign(
         raise CampaignError(f"{where}: max_contributors {max_contributors} < min_contributors")
     if not metrics:
         raise CampaignError(f"{where}: the metric schema is empty")
+    for metric in metrics:
+        if not INT64_MIN <= metric.min <= metric.max <= INT64_MAX:
+            raise CampaignError(
+                f"{where}: metric {metric.name!r} bounds [{metric.min}, {metric.max}] must satisfy "
+                f"min <= max and fit the wire's 64-bit integers (scale {metric.scale})"
+            )
+        if metric.scale < 0 or metric.scale > 18:
+            raise CampaignError(f"{where}: metric {metric.name!r} scale must be 0..18")
     names = [metric.name for metric in metrics]
     if len(set(names)) != len(names):
         raise CampaignError(f"{where}: metric names repeat: {names}")

@@ -63,10 +63,15 @@ def plan_noise(
     """The noise plan for a campaign, or None when it asks for no noise (epsilon 0)."""
     if epsilon <= 0:
         return None
-    noised = [i for i, name in enumerate(names) if name not in UNNOISED_METRICS]
-    sensitivities = [
-        sum_sensitivity(bounds[i][0], bounds[i][1], Neighbouring.ADD_REMOVE) for i in noised
+    # A metric whose bounds admit a single value reveals nothing and needs no noise.
+    noised = [
+        i
+        for i, name in enumerate(names)
+        if name not in UNNOISED_METRICS and sum_sensitivity(*bounds[i], Neighbouring.ADD_REMOVE)
     ]
+    if not noised:
+        return None
+    sensitivities = [sum_sensitivity(*bounds[i], Neighbouring.ADD_REMOVE) for i in noised]
     epsilons = per_metric_epsilon(Fraction(epsilon).limit_denominator(10**6), sensitivities)
     specs: list[NoiseSpec | None] = [None] * len(names)
     offsets = [0] * len(names)
@@ -74,7 +79,7 @@ def plan_noise(
         spec = calibrate(
             metric_epsilon,
             Fraction(delta).limit_denominator(10**12),
-            max(1, sensitivity),
+            sensitivity,
             n_parties=trustees,
             max_colluding=threshold - 1,
         )
