@@ -25,6 +25,7 @@ from agent.identity import load_or_create_encryption_key, load_or_create_identit
 from agent.trustee import KeyRing, answer, verify_bundle
 from coordinator.campaigns import aggregate_submissions, get_campaign
 from coordinator.config import CoordinatorConfig, write_config
+from coordinator.release import try_release
 from coordinator.server import start
 from coordinator.store import DecryptionShareRow, SealedShareRow, SubmissionRow
 from fedcarbon import serde
@@ -39,6 +40,7 @@ from fedcarbon.crypto.errors import (
     SealedBoxError,
 )
 from fedcarbon.decryption import DecryptionShare, combine_shares
+from fedcarbon.submission import DECRYPTION_SHARE_CONTEXT
 from tests.integration.conftest import Federation, company
 
 pytestmark = pytest.mark.slow
@@ -82,21 +84,26 @@ def _aggregated(fed: Federation, campaign_id: str, members: tuple[str, ...] = ME
     fed.operator("campaign", "close", campaign_id)
 
 
+def _forged(fed: Federation, bundle: AggregateBundle, trustee_id: str) -> DecryptionShare:
+    """The trustee's real partial decryptions, each value altered: a unit mod n^2 still
+    (well-formed), but shifting the plaintext it decrypts to, so only the proof can tell."""
+    honest = KeyRing(_trustee_home(fed, trustee_id)).decrypt(
+        bundle.campaign, trustee_id, bundle.ciphertexts
+    )
+    n = bundle.campaign.key.paillier_n
+    forged = []
+    for blob in honest:
+        partial = threshold.PartialDecryption.from_bytes(blob)
+        forged.append(replace(partial, value=partial.value * (1 + n) % (n * n)).to_bytes())
+    return DecryptionShare(bundle.campaign.campaign_id, trustee_id, bundle.digest, tuple(forged))
+
+
 def _lie(fed: Federation, campaign_id: str, trustee_id: str) -> CampaignState:
     """Send honest-looking but altered partial decryptions, signed with the trustee's key."""
-    home = _trustee_home(fed, trustee_id)
-    identity = load_or_create_identity(home / "identity.pem")
+    identity = load_or_create_identity(_trustee_home(fed, trustee_id) / "identity.pem")
     with CoordinatorClient(fed.address) as client:
         bundle = client.get_aggregate(campaign_id)
-        honest = KeyRing(home).decrypt(bundle.campaign, trustee_id, bundle.ciphertexts)
-        n = bundle.campaign.key.paillier_n
-        forged = []
-        for blob in honest:
-            partial = threshold.PartialDecryption.from_bytes(blob)
-            # Still a unit mod n^2 (so well-formed), but shifts the plaintext it decrypts to.
-            forged.append(replace(partial, value=partial.value * (1 + n) % (n * n)).to_bytes())
-        share = DecryptionShare(campaign_id, trustee_id, bundle.digest, tuple(forged))
-        return client.submit_share(share, identity)
+        return client.submit_share(_forged(fed, bundle, trustee_id), identity)
 
 
 def _result(fed: Federation, campaign_id: str) -> dict[str, Any]:
@@ -379,3 +386,40 @@ def test_a_single_submission_posed_as_the_aggregate_is_refused(released: Federat
     trustee_id = released.trustees[2]
     reply = answer(lone, KeyRing(_trustee_home(released, trustee_id)), trustee_id)
     assert reply.shares == () and "only 1 valid distinct contributors; k = 3" in reply.refusal
+
+
+# -- shares that arrive together ----------------------------------------------------------
+
+
+def _signed_row(fed: Federation, share: DecryptionShare) -> DecryptionShareRow:
+    identity = load_or_create_identity(_trustee_home(fed, share.trustee_id) / "identity.pem")
+    body = serde.share_to_bytes(share)
+    return DecryptionShareRow(
+        campaign_id=share.campaign_id,
+        trustee_id=share.trustee_id,
+        body=body,
+        signature=signing.sign(identity, body, context=DECRYPTION_SHARE_CONTEXT),
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: coordinator/release.py try_release marks the liar after ShareError but does not "
+    "retry with the remaining valid shares: with a lie and t honest shares already stored (two "
+    "replicas committing at once) the campaign stays AGGREGATED and no later share arrives",
+)
+def test_a_liar_among_shares_that_arrived_together_does_not_stall_the_release(
+    tmp_path: Path,
+) -> None:
+    with _federation(tmp_path) as fed:
+        _aggregated(fed, "together")
+        with CoordinatorClient(fed.address) as client:
+            bundle = client.get_aggregate("together")
+        liar, *honest = fed.trustees
+        shares = [_forged(fed, bundle, liar)]
+        shares += [answer(bundle, KeyRing(_trustee_home(fed, t)), t) for t in honest]
+        with Session(fed.server.engine) as session:
+            for share in shares:
+                session.add(_signed_row(fed, share))
+            session.commit()
+        assert try_release(fed.server.engine, "together") is CampaignState.RELEASED
