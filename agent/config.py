@@ -4,6 +4,7 @@
 files, factor overlays) resolve against the agent's home directory.
 """
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -57,6 +58,30 @@ class AgentConfig:
         return self.home / "identity.pem"
 
 
+_POLICY_TYPES: dict[str, tuple[type, ...]] = {
+    "min_contributors": (int,),
+    "kinds": (tuple,),
+    "min_key_bits": (int,),
+    "epsilon_per_period": (int, float),
+    "delta_per_period": (int, float),
+    "allow_unnoised_benchmarks": (bool,),
+}
+
+
+def _check_policy_types(path: Path, options: dict[str, Any]) -> None:
+    """Name the [policy] key whose value has the wrong type, before it is ever used."""
+    for key, value in options.items():
+        expected = _POLICY_TYPES.get(key)
+        if expected is None:
+            raise ConfigError(f"{path}: unknown key in [policy]: {key!r}")
+        wrong_bool = isinstance(value, bool) and bool not in expected
+        if wrong_bool or not isinstance(value, expected):
+            names = " or ".join("list" if t is tuple else t.__name__ for t in expected)
+            raise ConfigError(f"{path}: [policy] {key} must be {names}, got {value!r}")
+        if isinstance(value, tuple) and not all(isinstance(k, str) for k in value):
+            raise ConfigError(f"{path}: [policy] kinds must be a list of strings")
+
+
 def load_config(home: Path) -> AgentConfig:
     path = home / CONFIG_FILE
     if not path.exists():
@@ -87,6 +112,7 @@ def load_config(home: Path) -> AgentConfig:
         options: dict[str, Any] = {
             k: tuple(v) if isinstance(v, list) else v for k, v in policy_section.items()
         }
+        _check_policy_types(path, options)
         policy = Policy(**options)
     except TypeError as error:
         raise ConfigError(f"{path}: [policy]: {error}") from None
@@ -113,7 +139,8 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        # JSON string escapes (\n, \", \\, \uXXXX) are valid TOML basic-string escapes.
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     return repr(value)
