@@ -169,14 +169,12 @@ def test_write_config_creates_the_home(tmp_path: Path) -> None:
     assert load_config(home).organisation == "Acme"
 
 
-_printable = st.text(
-    alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=30
-)
+_names = st.text(min_size=1, max_size=30)
 
 
 @settings(max_examples=50, deadline=None)
-@given(organisation=_printable, customer=_printable)
-def test_any_printable_names_round_trip(organisation: str, customer: str) -> None:
+@given(organisation=_names, customer=_names)
+def test_any_names_round_trip(organisation: str, customer: str) -> None:
     with tempfile.TemporaryDirectory() as directory:
         home = Path(directory)
         write_config(
@@ -189,21 +187,11 @@ def test_any_printable_names_round_trip(organisation: str, customer: str) -> Non
     assert (config.organisation, config.customers) == (organisation, {"participant-1": customer})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: agent/config.py _toml_value escapes only backslash and quote: a name with a "
-    "newline (or other control character) is written as invalid TOML",
-)
 def test_a_name_with_a_newline_round_trips(tmp_path: Path) -> None:
     write_config(tmp_path, organisation="Acme\nGmbH", coordinator="h:1")
     assert load_config(tmp_path).organisation == "Acme\nGmbH"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: agent/config.py load_config does not type-check [policy]: a string where a "
-    "number belongs loads, then refusals() fails with a TypeError at the first campaign",
-)
 def test_a_policy_value_of_the_wrong_type_is_named(tmp_path: Path) -> None:
     home = _home(tmp_path, MINIMAL + '[policy]\nmin_contributors = "five"\n')
     with pytest.raises(ConfigError, match="min_contributors"):

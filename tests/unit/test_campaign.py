@@ -254,19 +254,9 @@ def test_a_missing_field_is_refused_and_named(field: str) -> None:
         key_from_document(document, source="alice.json")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: fedcarbon/campaign.py new_campaign does not check metric scale >= 0; the wire "
-    "(uint32 scale) then fails with a bare ValueError in serde.campaign_to_proto",
-)
 def test_a_negative_metric_scale_is_refused_and_named() -> None:
     assert "scope1_kgco2e" in _error(metrics=(replace(SCOPE1, scale=-1),))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: fedcarbon/campaign.py new_campaign accepts metric bounds beyond int64; the wire "
-    "(int64 min/max) then fails with a bare ValueError in serde.campaign_to_proto",
-)
 def test_metric_bounds_beyond_the_wire_range_are_refused_and_named() -> None:
     assert "scope1_kgco2e" in _error(metrics=(replace(SCOPE1, max=2**63),))
