@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from agent.client import AggregateBundle, CoordinatorClient
 from agent.demo_data import records_for
+from agent.errors import CoordinatorUnavailable
 from agent.identity import load_or_create_encryption_key, load_or_create_identity
 from agent.trustee import KeyRing, answer, verify_bundle
 from coordinator.campaigns import aggregate_submissions, get_campaign
@@ -423,3 +424,20 @@ def test_a_liar_among_shares_that_arrived_together_does_not_stall_the_release(
                 session.add(_signed_row(fed, share))
             session.commit()
         assert try_release(fed.server.engine, "together") is CampaignState.RELEASED
+
+
+# -- a liar cannot frame an honest trustee ------------------------------------------------
+
+
+def test_a_forged_share_in_another_trustees_name_is_refused_unstored(
+    federation: Federation,
+) -> None:
+    _aggregated(federation, "frame")
+    liar, framed, _ = federation.trustees
+    identity = load_or_create_identity(_trustee_home(federation, liar) / "identity.pem")
+    with CoordinatorClient(federation.address) as client:
+        bundle = client.get_aggregate("frame")
+        forged = replace(_forged(federation, bundle, liar), trustee_id=framed)
+        with pytest.raises(CoordinatorUnavailable, match="UNAUTHENTICATED"):
+            client.submit_share(forged, identity)
+    assert framed not in _share_rows(federation, "frame")
