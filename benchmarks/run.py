@@ -54,14 +54,17 @@ def discover(only: list[str] | None) -> list[Path]:
 
 def help_text(script: Path) -> str:
     """The script's ``--help`` output ('' if it cannot even print help)."""
-    done = subprocess.run(
-        [sys.executable, str(script), "--help"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    try:
+        done = subprocess.run(
+            [sys.executable, str(script), "--help"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return ""
     return done.stdout if done.returncode == 0 else ""
 
 
