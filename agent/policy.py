@@ -6,6 +6,7 @@ from agent.config import Policy
 from agent.store import BudgetSpend
 from fedcarbon.campaign import Campaign, CampaignState
 from fedcarbon.privacy.budget import BudgetLedger, BudgetPolicy, LedgerEntry, PrivacyBudget
+from fedcarbon.privacy.errors import PrivacyError
 
 
 def period_label(campaign: Campaign) -> str:
@@ -61,13 +62,17 @@ def refusals(
         reasons.append("this participant is not invited")
     if participant_id in campaign.key.trustee_ids:
         reasons.append("this participant is one of the campaign's key holders")
-    decision = ledger_for(policy, period_label(campaign), spent).check(
-        campaign.campaign_id,
-        period_label(campaign),
-        campaign.epsilon or None,
-        campaign.delta,
-        campaign.kind.value,
-    )
-    if not decision.allowed:
-        reasons.append(decision.reason)
+    try:
+        decision = ledger_for(policy, period_label(campaign), spent).check(
+            campaign.campaign_id,
+            period_label(campaign),
+            campaign.epsilon or None,
+            campaign.delta,
+            campaign.kind.value,
+        )
+    except PrivacyError as error:  # malformed privacy terms are a reason to decline, not crash
+        reasons.append(f"privacy terms not acceptable: {error}")
+    else:
+        if not decision.allowed:
+            reasons.append(decision.reason)
     return reasons

@@ -4,6 +4,7 @@ Environment variables override the file: FEDCARBON_COORDINATOR_LISTEN,
 FEDCARBON_COORDINATOR_DATABASE_URL, FEDCARBON_COORDINATOR_METRICS_PORT.
 """
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass, replace
@@ -56,8 +57,18 @@ def load_config(home: Path) -> CoordinatorConfig:
     if "FEDCARBON_COORDINATOR_DATABASE_URL" in env:
         overrides["database_url"] = env["FEDCARBON_COORDINATOR_DATABASE_URL"]
     if "FEDCARBON_COORDINATOR_METRICS_PORT" in env:
-        overrides["metrics_port"] = int(env["FEDCARBON_COORDINATOR_METRICS_PORT"])
+        raw = env["FEDCARBON_COORDINATOR_METRICS_PORT"]
+        if not raw.isdigit() or not 0 <= int(raw) <= 65535:
+            raise CoordinatorError(
+                f"FEDCARBON_COORDINATOR_METRICS_PORT must be a port number 0..65535, got {raw!r}"
+            )
+        overrides["metrics_port"] = int(raw)
     return replace(config, **overrides)  # type: ignore[arg-type]
+
+
+def _quote(value: str) -> str:
+    """A TOML basic string: JSON's escapes are TOML's (plus DEL, which TOML forbids raw)."""
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def write_config(config: CoordinatorConfig) -> Path:
@@ -65,10 +76,10 @@ def write_config(config: CoordinatorConfig) -> Path:
     lines = [
         "# fedcarbon coordinator configuration",
         "[coordinator]",
-        f'listen = "{config.listen}"',
+        f"listen = {_quote(config.listen)}",
         "# Empty = embedded SQLite in this directory; e.g. postgresql+psycopg://user@host/db",
-        f'database_url = "{config.database_url}"',
-        f'log_id = "{config.log_id}"',
+        f"database_url = {_quote(config.database_url)}",
+        f"log_id = {_quote(config.log_id)}",
         "# Prometheus metrics on this port (0 = off)",
         f"metrics_port = {config.metrics_port}",
     ]

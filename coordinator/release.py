@@ -201,24 +201,27 @@ def try_release(engine: Engine, campaign_id: str) -> CampaignState:
         aggregate, blobs = aggregate_of(session, campaign)
         if ready is not None:
             blobs = ready[1]
-        rows = _shares(session, campaign_id)
-        usable: dict[str, tuple[bytes, ...]] = {}
-        for row in rows:
-            if row.refusal:
-                continue
-            usable[row.trustee_id] = serde.share_from_bytes(row.body).shares
         ciphertexts = [int.from_bytes(blob, "big") for blob in blobs]
-        try:
-            plaintexts = None if ready is None else combine_shares(campaign, ciphertexts, usable)
-        except ShareError as error:
-            for trustee_id in error.trustee_ids:
+        plaintexts = None
+        while ready is not None:
+            # Combine what is in; a trustee whose share fails is marked and left out, and the
+            # rest is tried again (t honest shares may already be stored beside a lie).
+            rows = _shares(session, campaign_id)
+            usable = {
+                row.trustee_id: serde.share_from_bytes(row.body).shares
+                for row in rows
+                if not row.refusal
+            }
+            try:
+                plaintexts = combine_shares(campaign, ciphertexts, usable)
+                break
+            except ShareError as error:
                 for row in rows:
-                    if row.trustee_id == trustee_id:
+                    if row.trustee_id in error.trustee_ids:
                         row.refusal = f"rejected by coordinator: {error}"
                         session.add(row)
-            session.commit()
-            rows = _shares(session, campaign_id)
-            plaintexts = None
+                session.commit()
+        rows = _shares(session, campaign_id)
         refused = [row for row in rows if row.refusal]
         still_possible = len(campaign.key.trustee_ids) - len(refused)
         if plaintexts is None:

@@ -192,6 +192,10 @@ def new_campaign(
         raise CampaignError(f"{where}: metric names repeat: {names}")
     if epsilon < 0 or delta < 0 or delta >= 1:
         raise CampaignError(f"{where}: epsilon must be >= 0 and 0 <= delta < 1")
+    if epsilon == 0 and delta > 0:
+        raise CampaignError(
+            f"{where}: delta {delta} without epsilon means nothing; set both or neither"
+        )
     if kind is CampaignKind.SUPPLY_CHAIN and not buyer_id:
         raise CampaignError(f"{where}: a supply_chain campaign needs a buyer")
     if not key.trustee_ids:

@@ -403,12 +403,6 @@ def _signed_row(fed: Federation, share: DecryptionShare) -> DecryptionShareRow:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: coordinator/release.py try_release marks the liar after ShareError but does not "
-    "retry with the remaining valid shares: with a lie and t honest shares already stored (two "
-    "replicas committing at once) the campaign stays AGGREGATED and no later share arrives",
-)
 def test_a_liar_among_shares_that_arrived_together_does_not_stall_the_release(
     tmp_path: Path,
 ) -> None:

@@ -101,12 +101,6 @@ def test_an_override_leaves_other_keys_from_the_file(
     assert load_config(home).log_id == "acme-log"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: coordinator/config.py load_config calls int() on "
-    "FEDCARBON_COORDINATOR_METRICS_PORT unguarded: a bad value raises a bare ValueError "
-    "that does not name the variable",
-)
 def test_a_non_numeric_metrics_port_override_is_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -128,11 +122,6 @@ def test_the_default_configuration_round_trips(tmp_path: Path) -> None:
     assert load_config(tmp_path) == CoordinatorConfig(tmp_path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: coordinator/config.py write_config interpolates strings into TOML without "
-    'escaping: a log_id or database_url with " or \\ writes a file load_config cannot read',
-)
 def test_strings_with_quotes_and_backslashes_round_trip(tmp_path: Path) -> None:
     config = CoordinatorConfig(tmp_path, log_id='acme "eu" log \\ 2024')
     write_config(config)
