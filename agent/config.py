@@ -26,6 +26,8 @@ class Policy:
     min_contributors: int = DEFAULT_MIN_CONTRIBUTORS
     kinds: tuple[str, ...] = ("supply_chain", "benchmark")
     min_key_bits: int = MIN_KEY_BITS
+    # Refuse keys fewer than this many trustees must cooperate on (1 accepts a single holder).
+    min_threshold: int = 2
     # Differential-privacy budget per reporting period (sum of campaign epsilons).
     epsilon_per_period: float = 10.0
     delta_per_period: float = 1e-6
@@ -62,6 +64,7 @@ _POLICY_TYPES: dict[str, tuple[type, ...]] = {
     "min_contributors": (int,),
     "kinds": (tuple,),
     "min_key_bits": (int,),
+    "min_threshold": (int,),
     "epsilon_per_period": (int, float),
     "delta_per_period": (int, float),
     "allow_unnoised_benchmarks": (bool,),
@@ -175,6 +178,7 @@ def write_config(
         f"min_contributors = {DEFAULT_MIN_CONTRIBUTORS}  # refuse campaigns with a smaller k",
         'kinds = ["supply_chain", "benchmark"]',
         f"min_key_bits = {MIN_KEY_BITS}",
+        "min_threshold = 2  # trustees that must cooperate to decrypt; 1 accepts a single holder",
         "epsilon_per_period = 10.0  # differential-privacy budget per reporting period",
         "allow_unnoised_benchmarks = true",
     ]

@@ -58,6 +58,11 @@ def refusals(
         reasons.append(
             f"the campaign key has {campaign.key.bits} bits; policy requires {policy.min_key_bits}"
         )
+    if campaign.key.threshold < policy.min_threshold:
+        reasons.append(
+            f"the key needs only {campaign.key.threshold} trustee(s) to decrypt; "
+            f"policy requires at least {policy.min_threshold}"
+        )
     if not campaign.accepts(participant_id):
         reasons.append("this participant is not invited")
     if participant_id in campaign.key.trustee_ids:

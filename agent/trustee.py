@@ -18,7 +18,9 @@ from phe import paillier
 from agent.client import AggregateBundle
 from fedcarbon import serde
 from fedcarbon.audit import signing
-from fedcarbon.audit.errors import SignatureError
+from fedcarbon.audit.errors import AuditError, SignatureError
+from fedcarbon.audit.merkle import leaf_hash, root_hash
+from fedcarbon.audit.treehead import verify_tree_head
 from fedcarbon.campaign import Campaign, CampaignKey, KeyScheme
 from fedcarbon.crypto import keys, packing, threshold, vector
 from fedcarbon.crypto.errors import CryptoError
@@ -91,6 +93,42 @@ def verify_bundle(bundle: AggregateBundle) -> Verdict:
         if vector.digest(recomputed) != bundle.digest:
             reasons.append("the aggregate digest does not match the recomputed aggregate")
     return Verdict(not reasons, tuple(reasons))
+
+
+def verify_log_completeness(
+    bundle: AggregateBundle, entries: Sequence[bytes], log_public_key: bytes
+) -> list[str]:
+    """The aggregate holds every submission the transparency log has for this campaign.
+
+    Without this, a coordinator could drop contributors from an aggregate and ask other
+    trustees to decrypt the rest (differencing). ``entries`` are the log's entries up to the
+    signed tree head in the bundle; their Merkle root must match that head.
+    """
+    head = bundle.tree_head
+    try:
+        verify_tree_head(head, log_public_key)
+    except AuditError as error:
+        return [f"the coordinator's tree head does not verify: {error}"]
+    if (
+        len(entries) != head.tree_size
+        or root_hash([leaf_hash(e) for e in entries]) != head.root_hash
+    ):
+        return ["the log entries do not match the coordinator's signed tree head"]
+    logged = set()
+    for entry in entries:
+        try:
+            body = serde.body_from_bytes(serde.signed_from_entry(entry).body)
+        except WireError:
+            return ["the log holds an entry that is not a submission"]
+        if body.campaign_id == bundle.campaign.campaign_id:
+            logged.add(serde.signed_to_entry(serde.signed_from_entry(entry)))
+    included = {serde.signed_to_entry(s) for s in bundle.submissions}
+    missing = logged - included
+    if missing:
+        return [
+            f"{len(missing)} logged submission(s) for this campaign are left out of the aggregate"
+        ]
+    return []
 
 
 class KeyRing:
@@ -207,14 +245,14 @@ def verify_noise(bundle: AggregateBundle, ring: "KeyRing", trustee_id: str) -> l
 
 
 def make_noise(
-    bundle: AggregateBundle, ring: "KeyRing", trustee_id: str
+    bundle: AggregateBundle, ring: "KeyRing", trustee_id: str, log_problems: Sequence[str] = ()
 ) -> NoiseShare | DecryptionShare:
     """This trustee's encrypted noise vector, or a refusal if the aggregate does not check out."""
     campaign = bundle.campaign
-    verdict = verify_bundle(bundle)
-    if not verdict.ok:
+    reasons = [*verify_bundle(bundle).reasons, *log_problems]
+    if reasons:
         return DecryptionShare(
-            campaign.campaign_id, trustee_id, bundle.digest, (), "; ".join(verdict.reasons)
+            campaign.campaign_id, trustee_id, bundle.digest, (), "; ".join(reasons)
         )
     plan = campaign.noise
     if plan is None:
@@ -227,12 +265,13 @@ def make_noise(
     return share
 
 
-def answer(bundle: AggregateBundle, ring: "KeyRing", trustee_id: str) -> DecryptionShare:
+def answer(
+    bundle: AggregateBundle, ring: "KeyRing", trustee_id: str, log_problems: Sequence[str] = ()
+) -> DecryptionShare:
     """A share, or a refusal saying why, for one aggregate (noised first where asked)."""
     campaign = bundle.campaign
     previous = ring.already_decrypted(campaign.campaign_id)
-    verdict = verify_bundle(bundle)
-    reasons = list(verdict.reasons)
+    reasons = [*verify_bundle(bundle).reasons, *log_problems]
     target = list(bundle.ciphertexts)
     digest = bundle.digest
     if campaign.noise is not None and not reasons:

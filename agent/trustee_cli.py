@@ -21,7 +21,7 @@ from agent.identity import (
     load_or_create_identity,
     x25519_public_bytes,
 )
-from agent.trustee import KeyRing, answer, make_noise
+from agent.trustee import KeyRing, answer, make_noise, verify_log_completeness
 from fedcarbon.campaign import key_to_document
 from fedcarbon.console import fail, print_json
 from fedcarbon.crypto.errors import CryptoError
@@ -201,6 +201,16 @@ def _collect_shares(
     return received
 
 
+def _log_entries(client: CoordinatorClient, size: int) -> list[bytes]:
+    entries: list[bytes] = []
+    while len(entries) < size:
+        page = client.entries(len(entries), min(size, len(entries) + 1000))
+        if not page:
+            break
+        entries.extend(page)
+    return entries
+
+
 @app.command()
 def run(
     home: Path = HOME,
@@ -214,6 +224,8 @@ def run(
     trustee_id, config = _me(home)
     identity = load_or_create_identity(config.identity_key_path)  # type: ignore[attr-defined]
     ring = KeyRing(home)
+    enrolled = store.enrolment(store.open_store(config.database_url))  # type: ignore[attr-defined]
+    log_key = enrolled.log_public_key if enrolled else b""
     answered: list[dict[str, str]] = []
     while True:
         try:
@@ -223,11 +235,13 @@ def run(
                         typer.echo(f"{campaign_id}: key share received and checked")
                 for campaign_id, phase in client.decryption_tasks(trustee_id, identity):
                     bundle = client.get_aggregate(campaign_id)
+                    entries = _log_entries(client, bundle.tree_head.tree_size)
+                    problems = verify_log_completeness(bundle, entries, log_key)
                     try:
                         if phase == "noise":
-                            reply = make_noise(bundle, ring, trustee_id)
+                            reply = make_noise(bundle, ring, trustee_id, problems)
                         else:
-                            reply = answer(bundle, ring, trustee_id)
+                            reply = answer(bundle, ring, trustee_id, problems)
                     except CryptoError as error:
                         fail(f"campaign {campaign_id}: {error}")
                     if isinstance(reply, NoiseShare):

@@ -168,3 +168,39 @@ def test_a_released_campaign_is_never_decrypted_again(federation: Federation) ->
     assert "released, not open" in out
     done = json.loads((federation.root / "trustee-1" / "decrypted.json").read_text())
     assert "once" in done
+
+
+def test_trustees_refuse_an_aggregate_that_leaves_out_a_logged_submission(
+    federation: Federation,
+) -> None:
+    members = ("nordstahl", "castings", "alpine", "rhein")
+    for key in members:
+        federation.add_agent(company(key))
+    federation.open_campaign("differencing", k=3)
+    for key in members:
+        federation.submit(key, "differencing")
+    federation.operator("campaign", "close", "differencing")
+    # A dishonest coordinator re-forms the aggregate without one contributor (still >= k) and
+    # hides that submission from what it serves, hoping to learn it by differencing later.
+    from coordinator.campaigns import aggregate_submissions, get_campaign
+    from fedcarbon.crypto import vector
+
+    engine = federation.server.engine
+    with Session(engine) as session:
+        rows = session.exec(
+            select(SubmissionRow).where(SubmissionRow.campaign_id == "differencing")
+        ).all()
+        campaign = get_campaign(engine, "differencing")
+        kept = aggregate_submissions(campaign, [r.entry for r in rows[:3]])
+        blobs = vector.to_bytes(kept, campaign.key.paillier_n)
+        aggregate = session.get(AggregateRow, "differencing")
+        aggregate.ciphertexts = b"".join(blobs)
+        aggregate.digest = vector.digest(blobs)
+        aggregate.contributors = 3
+        session.add(aggregate)
+        session.delete(rows[3])
+        session.commit()
+    federation.run_trustees()
+    result = _result(federation, "differencing")
+    assert result["state"] == "failed"
+    assert "log" in result["reason"]
