@@ -197,33 +197,21 @@ def _open_campaigns(fed: Federation, bits: int, threshold: int) -> dict[str, str
     for campaign_id, kind in campaigns.items():
         key_file = keys / f"{campaign_id}.key.json"
         started = time.perf_counter()
-        if len(fed.trustees) == 1:
-            fed.cli(
-                "trustee",
-                "keygen",
-                "--home",
-                str(fed.workdir / "trustee-1"),
-                "--out",
-                str(key_file),
-                "--bits",
-                str(bits),
-            )
-        else:
-            fed.cli(
-                "trustee",
-                "ceremony",
-                "--campaign",
-                campaign_id,
-                *[a for t in fed.trustees for a in ("--trustee", t)],
-                "--threshold",
-                str(threshold),
-                "--coordinator",
-                fed.address,
-                "--out",
-                str(key_file),
-                "--bits",
-                str(bits),
-            )
+        fed.cli(
+            "trustee",
+            "ceremony",
+            "--campaign",
+            campaign_id,
+            *[a for t in fed.trustees for a in ("--trustee", t)],
+            "--threshold",
+            str(threshold),
+            "--coordinator",
+            fed.address,
+            "--out",
+            str(key_file),
+            "--bits",
+            str(bits),
+        )
         fed.timings[f"key ceremony {campaign_id}"] = time.perf_counter() - started
         metrics = SUPPLY_CHAIN_METRICS if kind is CampaignKind.SUPPLY_CHAIN else BENCHMARK_METRICS
         args = [
@@ -252,12 +240,10 @@ def _open_campaigns(fed: Federation, bits: int, threshold: int) -> dict[str, str
         else:
             args += ["--cohort", f"metals/EU/{YEAR}", "--title", "Carbon intensity, metals, EU"]
         fed.cli(*args)
-    scheme = (
-        f"{threshold}-of-{len(fed.trustees)} threshold"
-        if len(fed.trustees) > 1
-        else "single-holder"
+    fed.step(
+        f"2 campaigns opened with {bits}-bit {threshold}-of-{len(fed.trustees)} threshold "
+        f"Paillier keys: {', '.join(campaigns)}"
     )
-    fed.step(f"2 campaigns opened with {bits}-bit {scheme} Paillier keys: {', '.join(campaigns)}")
     return {cid: kind.value for cid, kind in campaigns.items()}
 
 
@@ -531,8 +517,11 @@ def demo(
         workdir = Path.cwd() / f"fedcarbon-demo-{datetime.now():%Y%m%d-%H%M%S}"
     if workdir.exists() and any(workdir.iterdir()):
         fail(f"--workdir {workdir} is not empty; choose a new or empty directory")
-    if not 1 <= threshold <= trustees:
-        fail(f"--threshold {threshold} must be between 1 and --trustees {trustees}")
+    if not 2 <= threshold <= trustees:
+        fail(
+            f"--threshold {threshold} must be between 2 and --trustees {trustees}: agents' default "
+            "policy (min_threshold = 2) refuses keys a single trustee can use alone"
+        )
     workdir.mkdir(parents=True, exist_ok=True)
     console = Console(stderr=as_json, width=None if sys.stdout.isatty() else 120)
     console.print(

@@ -204,3 +204,48 @@ def test_trustees_refuse_an_aggregate_that_leaves_out_a_logged_submission(
     result = _result(federation, "differencing")
     assert result["state"] == "failed"
     assert "log" in result["reason"]
+
+
+def test_a_single_holder_key_works_for_agents_whose_policy_accepts_it(
+    federation: Federation,
+) -> None:
+    members = ("nordstahl", "castings", "alpine")
+    for key in members:
+        federation.add_agent(company(key))
+    key_file = federation.root / "single.key.json"
+    federation.cli(
+        "trustee",
+        "keygen",
+        "--home",
+        str(federation.root / "trustee-1"),
+        "--out",
+        str(key_file),
+        "--bits",
+        "2048",
+    )
+    federation.operator(
+        "campaign",
+        "create",
+        "--id",
+        "single",
+        "--kind",
+        "benchmark",
+        "--key-file",
+        str(key_file),
+        "--period-start",
+        "2024-01-01",
+        "--period-end",
+        "2024-12-31",
+        "--metric",
+        "participants",
+    )
+    refused = federation.submit("nordstahl", "single", expect=1)
+    assert "needs only 1 trustee(s) to decrypt; policy requires at least 2" in refused
+    for key in members:
+        config = federation.root / "agents" / key / "agent.toml"
+        config.write_text(config.read_text().replace("min_threshold = 2", "min_threshold = 1"))
+        federation.submit(key, "single")
+    federation.operator("campaign", "close", "single")
+    federation.run_trustees(1)
+    result = _result(federation, "single")
+    assert result["state"] == "released" and result["metrics"]["participants"]["sum"] == 3
