@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 # Piped output (CI logs, `| less`) gets a comfortable fixed width instead of rich's 80.
@@ -18,7 +19,7 @@ err = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 
 def fail(message: str, *, code: int = 1) -> NoReturn:
     """A user error: one clear line on stderr, no traceback, non-zero exit."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -30,7 +30,7 @@ _err = Console(stderr=True)
 
 
 def _fail(message: str) -> typer.Exit:
-    _err.print(f"[bold red]error:[/] {message}", highlight=False)
+    _err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(1)
 
 
@@ -151,7 +151,7 @@ def check_adapter(
         ...,
         "--config",
         "-c",
-        help="The agent's TOML (its [[adapters]] table for NAME is used) or a TOML file "
+        help="The agent's TOML (its adapters table with name = NAME is used) or a TOML file "
         "holding just this adapter's options.",
     ),
     period: str = typer.Option(
