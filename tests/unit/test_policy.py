@@ -35,7 +35,7 @@ def _campaign(campaign_id: str = "bench", **changes: Any) -> Campaign:
         "period_start": date(2024, 1, 1),
         "period_end": date(2024, 12, 31),
         "metrics": (MetricSpec("scope1_kgco2e", "kgCO2e", 3, 0, 10**9),),
-        "key": CampaignKey(KeyScheme.SINGLE_HOLDER, N, ("trustee-1",)),
+        "key": CampaignKey(KeyScheme.THRESHOLD, N, ("trustee-1", "trustee-2", "trustee-3"), 2),
     }
     terms.update(changes)
     return new_campaign(**terms)
@@ -183,3 +183,10 @@ def test_a_retried_campaign_with_changed_terms_is_declined() -> None:
     spent = [_spend("bench", 2.0)]
     (reason,) = refusals(_campaign("bench", epsilon=3.0), POLICY, ME, spent)
     assert "campaign 'bench' was recorded with" in reason
+
+
+def test_a_key_one_trustee_can_use_alone_is_declined_by_default() -> None:
+    single = replace(_campaign(), key=CampaignKey(KeyScheme.SINGLE_HOLDER, N, ("trustee-1",)))
+    (reason,) = refusals(single, POLICY, ME, [])
+    assert "needs only 1 trustee(s) to decrypt; policy requires at least 2" in reason
+    assert refusals(single, replace(POLICY, min_threshold=1), ME, []) == []
