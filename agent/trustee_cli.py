@@ -185,6 +185,7 @@ def _collect_shares(
 ) -> list[str]:
     """Open and store sealed shares addressed to this trustee; return the campaigns received."""
     from fedcarbon.crypto import sealing
+    from fedcarbon.crypto import threshold as tp
 
     received = []
     encryption = load_or_create_encryption_key(home / "encryption.pem")
@@ -196,6 +197,11 @@ def _collect_shares(
         share = sealing.open_key_share(blob, encryption, campaign_id, index)
         if share.public.to_bytes() != campaign.key.threshold_public_key:
             raise CryptoError(f"campaign {campaign_id}: the sealed share is for another key")
+        if not tp.verification_keys_consistent(share.public):
+            raise CryptoError(
+                f"campaign {campaign_id}: the key's verification keys do not come from one "
+                "polynomial of degree t-1; the dealer's key is malformed"
+            )
         ring.store_share(share)
         received.append(campaign_id)
     return received

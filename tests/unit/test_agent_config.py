@@ -78,7 +78,14 @@ path = "activities.csv"
 """,
     )
     config = load_config(home)
-    assert config.policy == Policy(5, ("benchmark",), 3072, 2.5, 1e-9, False)
+    assert config.policy == Policy(
+        min_contributors=5,
+        kinds=("benchmark",),
+        min_key_bits=3072,
+        epsilon_per_period=2.5,
+        delta_per_period=1e-9,
+        allow_unnoised_benchmarks=False,
+    )
     assert config.customers == {"participant-9": "Helix Motors AG"}
     assert config.adapters == ({"name": "csv", "path": "activities.csv"},)
 
