@@ -71,26 +71,26 @@ def combine_shares(
     Raises ShareError naming every trustee whose share is wrong.
     """
     key = campaign.key
-    for trustee_id, vector in shares.items():
+    for trustee_id, values in shares.items():
         if trustee_id not in key.trustee_ids:
             raise ShareError([trustee_id], "is not a trustee of this campaign")
-        if len(vector) != len(ciphertexts):
+        if len(values) != len(ciphertexts):
             raise ShareError(
-                [trustee_id], f"has {len(vector)} values for {len(ciphertexts)} ciphertexts"
+                [trustee_id], f"has {len(values)} values for {len(ciphertexts)} ciphertexts"
             )
     if key.scheme is KeyScheme.SINGLE_HOLDER:
         if not shares:
             return None
-        (vector,) = shares.values()
-        plaintexts = [_decode_int(blob) for blob in vector]
+        (only,) = shares.values()
+        plaintexts = [_decode_int(blob) for blob in only]
         if any(p >= key.paillier_n for p in plaintexts):
             raise ShareError(list(shares), "a plaintext is not below n")
         return plaintexts
     public = threshold.ThresholdPublicKey.from_bytes(key.threshold_public_key)
     responses: list[list[threshold.PartialDecryption]] = []
-    for trustee_id, vector in shares.items():
+    for trustee_id, values in shares.items():
         try:
-            partials = [threshold.PartialDecryption.from_bytes(blob) for blob in vector]
+            partials = [threshold.PartialDecryption.from_bytes(blob) for blob in values]
         except CryptoError as error:
             raise ShareError([trustee_id], f"malformed partial decryption ({error})") from None
         expected = key.trustee_ids.index(trustee_id) + 1

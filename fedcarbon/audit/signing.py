@@ -28,9 +28,7 @@ def generate_signing_key() -> Ed25519PrivateKey:
 
 def public_key_bytes(key: Ed25519PrivateKey) -> bytes:
     """The raw 32-byte public key, as it travels on the wire."""
-    return key.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    )
+    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 def _framed(message: bytes, context: bytes) -> bytes:

@@ -1,1 +1,1 @@
-"""Paillier encryption as fedcarbon uses it: fixed-point encoding, slot packing, vectors, threshold keys."""
+"""Paillier as fedcarbon uses it: fixed-point encoding, packing, vectors, threshold keys."""
