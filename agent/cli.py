@@ -29,7 +29,7 @@ from fedcarbon.audit.receipts import (
 )
 from fedcarbon.audit.treehead import verify_tree_head
 from fedcarbon.campaign import Campaign, CampaignState
-from fedcarbon.console import fail, kg, print_json, table
+from fedcarbon.console import fail, print_json, show_result, table
 from fedcarbon.crypto import vector
 from fedcarbon.errors import FedcarbonError
 
@@ -437,28 +437,7 @@ def results(campaign_id: str, home: Path = HOME, as_json: bool = JSON) -> None:
             result = client.get_result(campaign_id)
     except AgentError as error:
         fail(str(error))
-    if as_json:
-        print_json(
-            {
-                "campaign_id": campaign_id,
-                "state": result.state.value,
-                "contributors": result.contributors,
-                "reason": result.reason,
-                "metrics": {
-                    m.name: {"sum": m.sum, "mean": m.mean(result.contributors), "unit": m.unit}
-                    for m in result.metrics
-                },
-            }
-        )
-        return
-    if result.state is not CampaignState.RELEASED:
-        typer.echo(f"{campaign_id}: {result.state.value} {result.reason}")
-        return
-    table(
-        f"{campaign_id}: {result.contributors} contributors",
-        ["metric", "sum", "mean", "unit"],
-        [[m.name, kg(m.sum), kg(m.mean(result.contributors)), m.unit] for m in result.metrics],
-    )
+    show_result(result, as_json)
 
 
 @app.command("check-log")

@@ -23,7 +23,7 @@ from fedcarbon.campaign import (
     key_from_document,
     new_campaign,
 )
-from fedcarbon.console import fail, kg, print_json, table
+from fedcarbon.console import fail, print_json, show_result, table
 from fedcarbon.crypto.encoding import to_fixed
 from fedcarbon.errors import FedcarbonError
 from fedcarbon.metrics import CATALOGUE, definition
@@ -311,25 +311,4 @@ def campaign_result(campaign_id: str, home: Path = HOME, as_json: bool = JSON) -
         result = campaigns.get_result(_engine(home), campaign_id)
     except CoordinatorError as error:
         fail(str(error))
-    if as_json:
-        print_json(
-            {
-                "campaign_id": campaign_id,
-                "state": result.state.value,
-                "contributors": result.contributors,
-                "reason": result.reason,
-                "metrics": {
-                    m.name: {"sum": m.sum, "mean": m.mean(result.contributors), "unit": m.unit}
-                    for m in result.metrics
-                },
-            }
-        )
-        return
-    if result.state is not CampaignState.RELEASED:
-        typer.echo(f"campaign {campaign_id}: {result.state.value} - {result.reason}")
-        return
-    table(
-        f"Campaign {campaign_id}: {result.contributors} contributors",
-        ["metric", "sum", "mean", "unit"],
-        [[m.name, kg(m.sum), kg(m.mean(result.contributors)), m.unit] for m in result.metrics],
-    )
+    show_result(result, as_json)

@@ -139,24 +139,39 @@ def aggregate_view(engine: Engine, campaign_id: str) -> AggregateView:
         )
 
 
+def _check_trustee_message(
+    session: Session,
+    campaign: Campaign,
+    trustee_id: str,
+    body: bytes,
+    signature: bytes,
+    context: bytes,
+    where: str,
+) -> None:
+    """A message from one of the campaign's enrolled trustees, signed, while it is aggregated."""
+    if trustee_id not in campaign.key.trustee_ids:
+        raise PermissionDeniedError(f"{where}: not a trustee of this campaign")
+    trustee = session.get(Participant, trustee_id)
+    if trustee is None or trustee.role != "trustee":
+        raise PermissionDeniedError(f"{where}: not an enrolled trustee")
+    try:
+        signing.verify(trustee.identity_key, body, signature, context=context)
+    except SignatureError as error:
+        raise UnauthenticatedError(f"{where}: {error}") from None
+    if campaign.state is not CampaignState.AGGREGATED:
+        raise ConflictError(f"{where}: campaign is {campaign.state.value}, not awaiting trustees")
+
+
 def accept_share(
     engine: Engine, share: DecryptionShare, body: bytes, signature: bytes
 ) -> CampaignState:
     """Store a trustee's signed share; release once t valid shares are in."""
     where = f"decryption share for {share.campaign_id!r} from {share.trustee_id!r}"
     campaign = get_campaign(engine, share.campaign_id)
-    if share.trustee_id not in campaign.key.trustee_ids:
-        raise PermissionDeniedError(f"{where}: not a trustee of this campaign")
     with Session(engine) as session:
-        trustee = session.get(Participant, share.trustee_id)
-        if trustee is None or trustee.role != "trustee":
-            raise PermissionDeniedError(f"{where}: not an enrolled trustee")
-        try:
-            signing.verify(trustee.identity_key, body, signature, context=DECRYPTION_SHARE_CONTEXT)
-        except SignatureError as error:
-            raise UnauthenticatedError(f"{where}: {error}") from None
-        if campaign.state is not CampaignState.AGGREGATED:
-            raise ConflictError(f"{where}: campaign is {campaign.state.value}, not awaiting shares")
+        _check_trustee_message(
+            session, campaign, share.trustee_id, body, signature, DECRYPTION_SHARE_CONTEXT, where
+        )
         ready = target(session, campaign)
         if ready is None and not share.refusal:
             raise ConflictError(f"{where}: noise shares are still missing; nothing to decrypt yet")
@@ -267,20 +282,12 @@ def accept_noise(engine: Engine, share: NoiseShare, body: bytes, signature: byte
     """Store a trustee's signed, encrypted noise vector for an aggregate."""
     where = f"noise share for {share.campaign_id!r} from {share.trustee_id!r}"
     campaign = get_campaign(engine, share.campaign_id)
-    if share.trustee_id not in campaign.key.trustee_ids:
-        raise PermissionDeniedError(f"{where}: not a trustee of this campaign")
     if campaign.noise is None:
         raise InvalidRequestError(f"{where}: this campaign asks for no noise")
     with Session(engine) as session:
-        trustee = session.get(Participant, share.trustee_id)
-        if trustee is None or trustee.role != "trustee":
-            raise PermissionDeniedError(f"{where}: not an enrolled trustee")
-        try:
-            signing.verify(trustee.identity_key, body, signature, context=NOISE_SHARE_CONTEXT)
-        except SignatureError as error:
-            raise UnauthenticatedError(f"{where}: {error}") from None
-        if campaign.state is not CampaignState.AGGREGATED:
-            raise ConflictError(f"{where}: campaign is {campaign.state.value}, not aggregated")
+        _check_trustee_message(
+            session, campaign, share.trustee_id, body, signature, NOISE_SHARE_CONTEXT, where
+        )
         row, _ = aggregate_of(session, campaign)
         if share.aggregate_digest != row.digest:
             raise InvalidRequestError(f"{where}: aggregate digest does not match")

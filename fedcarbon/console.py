@@ -4,12 +4,15 @@ import json
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from fedcarbon.results import CampaignResult
 
 # Piped output (CI logs, `| less`) gets a comfortable fixed width instead of rich's 80.
 _WIDTH = None if sys.stdout.isatty() else 120
@@ -50,3 +53,33 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
 def kg(value: float | Decimal) -> str:
     """kg CO2e with thousands separators, to the gram."""
     return f"{float(value):,.3f}"
+
+
+def show_result(result: "CampaignResult", as_json: bool) -> None:
+    """A released statistic: per-metric sums and means, or why nothing was released."""
+    metrics: dict[str, dict[str, Any]] = {
+        m.name: {"sum": m.sum, "mean": m.mean(result.contributors), "unit": m.unit}
+        for m in result.metrics
+    }
+    if as_json:
+        print_json(
+            {
+                "campaign_id": result.campaign_id,
+                "state": result.state.value,
+                "contributors": result.contributors,
+                "reason": result.reason,
+                "epsilon": result.epsilon,
+                "delta": result.delta,
+                "metrics": metrics,
+            }
+        )
+        return
+    if not result.metrics:
+        typer.echo(f"campaign {result.campaign_id}: {result.state.value} - {result.reason}")
+        return
+    noise = f", differentially private (epsilon {result.epsilon:g})" if result.epsilon else ""
+    table(
+        f"Campaign {result.campaign_id}: {result.contributors} contributors{noise}",
+        ["metric", "sum", "mean", "unit"],
+        [[name, kg(m["sum"]), kg(m["mean"]), m["unit"]] for name, m in metrics.items()],
+    )

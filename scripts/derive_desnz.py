@@ -33,6 +33,8 @@ from pathlib import Path
 
 import openpyxl
 
+from fedcarbon.accounting.factors import FACTOR_COLUMNS
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO.parent / "shared/data/desnz/ghg-conversion-factors-2023-flat-file-update.xlsx"
 DEFAULT_OUT = REPO / "fedcarbon/accounting/data/desnz_2023.csv"
@@ -44,22 +46,7 @@ YEAR = 2023
 REGION = "GB"
 AR5 = {"CO2": 1.0, "CH4": 28.0, "N2O": 265.0}  # GWP100 DESNZ 2023 uses (IPCC AR5)
 
-COLUMNS = (
-    "activity",
-    "region",
-    "unit",
-    "scope",
-    "category",
-    "gases",
-    "co2e",
-    "co2e_gwp_basis",
-    "biogenic_co2",
-    "year",
-    "source",
-    "source_ref",
-    "licence",
-    "description",
-)
+COLUMNS = FACTOR_COLUMNS  # one definition of the dataset format, in factors.py
 
 UNITS = {
     "tonnes": "t",

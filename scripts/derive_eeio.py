@@ -29,6 +29,8 @@ import csv
 import sys
 from pathlib import Path
 
+from fedcarbon.accounting.factors import FACTOR_COLUMNS
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared/data/eeio"
 DEFAULT_BY_GHG = SHARED / "SupplyChainGHGEmissionFactors_v1.2_NAICS_byGHG_USD2021.csv"
@@ -57,22 +59,7 @@ GASES = {
     "HFC-236fa": "HFC-236fa",
     "HFCs and PFCs, unspecified": "CO2e",
 }
-COLUMNS = (
-    "activity",
-    "region",
-    "unit",
-    "scope",
-    "category",
-    "gases",
-    "co2e",
-    "co2e_gwp_basis",
-    "biogenic_co2",
-    "year",
-    "source",
-    "source_ref",
-    "licence",
-    "description",
-)
+COLUMNS = FACTOR_COLUMNS  # one definition of the dataset format, in factors.py
 
 
 def derive(by_ghg: list[dict[str, str]], co2e: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -24,27 +24,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from iso3166 import ALPHA3_TO_ALPHA2
 
+from fedcarbon.accounting.factors import FACTOR_COLUMNS
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO.parent / "shared/data/grid/ember-average-intensities.json"
 DEFAULT_OUT = REPO / "fedcarbon/accounting/data/ember_grid.csv"
 SOURCE = "Ember, yearly electricity data: average CO2 intensity of generation (via CO2.js)"
 LICENCE = "CC-BY-SA-4.0"
-COLUMNS = (
-    "activity",
-    "region",
-    "unit",
-    "scope",
-    "category",
-    "gases",
-    "co2e",
-    "co2e_gwp_basis",
-    "biogenic_co2",
-    "year",
-    "source",
-    "source_ref",
-    "licence",
-    "description",
-)
+COLUMNS = FACTOR_COLUMNS  # one definition of the dataset format, in factors.py
 
 
 def derive(entries: dict[str, dict[str, object]]) -> list[dict[str, str]]:

@@ -33,6 +33,8 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+from fedcarbon.accounting.factors import FACTOR_COLUMNS
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO / "scripts/sources/ipcc2006_combustion.csv"
 DEFAULT_OUT = REPO / "fedcarbon/accounting/data/ipcc_2006.csv"
@@ -47,22 +49,7 @@ TABLES = {
     "T3.2.1": "Vol2 Ch3 Table 3.2.1",
     "T3.2.2": "Vol2 Ch3 Table 3.2.2",
 }
-COLUMNS = (
-    "activity",
-    "region",
-    "unit",
-    "scope",
-    "category",
-    "gases",
-    "co2e",
-    "co2e_gwp_basis",
-    "biogenic_co2",
-    "year",
-    "source",
-    "source_ref",
-    "licence",
-    "description",
-)
+COLUMNS = FACTOR_COLUMNS  # one definition of the dataset format, in factors.py
 
 
 def _num(value: Decimal) -> str:
