@@ -169,7 +169,7 @@ def campaigns(home: Path = HOME, as_json: bool = JSON) -> None:
         fail(str(error))
     spent = store.spent(engine)
     submitted = {s.campaign_id for s in store.submissions(engine)}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for c in found:
         reasons = refusals(c, config.policy, me.participant_id, spent)
         status = (
@@ -183,6 +183,8 @@ def campaigns(home: Path = HOME, as_json: bool = JSON) -> None:
                 "kind": c.kind.value,
                 "state": c.state.value,
                 "k": c.min_contributors,
+                "key": f"{c.key.threshold}-of-{len(c.key.trustee_ids)}",
+                "key_fingerprint": c.key.fingerprint,
                 "metrics": [m.name for m in c.metrics],
                 "status": status,
             }
@@ -192,8 +194,18 @@ def campaigns(home: Path = HOME, as_json: bool = JSON) -> None:
         return
     table(
         "Campaigns",
-        ["id", "kind", "state", "k", "this agent"],
-        [[r["campaign_id"], r["kind"], r["state"], r["k"], r["status"]] for r in rows],
+        ["id", "kind", "state", "k", "key (fingerprint)", "this agent"],
+        [
+            [
+                r["campaign_id"],
+                r["kind"],
+                r["state"],
+                r["k"],
+                f"{r['key']} ({r['key_fingerprint'][:16]})",
+                r["status"],
+            ]
+            for r in rows
+        ],
     )
 
 
@@ -247,6 +259,8 @@ def preview(campaign_id: str, home: Path = HOME, as_json: bool = JSON) -> None:
         "ciphertexts": (
             f"{campaign.packing.ciphertexts} x {width} bytes of {campaign.key.bits}-bit Paillier"
         ),
+        "key fingerprint": campaign.key.fingerprint[:16]
+        + f" ({campaign.key.threshold}-of-{len(campaign.key.trustee_ids)}; compare out of band)",
         "nonce": "16 random bytes",
         "signature": "Ed25519 over the above",
     }

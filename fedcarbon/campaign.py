@@ -79,6 +79,20 @@ class CampaignKey:
     def bits(self) -> int:
         return self.paillier_n.bit_length()
 
+    @property
+    def fingerprint(self) -> str:
+        """What trustees and agents compare out of band to know they hold the same key.
+
+        For threshold keys it is the threshold public key's own fingerprint (printed by the
+        key ceremony); for a single holder, SHA-256 over n.
+        """
+        if self.threshold_public_key:
+            from fedcarbon.crypto.threshold import ThresholdPublicKey
+
+            return ThresholdPublicKey.from_bytes(self.threshold_public_key).fingerprint
+        n_bytes = self.paillier_n.to_bytes((self.paillier_n.bit_length() + 7) // 8, "big")
+        return hashlib.sha256(n_bytes).hexdigest()
+
 
 @dataclass(frozen=True, slots=True)
 class Campaign:

@@ -249,3 +249,19 @@ def test_a_single_holder_key_works_for_agents_whose_policy_accepts_it(
     federation.run_trustees(1)
     result = _result(federation, "single")
     assert result["state"] == "released" and result["metrics"]["participants"]["sum"] == 3
+
+
+def test_agents_see_the_fingerprint_the_key_ceremony_printed(federation: Federation) -> None:
+    federation.add_agent(company("castings"))
+    key_file = federation.open_campaign("printed")
+    import json as _json
+
+    from fedcarbon.campaign import key_from_document
+
+    expected = key_from_document(_json.loads(key_file.read_text())).fingerprint
+    (row,) = federation.cli_json("agent", "campaigns", "--home", federation.agent_home("castings"))
+    assert row["key_fingerprint"] == expected and row["key"] == "2-of-3"
+    preview = federation.cli_json(
+        "agent", "preview", "printed", "--home", federation.agent_home("castings")
+    )
+    assert expected[:16] in preview["leaves_this_machine"]["key fingerprint"]
