@@ -254,8 +254,26 @@ def try_release(engine: Engine, campaign_id: str) -> CampaignState:
                 )
             session.commit()
             return CampaignState.FAILED
-        sums = packing.unpack(plaintexts, campaign.bounds, campaign.packing, aggregate.contributors)
         plan = campaign.noise
+        extra = [] if plan is None else [plan.trustees * 2 * o for o in plan.offsets]
+        bad = packing.out_of_range(
+            plaintexts, campaign.bounds, campaign.packing, aggregate.contributors, extra
+        )
+        if bad:
+            reason = (
+                "the decrypted aggregate is outside what contributors within their bounds can "
+                f"produce ({', '.join(bad)}): a contribution was out of range; nothing released"
+            )
+            if set_state(session, campaign_id, CampaignState.AGGREGATED, CampaignState.FAILED):
+                store_result(
+                    session,
+                    CampaignResult(
+                        campaign_id, CampaignState.FAILED, aggregate.contributors, reason=reason
+                    ),
+                )
+            session.commit()
+            return CampaignState.FAILED
+        sums = packing.unpack(plaintexts, campaign.bounds, campaign.packing, aggregate.contributors)
         if plan is not None:
             sums = remove_offsets(sums, plan, len(campaign.key.trustee_ids))
         result = CampaignResult(

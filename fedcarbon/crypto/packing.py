@@ -120,3 +120,35 @@ def pack_slots(slot_values: Sequence[int], layout: PackingLayout) -> list[int]:
         ciphertext, shift = layout.position(index)
         plaintexts[ciphertext] |= value << shift
     return plaintexts
+
+
+def out_of_range(
+    plaintexts: Sequence[int],
+    bounds: Sequence[MetricBounds],
+    layout: PackingLayout,
+    contributors: int,
+    extra: Sequence[int] = (),
+) -> list[str]:
+    """Names of metrics whose decrypted slot sum no honest cohort could produce.
+
+    Ciphertexts hide their plaintexts, so a contributor could encrypt a value outside its
+    metric's bounds; its carries would then spill into neighbouring slots. Every honest slot
+    sum lies in [0, contributors * span + extra] (``extra``: what noise shares may add), and
+    no bit is set above the last slot of a plaintext: anything else proves some contribution
+    was out of range, and the aggregate must not be released.
+    """
+    problems = []
+    mask = (1 << layout.slot_bits) - 1
+    for index, metric in enumerate(bounds):
+        ciphertext, shift = layout.position(index)
+        raw = (plaintexts[ciphertext] >> shift) & mask
+        limit = contributors * metric.span + (extra[index] if extra else 0)
+        if raw > limit:
+            problems.append(metric.name)
+    for ciphertext, plaintext in enumerate(plaintexts):
+        used = min(
+            layout.slots_per_ciphertext, len(bounds) - ciphertext * layout.slots_per_ciphertext
+        )
+        if plaintext >> (used * layout.slot_bits):
+            problems.append(f"bits above the last slot of plaintext {ciphertext}")
+    return problems

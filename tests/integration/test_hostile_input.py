@@ -196,3 +196,31 @@ def test_malformed_activity_row_blocks_submission_and_names_the_row(
     out = fed.submit("castings", "target", expect=1)
     assert "activities.csv:6" in out and "not submitted" in out
     assert _snapshot(fed) == before
+
+
+def test_an_out_of_range_contribution_stops_the_release(open_campaign: Federation) -> None:
+    """A supplier encrypting values far beyond its bounds makes the release fail, not lie.
+
+    (Without range proofs a subtler cheat stays possible: a plaintext that wraps modulo n,
+    e.g. n - 5, shifts a slot down by 5 and keeps it in range. THREAT_MODEL.md says so.)
+    """
+    fed = open_campaign
+    for key in ("nordstahl", "alpine"):
+        fed.add_agent(company(key))
+        fed.submit(key, "target")
+    with CoordinatorClient(fed.address) as client:
+        campaign = client.get_campaign("target")
+        public = paillier.PaillierPublicKey(campaign.key.paillier_n)
+        layout = campaign.packing
+        every_slot_full = (1 << (layout.slot_bits * layout.slots_per_ciphertext)) - 1
+        huge = [every_slot_full] * layout.ciphertexts
+        body = _body(fed, vector.to_bytes(vector.encrypt_vector(public, huge), public.n))
+        client.submit(sign_body(_identity(fed), body))
+    fed.operator("campaign", "close", "target")
+    fed.run_trustees()
+    result = fed.cli_json(
+        "coordinator", "campaign", "result", "target", "--home", str(fed.coordinator_home)
+    )
+    assert result["state"] == "failed"
+    assert "out of range; nothing released" in result["reason"]
+    assert result["metrics"] == {}

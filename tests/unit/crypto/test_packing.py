@@ -115,3 +115,24 @@ def test_gmpy2_really_accelerates_phe() -> None:
     from phe import util
 
     assert util.HAVE_GMP, "gmpy2 is not importable: phe falls back to ~8x slower pure Python"
+
+
+@settings(max_examples=40, deadline=None)
+@given(cohorts())
+def test_honest_cohorts_are_never_out_of_range(case: tuple) -> None:
+    bounds, rows = case
+    layout = packing.plan_packing(bounds, max_contributors=8, key_bits=512)
+    total = [sum(p) for p in zip(*(packing.pack(r, bounds, layout) for r in rows), strict=True)]
+    assert packing.out_of_range(total, bounds, layout, len(rows)) == []
+
+
+def test_a_value_above_its_bound_is_caught_after_summing() -> None:
+    bounds = [packing.MetricBounds("a", 0, 100), packing.MetricBounds("b", 0, 100)]
+    layout = packing.plan_packing(bounds, max_contributors=10, key_bits=512, headroom_bits=0)
+    honest = packing.pack([100, 100], bounds, layout)[0]
+    cheat = 500  # bypasses pack(): what a malicious agent could encrypt directly
+    assert packing.out_of_range([honest + cheat], bounds, layout, 2) == ["a"]
+    too_high = 1 << (2 * layout.slot_bits)
+    assert packing.out_of_range([honest + too_high], bounds, layout, 2) == [
+        "bits above the last slot of plaintext 0"
+    ]
