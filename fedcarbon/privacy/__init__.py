@@ -1,8 +1,19 @@
 """Differential privacy for released statistics: integer noise and the agent's budget ledger.
 
-See ``docs/privacy-accounting.md`` for the accounting these modules implement.
+Noise draws are in ``sampling``, their scale in ``calibration``, their error figures in
+``accuracy`` (``noise`` re-exports all three), the agent's ledger in ``budget``. See
+``docs/privacy-accounting.md`` for the accounting these modules implement.
 """
 
+from fedcarbon.privacy.accuracy import (
+    ResidualNoise,
+    confidence_half_width,
+    expected_absolute_error,
+    mean_confidence_half_width,
+    noise_magnitude_bound,
+    noise_variance,
+    residual_noise,
+)
 from fedcarbon.privacy.budget import (
     BudgetDecision,
     BudgetLedger,
@@ -10,6 +21,19 @@ from fedcarbon.privacy.budget import (
     BudgetRemaining,
     LedgerEntry,
     PrivacyBudget,
+)
+from fedcarbon.privacy.calibration import (
+    Bounded,
+    BudgetSplit,
+    Mechanism,
+    Neighbouring,
+    NoiseSpec,
+    calibrate,
+    calibrate_vector,
+    per_metric_epsilon,
+    sample_noise_share,
+    sample_spec_share,
+    sum_sensitivity,
 )
 from fedcarbon.privacy.errors import (
     BudgetExceededError,
@@ -20,27 +44,7 @@ from fedcarbon.privacy.errors import (
     UnknownPeriodError,
     UnnoisedReleaseRefusedError,
 )
-from fedcarbon.privacy.noise import (
-    Bounded,
-    BudgetSplit,
-    Mechanism,
-    Neighbouring,
-    NoiseSpec,
-    ResidualNoise,
-    calibrate,
-    calibrate_vector,
-    confidence_half_width,
-    expected_absolute_error,
-    mean_confidence_half_width,
-    noise_magnitude_bound,
-    noise_variance,
-    per_metric_epsilon,
-    residual_noise,
-    sample_discrete_laplace,
-    sample_noise_share,
-    sample_spec_share,
-    sum_sensitivity,
-)
+from fedcarbon.privacy.sampling import sample_discrete_laplace
 
 __all__ = [
     "Bounded",
