@@ -54,3 +54,7 @@ class KeyMaterialFormatError(CryptoError):
 
 class SealedBoxError(CryptoError):
     """A sealed key share cannot be opened: wrong key, wrong campaign or trustee, or tampered."""
+
+
+class ProofFormatError(CryptoError):
+    """A serialised proof of plaintext knowledge, or a vector of them, is malformed; names why."""
