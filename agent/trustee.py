@@ -139,43 +139,62 @@ class KeyRing:
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._decrypted = home / "decrypted.json"
 
-    def _single_path(self, n: int) -> Path:
-        return self.directory / f"paillier-{vector.ciphertext_length(n)}-{n % (1 << 64):016x}.json"
+    # Every key (a single holder's private key or a threshold share) is bound to the one
+    # campaign it was made for: the same key presented under another campaign id is refused,
+    # so a coordinator cannot reuse a campaign's key to have single submissions decrypted
+    # in a second, rigged campaign (security review finding F1).
+    def _single_path(self, campaign_id: str) -> Path:
+        return self.directory / f"single-{campaign_id}.json"
 
-    def _share_path(self, fingerprint: str) -> Path:
-        return self.directory / f"share-{fingerprint[:16]}.json"
+    def _share_path(self, campaign_id: str) -> Path:
+        return self.directory / f"share-{campaign_id}.json"
 
-    def create_single_key(self, bits: int, trustee_id: str) -> CampaignKey:
+    def _bind(self, key_id: str, campaign_id: str) -> None:
+        path = self.directory / "bindings.json"
+        bound = json.loads(path.read_text()) if path.exists() else {}
+        if bound.get(key_id, campaign_id) != campaign_id:
+            raise CryptoError(
+                f"campaign {campaign_id!r} reuses the key of campaign {bound[key_id]!r}; "
+                "a key serves one campaign only"
+            )
+        bound[key_id] = campaign_id
+        path.write_text(json.dumps(bound, indent=1, sort_keys=True))
+
+    def create_single_key(self, bits: int, trustee_id: str, campaign_id: str) -> CampaignKey:
         public, private = keys.generate_keypair(bits)
-        keys.save_private_key(private, self._single_path(public.n))
+        self._bind(f"n:{public.n:x}", campaign_id)
+        keys.save_private_key(private, self._single_path(campaign_id))
         return CampaignKey(KeyScheme.SINGLE_HOLDER, public.n, (trustee_id,), 1)
 
-    def store_share(self, share: threshold.KeyShare) -> Path:
-        path = self._share_path(share.public.fingerprint)
+    def store_share(self, share: threshold.KeyShare, campaign_id: str) -> Path:
+        self._bind(share.public.fingerprint, campaign_id)
+        path = self._share_path(campaign_id)
         keys.write_secret(path, share.to_bytes())
         return path
 
     def has_share(self, campaign: Campaign) -> bool:
-        public = threshold.ThresholdPublicKey.from_bytes(campaign.key.threshold_public_key)
-        return self._share_path(public.fingerprint).exists()
+        return self._share_path(campaign.campaign_id).exists()
 
     def decrypt(
         self, campaign: Campaign, trustee_id: str, ciphertexts: Sequence[bytes]
     ) -> list[bytes]:
-        """One share per aggregate ciphertext, in this campaign's key scheme."""
+        """One share per aggregate ciphertext, with the key made for this very campaign."""
         n = campaign.key.paillier_n
         values = [int.from_bytes(blob, "big") for blob in ciphertexts]
         if campaign.key.scheme is KeyScheme.SINGLE_HOLDER:
-            path = self._single_path(n)
+            path = self._single_path(campaign.campaign_id)
             if not path.exists():
                 raise CryptoError(f"no private key for campaign {campaign.campaign_id!r} here")
             private: paillier.PaillierPrivateKey = keys.load_private_key(path)
+            if private.public_key.n != n:
+                raise CryptoError(f"campaign {campaign.campaign_id!r} names another key than ours")
             return [serde.int_to_bytes(private.raw_decrypt(c)) for c in values]
-        public = threshold.ThresholdPublicKey.from_bytes(campaign.key.threshold_public_key)
-        path = self._share_path(public.fingerprint)
+        path = self._share_path(campaign.campaign_id)
         if not path.exists():
             raise CryptoError(f"no key share for campaign {campaign.campaign_id!r} here")
         share = threshold.KeyShare.from_bytes(keys.read_secret(path))
+        if share.public.to_bytes() != campaign.key.threshold_public_key:
+            raise CryptoError(f"campaign {campaign.campaign_id!r} names another key than ours")
         if share.index != campaign.key.trustee_ids.index(trustee_id) + 1:
             raise CryptoError(f"the stored share is not {trustee_id}'s share for this campaign")
         return [p.to_bytes() for p in threshold.partial_decrypt_vector(share, values)]

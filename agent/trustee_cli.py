@@ -26,7 +26,7 @@ from fedcarbon.campaign import key_to_document
 from fedcarbon.console import fail, print_json
 from fedcarbon.crypto.errors import CryptoError
 from fedcarbon.crypto.vector import MIN_KEY_BITS
-from fedcarbon.decryption import NoiseShare
+from fedcarbon.decryption import DecryptionShare, NoiseShare
 
 app = typer.Typer(
     help="Key holders: create campaign keys, verify aggregates, decrypt releases only.",
@@ -101,6 +101,7 @@ def _me(home: Path) -> tuple[str, object]:
 
 @app.command()
 def keygen(
+    campaign_id: str = typer.Option(..., "--campaign", help="The one campaign the key is for."),
     out: Path = typer.Option(..., help="Where to write the campaign key (public part, JSON)."),
     bits: int = typer.Option(MIN_KEY_BITS, help="Paillier modulus size (>= 2048 for real use)."),
     home: Path = HOME,
@@ -109,8 +110,9 @@ def keygen(
     trustee_id, _ = _me(home)
     if bits < MIN_KEY_BITS:
         typer.secho(f"warning: {bits}-bit keys are for tests only", fg="yellow", err=True)
-    key = KeyRing(home).create_single_key(bits, trustee_id)
-    out.write_text(json.dumps(key_to_document(key), indent=2) + "\n")
+    key = KeyRing(home).create_single_key(bits, trustee_id, campaign_id)
+    document = key_to_document(key) | {"campaign_id": campaign_id}
+    out.write_text(json.dumps(document, indent=2) + "\n")
     typer.echo(f"campaign key written to {out} ({key.bits}-bit, held by {trustee_id})")
 
 
@@ -193,16 +195,25 @@ def _collect_shares(
         campaign = client.get_campaign(campaign_id)
         if ring.has_share(campaign):
             continue
+        if trustee_id not in campaign.key.trustee_ids:
+            continue
         index = campaign.key.trustee_ids.index(trustee_id) + 1
-        share = sealing.open_key_share(blob, encryption, campaign_id, index)
-        if share.public.to_bytes() != campaign.key.threshold_public_key:
-            raise CryptoError(f"campaign {campaign_id}: the sealed share is for another key")
-        if not tp.verification_keys_consistent(share.public):
-            raise CryptoError(
-                f"campaign {campaign_id}: the key's verification keys do not come from one "
-                "polynomial of degree t-1; the dealer's key is malformed"
+        try:
+            share = sealing.open_key_share(blob, encryption, campaign_id, index)
+            if share.public.to_bytes() != campaign.key.threshold_public_key:
+                raise CryptoError("the sealed share is for another key")
+            if not tp.verification_keys_consistent(share.public):
+                raise CryptoError(
+                    "the key's verification keys do not come from one polynomial of degree t-1"
+                )
+            ring.store_share(share, campaign_id)  # refuses a key already bound elsewhere
+        except CryptoError as error:
+            typer.secho(
+                f"warning: campaign {campaign_id}: key share refused: {error}",
+                fg="yellow",
+                err=True,
             )
-        ring.store_share(share)
+            continue
         received.append(campaign_id)
     return received
 
@@ -248,8 +259,10 @@ def run(
                             reply = make_noise(bundle, ring, trustee_id, problems)
                         else:
                             reply = answer(bundle, ring, trustee_id, problems)
-                    except CryptoError as error:
-                        fail(f"campaign {campaign_id}: {error}")
+                    except CryptoError as error:  # e.g. no key made for this campaign
+                        reply = DecryptionShare(
+                            campaign_id, trustee_id, bundle.digest, (), f"cannot decrypt: {error}"
+                        )
                     if isinstance(reply, NoiseShare):
                         state = client.submit_noise(reply, identity)
                         outcome = "encrypted noise share sent"

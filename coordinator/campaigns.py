@@ -64,6 +64,12 @@ def create_campaign(
                 raise InvalidRequestError(
                     f"campaign {campaign.campaign_id!r}: invited {invited!r} is not enrolled"
                 )
+        for other in session.exec(select(CampaignRow)).all():
+            if _from_row(other).key.paillier_n == campaign.key.paillier_n:
+                raise InvalidRequestError(
+                    f"campaign {campaign.campaign_id!r} reuses the key of campaign "
+                    f"{other.campaign_id!r}; every campaign needs its own key"
+                )
         if campaign.key.scheme is KeyScheme.SINGLE_HOLDER and len(campaign.key.trustee_ids) != 1:
             raise InvalidRequestError("a single-holder key names exactly one trustee")
         shares = sealed_shares or {}

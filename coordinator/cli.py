@@ -209,10 +209,10 @@ def campaign_create(
     try:
         document = json.loads(key_file.read_text())
         key = key_from_document(document, source=str(key_file))
-        if document.get("campaign_id", campaign_id) != campaign_id:
+        if document.get("campaign_id") != campaign_id:
             fail(
-                f"{key_file} was dealt for campaign {document['campaign_id']!r}, "
-                f"not {campaign_id!r}"
+                f"{key_file} was made for campaign {document.get('campaign_id')!r}, "
+                f"not {campaign_id!r}: a key serves one campaign only"
             )
         sealed = {t: bytes.fromhex(b) for t, b in document.get("sealed_shares", {}).items()}
         campaign = new_campaign(

@@ -143,6 +143,42 @@ class Campaign:
         return not self.invited or participant_id in self.invited
 
 
+def key_problems(key: CampaignKey) -> list[str]:
+    """Why a campaign key's parts disagree (empty when consistent).
+
+    Agents encrypt to ``paillier_n`` while the fingerprint they compare covers the threshold
+    public key, so both must name the same modulus, threshold and number of trustees;
+    otherwise an operator could show a genuine ceremony key and collect ciphertexts under
+    a key of its own.
+    """
+    if key.scheme is KeyScheme.SINGLE_HOLDER:
+        problems = []
+        if key.threshold_public_key:
+            problems.append("a single-holder key carries a threshold public key")
+        if key.threshold != 1 or len(key.trustee_ids) != 1:
+            problems.append("a single-holder key has exactly one trustee and threshold 1")
+        return problems
+    if not key.threshold_public_key:
+        return ["a threshold key needs its threshold public key"]
+    from fedcarbon.crypto.errors import CryptoError
+    from fedcarbon.crypto.threshold import ThresholdPublicKey
+
+    try:
+        public = ThresholdPublicKey.from_bytes(key.threshold_public_key)
+    except CryptoError as error:
+        return [f"threshold public key: {error}"]
+    problems = []
+    if public.n != key.paillier_n:
+        problems.append("paillier_n differs from the threshold public key's n")
+    if public.threshold != key.threshold:
+        problems.append(f"threshold {key.threshold} differs from the key's {public.threshold}")
+    if public.n_parties != len(key.trustee_ids):
+        problems.append(
+            f"{len(key.trustee_ids)} trustees named for a key shared among {public.n_parties}"
+        )
+    return problems
+
+
 def canonical_definition(campaign: Campaign) -> bytes:
     """Deterministic JSON of every term of the campaign (sorted keys, no whitespace)."""
     terms = asdict(campaign)
@@ -218,6 +254,11 @@ def new_campaign(
         raise CampaignError(
             f"{where}: threshold {key.threshold} must be between 1 and {len(key.trustee_ids)}"
         )
+    if len(set(key.trustee_ids)) != len(key.trustee_ids):
+        raise CampaignError(f"{where}: a trustee is named twice")
+    problems = key_problems(key)
+    if problems:
+        raise CampaignError(f"{where}: inconsistent key: {'; '.join(problems)}")
     plan = plan_noise(
         [m.name for m in metrics],
         [(m.min, m.max) for m in metrics],

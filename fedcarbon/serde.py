@@ -15,6 +15,7 @@ from fedcarbon.campaign import (
     CampaignState,
     KeyScheme,
     MetricSpec,
+    key_problems,
 )
 from fedcarbon.crypto.packing import PackingLayout
 from fedcarbon.decryption import DecryptionShare, NoiseShare
@@ -146,6 +147,9 @@ def campaign_from_proto(message: campaign_pb2.Campaign) -> Campaign:
     )
     if message.digest and message.digest != campaign.digest:
         raise WireError(f"{where}: digest does not match the campaign's terms")
+    problems = key_problems(campaign.key)
+    if problems:
+        raise WireError(f"{where}: inconsistent key: {'; '.join(problems)}")
     return campaign
 
 

@@ -216,6 +216,8 @@ def test_a_single_holder_key_works_for_agents_whose_policy_accepts_it(
     federation.cli(
         "trustee",
         "keygen",
+        "--campaign",
+        "single",
         "--home",
         str(federation.root / "trustee-1"),
         "--out",
@@ -265,3 +267,61 @@ def test_agents_see_the_fingerprint_the_key_ceremony_printed(federation: Federat
         "agent", "preview", "printed", "--home", federation.agent_home("castings")
     )
     assert expected[:16] in preview["leaves_this_machine"]["key fingerprint"]
+
+
+def test_a_campaign_reusing_another_campaigns_key_is_never_decrypted(
+    federation: Federation,
+) -> None:
+    """Review finding F1: a coordinator re-presents campaign A's key and sealed shares as a
+    rigged campaign B (e.g. with sybils) to have its contents decrypted."""
+    for key in ("nordstahl", "castings", "alpine"):
+        federation.add_agent(company(key))
+    key_file = federation.open_campaign("honest")
+    federation.submit("nordstahl", "honest")
+    federation.run_trustees()  # trustees receive and bind their shares for "honest"
+    refused = federation.operator(
+        "campaign",
+        "create",
+        "--id",
+        "rigged",
+        "--kind",
+        "benchmark",
+        "--key-file",
+        str(key_file),
+        "--period-start",
+        "2024-01-01",
+        "--period-end",
+        "2024-12-31",
+        "--metric",
+        "scope1_kgco2e",
+        "--metric",
+        "participants",
+        expect=1,
+    )
+    assert "a key serves one campaign only" in refused
+    # The dishonest coordinator bypasses its own checks and writes campaign B directly.
+    from dataclasses import replace as _replace
+
+    from coordinator.campaigns import _to_row, get_campaign
+    from coordinator.store import SealedShareRow
+
+    engine = federation.server.engine
+    rigged = _replace(get_campaign(engine, "honest"), campaign_id="rigged")
+    with Session(engine) as session:
+        session.add(_to_row(rigged))
+        for row in session.exec(
+            select(SealedShareRow).where(SealedShareRow.campaign_id == "honest")
+        ).all():
+            session.add(
+                SealedShareRow(
+                    campaign_id="rigged", trustee_id=row.trustee_id, sealed_share=row.sealed_share
+                )
+            )
+        session.commit()
+    for key in ("nordstahl", "castings", "alpine"):
+        federation.submit(key, "rigged")
+    federation.operator("campaign", "close", "rigged")
+    federation.run_trustees()
+    result = _result(federation, "rigged")
+    assert result["state"] == "failed"
+    assert "cannot decrypt" in result["reason"]

@@ -24,12 +24,11 @@ from fedcarbon.campaign import (
 )
 from fedcarbon.crypto.packing import PackingLayout
 from fedcarbon.errors import CampaignError
+from tests.unit.keys import threshold_campaign_key
 
 N = phe.generate_paillier_keypair(n_length=512)[0].n
 KEY = CampaignKey(KeyScheme.SINGLE_HOLDER, N, ("trustee-a",), 1)
-THRESHOLD_KEY = CampaignKey(
-    KeyScheme.THRESHOLD, N, ("trustee-a", "trustee-b", "trustee-c"), 2, b'{"type":"pk"}'
-)
+THRESHOLD_KEY = threshold_campaign_key(("trustee-a", "trustee-b", "trustee-c"), 2)
 SCOPE1 = MetricSpec("scope1_kgco2e", "kgCO2e", 3, 0, 10**12, "direct emissions")
 HEADS = MetricSpec("participants", "1", 0, 0, 1)
 
@@ -260,3 +259,16 @@ def test_a_negative_metric_scale_is_refused_and_named() -> None:
 
 def test_metric_bounds_beyond_the_wire_range_are_refused_and_named() -> None:
     assert "scope1_kgco2e" in _error(metrics=(replace(SCOPE1, max=2**63),))
+
+
+def test_a_key_whose_n_differs_from_its_threshold_public_key_is_refused() -> None:
+    """Review finding F3: agents encrypt to paillier_n but compare the threshold key's
+    fingerprint, so an operator could show a genuine ceremony key and swap n."""
+    swapped = replace(THRESHOLD_KEY, paillier_n=N)
+    with pytest.raises(CampaignError, match="paillier_n differs"):
+        new_campaign(**_terms(key=swapped))
+
+
+def test_a_key_claiming_another_threshold_than_its_public_key_is_refused() -> None:
+    with pytest.raises(CampaignError, match="threshold 3 differs"):
+        new_campaign(**_terms(key=replace(THRESHOLD_KEY, threshold=3)))

@@ -19,6 +19,7 @@ from fedcarbon.campaign import (
     MetricSpec,
     new_campaign,
 )
+from tests.unit.keys import threshold_campaign_key
 
 N = phe.generate_paillier_keypair(n_length=512)[0].n
 ME = "supplier-1"
@@ -35,7 +36,7 @@ def _campaign(campaign_id: str = "bench", **changes: Any) -> Campaign:
         "period_start": date(2024, 1, 1),
         "period_end": date(2024, 12, 31),
         "metrics": (MetricSpec("scope1_kgco2e", "kgCO2e", 3, 0, 10**9),),
-        "key": CampaignKey(KeyScheme.THRESHOLD, N, ("trustee-1", "trustee-2", "trustee-3"), 2),
+        "key": threshold_campaign_key(("trustee-1", "trustee-2", "trustee-3"), 2),
     }
     terms.update(changes)
     return new_campaign(**terms)

@@ -26,6 +26,7 @@ from fedcarbon.errors import WireError
 from fedcarbon.results import CampaignResult, MetricResult
 from fedcarbon.submission import SignedSubmission, SubmissionBody
 from fedcarbon.v1 import campaign_pb2, result_pb2
+from tests.unit.keys import threshold_campaign_key
 
 N = phe.generate_paillier_keypair(n_length=512)[0].n
 _ids = st.from_regex(r"[a-z0-9][a-z0-9._-]{0,30}", fullmatch=True)
@@ -59,12 +60,10 @@ def campaigns(draw: st.DrawFn) -> Campaign:
         period_start=start,
         period_end=draw(st.dates(min_value=start, max_value=date(2100, 1, 1))),
         metrics=tuple(metrics),
-        key=CampaignKey(
-            scheme,
-            N,
-            trustees,
-            draw(st.integers(1, len(trustees))),
-            draw(st.binary(max_size=32)) if scheme is KeyScheme.THRESHOLD else b"",
+        key=(
+            threshold_campaign_key(trustees, draw(st.integers(1, len(trustees))))
+            if scheme is KeyScheme.THRESHOLD
+            else CampaignKey(scheme, N, trustees[:1], 1)
         ),
         min_contributors=draw(st.integers(2, 10)),
         epsilon=draw(st.sampled_from([0.0, 0.5, 1.0, 3.25])),
