@@ -19,6 +19,7 @@ from agent.contribution import Contribution, encrypt_and_sign, prepare
 from agent.errors import AgentError
 from agent.identity import load_or_create_identity
 from agent.policy import period_label, refusals
+from fedcarbon import serde
 from fedcarbon.accounting.errors import AccountingError
 from fedcarbon.audit.errors import AuditError
 from fedcarbon.audit.receipts import (
@@ -321,6 +322,11 @@ def _submit_one(
     identity = load_or_create_identity(config.identity_key_path)
     signed = encrypt_and_sign(contribution, me.participant_id, identity)
     receipt, duplicate = client.submit(signed)
+    if receipt.entry != serde.signed_to_entry(signed):
+        raise AgentError(
+            f"campaign {campaign.campaign_id}: the coordinator's receipt is for another entry "
+            "than this submission; do not trust this coordinator's log"
+        )
     verify_receipt(receipt, me.log_public_key, log_id=me.log_id)
     store.record_spend(
         engine,

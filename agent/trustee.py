@@ -199,18 +199,18 @@ class KeyRing:
             raise CryptoError(f"the stored share is not {trustee_id}'s share for this campaign")
         return [p.to_bytes() for p in threshold.partial_decrypt_vector(share, values)]
 
+    def noise_body(self, campaign_id: str) -> bytes | None:
+        """The noise share body this trustee sent for the campaign, if any."""
+        path = self.directory / f"noise-{campaign_id}.bin"
+        return keys.read_secret(path) if path.exists() else None
+
     def noise_sent(self, campaign_id: str) -> str | None:
         """SHA-256 of the noise share body this trustee sent for the campaign, if any."""
-        path = self.directory / "noise-sent.json"
-        if not path.exists():
-            return None
-        return json.loads(path.read_text()).get(campaign_id)  # type: ignore[no-any-return]
+        body = self.noise_body(campaign_id)
+        return None if body is None else hashlib.sha256(body).hexdigest()
 
     def remember_noise(self, campaign_id: str, body: bytes) -> None:
-        path = self.directory / "noise-sent.json"
-        sent = json.loads(path.read_text()) if path.exists() else {}
-        sent[campaign_id] = hashlib.sha256(body).hexdigest()
-        path.write_text(json.dumps(sent, indent=1, sort_keys=True))
+        keys.write_secret(self.directory / f"noise-{campaign_id}.bin", body)
 
     def already_decrypted(self, campaign_id: str) -> str | None:
         """The aggregate digest this trustee decrypted for the campaign before, if any."""
@@ -276,6 +276,11 @@ def make_noise(
     plan = campaign.noise
     if plan is None:
         raise CryptoError(f"campaign {campaign.campaign_id!r} asks for no noise")
+    earlier = ring.noise_body(campaign.campaign_id)
+    if earlier is not None:
+        # Noise is drawn once per campaign: asked again (a rewound coordinator hoping for
+        # fresh noise to average away), the trustee resends the very same share.
+        return serde.noise_from_bytes(earlier)
     plaintexts = packing.pack_slots(sample_noise_slots(plan), campaign.packing)
     public = paillier.PaillierPublicKey(campaign.key.paillier_n)
     ciphertexts = vector.to_bytes(vector.encrypt_vector(public, plaintexts), public.n)

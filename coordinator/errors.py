@@ -23,3 +23,7 @@ class UnauthenticatedError(CoordinatorError):
 
 class ConflictError(CoordinatorError):
     """The request contradicts stored state (second submission, reused token, closed campaign)."""
+
+
+class UnavailableError(CoordinatorError):
+    """A transient condition (contention); the caller may retry."""

@@ -116,11 +116,15 @@ def aggregate_view(engine: Engine, campaign_id: str) -> AggregateView:
     with Session(engine) as session:
         row, blobs = aggregate_of(session, campaign)
         contributors = json.loads(row.contributor_ids)
-        submissions = session.exec(
-            select(SubmissionRow)
-            .where(SubmissionRow.campaign_id == campaign_id)
-            .order_by(SubmissionRow.leaf_index)  # type: ignore[arg-type]
-        ).all()
+        submissions = [
+            row
+            for row in session.exec(
+                select(SubmissionRow)
+                .where(SubmissionRow.campaign_id == campaign_id)
+                .order_by(SubmissionRow.leaf_index)  # type: ignore[arg-type]
+            ).all()
+            if row.participant_id in contributors
+        ]
         keys = {}
         for participant_id in [*contributors, *campaign.key.trustee_ids]:
             participant = session.get(Participant, participant_id)

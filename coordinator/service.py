@@ -18,6 +18,7 @@ from coordinator.errors import (
     NotFoundError,
     PermissionDeniedError,
     UnauthenticatedError,
+    UnavailableError,
 )
 from coordinator.log import TransparencyLog
 from coordinator.store import Participant
@@ -49,6 +50,7 @@ _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (PermissionDeniedError, grpc.StatusCode.PERMISSION_DENIED),
     (UnauthenticatedError, grpc.StatusCode.UNAUTHENTICATED),
     (ConflictError, grpc.StatusCode.FAILED_PRECONDITION),
+    (UnavailableError, grpc.StatusCode.UNAVAILABLE),
     (CoordinatorError, grpc.StatusCode.FAILED_PRECONDITION),
     (FedcarbonError, grpc.StatusCode.INVALID_ARGUMENT),
 ]

@@ -11,16 +11,16 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from coordinator.campaigns import get_campaign
+from coordinator.campaigns import get_campaign, set_state
 from coordinator.errors import (
     ConflictError,
     InvalidRequestError,
-    NotFoundError,
     PermissionDeniedError,
     UnauthenticatedError,
+    UnavailableError,
 )
 from coordinator.log import TransparencyLog
-from coordinator.store import CampaignRow, Participant, SubmissionRow
+from coordinator.store import Participant, SubmissionRow
 from fedcarbon import serde
 from fedcarbon.audit.errors import SignatureError
 from fedcarbon.audit.receipts import Receipt
@@ -75,6 +75,8 @@ class SubmissionDesk:
             raise ConflictError(f"{where}: campaign is {campaign.state.value}, not open")
         if not campaign.accepts(body.participant_id):
             raise PermissionDeniedError(f"{where}: participant is not invited")
+        if body.participant_id == campaign.buyer_id:
+            raise PermissionDeniedError(f"{where}: the buyer does not contribute to its own total")
         if participant.role == "trustee":
             raise PermissionDeniedError(f"{where}: trustees do not contribute figures")
         if body.campaign_digest != campaign.digest:
@@ -101,15 +103,11 @@ class SubmissionDesk:
     ) -> int:
         for _ in range(_APPEND_RETRIES):
             with self._lock, Session(self._engine) as session:
-                # Lock the campaign row (FOR UPDATE on PostgreSQL) so a concurrent close
-                # either sees this submission or makes it fail here: never half of both.
-                row = session.exec(
-                    select(CampaignRow)
-                    .where(CampaignRow.campaign_id == campaign_id)
-                    .with_for_update()
-                ).one()
-                if row.state != CampaignState.OPEN.value:
-                    raise ConflictError(f"campaign {campaign_id!r} is {row.state}, not open")
+                # A no-op compare-and-set on the campaign row: it takes the write lock on
+                # SQLite and the row lock on PostgreSQL, so a concurrent close either sees
+                # this submission or makes it fail here, never half of both.
+                if not set_state(session, campaign_id, CampaignState.OPEN, CampaignState.OPEN):
+                    raise ConflictError(f"campaign {campaign_id!r} is no longer open")
                 index = TransparencyLog.next_index(session)
                 session.add(
                     SubmissionRow(
@@ -132,4 +130,4 @@ class SubmissionDesk:
                         ) from None
                     continue  # another replica took this log index: try the next one
                 return index
-        raise NotFoundError("could not append to the log after several attempts; try again")
+        raise UnavailableError("could not append to the log after several attempts; try again")

@@ -84,3 +84,26 @@ def test_an_agent_declines_a_campaign_that_would_overspend_its_budget(
     out = federation.submit("castings", "second", expect=1)
     assert "campaign 'second' asks for epsilon=6.0" in out
     assert "only epsilon=4.0" in out and "remain" in out
+
+
+def test_a_trustee_asked_again_resends_its_noise_instead_of_drawing_fresh(
+    federation: Federation,
+) -> None:
+    """Review finding F4: fresh noise on a rewound campaign could be averaged away."""
+    from agent.client import CoordinatorClient
+    from agent.trustee import KeyRing, make_noise
+
+    for key in MEMBERS:
+        federation.add_agent(company(key))
+    federation.open_campaign(
+        "renoise", metrics=("scope1_kgco2e:0:5000000",), extra=("--epsilon", "1")
+    )
+    for key in MEMBERS:
+        federation.submit(key, "renoise")
+    federation.operator("campaign", "close", "renoise")
+    with CoordinatorClient(federation.address) as client:
+        bundle = client.get_aggregate("renoise")
+    ring = KeyRing(federation.root / "trustee-1")
+    first = make_noise(bundle, ring, federation.trustees[0])
+    again = make_noise(bundle, ring, federation.trustees[0])
+    assert first == again

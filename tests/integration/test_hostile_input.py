@@ -224,3 +224,24 @@ def test_an_out_of_range_contribution_stops_the_release(open_campaign: Federatio
     assert result["state"] == "failed"
     assert "out of range; nothing released" in result["reason"]
     assert result["metrics"] == {}
+
+
+def test_an_agent_refuses_a_receipt_for_someone_elses_entry(
+    open_campaign: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review finding F6: a coordinator that drops a submission must not fob the agent off
+    with a (valid) receipt for another participant's log entry."""
+    fed = open_campaign
+    fed.add_agent(company("alpine"))
+    fed.submit("alpine", "target")
+    with Session(fed.server.engine) as session:
+        row = session.exec(select(SubmissionRow)).one()
+    with CoordinatorClient(fed.address) as client:
+        someone_elses, _ = client.submit(serde.signed_from_entry(row.entry))
+
+    def drop_and_fob_off(self: CoordinatorClient, signed: object) -> tuple[object, bool]:
+        return someone_elses, False
+
+    monkeypatch.setattr(CoordinatorClient, "submit", drop_and_fob_off)
+    out = fed.submit("castings", "target", expect=1)
+    assert "receipt is for another entry" in out
