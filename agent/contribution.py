@@ -19,9 +19,15 @@ from fedcarbon.campaign import Campaign
 from fedcarbon.crypto import packing, vector
 from fedcarbon.crypto.encoding import to_fixed
 from fedcarbon.crypto.errors import EncodingError
+from fedcarbon.crypto.knowledge import encrypt_with_proofs
 from fedcarbon.errors import MetricError
 from fedcarbon.metrics import metric_values
-from fedcarbon.submission import SignedSubmission, SubmissionBody, sign_body
+from fedcarbon.submission import (
+    SignedSubmission,
+    SubmissionBody,
+    sign_body,
+    submission_proof_context,
+)
 
 NONCE_BYTES = 16
 
@@ -63,14 +69,18 @@ def encrypt_and_sign(
     contribution: Contribution, participant_id: str, identity: Ed25519PrivateKey
 ) -> SignedSubmission:
     campaign = contribution.campaign
-    public_key = paillier.PaillierPublicKey(campaign.key.paillier_n)
-    ciphertexts = vector.encrypt_vector(public_key, contribution.plaintexts)
+    n = campaign.key.paillier_n
+    context = submission_proof_context(campaign.digest, participant_id)
+    ciphertexts, proofs = encrypt_with_proofs(
+        paillier.PaillierPublicKey(n), contribution.plaintexts, context
+    )
     body = SubmissionBody(
         campaign_id=campaign.campaign_id,
         participant_id=participant_id,
         campaign_digest=campaign.digest,
-        ciphertexts=tuple(vector.to_bytes(ciphertexts, campaign.key.paillier_n)),
+        ciphertexts=tuple(vector.to_bytes(ciphertexts, n)),
         nonce=secrets.token_bytes(NONCE_BYTES),
         created_unix_ms=int(time.time() * 1000),
+        proofs=tuple(proof.to_bytes(n) for proof in proofs),
     )
     return sign_body(identity, serde.body_to_bytes(body))

@@ -24,10 +24,16 @@ from fedcarbon.audit.treehead import verify_tree_head
 from fedcarbon.campaign import Campaign, CampaignKey, KeyScheme
 from fedcarbon.crypto import keys, packing, threshold, vector
 from fedcarbon.crypto.errors import CryptoError
+from fedcarbon.crypto.knowledge import encrypt_with_proofs
 from fedcarbon.decryption import DecryptionShare, NoiseShare, noised_target
 from fedcarbon.dp import sample_noise_slots
 from fedcarbon.errors import WireError
-from fedcarbon.submission import NOISE_SHARE_CONTEXT
+from fedcarbon.submission import (
+    NOISE_SHARE_CONTEXT,
+    noise_proof_context,
+    submission_proof_context,
+    unproven_slots,
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,10 @@ def verify_bundle(bundle: AggregateBundle) -> Verdict:
             continue
         if not campaign.accepts(body.participant_id):
             reasons.append(f"{where}: participant was not invited")
+            continue
+        context = submission_proof_context(campaign.digest, body.participant_id)
+        if unproven_slots(campaign.key.paillier_n, body.ciphertexts, body.proofs, context):
+            reasons.append(f"{where}: a ciphertext lacks a valid proof of plaintext knowledge")
             continue
         seen.add(body.participant_id)
         try:
@@ -247,6 +257,10 @@ def verify_noise(bundle: AggregateBundle, ring: "KeyRing", trustee_id: str) -> l
         if share.aggregate_digest != bundle.digest:
             reasons.append(f"noise share from {share.trustee_id!r} is for another aggregate")
             continue
+        context = noise_proof_context(campaign.digest, share.trustee_id, share.aggregate_digest)
+        if unproven_slots(campaign.key.paillier_n, share.ciphertexts, share.proofs, context):
+            reasons.append(f"noise share from {share.trustee_id!r} lacks valid proofs")
+            continue
         shares.append(share)
     if sorted(s.trustee_id for s in shares) != sorted(campaign.key.trustee_ids):
         reasons.append("noise shares are missing or duplicated")
@@ -282,9 +296,16 @@ def make_noise(
         # fresh noise to average away), the trustee resends the very same share.
         return serde.noise_from_bytes(earlier)
     plaintexts = packing.pack_slots(sample_noise_slots(plan), campaign.packing)
-    public = paillier.PaillierPublicKey(campaign.key.paillier_n)
-    ciphertexts = vector.to_bytes(vector.encrypt_vector(public, plaintexts), public.n)
-    share = NoiseShare(campaign.campaign_id, trustee_id, bundle.digest, tuple(ciphertexts))
+    n = campaign.key.paillier_n
+    context = noise_proof_context(campaign.digest, trustee_id, bundle.digest)
+    encrypted, proofs = encrypt_with_proofs(paillier.PaillierPublicKey(n), plaintexts, context)
+    share = NoiseShare(
+        campaign.campaign_id,
+        trustee_id,
+        bundle.digest,
+        tuple(vector.to_bytes(encrypted, n)),
+        tuple(proof.to_bytes(n) for proof in proofs),
+    )
     ring.remember_noise(campaign.campaign_id, serde.noise_to_bytes(share))
     return share
 

@@ -53,6 +53,8 @@ from fedcarbon.submission import (
     DECRYPTION_SHARE_CONTEXT,
     NOISE_SHARE_CONTEXT,
     SignedSubmission,
+    noise_proof_context,
+    unproven_slots,
 )
 
 
@@ -319,6 +321,9 @@ def accept_noise(engine: Engine, share: NoiseShare, body: bytes, signature: byte
             )
         except CryptoError as error:
             raise InvalidRequestError(f"{where}: {error}") from None
+        context = noise_proof_context(campaign.digest, share.trustee_id, share.aggregate_digest)
+        if unproven_slots(campaign.key.paillier_n, share.ciphertexts, share.proofs, context):
+            raise InvalidRequestError(f"{where}: noise lacks valid proofs of plaintext knowledge")
         session.add(
             NoiseShareRow(
                 campaign_id=share.campaign_id,

@@ -28,7 +28,12 @@ from fedcarbon.campaign import CampaignState
 from fedcarbon.crypto import vector
 from fedcarbon.crypto.errors import InvalidCiphertextError
 from fedcarbon.errors import WireError
-from fedcarbon.submission import SignedSubmission, entry_id
+from fedcarbon.submission import (
+    SignedSubmission,
+    entry_id,
+    submission_proof_context,
+    unproven_slots,
+)
 
 # Bodies larger than this are refused before parsing (a vector of a few 4096-bit
 # ciphertexts is a few KB; this leaves ample room).
@@ -87,6 +92,13 @@ class SubmissionDesk:
             )
         except InvalidCiphertextError as error:
             raise InvalidRequestError(f"{where}: {error}") from None
+        context = submission_proof_context(campaign.digest, body.participant_id)
+        unproven = unproven_slots(campaign.key.paillier_n, body.ciphertexts, body.proofs, context)
+        if unproven:
+            raise InvalidRequestError(
+                f"{where}: ciphertext(s) {unproven} lack a valid proof of plaintext knowledge "
+                "bound to this participant and campaign"
+            )
         leaf_index = self._append(body.campaign_id, body.participant_id, submission_id, entry)
         return self._log.receipt(leaf_index, entry), False
 

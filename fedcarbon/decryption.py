@@ -33,6 +33,7 @@ class NoiseShare:
     trustee_id: str
     aggregate_digest: bytes
     ciphertexts: tuple[bytes, ...]
+    proofs: tuple[bytes, ...] = ()
 
 
 def noised_target(

@@ -161,6 +161,7 @@ def body_to_bytes(body: SubmissionBody) -> bytes:
         ciphertexts=list(body.ciphertexts),
         nonce=body.nonce,
         created_unix_ms=body.created_unix_ms,
+        proofs=list(body.proofs),
     ).SerializeToString(deterministic=True)
 
 
@@ -177,6 +178,7 @@ def body_from_bytes(raw: bytes) -> SubmissionBody:
         ciphertexts=tuple(message.ciphertexts),
         nonce=message.nonce,
         created_unix_ms=message.created_unix_ms,
+        proofs=tuple(message.proofs),
     )
 
 
@@ -319,6 +321,7 @@ def noise_to_bytes(share: NoiseShare) -> bytes:
         trustee_id=share.trustee_id,
         aggregate_digest=share.aggregate_digest,
         ciphertexts=list(share.ciphertexts),
+        proofs=list(share.proofs),
     ).SerializeToString(deterministic=True)
 
 
@@ -335,4 +338,5 @@ def noise_from_bytes(raw: bytes) -> NoiseShare:
         trustee_id=message.trustee_id,
         aggregate_digest=message.aggregate_digest,
         ciphertexts=tuple(message.ciphertexts),
+        proofs=tuple(message.proofs),
     )

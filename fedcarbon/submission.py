@@ -27,6 +27,7 @@ class SubmissionBody:
     ciphertexts: tuple[bytes, ...]
     nonce: bytes
     created_unix_ms: int
+    proofs: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,16 @@ def sign_body(key: Ed25519PrivateKey, body: bytes) -> SignedSubmission:
     return SignedSubmission(body, signing.sign(key, body, context=SUBMISSION_CONTEXT))
 
 
+def submission_proof_context(campaign_digest: bytes, participant_id: str) -> bytes:
+    """What a submission's plaintext-knowledge proofs are bound to (the slot index is added)."""
+    return b"submission\x00" + campaign_digest + participant_id.encode()
+
+
+def noise_proof_context(campaign_digest: bytes, trustee_id: str, aggregate_digest: bytes) -> bytes:
+    """What a trustee's noise-share proofs are bound to (the slot index is added)."""
+    return b"noise\x00" + campaign_digest + aggregate_digest + trustee_id.encode()
+
+
 def entry_id(entry: bytes) -> str:
     """A submission's id: hex SHA-256 of its log entry (the serialised SignedSubmission)."""
     return hashlib.sha256(entry).hexdigest()
@@ -49,3 +60,20 @@ def entry_id(entry: bytes) -> str:
 
 def trustee_request_message(trustee_id: str, timestamp_ms: int) -> bytes:
     return f"{trustee_id}\x00{timestamp_ms}".encode()
+
+
+def unproven_slots(
+    n: int, ciphertexts: tuple[bytes, ...], proofs: tuple[bytes, ...], context: bytes
+) -> list[int]:
+    """Indices of ciphertexts without a valid proof of plaintext knowledge (all, if malformed)."""
+    from fedcarbon.crypto.errors import CryptoError
+    from fedcarbon.crypto.knowledge import PlaintextKnowledgeProof, verify_vector
+
+    if len(proofs) != len(ciphertexts):
+        return list(range(len(ciphertexts)))
+    try:
+        parsed = [PlaintextKnowledgeProof.from_bytes(p, n) for p in proofs]
+    except CryptoError:
+        return list(range(len(ciphertexts)))
+    values = [int.from_bytes(c, "big") for c in ciphertexts]
+    return verify_vector(n, values, parsed, context)

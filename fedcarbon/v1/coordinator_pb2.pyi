@@ -456,6 +456,7 @@ class NoiseShareBody(_message.Message):
     TRUSTEE_ID_FIELD_NUMBER: _builtins.int
     AGGREGATE_DIGEST_FIELD_NUMBER: _builtins.int
     CIPHERTEXTS_FIELD_NUMBER: _builtins.int
+    PROOFS_FIELD_NUMBER: _builtins.int
     campaign_id: _builtins.str
     trustee_id: _builtins.str
     aggregate_digest: _builtins.bytes
@@ -464,6 +465,10 @@ class NoiseShareBody(_message.Message):
     def ciphertexts(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
         """Encrypted, offset noise values packed like the metric vector."""
 
+    @_builtins.property
+    def proofs(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
+        """Proofs of plaintext knowledge, one per ciphertext, bound to the campaign and the trustee."""
+
     def __init__(
         self,
         *,
@@ -471,10 +476,11 @@ class NoiseShareBody(_message.Message):
         trustee_id: _builtins.str = ...,
         aggregate_digest: _builtins.bytes = ...,
         ciphertexts: _abc.Iterable[_builtins.bytes] | None = ...,
+        proofs: _abc.Iterable[_builtins.bytes] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["aggregate_digest", b"aggregate_digest", "campaign_id", b"campaign_id", "ciphertexts", b"ciphertexts", "trustee_id", b"trustee_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aggregate_digest", b"aggregate_digest", "campaign_id", b"campaign_id", "ciphertexts", b"ciphertexts", "proofs", b"proofs", "trustee_id", b"trustee_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x66\x65\x64\x63\x61rbon/v1/submission.proto\x12\x0c\x66\x65\x64\x63\x61rbon.v1\"\x93\x01\n\x0eSubmissionBody\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x16\n\x0eparticipant_id\x18\x02 \x01(\t\x12\x17\n\x0f\x63\x61mpaign_digest\x18\x03 \x01(\x0c\x12\x13\n\x0b\x63iphertexts\x18\x04 \x03(\x0c\x12\r\n\x05nonce\x18\x05 \x01(\x0c\x12\x17\n\x0f\x63reated_unix_ms\x18\x06 \x01(\x03\"3\n\x10SignedSubmission\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\"i\n\x08TreeHead\x12\x0e\n\x06log_id\x18\x01 \x01(\t\x12\x11\n\ttree_size\x18\x02 \x01(\x04\x12\x11\n\troot_hash\x18\x03 \x01(\x0c\x12\x14\n\x0ctimestamp_ms\x18\x04 \x01(\x03\x12\x11\n\tsignature\x18\x05 \x01(\x0c\"\x91\x01\n\x11SubmissionReceipt\x12\x15\n\rsubmission_id\x18\x01 \x01(\t\x12\x12\n\nleaf_index\x18\x02 \x01(\x04\x12)\n\ttree_head\x18\x03 \x01(\x0b\x32\x16.fedcarbon.v1.TreeHead\x12\x17\n\x0finclusion_proof\x18\x04 \x03(\x0c\x12\r\n\x05\x65ntry\x18\x05 \x01(\x0c\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x66\x65\x64\x63\x61rbon/v1/submission.proto\x12\x0c\x66\x65\x64\x63\x61rbon.v1\"\xa3\x01\n\x0eSubmissionBody\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x16\n\x0eparticipant_id\x18\x02 \x01(\t\x12\x17\n\x0f\x63\x61mpaign_digest\x18\x03 \x01(\x0c\x12\x13\n\x0b\x63iphertexts\x18\x04 \x03(\x0c\x12\r\n\x05nonce\x18\x05 \x01(\x0c\x12\x17\n\x0f\x63reated_unix_ms\x18\x06 \x01(\x03\x12\x0e\n\x06proofs\x18\x07 \x03(\x0c\"3\n\x10SignedSubmission\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\"i\n\x08TreeHead\x12\x0e\n\x06log_id\x18\x01 \x01(\t\x12\x11\n\ttree_size\x18\x02 \x01(\x04\x12\x11\n\troot_hash\x18\x03 \x01(\x0c\x12\x14\n\x0ctimestamp_ms\x18\x04 \x01(\x03\x12\x11\n\tsignature\x18\x05 \x01(\x0c\"\x91\x01\n\x11SubmissionReceipt\x12\x15\n\rsubmission_id\x18\x01 \x01(\t\x12\x12\n\nleaf_index\x18\x02 \x01(\x04\x12)\n\ttree_head\x18\x03 \x01(\x0b\x32\x16.fedcarbon.v1.TreeHead\x12\x17\n\x0finclusion_proof\x18\x04 \x03(\x0c\x12\r\n\x05\x65ntry\x18\x05 \x01(\x0c\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,11 +32,11 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fedcarbon.v1.submission_pb2
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SUBMISSIONBODY']._serialized_start=48
-  _globals['_SUBMISSIONBODY']._serialized_end=195
-  _globals['_SIGNEDSUBMISSION']._serialized_start=197
-  _globals['_SIGNEDSUBMISSION']._serialized_end=248
-  _globals['_TREEHEAD']._serialized_start=250
-  _globals['_TREEHEAD']._serialized_end=355
-  _globals['_SUBMISSIONRECEIPT']._serialized_start=358
-  _globals['_SUBMISSIONRECEIPT']._serialized_end=503
+  _globals['_SUBMISSIONBODY']._serialized_end=211
+  _globals['_SIGNEDSUBMISSION']._serialized_start=213
+  _globals['_SIGNEDSUBMISSION']._serialized_end=264
+  _globals['_TREEHEAD']._serialized_start=266
+  _globals['_TREEHEAD']._serialized_end=371
+  _globals['_SUBMISSIONRECEIPT']._serialized_start=374
+  _globals['_SUBMISSIONRECEIPT']._serialized_end=519
 # @@protoc_insertion_point(module_scope)

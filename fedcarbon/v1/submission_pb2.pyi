@@ -30,6 +30,7 @@ class SubmissionBody(_message.Message):
     CIPHERTEXTS_FIELD_NUMBER: _builtins.int
     NONCE_FIELD_NUMBER: _builtins.int
     CREATED_UNIX_MS_FIELD_NUMBER: _builtins.int
+    PROOFS_FIELD_NUMBER: _builtins.int
     campaign_id: _builtins.str
     participant_id: _builtins.str
     campaign_digest: _builtins.bytes
@@ -40,6 +41,13 @@ class SubmissionBody(_message.Message):
     def ciphertexts(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
         """Raw Paillier ciphertexts, big-endian, each exactly the byte length of n^2."""
 
+    @_builtins.property
+    def proofs(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
+        """One non-interactive proof of plaintext knowledge per ciphertext (fedcarbon.crypto.knowledge),
+        bound to the campaign digest, the participant and the slot: nobody can submit a ciphertext
+        built from other people's ciphertexts.
+        """
+
     def __init__(
         self,
         *,
@@ -49,10 +57,11 @@ class SubmissionBody(_message.Message):
         ciphertexts: _abc.Iterable[_builtins.bytes] | None = ...,
         nonce: _builtins.bytes = ...,
         created_unix_ms: _builtins.int = ...,
+        proofs: _abc.Iterable[_builtins.bytes] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["campaign_digest", b"campaign_digest", "campaign_id", b"campaign_id", "ciphertexts", b"ciphertexts", "created_unix_ms", b"created_unix_ms", "nonce", b"nonce", "participant_id", b"participant_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["campaign_digest", b"campaign_digest", "campaign_id", b"campaign_id", "ciphertexts", b"ciphertexts", "created_unix_ms", b"created_unix_ms", "nonce", b"nonce", "participant_id", b"participant_id", "proofs", b"proofs"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -13,7 +13,8 @@ from coordinator.store import EnrolmentToken, LogLeaf, Participant, SubmissionRo
 from fedcarbon import serde
 from fedcarbon.audit import signing
 from fedcarbon.crypto import vector
-from fedcarbon.submission import SubmissionBody, sign_body
+from fedcarbon.crypto.knowledge import encrypt_with_proofs
+from fedcarbon.submission import SubmissionBody, sign_body, submission_proof_context
 from fedcarbon.v1 import coordinator_pb2, coordinator_pb2_grpc, submission_pb2
 from tests.integration.conftest import Federation, company
 
@@ -34,7 +35,12 @@ def open_campaign(federation: Federation) -> Federation:
     return federation
 
 
-def _body(fed: Federation, ciphertexts: list[bytes], participant: str | None = None) -> bytes:
+def _body(
+    fed: Federation,
+    ciphertexts: list[bytes],
+    participant: str | None = None,
+    proofs: tuple[bytes, ...] = (),
+) -> bytes:
     with CoordinatorClient(fed.address) as client:
         campaign = client.get_campaign("target")
     return serde.body_to_bytes(
@@ -45,6 +51,7 @@ def _body(fed: Federation, ciphertexts: list[bytes], participant: str | None = N
             ciphertexts=tuple(ciphertexts),
             nonce=b"n" * 16,
             created_unix_ms=int(time.time() * 1000),
+            proofs=proofs,
         )
     )
 
@@ -214,7 +221,12 @@ def test_an_out_of_range_contribution_stops_the_release(open_campaign: Federatio
         layout = campaign.packing
         every_slot_full = (1 << (layout.slot_bits * layout.slots_per_ciphertext)) - 1
         huge = [every_slot_full] * layout.ciphertexts
-        body = _body(fed, vector.to_bytes(vector.encrypt_vector(public, huge), public.n))
+        # The cheater knows its own (absurd) plaintext, so it can prove knowledge of it.
+        context = submission_proof_context(campaign.digest, fed.agents["castings"])
+        cts, proofs = encrypt_with_proofs(public, huge, context)
+        body = _body(
+            fed, vector.to_bytes(cts, public.n), proofs=tuple(p.to_bytes(public.n) for p in proofs)
+        )
         client.submit(sign_body(_identity(fed), body))
     fed.operator("campaign", "close", "target")
     fed.run_trustees()
@@ -245,3 +257,35 @@ def test_an_agent_refuses_a_receipt_for_someone_elses_entry(
     monkeypatch.setattr(CoordinatorClient, "submit", drop_and_fob_off)
     out = fed.submit("castings", "target", expect=1)
     assert "receipt is for another entry" in out
+
+
+def test_a_ciphertext_built_from_other_peoples_ciphertexts_is_refused(
+    open_campaign: Federation,
+) -> None:
+    """Review finding F2: Mallory submits the product of the inverses of everyone else's
+    (public) ciphertexts, so the aggregate would decrypt to one victim's figure. She cannot
+    prove knowledge of that ciphertext's plaintext, so the coordinator refuses it."""
+    fed = open_campaign
+    for key in ("nordstahl", "alpine"):
+        fed.add_agent(company(key))
+        fed.submit(key, "target")
+    with CoordinatorClient(fed.address) as client:
+        campaign = client.get_campaign("target")
+        n = campaign.key.paillier_n
+        others = [
+            int.from_bytes(
+                serde.body_from_bytes(serde.signed_from_entry(e).body).ciphertexts[0], "big"
+            )
+            for e in client.entries(0, 2)
+        ]
+        public = paillier.PaillierPublicKey(n)
+        context = submission_proof_context(campaign.digest, fed.agents["castings"])
+        own, proofs = encrypt_with_proofs(public, [0] * campaign.packing.ciphertexts, context)
+        crafted = pow(others[1], -1, n * n)  # cancels one other contributor out
+        body = _body(
+            fed,
+            vector.to_bytes([crafted, *own[1:]], n),
+            proofs=tuple(p.to_bytes(n) for p in proofs),
+        )
+        with pytest.raises(CoordinatorUnavailable, match="proof of plaintext knowledge"):
+            client.submit(sign_body(_identity(fed), body))
