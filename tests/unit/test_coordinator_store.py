@@ -1,0 +1,63 @@
+"""The coordinator's embedded store: WAL mode, hashed tokens, one use per token."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from coordinator import enrolment
+from coordinator.errors import ConflictError, UnauthenticatedError
+from coordinator.store import EnrolmentToken, open_engine
+from fedcarbon.audit import signing
+from fedcarbon.submission import ENROL_CONTEXT
+
+
+@pytest.fixture
+def engine(tmp_path: Path):  # type: ignore[no-untyped-def]
+    engine = open_engine(f"sqlite:///{tmp_path / 'c.sqlite'}")
+    yield engine
+    engine.dispose()
+
+
+def test_sqlite_runs_in_wal_mode(engine) -> None:  # type: ignore[no-untyped-def]
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_only_token_hashes_are_stored(engine) -> None:  # type: ignore[no-untyped-def]
+    (token,) = enrolment.issue_tokens(engine, "supplier")
+    with Session(engine) as session:
+        rows = session.exec(select(EnrolmentToken)).all()
+    assert len(rows) == 1 and token not in rows[0].token_hash and len(rows[0].token_hash) == 64
+
+
+def test_a_token_enrols_once_and_a_failed_attempt_does_not_burn_it(engine) -> None:  # type: ignore[no-untyped-def]
+    (token,) = enrolment.issue_tokens(engine, "supplier")
+    key = signing.generate_signing_key()
+    with pytest.raises(UnauthenticatedError):
+        enrolment.enrol(
+            engine,
+            token=token,
+            organisation="Acme",
+            identity_key=signing.public_key_bytes(key),
+            signature=b"\x00" * 64,
+        )
+    signature = signing.sign(key, token.encode(), context=ENROL_CONTEXT)
+    first = enrolment.enrol(
+        engine,
+        token=token,
+        organisation="Acme",
+        identity_key=signing.public_key_bytes(key),
+        signature=signature,
+    )
+    assert first.role == "supplier" and first.participant_id.startswith("acme-")
+    other = signing.generate_signing_key()
+    with pytest.raises(ConflictError, match="already used"):
+        enrolment.enrol(
+            engine,
+            token=token,
+            organisation="Other",
+            identity_key=signing.public_key_bytes(other),
+            signature=signing.sign(other, token.encode(), context=ENROL_CONTEXT),
+        )
