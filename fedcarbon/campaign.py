@@ -194,6 +194,32 @@ def campaign_digest(campaign: Campaign) -> bytes:
     return hashlib.sha256(b"fedcarbon.v1.campaign\x00" + canonical_definition(campaign)).digest()
 
 
+def planned_packing(
+    metrics: tuple[MetricSpec, ...],
+    max_contributors: int,
+    key: CampaignKey,
+    epsilon: float,
+    delta: float,
+) -> PackingLayout:
+    """The one packing layout the terms imply: slots for the largest cohort plus noise."""
+    plan = plan_noise(
+        [m.name for m in metrics],
+        [(m.min, m.max) for m in metrics],
+        epsilon,
+        delta,
+        len(key.trustee_ids),
+        key.threshold,
+    )
+    headroom = (
+        DEFAULT_HEADROOM_BITS
+        if plan is None
+        else max(DEFAULT_HEADROOM_BITS, plan.headroom().bit_length() + 1)
+    )
+    return plan_packing(
+        [m.bounds for m in metrics], max_contributors, key.bits, headroom_bits=headroom
+    )
+
+
 def new_campaign(
     *,
     campaign_id: str,
@@ -259,22 +285,7 @@ def new_campaign(
     problems = key_problems(key)
     if problems:
         raise CampaignError(f"{where}: inconsistent key: {'; '.join(problems)}")
-    plan = plan_noise(
-        [m.name for m in metrics],
-        [(m.min, m.max) for m in metrics],
-        epsilon,
-        delta,
-        len(key.trustee_ids),
-        key.threshold,
-    )
-    headroom = (
-        DEFAULT_HEADROOM_BITS
-        if plan is None
-        else max(DEFAULT_HEADROOM_BITS, plan.headroom().bit_length() + 1)
-    )
-    packing = plan_packing(
-        [m.bounds for m in metrics], max_contributors, key.bits, headroom_bits=headroom
-    )
+    packing = planned_packing(metrics, max_contributors, key, epsilon, delta)
     return Campaign(
         campaign_id=campaign_id,
         kind=kind,

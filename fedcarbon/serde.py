@@ -16,10 +16,12 @@ from fedcarbon.campaign import (
     KeyScheme,
     MetricSpec,
     key_problems,
+    planned_packing,
 )
+from fedcarbon.crypto.errors import CryptoError
 from fedcarbon.crypto.packing import PackingLayout
 from fedcarbon.decryption import DecryptionShare, NoiseShare
-from fedcarbon.errors import WireError
+from fedcarbon.errors import FedcarbonError, WireError
 from fedcarbon.results import CampaignResult, MetricResult
 from fedcarbon.submission import SignedSubmission, SubmissionBody, entry_id
 from fedcarbon.v1 import campaign_pb2, coordinator_pb2, result_pb2, submission_pb2
@@ -150,6 +152,18 @@ def campaign_from_proto(message: campaign_pb2.Campaign) -> Campaign:
     problems = key_problems(campaign.key)
     if problems:
         raise WireError(f"{where}: inconsistent key: {'; '.join(problems)}")
+    try:
+        expected = planned_packing(
+            campaign.metrics,
+            campaign.max_contributors,
+            campaign.key,
+            campaign.epsilon,
+            campaign.delta,
+        )
+    except (CryptoError, FedcarbonError) as error:
+        raise WireError(f"{where}: terms admit no packing ({error})") from None
+    if campaign.packing != expected:
+        raise WireError(f"{where}: packing layout does not follow from the campaign's terms")
     return campaign
 
 

@@ -2,6 +2,7 @@
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 
 import phe
@@ -348,3 +349,11 @@ def test_malformed_bytes_raise_wire_error_naming_the_message(
 def test_int_to_bytes_round_trips_zero_and_large_values() -> None:
     for value in (0, 1, 255, 256, N, N * N):
         assert int.from_bytes(serde.int_to_bytes(value), "big") == value
+
+
+def test_a_packing_layout_that_does_not_follow_from_the_terms_is_refused() -> None:
+    """Review finding F7: slots narrower than the terms need would carry into each other,
+    even under a digest the operator recomputed to match."""
+    narrow = replace(BASE, packing=replace(BASE.packing, slot_bits=8))
+    with pytest.raises(WireError, match="packing layout does not follow"):
+        serde.campaign_from_proto(serde.campaign_to_proto(narrow))
