@@ -22,6 +22,7 @@ from fedcarbon.submission import (
     NOISE_SHARE_CONTEXT,
     TRUSTEE_REQUEST_CONTEXT,
     SignedSubmission,
+    enrolment_message,
     trustee_request_message,
 )
 from fedcarbon.v1 import campaign_pb2, coordinator_pb2, coordinator_pb2_grpc
@@ -118,7 +119,13 @@ class CoordinatorClient:
                 sector=sector,
                 region=region,
                 size_band=size_band,
-                signature=signing.sign(identity, token.encode(), context=ENROL_CONTEXT),
+                signature=signing.sign(
+                    identity,
+                    enrolment_message(
+                        token, organisation, encryption_public_key, sector, region, size_band
+                    ),
+                    context=ENROL_CONTEXT,
+                ),
             ),
         )
         return EnrolmentResult(
@@ -165,20 +172,23 @@ class CoordinatorClient:
 
     # -- trustees -----------------------------------------------------------------------
     @staticmethod
-    def _trustee_request(trustee_id: str, identity: Ed25519PrivateKey) -> Any:
+    def _trustee_request(trustee_id: str, identity: Ed25519PrivateKey, method: str) -> Any:
         now = int(time.time() * 1000)
         return coordinator_pb2.TrusteeRequest(
             trustee_id=trustee_id,
             timestamp_ms=now,
             signature=signing.sign(
-                identity, trustee_request_message(trustee_id, now), context=TRUSTEE_REQUEST_CONTEXT
+                identity,
+                trustee_request_message(trustee_id, now, method),
+                context=TRUSTEE_REQUEST_CONTEXT,
             ),
         )
 
     def sealed_shares(self, trustee_id: str, identity: Ed25519PrivateKey) -> dict[str, bytes]:
         """Campaign id -> the key share sealed to this trustee."""
         response = self._call(
-            self._trustees.GetSealedShares, self._trustee_request(trustee_id, identity)
+            self._trustees.GetSealedShares,
+            self._trustee_request(trustee_id, identity, "GetSealedShares"),
         )
         return {s.campaign_id: s.sealed_share for s in response.shares}
 
@@ -187,7 +197,8 @@ class CoordinatorClient:
     ) -> list[tuple[str, str]]:
         """(campaign id, phase) for each step owed: phase "noise" or "decrypt"."""
         response = self._call(
-            self._trustees.ListDecryptionTasks, self._trustee_request(trustee_id, identity)
+            self._trustees.ListDecryptionTasks,
+            self._trustee_request(trustee_id, identity, "ListDecryptionTasks"),
         )
         return [(task.campaign_id, task.phase or "decrypt") for task in response.tasks]
 

@@ -11,7 +11,7 @@ from coordinator.errors import ConflictError, InvalidRequestError, Unauthenticat
 from coordinator.store import EnrolmentToken, Participant, now_ms
 from fedcarbon.audit import signing
 from fedcarbon.audit.errors import SignatureError
-from fedcarbon.submission import ENROL_CONTEXT
+from fedcarbon.submission import ENROL_CONTEXT, enrolment_message
 
 ROLES = ("supplier", "buyer", "trustee")
 TOKEN_BYTES = 24  # 192 bits: not guessable, short enough to paste
@@ -59,7 +59,8 @@ def enrol(
     if encryption_key and len(encryption_key) != 32:
         raise InvalidRequestError("encryption_public_key must be 32 bytes (X25519)")
     try:
-        signing.verify(identity_key, token.encode(), signature, context=ENROL_CONTEXT)
+        message = enrolment_message(token, organisation, encryption_key, sector, region, size_band)
+        signing.verify(identity_key, message, signature, context=ENROL_CONTEXT)
     except SignatureError as error:
         raise UnauthenticatedError(f"enrolment signature: {error}") from None
     participant_id = participant_id_for(organisation, identity_key)

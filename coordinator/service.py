@@ -194,7 +194,7 @@ class TrusteesService(coordinator_pb2_grpc.TrusteesServicer):
         self._engine = engine
         self._log = log_
 
-    def _authenticate(self, request: coordinator_pb2.TrusteeRequest) -> Participant:
+    def _authenticate(self, request: coordinator_pb2.TrusteeRequest, method: str) -> Participant:
         with Session(self._engine) as session:
             trustee = session.get(Participant, request.trustee_id)
         if trustee is None or trustee.role != "trustee":
@@ -204,7 +204,7 @@ class TrusteesService(coordinator_pb2_grpc.TrusteesServicer):
         try:
             signing.verify(
                 trustee.identity_key,
-                trustee_request_message(request.trustee_id, request.timestamp_ms),
+                trustee_request_message(request.trustee_id, request.timestamp_ms, method),
                 request.signature,
                 context=TRUSTEE_REQUEST_CONTEXT,
             )
@@ -216,7 +216,7 @@ class TrusteesService(coordinator_pb2_grpc.TrusteesServicer):
     def GetSealedShares(
         self, request: coordinator_pb2.TrusteeRequest, context: grpc.ServicerContext
     ) -> coordinator_pb2.GetSealedSharesResponse:
-        trustee = self._authenticate(request)
+        trustee = self._authenticate(request, "GetSealedShares")
         return coordinator_pb2.GetSealedSharesResponse(
             shares=[
                 coordinator_pb2.SealedShare(campaign_id=cid, sealed_share=blob)
@@ -228,7 +228,7 @@ class TrusteesService(coordinator_pb2_grpc.TrusteesServicer):
     def ListDecryptionTasks(
         self, request: coordinator_pb2.TrusteeRequest, context: grpc.ServicerContext
     ) -> coordinator_pb2.ListDecryptionTasksResponse:
-        trustee = self._authenticate(request)
+        trustee = self._authenticate(request, "ListDecryptionTasks")
         tasks = release.decryption_tasks(self._engine, trustee.participant_id)
         return coordinator_pb2.ListDecryptionTasksResponse(
             tasks=[

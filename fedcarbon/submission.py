@@ -58,8 +58,22 @@ def entry_id(entry: bytes) -> str:
     return hashlib.sha256(entry).hexdigest()
 
 
-def trustee_request_message(trustee_id: str, timestamp_ms: int) -> bytes:
-    return f"{trustee_id}\x00{timestamp_ms}".encode()
+def trustee_request_message(trustee_id: str, timestamp_ms: int, method: str) -> bytes:
+    """What a trustee signs to call ``method``: a signature for one RPC opens no other."""
+    return f"{method}\x00{trustee_id}\x00{timestamp_ms}".encode()
+
+
+def enrolment_message(
+    token: str,
+    organisation: str,
+    encryption_key: bytes,
+    sector: str,
+    region: str,
+    size_band: str,
+) -> bytes:
+    """What an enrolling participant signs: every field it asserts, not just the token."""
+    fields = (token, organisation, encryption_key.hex(), sector, region, size_band)
+    return b"\x00".join(f.encode() for f in fields)
 
 
 def unproven_slots(

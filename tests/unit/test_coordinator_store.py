@@ -10,7 +10,11 @@ from coordinator import enrolment
 from coordinator.errors import ConflictError, UnauthenticatedError
 from coordinator.store import EnrolmentToken, open_engine
 from fedcarbon.audit import signing
-from fedcarbon.submission import ENROL_CONTEXT
+from fedcarbon.submission import ENROL_CONTEXT, enrolment_message
+
+
+def _message(token: str, organisation: str) -> bytes:
+    return enrolment_message(token, organisation, b"", "", "", "")
 
 
 @pytest.fixture
@@ -43,7 +47,7 @@ def test_a_token_enrols_once_and_a_failed_attempt_does_not_burn_it(engine) -> No
             identity_key=signing.public_key_bytes(key),
             signature=b"\x00" * 64,
         )
-    signature = signing.sign(key, token.encode(), context=ENROL_CONTEXT)
+    signature = signing.sign(key, _message(token, "Acme"), context=ENROL_CONTEXT)
     first = enrolment.enrol(
         engine,
         token=token,
@@ -59,5 +63,19 @@ def test_a_token_enrols_once_and_a_failed_attempt_does_not_burn_it(engine) -> No
             token=token,
             organisation="Other",
             identity_key=signing.public_key_bytes(other),
-            signature=signing.sign(other, token.encode(), context=ENROL_CONTEXT),
+            signature=signing.sign(other, _message(token, "Other"), context=ENROL_CONTEXT),
+        )
+
+
+def test_an_enrolment_whose_fields_were_swapped_in_transit_is_refused(engine) -> None:  # type: ignore[no-untyped-def]
+    (token,) = enrolment.issue_tokens(engine, "supplier")
+    key = signing.generate_signing_key()
+    signed_for = signing.sign(key, _message(token, "Honest GmbH"), context=ENROL_CONTEXT)
+    with pytest.raises(UnauthenticatedError):
+        enrolment.enrol(
+            engine,
+            token=token,
+            organisation="Mallory Ltd",
+            identity_key=signing.public_key_bytes(key),
+            signature=signed_for,
         )
