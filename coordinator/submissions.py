@@ -7,7 +7,7 @@ changes nothing, a retried one counts once.
 
 import threading
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -99,7 +99,9 @@ class SubmissionDesk:
                 f"{where}: ciphertext(s) {unproven} lack a valid proof of plaintext knowledge "
                 "bound to this participant and campaign"
             )
-        leaf_index = self._append(body.campaign_id, body.participant_id, submission_id, entry)
+        leaf_index = self._append(
+            body.campaign_id, body.participant_id, submission_id, entry, campaign.max_contributors
+        )
         return self._log.receipt(leaf_index, entry), False
 
     def _existing(self, campaign_id: str, participant_id: str) -> SubmissionRow | None:
@@ -111,7 +113,12 @@ class SubmissionDesk:
             ).first()
 
     def _append(
-        self, campaign_id: str, participant_id: str, submission_id: str, entry: bytes
+        self,
+        campaign_id: str,
+        participant_id: str,
+        submission_id: str,
+        entry: bytes,
+        max_contributors: int,
     ) -> int:
         for _ in range(_APPEND_RETRIES):
             with self._lock, Session(self._engine) as session:
@@ -120,6 +127,14 @@ class SubmissionDesk:
                 # this submission or makes it fail here, never half of both.
                 if not set_state(session, campaign_id, CampaignState.OPEN, CampaignState.OPEN):
                     raise ConflictError(f"campaign {campaign_id!r} is no longer open")
+                taken = session.exec(
+                    select(func.count()).where(SubmissionRow.campaign_id == campaign_id)
+                ).one()
+                if taken >= max_contributors:
+                    raise ConflictError(
+                        f"campaign {campaign_id!r} is full: its slots are sized for "
+                        f"{max_contributors} contributors"
+                    )
                 index = TransparencyLog.next_index(session)
                 session.add(
                     SubmissionRow(

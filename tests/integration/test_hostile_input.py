@@ -289,3 +289,15 @@ def test_a_ciphertext_built_from_other_peoples_ciphertexts_is_refused(
         )
         with pytest.raises(CoordinatorUnavailable, match="proof of plaintext knowledge"):
             client.submit(sign_body(_identity(fed), body))
+
+
+def test_a_full_campaign_refuses_one_more_contributor(federation: Federation) -> None:
+    """The slots are sized for max_contributors; one more could overflow them."""
+    for key in ("nordstahl", "castings", "alpine"):
+        federation.add_agent(company(key))
+    federation.open_campaign("small-cohort", extra=("--max-contributors", "3"))
+    for key in ("nordstahl", "castings", "alpine"):
+        federation.submit(key, "small-cohort")
+    federation.add_agent(company("rhein"))
+    out = federation.submit("rhein", "small-cohort", expect=1)
+    assert "is full" in out
