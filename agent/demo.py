@@ -39,6 +39,8 @@ BENCHMARK_METRICS = (
     "output_t",
     "participants",
 )
+# The noised benchmark: bounds are the sensitivity, so they are set tight (kg CO2e per tonne).
+DP_METRICS = ("intensity_kgco2e_per_t:0:1000", "participants")
 STEP_TIMEOUT_S = 300
 
 
@@ -184,7 +186,17 @@ def _init_agent(fed: Federation, company: Company, token: str, aliases: dict[str
     return str(fed.cli_json(*args)["participant_id"])
 
 
-def _open_campaigns(fed: Federation, bits: int, threshold: int) -> dict[str, str]:
+def _metric_names(metrics: Sequence[str]) -> tuple[str, ...]:
+    return tuple(m.split(":", 1)[0] for m in metrics)
+
+
+def _campaign_metrics(campaign_id: str, kind: CampaignKind) -> tuple[str, ...]:
+    if campaign_id.endswith("-dp"):
+        return DP_METRICS
+    return SUPPLY_CHAIN_METRICS if kind is CampaignKind.SUPPLY_CHAIN else BENCHMARK_METRICS
+
+
+def _open_campaigns(fed: Federation, bits: int, threshold: int, epsilon: float) -> dict[str, str]:
     keys = fed.workdir / "keys"
     keys.mkdir(exist_ok=True)
     home = str(fed.workdir / "coordinator")
@@ -194,6 +206,8 @@ def _open_campaigns(fed: Federation, bits: int, threshold: int) -> dict[str, str
         f"scope3-{buyer.split('-')[0]}-{YEAR}": CampaignKind.SUPPLY_CHAIN,
         f"benchmark-metals-eu-{YEAR}": CampaignKind.BENCHMARK,
     }
+    if epsilon > 0:
+        campaigns[f"benchmark-metals-eu-{YEAR}-dp"] = CampaignKind.BENCHMARK
     for campaign_id, kind in campaigns.items():
         key_file = keys / f"{campaign_id}.key.json"
         started = time.perf_counter()
@@ -213,7 +227,7 @@ def _open_campaigns(fed: Federation, bits: int, threshold: int) -> dict[str, str
             str(bits),
         )
         fed.timings[f"key ceremony {campaign_id}"] = time.perf_counter() - started
-        metrics = SUPPLY_CHAIN_METRICS if kind is CampaignKind.SUPPLY_CHAIN else BENCHMARK_METRICS
+        metrics = _campaign_metrics(campaign_id, kind)
         args = [
             "coordinator",
             "campaign",
@@ -239,10 +253,12 @@ def _open_campaigns(fed: Federation, bits: int, threshold: int) -> dict[str, str
             args += [a for pid in invited for a in ("--invite", pid)]
         else:
             args += ["--cohort", f"metals/EU/{YEAR}", "--title", "Carbon intensity, metals, EU"]
+        if campaign_id.endswith("-dp"):
+            args += ["--epsilon", str(epsilon)]
         fed.cli(*args)
     fed.step(
-        f"2 campaigns opened with {bits}-bit {threshold}-of-{len(fed.trustees)} threshold "
-        f"Paillier keys: {', '.join(campaigns)}"
+        f"{len(campaigns)} campaigns opened with {bits}-bit {threshold}-of-{len(fed.trustees)} "
+        f"threshold Paillier keys: {', '.join(campaigns)}"
     )
     return {cid: kind.value for cid, kind in campaigns.items()}
 
@@ -268,8 +284,11 @@ def _close_and_release(fed: Federation, campaigns: dict[str, str]) -> None:
     for campaign_id in campaigns:
         fed.cli("coordinator", "campaign", "close", campaign_id, "--home", home)
     fed.step("campaigns closed: ciphertexts added homomorphically, k checked")
-    for index, _ in enumerate(fed.trustees):
-        fed.cli("trustee", "run", "--once", "--home", str(fed.workdir / f"trustee-{index + 1}"))
+    rounds = 2 if any(cid.endswith("-dp") for cid in campaigns) else 1  # noise, then decrypt
+    for _ in range(rounds):
+        for index, _ in enumerate(fed.trustees):
+            home = str(fed.workdir / f"trustee-{index + 1}")
+            fed.cli("trustee", "run", "--once", "--home", home)
     fed.step("trustees re-verified every signed submission and the aggregate, then decrypted")
 
 
@@ -277,7 +296,7 @@ def _expected(fed: Federation, campaign_id: str, kind: str) -> dict[str, int]:
     """The same figures in plaintext, summed here: the demo's proof of correctness."""
     home = fed.workdir / "agents"
     buyer = fed.participants["helix"]
-    metrics = SUPPLY_CHAIN_METRICS if kind == "supply_chain" else BENCHMARK_METRICS
+    metrics = _metric_names(_campaign_metrics(campaign_id, CampaignKind(kind)))
     contributors = [c for c in COMPANIES if c.role == "supplier"]
     if kind == "supply_chain":
         contributors = [c for c in contributors if c.direct_supplier]
@@ -309,6 +328,28 @@ def _values(footprint: Any, metrics: Sequence[str], buyer: str) -> dict[str, Dec
     return metric_values(footprint, probe, buyer_name=BUYER)
 
 
+def _noise_bound(fed: Federation, campaign_id: str, name: str) -> tuple[float, float] | None:
+    """(proven bound on |noise|, 95% half-width) for a noised metric, in the metric's unit."""
+    from agent.client import CoordinatorClient
+    from fedcarbon.dp import NOISE_FAILURE_PROBABILITY
+    from fedcarbon.privacy.noise import confidence_half_width, noise_magnitude_bound
+
+    with CoordinatorClient(fed.address) as client:
+        campaign = client.get_campaign(campaign_id)
+    plan = campaign.noise
+    if plan is None:
+        return None
+    index = [m.name for m in campaign.metrics].index(name)
+    spec = plan.specs[index]
+    if spec is None:
+        return None
+    scale = 10 ** campaign.metrics[index].scale
+    return (
+        noise_magnitude_bound(spec, NOISE_FAILURE_PROBABILITY) / scale,
+        confidence_half_width(spec, 0.95) / scale,
+    )
+
+
 def _leak_check(fed: Federation) -> list[str]:
     """Search the coordinator's database and log for every contributor's own fixed-point figures."""
     home = fed.workdir / "coordinator"
@@ -332,13 +373,19 @@ def _leak_check(fed: Federation) -> list[str]:
 
 
 def run_demo(
-    workdir: Path, *, bits: int, trustees: int, threshold: int, console: Console
+    workdir: Path,
+    *,
+    bits: int,
+    trustees: int,
+    threshold: int,
+    console: Console,
+    epsilon: float = 0.0,
 ) -> dict[str, Any]:
     fed = Federation(workdir=workdir, console=console)
     try:
         _start_coordinator(fed)
         _enrol_everyone(fed, trustees)
-        campaigns = _open_campaigns(fed, bits, threshold)
+        campaigns = _open_campaigns(fed, bits, threshold, epsilon)
         submitted = _submit_all(fed)
         _close_and_release(fed, campaigns)
         buyer_home = str(workdir / "agents" / "helix")
@@ -366,6 +413,13 @@ def run_demo(
                     ),
                     "equal": got == expected[name],
                 }
+                bound = _noise_bound(fed, campaign_id, name)
+                if bound is not None:  # noised: within the proven bound, never the exact sum
+                    checks[name]["noise_bound"] = bound[0]
+                    checks[name]["noise_95"] = bound[1]
+                    checks[name]["equal"] = (
+                        abs(got - expected[name]) <= bound[0] * 10 ** CATALOGUE[name].default_scale
+                    )
             ok = released["state"] == "released" and all(c["equal"] for c in checks.values())
             verified &= ok
             report["campaigns"][campaign_id] = {
@@ -462,7 +516,14 @@ def _print(report: dict[str, Any], console: Console) -> None:
         rows = []
         contributors = campaign["contributors"]
         for name, m in campaign["metrics"].items():
-            mark = "[green]equal[/]" if m["equal"] else "[red]DIFFERENT[/]"
+            if "noise_bound" in m:
+                mark = (
+                    f"[green]noised[/] (sum +/- {m['noise_95']:,.0f} at 95%)"
+                    if m["equal"]
+                    else "[red]OUTSIDE ITS NOISE BOUND[/]"
+                )
+            else:
+                mark = "[green]equal[/]" if m["equal"] else "[red]DIFFERENT[/]"
             rows.append(
                 [name, kg(m["released_sum"]), kg(m["mean"]), m["unit"], kg(m["expected_sum"]), mark]
             )
@@ -471,7 +532,14 @@ def _print(report: dict[str, Any], console: Console) -> None:
             ["metric", "released sum", "mean", "unit", "plaintext check", ""],
             rows,
         )
-    bench = next((c for c in report["campaigns"].values() if c["kind"] == "benchmark"), None)
+    bench = next(
+        (
+            c
+            for cid, c in report["campaigns"].items()
+            if c["kind"] == "benchmark" and "-dp" not in cid
+        ),
+        None,
+    )
     if bench:
         m = bench["metrics"]
         pooled = (
@@ -494,9 +562,13 @@ def _print(report: dict[str, Any], console: Console) -> None:
             else f"[red]found {report['leaks']}[/]"
         )
     )
+    noised = any(cid.endswith("-dp") for cid in report["campaigns"])
+    if not noised:
+        console.print("(add --epsilon 1 to also run a differentially private benchmark)")
     verdict = "[bold green]VERIFIED[/]" if report["verified"] else "[bold red]NOT VERIFIED[/]"
     console.print(
-        f"{verdict}: released totals equal the plaintext sums computed in this process only."
+        f"{verdict}: exact releases equal the plaintext sums computed in this process only"
+        + (", noised ones lie within their proven noise bound." if noised else ".")
     )
     console.print(f"Everything the federation wrote is in {report['workdir']}")
 
@@ -508,11 +580,17 @@ def demo(
     key_bits: int = typer.Option(2048, help="Paillier modulus size for the campaign keys."),
     trustees: int = typer.Option(3, help="How many trustees share each campaign key (n)."),
     threshold: int = typer.Option(2, help="How many trustees must cooperate to decrypt (t)."),
+    epsilon: float = typer.Option(
+        0.0,
+        help="Also run a differentially private benchmark with this epsilon (0 = skip it).",
+    ),
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON object with the results and `verified`."
     ),
 ) -> None:
     """Run a coordinator, 3 trustees and 7 agents on loopback through two campaigns."""
+    if epsilon < 0:
+        fail(f"--epsilon must be >= 0, got {epsilon}")
     if workdir is None:
         workdir = Path.cwd() / f"fedcarbon-demo-{datetime.now():%Y%m%d-%H%M%S}"
     if workdir.exists() and any(workdir.iterdir()):
@@ -531,7 +609,12 @@ def demo(
     started = time.perf_counter()
     try:
         report = run_demo(
-            workdir, bits=key_bits, trustees=trustees, threshold=threshold, console=console
+            workdir,
+            bits=key_bits,
+            trustees=trustees,
+            threshold=threshold,
+            console=console,
+            epsilon=epsilon,
         )
     except DemoError as error:
         if as_json:

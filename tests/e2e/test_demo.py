@@ -42,3 +42,30 @@ def test_demo_refuses_a_non_empty_workdir(tmp_path: Path) -> None:
     )
     assert done.returncode != 0
     assert "not empty" in done.stderr
+
+
+def test_demo_with_epsilon_adds_a_noised_benchmark_within_its_bound(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fedcarbon",
+            "demo",
+            "--json",
+            "--epsilon",
+            "1",
+            "--workdir",
+            str(tmp_path / "dp"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    noised = report["campaigns"]["benchmark-metals-eu-2024-dp"]
+    assert report["verified"] is True and noised["state"] == "released"
+    metric = noised["metrics"]["intensity_kgco2e_per_t"]
+    assert abs(metric["released_sum"] - metric["expected_sum"]) <= metric["noise_bound"]
+    assert noised["metrics"]["participants"]["released_sum"] == 6
