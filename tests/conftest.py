@@ -8,6 +8,13 @@ import os
 import socket
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests here do big-integer crypto; on a shared 2-core machine one example can take
+# longer than hypothesis's default 200 ms deadline without anything being wrong. Correctness is
+# what they check; speed belongs in benchmarks/.
+settings.register_profile("fedcarbon", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("fedcarbon")
 
 SERVICES_REQUIRED = os.environ.get("FEDCARBON_REQUIRE_SERVICES") == "1"
 POSTGRES_URL = os.environ.get(
