@@ -4,6 +4,7 @@ Everything runs on the participant's premises; only ciphertexts, the participant
 campaign digest, a nonce and a signature are ever sent (see ``fedcarbon agent preview``).
 """
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from fedcarbon.campaign import Campaign, CampaignState
 from fedcarbon.console import fail, print_json, show_result, table
 from fedcarbon.crypto import vector
 from fedcarbon.errors import FedcarbonError
+from fedcarbon.submission import SignedSubmission
 
 app = typer.Typer(
     help="The supplier's agent: compute your footprint locally, preview exactly what leaves, "
@@ -262,7 +264,9 @@ def preview(campaign_id: str, home: Path = HOME, as_json: bool = JSON) -> None:
         ),
         "key fingerprint": campaign.key.fingerprint[:16]
         + f" ({campaign.key.threshold}-of-{len(campaign.key.trustee_ids)}; compare out of band)",
+        "proofs": f"{campaign.packing.ciphertexts} zero-knowledge proof(s) of plaintext knowledge",
         "nonce": "16 random bytes",
+        "created": "the submission time (ms since 1970)",
         "signature": "Ed25519 over the above",
     }
     stays = {
@@ -308,26 +312,40 @@ def _submit_one(
         raise AgentError(
             f"campaign {campaign.campaign_id}: declined by local policy: " + "; ".join(reasons)
         )
-    collection, contribution = _prepare(config, campaign)
-    _report_collection(collection)
-    if (collection.rejected or collection.failures) and not allow_partial:
-        problems = [str(r) for r in collection.rejected[:10]]
-        problems += [f"adapter {name}: {why}" for name, why in collection.failures.items()]
-        more = len(collection.rejected) - 10
-        raise AgentError(
-            f"campaign {campaign.campaign_id}: not submitted, the activity data is incomplete "
-            f"({'; '.join(problems)}{f'; and {more} more' if more > 0 else ''}). Fix the source "
-            "data, or pass --allow-partial to submit a footprint without these rows."
+    earlier = store.pending(engine, campaign.campaign_id)
+    records = rejected = 0
+    if earlier is not None:
+        # A previous attempt was signed and maybe sent, but its reply never came back: resend
+        # the very same bytes, which the coordinator counts once and answers with the receipt.
+        signed = SignedSubmission(earlier.body, earlier.signature)
+        values = json.loads(earlier.values_json)
+    else:
+        collection, contribution = _prepare(config, campaign)
+        _report_collection(collection)
+        if (collection.rejected or collection.failures) and not allow_partial:
+            problems = [str(r) for r in collection.rejected[:10]]
+            problems += [f"adapter {name}: {why}" for name, why in collection.failures.items()]
+            more = len(collection.rejected) - 10
+            raise AgentError(
+                f"campaign {campaign.campaign_id}: not submitted, the activity data is "
+                f"incomplete ({'; '.join(problems)}{f'; and {more} more' if more > 0 else ''}). "
+                "Fix the source data, or pass --allow-partial to submit a footprint without "
+                "these rows."
+            )
+        records, rejected = len(collection.records), len(collection.rejected)
+        identity = load_or_create_identity(config.identity_key_path)
+        signed = encrypt_and_sign(contribution, me.participant_id, identity)
+        values = {k: str(v) for k, v in contribution.values.items()}
+        store.save_pending(
+            engine,
+            store.PendingSubmission(
+                campaign_id=campaign.campaign_id,
+                body=signed.body,
+                signature=signed.signature,
+                values_json=json.dumps(values, sort_keys=True),
+            ),
         )
-    identity = load_or_create_identity(config.identity_key_path)
-    signed = encrypt_and_sign(contribution, me.participant_id, identity)
-    receipt, duplicate = client.submit(signed)
-    if receipt.entry != serde.signed_to_entry(signed):
-        raise AgentError(
-            f"campaign {campaign.campaign_id}: the coordinator's receipt is for another entry "
-            "than this submission; do not trust this coordinator's log"
-        )
-    verify_receipt(receipt, me.log_public_key, log_id=me.log_id)
+    # Charged before sending: a submission that arrives but whose reply is lost still counts.
     store.record_spend(
         engine,
         store.BudgetSpend(
@@ -339,20 +357,23 @@ def _submit_one(
             spent_unix_ms=int(time.time() * 1000),
         ),
     )
-    store.save_submission(
-        engine,
-        campaign.campaign_id,
-        receipt,
-        {k: str(v) for k, v in contribution.values.items()},
-        int(time.time() * 1000),
-    )
+    receipt, duplicate = client.submit(signed)
+    if receipt.entry != serde.signed_to_entry(signed):
+        raise AgentError(
+            f"campaign {campaign.campaign_id}: the coordinator's receipt is for another entry "
+            "than this submission; do not trust this coordinator's log"
+        )
+    verify_receipt(receipt, me.log_public_key, log_id=me.log_id)
+    store.save_submission(engine, campaign.campaign_id, receipt, values, int(time.time() * 1000))
+    store.clear_pending(engine, campaign.campaign_id)
     return {
         "campaign_id": campaign.campaign_id,
         "leaf_index": receipt.leaf_index,
         "tree_size": receipt.tree_head.tree_size,
         "duplicate": duplicate,
-        "records": len(collection.records),
-        "rejected": len(collection.rejected),
+        "records": records,
+        "rejected": rejected,
+        "resent": earlier is not None,
     }
 
 

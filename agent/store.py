@@ -5,6 +5,7 @@ figures (what it submitted), which never leave the machine in plaintext.
 """
 
 import json
+import os
 from typing import Any
 
 from sqlalchemy import BigInteger, Engine, LargeBinary, event
@@ -32,6 +33,16 @@ class SubmissionRecord(SQLModel, table=True):
     submitted_unix_ms: int = Field(sa_type=BigInteger)
 
 
+class PendingSubmission(SQLModel, table=True):
+    """A signed submission kept before it is sent: a retry after a lost reply resends these
+    exact bytes, which the coordinator recognises as the same submission (counted once)."""
+
+    campaign_id: str = Field(primary_key=True)
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    values_json: str
+
+
 class BudgetSpend(SQLModel, table=True):
     """One campaign this agent contributed to, for its privacy ledger (epsilon 0 = no noise)."""
 
@@ -51,10 +62,36 @@ def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
 
 
 def open_store(url: str) -> Engine:
+    """Open (creating if needed) the agent's store, readable by its owner only.
+
+    It holds the participant's own submitted figures in plaintext, so the file is 0600.
+    """
     engine = create_engine(url, connect_args={"check_same_thread": False})
     event.listen(engine, "connect", _pragmas)
     SQLModel.metadata.create_all(engine)
+    path = engine.url.database
+    if path and os.path.exists(path):
+        os.chmod(path, 0o600)
     return engine
+
+
+def pending(engine: Engine, campaign_id: str) -> PendingSubmission | None:
+    with Session(engine) as session:
+        return session.get(PendingSubmission, campaign_id)
+
+
+def save_pending(engine: Engine, row: PendingSubmission) -> None:
+    with Session(engine) as session:
+        session.merge(row)
+        session.commit()
+
+
+def clear_pending(engine: Engine, campaign_id: str) -> None:
+    with Session(engine) as session:
+        row = session.get(PendingSubmission, campaign_id)
+        if row is not None:
+            session.delete(row)
+            session.commit()
 
 
 def enrolment(engine: Engine) -> Enrolment | None:

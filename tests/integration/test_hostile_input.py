@@ -301,3 +301,32 @@ def test_a_full_campaign_refuses_one_more_contributor(federation: Federation) ->
     federation.add_agent(company("rhein"))
     out = federation.submit("rhein", "small-cohort", expect=1)
     assert "is full" in out
+
+
+def test_a_submission_whose_reply_was_lost_is_resent_and_counted_once(
+    open_campaign: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The submission reaches the coordinator but the agent never hears back; the retry
+    resends the same signed bytes, gets the receipt, and the campaign counts it once."""
+    fed = open_campaign
+    real_submit = CoordinatorClient.submit
+
+    def arrives_but_reply_lost(self: CoordinatorClient, signed: object) -> tuple[object, bool]:
+        real_submit(self, signed)  # type: ignore[arg-type]
+        raise CoordinatorUnavailable("coordinator at test is unreachable (UNAVAILABLE: lost)")
+
+    monkeypatch.setattr(CoordinatorClient, "submit", arrives_but_reply_lost)
+    fed.submit("castings", "target", expect=1)
+    monkeypatch.setattr(CoordinatorClient, "submit", real_submit)
+    out = fed.cli_json("agent", "submit", "target", "--home", fed.agent_home("castings"))
+    (item,) = out["submitted"]
+    assert item["resent"] is True and item["duplicate"] is True
+    with Session(fed.server.engine) as session:
+        assert len(session.exec(select(SubmissionRow)).all()) == 1
+
+
+def test_the_agent_store_is_readable_by_its_owner_only(open_campaign: Federation) -> None:
+    fed = open_campaign
+    fed.submit("castings", "target")
+    mode = (fed.root / "agents" / "castings" / "agent.sqlite").stat().st_mode & 0o777
+    assert mode == 0o600
