@@ -158,11 +158,7 @@ def close_campaign(engine: Engine, campaign_id: str) -> tuple[CampaignState, str
                 f"only {len(contributors)} contributor(s); at least {campaign.min_contributors} "
                 "are required before anything is released"
             )
-            set_state(session, campaign_id, CampaignState.AGGREGATED, CampaignState.FAILED)
-            store_result(
-                session,
-                CampaignResult(campaign_id, CampaignState.FAILED, len(contributors), reason=reason),
-            )
+            fail_campaign(session, campaign_id, len(contributors), reason)
             session.commit()
             return CampaignState.FAILED, reason
         total = aggregate_submissions(campaign, [row.entry for row in rows])
@@ -189,6 +185,17 @@ def store_result(session: Session, result: CampaignResult) -> None:
             released_unix_ms=result.released_unix_ms,
         )
     )
+
+
+def fail_campaign(session: Session, campaign_id: str, contributors: int, reason: str) -> None:
+    """AGGREGATED -> FAILED (compare-and-set) with the reason as the campaign's result.
+
+    Only the caller that wins the transition stores the result; the caller commits.
+    """
+    if set_state(session, campaign_id, CampaignState.AGGREGATED, CampaignState.FAILED):
+        store_result(
+            session, CampaignResult(campaign_id, CampaignState.FAILED, contributors, reason=reason)
+        )
 
 
 def get_result(engine: Engine, campaign_id: str) -> CampaignResult:

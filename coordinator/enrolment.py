@@ -99,10 +99,6 @@ def list_participants(engine: Engine) -> list[Participant]:
         return list(session.exec(select(Participant).order_by(Participant.participant_id)).all())
 
 
-def get_participant(session: Session, participant_id: str) -> Participant | None:
-    return session.get(Participant, participant_id)
-
-
 def list_trustees(engine: Engine) -> list[Participant]:
     with Session(engine) as session:
         query = select(Participant).where(Participant.role == "trustee")

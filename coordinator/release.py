@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from coordinator.campaigns import (
     aggregate_of,
+    fail_campaign,
     get_campaign,
     list_campaigns,
     set_state,
@@ -251,13 +252,7 @@ def try_release(engine: Engine, campaign_id: str) -> CampaignState:
             reason = "trustees refused or failed: " + "; ".join(
                 f"{row.trustee_id}: {row.refusal}" for row in refused
             )
-            if set_state(session, campaign_id, CampaignState.AGGREGATED, CampaignState.FAILED):
-                store_result(
-                    session,
-                    CampaignResult(
-                        campaign_id, CampaignState.FAILED, aggregate.contributors, reason=reason
-                    ),
-                )
+            fail_campaign(session, campaign_id, aggregate.contributors, reason)
             session.commit()
             return CampaignState.FAILED
         plan = campaign.noise
@@ -270,13 +265,7 @@ def try_release(engine: Engine, campaign_id: str) -> CampaignState:
                 "the decrypted aggregate is outside what contributors within their bounds can "
                 f"produce ({', '.join(bad)}): a contribution was out of range; nothing released"
             )
-            if set_state(session, campaign_id, CampaignState.AGGREGATED, CampaignState.FAILED):
-                store_result(
-                    session,
-                    CampaignResult(
-                        campaign_id, CampaignState.FAILED, aggregate.contributors, reason=reason
-                    ),
-                )
+            fail_campaign(session, campaign_id, aggregate.contributors, reason)
             session.commit()
             return CampaignState.FAILED
         sums = packing.unpack(plaintexts, campaign.bounds, campaign.packing, aggregate.contributors)

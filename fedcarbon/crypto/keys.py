@@ -14,24 +14,6 @@ from fedcarbon.crypto.errors import CryptoError
 from fedcarbon.crypto.vector import MIN_KEY_BITS
 
 
-def n_to_bytes(n: int) -> bytes:
-    return n.to_bytes((n.bit_length() + 7) // 8, "big")
-
-
-def public_key_from_bytes(
-    raw: bytes, *, min_bits: int = MIN_KEY_BITS
-) -> paillier.PaillierPublicKey:
-    """Rebuild a phe public key from n, refusing moduli too short to be safe."""
-    n = int.from_bytes(raw, "big")
-    if n.bit_length() < min_bits:
-        raise CryptoError(
-            f"Paillier modulus has {n.bit_length()} bits; at least {min_bits} required"
-        )
-    if n % 2 == 0:
-        raise CryptoError("Paillier modulus must be odd")
-    return paillier.PaillierPublicKey(n)
-
-
 def generate_keypair(
     bits: int = MIN_KEY_BITS,
 ) -> tuple[paillier.PaillierPublicKey, paillier.PaillierPrivateKey]:
