@@ -24,7 +24,6 @@ Usage:  python scripts/derive_desnz.py [FLAT_FILE.xlsx] [OUT.csv]
 
 from __future__ import annotations
 
-import csv
 import re
 import sys
 from collections.abc import Iterator
@@ -33,7 +32,7 @@ from pathlib import Path
 
 import openpyxl
 
-from fedcarbon.accounting.factors import FACTOR_COLUMNS
+from fedcarbon.accounting.factors import write_factor_rows
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO.parent / "shared/data/desnz/ghg-conversion-factors-2023-flat-file-update.xlsx"
@@ -46,7 +45,6 @@ YEAR = 2023
 REGION = "GB"
 AR5 = {"CO2": 1.0, "CH4": 28.0, "N2O": 265.0}  # GWP100 DESNZ 2023 uses (IPCC AR5)
 
-COLUMNS = FACTOR_COLUMNS  # one definition of the dataset format, in factors.py
 
 UNITS = {
     "tonnes": "t",
@@ -492,15 +490,7 @@ def refrigerant_rows(groups: list[Group]) -> list[dict[str, str]]:
 
 
 def write(rows: Iterator[dict[str, str]], out: Path) -> int:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
-    with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(row)
-            count += 1
-    return count
+    return write_factor_rows(rows, out)
 
 
 def main(argv: list[str]) -> int:

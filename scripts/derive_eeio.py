@@ -29,7 +29,7 @@ import csv
 import sys
 from pathlib import Path
 
-from fedcarbon.accounting.factors import FACTOR_COLUMNS
+from fedcarbon.accounting.factors import write_factor_rows
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared/data/eeio"
@@ -59,7 +59,6 @@ GASES = {
     "HFC-236fa": "HFC-236fa",
     "HFCs and PFCs, unspecified": "CO2e",
 }
-COLUMNS = FACTOR_COLUMNS  # one definition of the dataset format, in factors.py
 
 
 def derive(by_ghg: list[dict[str, str]], co2e: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -113,10 +112,7 @@ def main(argv: list[str]) -> int:
     co2e = Path(argv[2]) if len(argv) > 2 else DEFAULT_CO2E
     out = Path(argv[3]) if len(argv) > 3 else DEFAULT_OUT
     rows = derive(_read(by_ghg), _read(co2e))
-    with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+    write_factor_rows(rows, out)
     print(f"wrote {len(rows)} factors to {out}")
     return 0
 

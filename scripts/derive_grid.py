@@ -16,7 +16,6 @@ Usage:  python scripts/derive_grid.py [ember-average-intensities.json] [OUT.csv]
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -24,14 +23,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from iso3166 import ALPHA3_TO_ALPHA2
 
-from fedcarbon.accounting.factors import FACTOR_COLUMNS
+from fedcarbon.accounting.factors import write_factor_rows
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO.parent / "shared/data/grid/ember-average-intensities.json"
 DEFAULT_OUT = REPO / "fedcarbon/accounting/data/ember_grid.csv"
 SOURCE = "Ember, yearly electricity data: average CO2 intensity of generation (via CO2.js)"
 LICENCE = "CC-BY-SA-4.0"
-COLUMNS = FACTOR_COLUMNS  # one definition of the dataset format, in factors.py
 
 
 def derive(entries: dict[str, dict[str, object]]) -> list[dict[str, str]]:
@@ -77,10 +75,7 @@ def main(argv: list[str]) -> int:
     source = Path(argv[1]) if len(argv) > 1 else DEFAULT_SOURCE
     out = Path(argv[2]) if len(argv) > 2 else DEFAULT_OUT
     rows = derive(json.loads(source.read_text(encoding="utf-8")))
-    with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+    write_factor_rows(rows, out)
     print(f"wrote {len(rows)} factors to {out}")
     return 0
 

@@ -33,7 +33,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from fedcarbon.accounting.factors import FACTOR_COLUMNS
+from fedcarbon.accounting.factors import write_factor_rows
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO / "scripts/sources/ipcc2006_combustion.csv"
@@ -49,7 +49,6 @@ TABLES = {
     "T3.2.1": "Vol2 Ch3 Table 3.2.1",
     "T3.2.2": "Vol2 Ch3 Table 3.2.2",
 }
-COLUMNS = FACTOR_COLUMNS  # one definition of the dataset format, in factors.py
 
 
 def _num(value: Decimal) -> str:
@@ -104,10 +103,7 @@ def main(argv: list[str]) -> int:
     out = Path(argv[2]) if len(argv) > 2 else DEFAULT_OUT
     with source.open(encoding="utf-8", newline="") as handle:
         rows = derive(list(csv.DictReader(handle)))
-    with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+    write_factor_rows(rows, out)
     print(f"wrote {len(rows)} factors to {out}")
     return 0
 

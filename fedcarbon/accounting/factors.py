@@ -387,6 +387,23 @@ def parse_factor_rows(
     return factors
 
 
+def write_factor_rows(rows: Iterable[Mapping[str, str]], path: str | Path) -> int:
+    """Write a factor dataset file (``FACTOR_COLUMNS`` order, ``\n`` line ends); return rows.
+
+    The derivation scripts all write through this, so every shipped file has one format.
+    """
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=FACTOR_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(row)
+            count += 1
+    return count
+
+
 def read_factor_csv(
     path: str | Path, *, dataset: str | None = None, version: str = "local"
 ) -> tuple[list[EmissionFactor], list[DatasetInfo]]:
