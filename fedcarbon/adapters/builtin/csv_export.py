@@ -20,18 +20,13 @@ Example agent configuration::
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from fedcarbon.adapters.builtin.exports import (
-    changed_files,
-    export_files,
-    watermark_for,
-)
-from fedcarbon.adapters.contract import Adapter, FetchResult, Period, Rejected
-from fedcarbon.adapters.mapping import IDENTITY, RecordMapping, map_rows
+from fedcarbon.adapters.builtin.exports import ExportAdapter
+from fedcarbon.adapters.mapping import IDENTITY, RecordMapping
 
 
 @dataclass(frozen=True)
@@ -59,12 +54,11 @@ class CsvConfig:
             raise ValueError(f"delimiter must be one character, not {self.delimiter!r}")
 
 
-class CsvAdapter(Adapter):
+class CsvAdapter(ExportAdapter):
     """Reads activity rows from CSV exports; incremental by file fingerprint."""
 
     name: ClassVar[str] = "csv"
     config_type: ClassVar[type[Any]] = CsvConfig
-    incremental = True
 
     def __init__(self, config: CsvConfig) -> None:
         super().__init__(config)
@@ -72,22 +66,6 @@ class CsvAdapter(Adapter):
 
     def describe(self) -> str:
         return f"csv {self.config.path}"
-
-    def fetch(self, period: Period) -> FetchResult:
-        return self.sync(period, None)
-
-    def sync(self, period: Period, watermark: str | None) -> FetchResult:
-        files = export_files(self.name, self.config.path, self.config.pattern)
-        result = read_exports(
-            self.name,
-            changed_files(files, watermark, period),
-            self._rows,
-            self.config.mapping,
-            period,
-        )
-        return FetchResult(
-            result.records, result.rejected, watermark_for(files, period), result.ignored
-        )
 
     def _rows(self, path: Path) -> list[tuple[str, Mapping[str, Any]]]:
         with path.open(newline="", encoding=self.config.encoding) as handle:
@@ -101,39 +79,3 @@ def _clean(row: dict[str | Any, Any]) -> dict[str, Any]:
     if extra:
         cleaned["\0extra"] = extra
     return cleaned
-
-
-RowReader = Callable[[Path], list[tuple[str, Mapping[str, Any]]]]
-
-
-def read_exports(
-    adapter: str,
-    files: list[Path],
-    rows_of: RowReader,
-    mapping: RecordMapping,
-    period: Period,
-) -> FetchResult:
-    """Map every row of ``files`` (read by ``rows_of``), rejecting ragged rows and broken files.
-
-    A file that cannot be read or decoded is reported as one ``Rejected`` entry and the other
-    files are still read: one corrupt export must not hide a month of good ones.
-    """
-    rejected: list[Rejected] = []
-    pending: list[tuple[str, Mapping[str, Any]]] = []
-    for path in files:
-        try:
-            rows = rows_of(path)
-        except (OSError, UnicodeDecodeError, csv.Error, ValueError, KeyError) as exc:
-            rejected.append(Rejected(path.name, None, f"file could not be read: {exc}"))
-            continue
-        for ref, row in rows:
-            if "\0extra" in row:
-                rejected.append(Rejected(ref, None, "more cells than header columns"))
-                continue
-            if any(v is None for v in row.values()):
-                rejected.append(Rejected(ref, None, "fewer cells than header columns"))
-                continue
-            pending.append((ref, row))
-    mapped = map_rows(pending, mapping, source=adapter, period=period)
-    rejected.extend(mapped.rejected)
-    return FetchResult(mapped.records, rejected, None, mapped.ignored)

@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from fedcarbon.adapters.builtin.csv_export import read_exports
-from fedcarbon.adapters.builtin.exports import changed_files, export_files, watermark_for
-from fedcarbon.adapters.contract import Adapter, FetchResult, Period
+from fedcarbon.adapters.builtin.exports import ExportAdapter
 from fedcarbon.adapters.mapping import IDENTITY, RecordMapping
 
 
@@ -40,12 +38,11 @@ class ExcelConfig:
             raise ValueError(f"header_row must be 1 or more, not {self.header_row}")
 
 
-class ExcelAdapter(Adapter):
+class ExcelAdapter(ExportAdapter):
     """Reads activity rows from .xlsx workbooks with openpyxl (read-only, values not formulas)."""
 
     name: ClassVar[str] = "xlsx"
     config_type: ClassVar[type[Any]] = ExcelConfig
-    incremental = True
 
     def __init__(self, config: ExcelConfig) -> None:
         super().__init__(config)
@@ -54,22 +51,6 @@ class ExcelAdapter(Adapter):
     def describe(self) -> str:
         sheet = f" [{self.config.sheet}]" if self.config.sheet else ""
         return f"xlsx {self.config.path}{sheet}"
-
-    def fetch(self, period: Period) -> FetchResult:
-        return self.sync(period, None)
-
-    def sync(self, period: Period, watermark: str | None) -> FetchResult:
-        files = export_files(self.name, self.config.path, self.config.pattern)
-        result = read_exports(
-            self.name,
-            changed_files(files, watermark, period),
-            self._rows,
-            self.config.mapping,
-            period,
-        )
-        return FetchResult(
-            result.records, result.rejected, watermark_for(files, period), result.ignored
-        )
 
     def _rows(self, path: Path) -> list[tuple[str, Mapping[str, Any]]]:
         import openpyxl

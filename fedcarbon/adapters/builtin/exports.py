@@ -1,4 +1,4 @@
-"""File exports shared by the CSV and Excel adapters: which files, and what changed since last time.
+"""File exports shared by the CSV and Excel adapters: which files, what changed, how rows map.
 
 ERP and MES systems usually drop one export per day or month into a folder. An adapter given a
 directory reads every file matching ``pattern``; the sync watermark records each file's size and
@@ -7,11 +7,16 @@ modification time, so an incremental run reads only new or changed files.
 
 from __future__ import annotations
 
+import csv
 import json
+from abc import abstractmethod
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
-from fedcarbon.adapters.contract import Period
+from fedcarbon.adapters.contract import Adapter, FetchResult, Period, Rejected
 from fedcarbon.adapters.errors import SourceUnavailableError
+from fedcarbon.adapters.mapping import RecordMapping, map_rows
 
 
 def export_files(adapter: str, path: Path, pattern: str) -> list[Path]:
@@ -58,3 +63,69 @@ def watermark_for(files: list[Path], period: Period) -> str:
     """The watermark after reading ``files`` for ``period``: their fingerprints as JSON."""
     state = {"period": str(period), "files": {str(f): fingerprint(f) for f in files}}
     return json.dumps(state, sort_keys=True, separators=(",", ":"))
+
+
+RowReader = Callable[[Path], list[tuple[str, Mapping[str, Any]]]]
+
+
+def read_exports(
+    adapter: str,
+    files: list[Path],
+    rows_of: RowReader,
+    mapping: RecordMapping,
+    period: Period,
+) -> FetchResult:
+    """Map every row of ``files`` (read by ``rows_of``), rejecting ragged rows and broken files.
+
+    A file that cannot be read or decoded is reported as one ``Rejected`` entry and the other
+    files are still read: one corrupt export must not hide a month of good ones.
+    """
+    rejected: list[Rejected] = []
+    pending: list[tuple[str, Mapping[str, Any]]] = []
+    for path in files:
+        try:
+            rows = rows_of(path)
+        except (OSError, UnicodeDecodeError, csv.Error, ValueError, KeyError) as exc:
+            rejected.append(Rejected(path.name, None, f"file could not be read: {exc}"))
+            continue
+        for ref, row in rows:
+            if "\0extra" in row:
+                rejected.append(Rejected(ref, None, "more cells than header columns"))
+                continue
+            if any(v is None for v in row.values()):
+                rejected.append(Rejected(ref, None, "fewer cells than header columns"))
+                continue
+            pending.append((ref, row))
+    mapped = map_rows(pending, mapping, source=adapter, period=period)
+    rejected.extend(mapped.rejected)
+    return FetchResult(mapped.records, rejected, None, mapped.ignored)
+
+
+class ExportAdapter(Adapter):
+    """An adapter over export files: ``path``/``pattern`` pick them, ``_rows`` reads one.
+
+    Subclasses (CSV, Excel) only say how a file becomes rows; which files to read, incremental
+    sync by file fingerprint and row mapping are the same for every export format.
+    """
+
+    incremental = True
+
+    def fetch(self, period: Period) -> FetchResult:
+        return self.sync(period, None)
+
+    def sync(self, period: Period, watermark: str | None) -> FetchResult:
+        files = export_files(self.name, self.config.path, self.config.pattern)
+        result = read_exports(
+            self.name,
+            changed_files(files, watermark, period),
+            self._rows,
+            self.config.mapping,
+            period,
+        )
+        return FetchResult(
+            result.records, result.rejected, watermark_for(files, period), result.ignored
+        )
+
+    @abstractmethod
+    def _rows(self, path: Path) -> list[tuple[str, Mapping[str, Any]]]:
+        """Every row of one export file, each with a source reference (file:row)."""
