@@ -368,8 +368,16 @@ def _leak_check(fed: Federation) -> list[str]:
             needles = [str(fixed).encode(), f"{value:.3f}".encode()]
             if fixed > 1 << 16:
                 needles.append(fixed.to_bytes((fixed.bit_length() + 7) // 8, "big"))
-            leaks += [f"{company.key}.{name}" for n in needles if len(n) >= 6 and n in haystack]
+            leaks += [f"{company.key}.{name}" for n in needles if _telling(n) and n in haystack]
     return sorted(set(leaks))
+
+
+def _telling(needle: bytes) -> bool:
+    """Long enough that finding it means something (the rule tests/integration/test_leakage.py
+    uses): a run of 6 decimal digits turns up by chance inside hex digests and timestamps."""
+    if needle.isdigit():
+        return len(needle) >= 7
+    return len(needle) >= 6 and sum(byte != 0 for byte in needle) >= 4
 
 
 def run_demo(
