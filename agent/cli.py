@@ -254,17 +254,21 @@ def preview(campaign_id: str, home: Path = HOME, as_json: bool = JSON) -> None:
         me.participant_id,
         store.spent(store.open_store(config.database_url)),
     )
-    width = vector.ciphertext_length(campaign.key.paillier_n)
+    width = vector.ciphertext_length(min(campaign.key.moduli))
+    trustees = len(campaign.key.trustee_ids)
+    count = len(campaign.moduli)
     leaves = {
         "participant_id": me.participant_id,
         "campaign_id": campaign.campaign_id,
         "campaign_digest": campaign.digest.hex(),
         "ciphertexts": (
-            f"{campaign.packing.ciphertexts} x {width} bytes of {campaign.key.bits}-bit Paillier"
+            f"{count} x {width} bytes of {campaign.key.bits}-bit Paillier: Shamir shares of "
+            f"each value and of a non-zero flag per metric, one block per trustee ({trustees}), "
+            "each under that trustee's own key"
         ),
         "key fingerprint": campaign.key.fingerprint[:16]
-        + f" ({campaign.key.threshold}-of-{len(campaign.key.trustee_ids)}; compare out of band)",
-        "proofs": f"{campaign.packing.ciphertexts} zero-knowledge proof(s) of plaintext knowledge",
+        + f" ({campaign.key.threshold}-of-{trustees}, dealer-free; compare out of band)",
+        "proofs": f"{count} zero-knowledge proof(s) of plaintext knowledge",
         "nonce": "16 random bytes",
         "created": "the submission time (ms since 1970)",
         "signature": "Ed25519 over the above",

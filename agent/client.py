@@ -2,7 +2,7 @@
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import grpc
@@ -15,7 +15,7 @@ from fedcarbon.audit.receipts import Receipt
 from fedcarbon.audit.treehead import TreeHead
 from fedcarbon.campaign import Campaign, CampaignState
 from fedcarbon.decryption import DecryptionShare, NoiseShare
-from fedcarbon.results import CampaignResult
+from fedcarbon.results import CampaignResult, ResultSignature
 from fedcarbon.submission import (
     DECRYPTION_SHARE_CONTEXT,
     ENROL_CONTEXT,
@@ -57,6 +57,10 @@ class AggregateBundle:
     tree_head: TreeHead
     noise: list[tuple[bytes, bytes]]  # (body, signature) of each trustee's noise share
     target_digest: bytes
+    # (body, signature) of each trustee's signed openings so far, per part.
+    indicator_shares: list[tuple[bytes, bytes]] = field(default_factory=list)
+    value_shares: list[tuple[bytes, bytes]] = field(default_factory=list)
+    result: CampaignResult | None = None
 
 
 _ROLE_NAMES = {
@@ -184,18 +188,10 @@ class CoordinatorClient:
             ),
         )
 
-    def sealed_shares(self, trustee_id: str, identity: Ed25519PrivateKey) -> dict[str, bytes]:
-        """Campaign id -> the key share sealed to this trustee."""
-        response = self._call(
-            self._trustees.GetSealedShares,
-            self._trustee_request(trustee_id, identity, "GetSealedShares"),
-        )
-        return {s.campaign_id: s.sealed_share for s in response.shares}
-
     def decryption_tasks(
         self, trustee_id: str, identity: Ed25519PrivateKey
     ) -> list[tuple[str, str]]:
-        """(campaign id, phase) for each step owed: phase "noise" or "decrypt"."""
+        """(campaign id, phase) for each step owed: noise, indicators, decrypt or sign."""
         response = self._call(
             self._trustees.ListDecryptionTasks,
             self._trustee_request(trustee_id, identity, "ListDecryptionTasks"),
@@ -216,6 +212,11 @@ class CoordinatorClient:
             tree_head=serde.tree_head_from_proto(response.tree_head),
             noise=[(n.body, n.signature) for n in response.noise_shares],
             target_digest=response.target_digest,
+            indicator_shares=[(s.body, s.signature) for s in response.indicator_shares],
+            value_shares=[(s.body, s.signature) for s in response.value_shares],
+            result=serde.result_from_proto(response.result)
+            if response.HasField("result")
+            else None,
         )
 
     def submit_share(self, share: DecryptionShare, identity: Ed25519PrivateKey) -> CampaignState:
@@ -234,6 +235,19 @@ class CoordinatorClient:
             self._trustees.SubmitNoiseShare,
             coordinator_pb2.SignedNoiseShare(
                 body=body, signature=signing.sign(identity, body, context=NOISE_SHARE_CONTEXT)
+            ),
+        )
+        return serde.state_from_proto(response.state)
+
+    def submit_result_signature(
+        self, signature: ResultSignature, campaign_id: str
+    ) -> CampaignState:
+        response = self._call(
+            self._trustees.SubmitResultSignature,
+            coordinator_pb2.SignedResult(
+                campaign_id=campaign_id,
+                trustee_id=signature.trustee_id,
+                signature=signature.signature,
             ),
         )
         return serde.state_from_proto(response.state)

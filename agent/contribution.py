@@ -1,8 +1,10 @@
 """Turning a footprint into what leaves the building: encoded, packed, encrypted, signed.
 
 The steps are the DESIGN.md data flow: Footprint -> campaign metric vector -> fixed-point
-integers at the schema's scale -> packed plaintexts -> Paillier ciphertexts under the
-campaign key -> a SubmissionBody bound to the campaign digest -> Ed25519 signature.
+integers at the schema's scale -> offset slot values and non-zero indicators -> Shamir
+shares, packed per trustee -> Paillier ciphertexts under each trustee's own key, each with a
+proof of plaintext knowledge -> a SubmissionBody bound to the campaign digest -> Ed25519
+signature (fedcarbon.shares, docs/threshold.md).
 """
 
 import secrets
@@ -11,12 +13,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from phe import paillier
 
-from fedcarbon import serde
+from fedcarbon import serde, shares
 from fedcarbon.accounting.engine import Footprint
 from fedcarbon.campaign import Campaign
-from fedcarbon.crypto import packing, vector
+from fedcarbon.crypto import vector
 from fedcarbon.crypto.encoding import to_fixed
 from fedcarbon.crypto.errors import EncodingError
 from fedcarbon.crypto.knowledge import encrypt_with_proofs
@@ -39,7 +40,8 @@ class Contribution:
     campaign: Campaign
     values: dict[str, Decimal]
     fixed: list[int]
-    plaintexts: list[int]
+    slot_values: list[int]
+    indicators: list[int]
 
 
 def prepare(
@@ -59,28 +61,27 @@ def prepare(
             )
         fixed.append(encoded)
     try:
-        plaintexts = packing.pack(fixed, campaign.bounds, campaign.packing)
+        slot_values = shares.offset_values(campaign, fixed)
     except EncodingError as error:
         raise MetricError(f"campaign {campaign.campaign_id!r}: {error}") from None
-    return Contribution(campaign, values, fixed, plaintexts)
+    return Contribution(campaign, values, fixed, slot_values, shares.indicators(fixed))
 
 
 def encrypt_and_sign(
     contribution: Contribution, participant_id: str, identity: Ed25519PrivateKey
 ) -> SignedSubmission:
     campaign = contribution.campaign
-    n = campaign.key.paillier_n
+    moduli = campaign.moduli
     context = submission_proof_context(campaign.digest, participant_id)
-    ciphertexts, proofs = encrypt_with_proofs(
-        paillier.PaillierPublicKey(n), contribution.plaintexts, context
-    )
+    plaintexts = shares.share_vector(campaign, contribution.slot_values, contribution.indicators)
+    ciphertexts, proofs = encrypt_with_proofs(moduli, plaintexts, context)
     body = SubmissionBody(
         campaign_id=campaign.campaign_id,
         participant_id=participant_id,
         campaign_digest=campaign.digest,
-        ciphertexts=tuple(vector.to_bytes(ciphertexts, n)),
+        ciphertexts=tuple(vector.to_bytes(ciphertexts, moduli)),
         nonce=secrets.token_bytes(NONCE_BYTES),
         created_unix_ms=int(time.time() * 1000),
-        proofs=tuple(proof.to_bytes(n) for proof in proofs),
+        proofs=tuple(proof.to_bytes(n) for proof, n in zip(proofs, moduli, strict=True)),
     )
     return sign_body(identity, serde.body_to_bytes(body))

@@ -209,24 +209,24 @@ def _open_campaigns(fed: Federation, bits: int, threshold: int, epsilon: float) 
     if epsilon > 0:
         campaigns[f"benchmark-metals-eu-{YEAR}-dp"] = CampaignKind.BENCHMARK
     for campaign_id, kind in campaigns.items():
-        key_file = keys / f"{campaign_id}.key.json"
         started = time.perf_counter()
-        fed.cli(
-            "trustee",
-            "ceremony",
-            "--campaign",
-            campaign_id,
-            *[a for t in fed.trustees for a in ("--trustee", t)],
-            "--threshold",
-            str(threshold),
-            "--coordinator",
-            fed.address,
-            "--out",
-            str(key_file),
-            "--bits",
-            str(bits),
-        )
-        fed.timings[f"key ceremony {campaign_id}"] = time.perf_counter() - started
+        statements = []
+        for index, _ in enumerate(fed.trustees):
+            statement = keys / f"{campaign_id}.trustee-{index + 1}.json"
+            fed.cli(
+                "trustee",
+                "keygen",
+                "--campaign",
+                campaign_id,
+                "--out",
+                str(statement),
+                "--bits",
+                str(bits),
+                "--home",
+                str(fed.workdir / f"trustee-{index + 1}"),
+            )
+            statements += ["--key-statement", str(statement)]
+        fed.timings[f"trustee keys {campaign_id}"] = time.perf_counter() - started
         metrics = _campaign_metrics(campaign_id, kind)
         args = [
             "coordinator",
@@ -238,8 +238,9 @@ def _open_campaigns(fed: Federation, bits: int, threshold: int, epsilon: float) 
             campaign_id,
             "--kind",
             kind.value,
-            "--key-file",
-            str(key_file),
+            *statements,
+            "--threshold",
+            str(threshold),
             "--period-start",
             f"{YEAR}-01-01",
             "--period-end",
@@ -257,8 +258,9 @@ def _open_campaigns(fed: Federation, bits: int, threshold: int, epsilon: float) 
             args += ["--epsilon", str(epsilon)]
         fed.cli(*args)
     fed.step(
-        f"{len(campaigns)} campaigns opened with {bits}-bit {threshold}-of-{len(fed.trustees)} "
-        f"threshold Paillier keys: {', '.join(campaigns)}"
+        f"{len(campaigns)} campaigns opened, dealer-free: each of {len(fed.trustees)} trustees "
+        f"made its own {bits}-bit Paillier key, any {threshold} open the totals: "
+        f"{', '.join(campaigns)}"
     )
     return {cid: kind.value for cid, kind in campaigns.items()}
 
@@ -284,12 +286,16 @@ def _close_and_release(fed: Federation, campaigns: dict[str, str]) -> None:
     for campaign_id in campaigns:
         fed.cli("coordinator", "campaign", "close", campaign_id, "--home", home)
     fed.step("campaigns closed: ciphertexts added homomorphically, k checked")
-    rounds = 2 if any(cid.endswith("-dp") for cid in campaigns) else 1  # noise, then decrypt
+    # (noise,) non-zero indicators, values, signatures: each round is one step of every trustee.
+    rounds = 4 if any(cid.endswith("-dp") for cid in campaigns) else 3
     for _ in range(rounds):
         for index, _ in enumerate(fed.trustees):
             home = str(fed.workdir / f"trustee-{index + 1}")
             fed.cli("trustee", "run", "--once", "--home", home)
-    fed.step("trustees re-verified every signed submission and the aggregate, then decrypted")
+    fed.step(
+        "trustees re-verified every signed submission and the aggregate, checked k non-zero "
+        "contributors, opened their shares of the totals and signed the release"
+    )
 
 
 def _expected(fed: Federation, campaign_id: str, kind: str) -> dict[str, int]:
@@ -313,9 +319,11 @@ def _expected(fed: Federation, campaign_id: str, kind: str) -> dict[str, int]:
 
 
 def _values(footprint: Any, metrics: Sequence[str], buyer: str) -> dict[str, Decimal]:
-    from fedcarbon.campaign import CampaignKey, KeyScheme, MetricSpec, new_campaign
+    from fedcarbon.campaign import Campaign, CampaignKey, MetricSpec
+    from fedcarbon.crypto.packing import PackingLayout
 
-    probe = new_campaign(
+    # Only the buyer matters to metric_values: a probe that is never encrypted nor sent.
+    probe = Campaign(
         campaign_id="probe",
         kind=CampaignKind.SUPPLY_CHAIN,
         title="",
@@ -323,7 +331,8 @@ def _values(footprint: Any, metrics: Sequence[str], buyer: str) -> dict[str, Dec
         period_start=datetime(YEAR, 1, 1).date(),
         period_end=datetime(YEAR, 12, 31).date(),
         metrics=tuple(MetricSpec(m, "", 0, 0, 1) for m in metrics),
-        key=CampaignKey(KeyScheme.SINGLE_HOLDER, (1 << 2047) + 1, ("t",)),
+        key=CampaignKey((), 1),
+        packing=PackingLayout(1, 1, 1),
     )
     return metric_values(footprint, probe, buyer_name=BUYER)
 

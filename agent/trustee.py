@@ -1,10 +1,16 @@
-"""The trustee role: check an aggregate independently, then (and only then) decrypt it.
+"""The trustee role: check an aggregate independently, then (and only then) open it.
 
-Privacy model point 3: trustees do not trust the coordinator. Before producing a
-decryption share a trustee re-verifies every submission signature, checks that each
-submission is bound to this campaign's digest, that contributors are distinct and at least
-k, recomputes the homomorphic sum itself and compares it with the aggregate it is asked to
-decrypt, and refuses a second, different aggregate for a campaign it already decrypted.
+Privacy model point 3: trustees do not trust the coordinator. Before opening anything a
+trustee re-verifies every submission signature, checks that each submission is bound to
+this campaign's digest, that contributors are distinct and at least k, recomputes the
+homomorphic sum itself and compares it with the aggregate it is asked to decrypt, and refuses
+a second, different aggregate for a campaign it already decrypted.
+
+Dealer-free keys (docs/threshold.md): the trustee made its own Paillier key for the
+campaign (``KeyRing.create_key``) and opens only its own block of the aggregate, in two
+parts: first the non-zero indicators, then -- only once t trustees' indicators show at least
+k non-zero contributors for every metric -- the values. Finally it checks the released
+result against everyone's openings and signs it.
 """
 
 import hashlib
@@ -13,27 +19,39 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from phe import paillier
 
 from agent.client import AggregateBundle
-from fedcarbon import serde
+from fedcarbon import serde, shares
 from fedcarbon.audit import signing
 from fedcarbon.audit.errors import AuditError, SignatureError
 from fedcarbon.audit.merkle import leaf_hash, root_hash
 from fedcarbon.audit.treehead import verify_tree_head
-from fedcarbon.campaign import Campaign, CampaignKey, KeyScheme
-from fedcarbon.crypto import keys, packing, threshold, vector
+from fedcarbon.campaign import Campaign
+from fedcarbon.crypto import keys, vector
 from fedcarbon.crypto.errors import CryptoError
 from fedcarbon.crypto.knowledge import encrypt_with_proofs
-from fedcarbon.decryption import DecryptionShare, NoiseShare, noised_target
+from fedcarbon.crypto.opening import open_ciphertext
+from fedcarbon.decryption import (
+    DecryptionShare,
+    NoiseShare,
+    combine_shares,
+    indicator_problems,
+    noised_target,
+    released_sums,
+)
 from fedcarbon.dp import sample_noise_slots
 from fedcarbon.errors import WireError
+from fedcarbon.results import ResultSignature, sign_result
 from fedcarbon.submission import (
+    DECRYPTION_SHARE_CONTEXT,
     NOISE_SHARE_CONTEXT,
     noise_proof_context,
     submission_proof_context,
     unproven_slots,
 )
+from fedcarbon.trustee_keys import KeyStatement, sign_statement
 
 
 @dataclass(frozen=True)
@@ -78,16 +96,12 @@ def verify_bundle(bundle: AggregateBundle) -> Verdict:
             reasons.append(f"{where}: participant was not invited")
             continue
         context = submission_proof_context(campaign.digest, body.participant_id)
-        if unproven_slots(campaign.key.paillier_n, body.ciphertexts, body.proofs, context):
+        if unproven_slots(campaign.moduli, body.ciphertexts, body.proofs, context):
             reasons.append(f"{where}: a ciphertext lacks a valid proof of plaintext knowledge")
             continue
         seen.add(body.participant_id)
         try:
-            vectors.append(
-                vector.from_bytes(
-                    body.ciphertexts, campaign.key.paillier_n, expected=campaign.packing.ciphertexts
-                )
-            )
+            vectors.append(vector.from_bytes(body.ciphertexts, campaign.moduli))
         except CryptoError as error:
             reasons.append(f"{where}: {error}")
     if len(seen) < campaign.min_contributors:
@@ -95,9 +109,7 @@ def verify_bundle(bundle: AggregateBundle) -> Verdict:
             f"only {len(seen)} valid distinct contributors; k = {campaign.min_contributors}"
         )
     if vectors and not reasons:
-        recomputed = vector.to_bytes(
-            vector.add_vectors(vectors, campaign.key.paillier_n), campaign.key.paillier_n
-        )
+        recomputed = vector.to_bytes(vector.add_vectors(vectors, campaign.moduli), campaign.moduli)
         if recomputed != list(bundle.ciphertexts):
             reasons.append("the aggregate differs from the sum of the signed submissions")
         if vector.digest(recomputed) != bundle.digest:
@@ -142,22 +154,18 @@ def verify_log_completeness(
 
 
 class KeyRing:
-    """A trustee's campaign key material on disk (owner-only files under ``home/keys``)."""
+    """A trustee's campaign keys on disk (owner-only files under ``home/keys``)."""
 
     def __init__(self, home: Path) -> None:
         self.directory = home / "keys"
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._decrypted = home / "decrypted.json"
 
-    # Every key (a single holder's private key or a threshold share) is bound to the one
-    # campaign it was made for: the same key presented under another campaign id is refused,
-    # so a coordinator cannot reuse a campaign's key to have single submissions decrypted
-    # in a second, rigged campaign (security review finding F1).
-    def _single_path(self, campaign_id: str) -> Path:
-        return self.directory / f"single-{campaign_id}.json"
-
-    def _share_path(self, campaign_id: str) -> Path:
-        return self.directory / f"share-{campaign_id}.json"
+    # Every key is bound to the one campaign it was made for: the same key presented under
+    # another campaign id is refused, so a coordinator cannot reuse a campaign's key to have
+    # single submissions decrypted in a second, rigged campaign (security review finding F1).
+    def _key_path(self, campaign_id: str) -> Path:
+        return self.directory / f"campaign-{campaign_id}.json"
 
     def _bind(self, key_id: str, campaign_id: str) -> None:
         path = self.directory / "bindings.json"
@@ -170,44 +178,48 @@ class KeyRing:
         bound[key_id] = campaign_id
         path.write_text(json.dumps(bound, indent=1, sort_keys=True))
 
-    def create_single_key(self, bits: int, trustee_id: str, campaign_id: str) -> CampaignKey:
+    def create_key(
+        self, bits: int, trustee_id: str, campaign_id: str, identity: Ed25519PrivateKey
+    ) -> KeyStatement:
+        """A fresh Paillier key for one campaign; the private key never leaves this home."""
+        if self._key_path(campaign_id).exists():
+            raise CryptoError(
+                f"a key for campaign {campaign_id!r} exists already; a campaign gets one key "
+                "per trustee (show it again with `trustee keygen --show`)"
+            )
         public, private = keys.generate_keypair(bits)
         self._bind(f"n:{public.n:x}", campaign_id)
-        keys.save_private_key(private, self._single_path(campaign_id))
-        return CampaignKey(KeyScheme.SINGLE_HOLDER, public.n, (trustee_id,), 1)
+        keys.save_private_key(private, self._key_path(campaign_id))
+        return sign_statement(identity, campaign_id, trustee_id, public.n)
 
-    def store_share(self, share: threshold.KeyShare, campaign_id: str) -> Path:
-        self._bind(share.public.fingerprint, campaign_id)
-        path = self._share_path(campaign_id)
-        keys.write_secret(path, share.to_bytes())
-        return path
+    def statement(
+        self, trustee_id: str, campaign_id: str, identity: Ed25519PrivateKey
+    ) -> KeyStatement:
+        """The signed statement of the key made earlier for ``campaign_id``."""
+        private = self._private(campaign_id)
+        return sign_statement(identity, campaign_id, trustee_id, private.public_key.n)
 
-    def has_share(self, campaign: Campaign) -> bool:
-        return self._share_path(campaign.campaign_id).exists()
-
-    def decrypt(
-        self, campaign: Campaign, trustee_id: str, ciphertexts: Sequence[bytes]
-    ) -> list[bytes]:
-        """One share per aggregate ciphertext, with the key made for this very campaign."""
-        n = campaign.key.paillier_n
-        values = [int.from_bytes(blob, "big") for blob in ciphertexts]
-        if campaign.key.scheme is KeyScheme.SINGLE_HOLDER:
-            path = self._single_path(campaign.campaign_id)
-            if not path.exists():
-                raise CryptoError(f"no private key for campaign {campaign.campaign_id!r} here")
-            private: paillier.PaillierPrivateKey = keys.load_private_key(path)
-            if private.public_key.n != n:
-                raise CryptoError(f"campaign {campaign.campaign_id!r} names another key than ours")
-            return [serde.int_to_bytes(private.raw_decrypt(c)) for c in values]
-        path = self._share_path(campaign.campaign_id)
+    def _private(self, campaign_id: str) -> paillier.PaillierPrivateKey:
+        path = self._key_path(campaign_id)
         if not path.exists():
-            raise CryptoError(f"no key share for campaign {campaign.campaign_id!r} here")
-        share = threshold.KeyShare.from_bytes(keys.read_secret(path))
-        if share.public.to_bytes() != campaign.key.threshold_public_key:
+            raise CryptoError(f"no key for campaign {campaign_id!r} here")
+        return keys.load_private_key(path)
+
+    def open_part(
+        self, campaign: Campaign, trustee_id: str, target: Sequence[bytes], part: str
+    ) -> list[bytes]:
+        """Openings (m, r) of this trustee's block of one part, with the key made for it."""
+        if trustee_id not in campaign.key.trustee_ids:
+            raise CryptoError(f"{trustee_id} holds no key of campaign {campaign.campaign_id!r}")
+        index = campaign.key.trustee_ids.index(trustee_id)
+        private = self._private(campaign.campaign_id)
+        n = private.public_key.n
+        if campaign.key.moduli[index] != n:
             raise CryptoError(f"campaign {campaign.campaign_id!r} names another key than ours")
-        if share.index != campaign.key.trustee_ids.index(trustee_id) + 1:
-            raise CryptoError(f"the stored share is not {trustee_id}'s share for this campaign")
-        return [p.to_bytes() for p in threshold.partial_decrypt_vector(share, values)]
+        return [
+            open_ciphertext(private, int.from_bytes(target[position], "big")).to_bytes(n)
+            for position in campaign.block_range(index, part)
+        ]
 
     def noise_body(self, campaign_id: str) -> bytes | None:
         """The noise share body this trustee sent for the campaign, if any."""
@@ -223,7 +235,7 @@ class KeyRing:
         keys.write_secret(self.directory / f"noise-{campaign_id}.bin", body)
 
     def already_decrypted(self, campaign_id: str) -> str | None:
-        """The aggregate digest this trustee decrypted for the campaign before, if any."""
+        """The aggregate digest this trustee opened for the campaign before, if any."""
         if not self._decrypted.exists():
             return None
         return json.loads(self._decrypted.read_text()).get(campaign_id)  # type: ignore[no-any-return]
@@ -258,7 +270,7 @@ def verify_noise(bundle: AggregateBundle, ring: "KeyRing", trustee_id: str) -> l
             reasons.append(f"noise share from {share.trustee_id!r} is for another aggregate")
             continue
         context = noise_proof_context(campaign.digest, share.trustee_id, share.aggregate_digest)
-        if unproven_slots(campaign.key.paillier_n, share.ciphertexts, share.proofs, context):
+        if unproven_slots(campaign.moduli, share.ciphertexts, share.proofs, context):
             reasons.append(f"noise share from {share.trustee_id!r} lacks valid proofs")
             continue
         shares.append(share)
@@ -295,40 +307,127 @@ def make_noise(
         # Noise is drawn once per campaign: asked again (a rewound coordinator hoping for
         # fresh noise to average away), the trustee resends the very same share.
         return serde.noise_from_bytes(earlier)
-    plaintexts = packing.pack_slots(sample_noise_slots(plan), campaign.packing)
-    n = campaign.key.paillier_n
+    # The noise is Shamir-shared like a contribution (indicators: shares of 0), so no single
+    # trustee ever learns the noise, nor the noised total, from its own block.
+    plaintexts = shares.share_vector(
+        campaign, sample_noise_slots(plan), [0] * len(campaign.metrics)
+    )
+    moduli = campaign.moduli
     context = noise_proof_context(campaign.digest, trustee_id, bundle.digest)
-    encrypted, proofs = encrypt_with_proofs(paillier.PaillierPublicKey(n), plaintexts, context)
+    encrypted, proofs = encrypt_with_proofs(moduli, plaintexts, context)
     share = NoiseShare(
         campaign.campaign_id,
         trustee_id,
         bundle.digest,
-        tuple(vector.to_bytes(encrypted, n)),
-        tuple(proof.to_bytes(n) for proof in proofs),
+        tuple(vector.to_bytes(encrypted, moduli)),
+        tuple(proof.to_bytes(n) for proof, n in zip(proofs, moduli, strict=True)),
     )
     ring.remember_noise(campaign.campaign_id, serde.noise_to_bytes(share))
     return share
 
 
+def _signed_openings(
+    bundle: AggregateBundle, signed: Sequence[tuple[bytes, bytes]], part: str
+) -> tuple[dict[str, tuple[bytes, ...]], list[str]]:
+    """Trustees' openings of one part from the bundle, each signature checked."""
+    campaign = bundle.campaign
+    keys_by_id = dict(campaign.key.holders())
+    openings: dict[str, tuple[bytes, ...]] = {}
+    problems = []
+    for body, signature in signed:
+        try:
+            share = serde.share_from_bytes(body)
+            signing.verify(
+                keys_by_id.get(share.trustee_id, b""),
+                body,
+                signature,
+                context=DECRYPTION_SHARE_CONTEXT,
+            )
+        except (WireError, SignatureError) as error:
+            problems.append(f"an opening of the {part}: {error}")
+            continue
+        if share.part == part and not share.refusal and share.campaign_id == campaign.campaign_id:
+            openings[share.trustee_id] = share.shares
+    return openings, problems
+
+
+def _target(bundle: AggregateBundle) -> list[bytes]:
+    """The vector trustees open: the aggregate, times every noise share where noise is asked."""
+    if bundle.campaign.noise is None:
+        return list(bundle.ciphertexts)
+    return noised_target(
+        bundle.campaign, bundle.ciphertexts, [serde.noise_from_bytes(b) for b, _ in bundle.noise]
+    )
+
+
+def rebuilt_totals(bundle: AggregateBundle, part: str) -> tuple[list[int] | None, list[str]]:
+    """This trustee's own reconstruction of one part from everyone's signed openings."""
+    signed = bundle.indicator_shares if part == "indicators" else bundle.value_shares
+    openings, problems = _signed_openings(bundle, signed, part)
+    target = [int.from_bytes(blob, "big") for blob in _target(bundle)]
+    try:
+        return combine_shares(bundle.campaign, target, openings, part), problems
+    except CryptoError as error:
+        return None, [*problems, str(error)]
+
+
 def answer(
-    bundle: AggregateBundle, ring: "KeyRing", trustee_id: str, log_problems: Sequence[str] = ()
+    bundle: AggregateBundle,
+    ring: "KeyRing",
+    trustee_id: str,
+    log_problems: Sequence[str] = (),
+    part: str = "values",
 ) -> DecryptionShare:
-    """A share, or a refusal saying why, for one aggregate (noised first where asked)."""
+    """This trustee's openings of one part, or a refusal saying why.
+
+    The values are opened only after this trustee has itself rebuilt the non-zero counts
+    from t trustees' signed indicator openings and found at least k for every metric.
+    """
     campaign = bundle.campaign
     previous = ring.already_decrypted(campaign.campaign_id)
-    reasons = [*verify_bundle(bundle).reasons, *log_problems]
-    target = list(bundle.ciphertexts)
+    verdict = verify_bundle(bundle)
+    reasons = [*verdict.reasons, *log_problems]
     digest = bundle.digest
     if campaign.noise is not None and not reasons:
         reasons += verify_noise(bundle, ring, trustee_id)
-        shares = [serde.noise_from_bytes(body) for body, _ in bundle.noise]
         if not reasons:
-            target = noised_target(campaign, bundle.ciphertexts, shares)
             digest = bundle.target_digest
     if previous is not None and previous != digest.hex():
         reasons.append("this campaign was already decrypted once, for a different aggregate")
+    if part == "values" and not reasons:
+        counts, problems = rebuilt_totals(bundle, "indicators")
+        if counts is None:
+            reasons += problems or ["fewer than t trustees have opened the non-zero indicators"]
+        else:
+            reasons += indicator_problems(campaign, len(bundle.submissions), counts)
     if reasons:
-        return DecryptionShare(campaign.campaign_id, trustee_id, digest, (), "; ".join(reasons))
-    decrypted = ring.decrypt(campaign, trustee_id, target)
+        return DecryptionShare(
+            campaign.campaign_id, trustee_id, digest, (), "; ".join(reasons), part
+        )
+    opened = ring.open_part(campaign, trustee_id, _target(bundle), part)
     ring.remember(campaign.campaign_id, digest)
-    return DecryptionShare(campaign.campaign_id, trustee_id, digest, tuple(decrypted))
+    return DecryptionShare(campaign.campaign_id, trustee_id, digest, tuple(opened), "", part)
+
+
+def sign_release(
+    bundle: AggregateBundle, identity: Ed25519PrivateKey, trustee_id: str
+) -> ResultSignature:
+    """Sign the released result once it matches what this trustee rebuilds from the openings.
+
+    Raises CryptoError saying what differs; a trustee never vouches for figures it did not
+    recompute itself.
+    """
+    campaign, result = bundle.campaign, bundle.result
+    if result is None:
+        raise CryptoError(f"campaign {campaign.campaign_id!r} has no released result to sign")
+    counts, problems = rebuilt_totals(bundle, "indicators")
+    totals, more = rebuilt_totals(bundle, "values")
+    if counts is None or totals is None:
+        raise CryptoError("cannot rebuild the release: " + "; ".join([*problems, *more]))
+    contributors = len(bundle.submissions)
+    expected = released_sums(campaign, contributors, totals)
+    if [m.sum_fixed for m in result.metrics] != expected or list(result.nonzero) != counts:
+        raise CryptoError("the released figures differ from the trustees' openings")
+    if result.contributors != contributors or result.aggregate_digest != bundle.digest:
+        raise CryptoError("the released result names another cohort or aggregate")
+    return sign_result(identity, trustee_id, result, campaign.digest)

@@ -21,15 +21,15 @@ from agent.identity import (
     load_or_create_identity,
     x25519_public_bytes,
 )
-from agent.trustee import KeyRing, answer, make_noise, verify_log_completeness
-from fedcarbon.campaign import key_to_document
+from agent.trustee import KeyRing, answer, make_noise, sign_release, verify_log_completeness
 from fedcarbon.console import fail, print_json
 from fedcarbon.crypto.errors import CryptoError
 from fedcarbon.crypto.vector import MIN_KEY_BITS
 from fedcarbon.decryption import DecryptionShare, NoiseShare
+from fedcarbon.trustee_keys import statement_to_document
 
 app = typer.Typer(
-    help="Key holders: create campaign keys, verify aggregates, decrypt releases only.",
+    help="Key holders: make per-campaign keys, verify aggregates, open releases only.",
     no_args_is_help=True,
 )
 
@@ -102,120 +102,37 @@ def _me(home: Path) -> tuple[str, object]:
 @app.command()
 def keygen(
     campaign_id: str = typer.Option(..., "--campaign", help="The one campaign the key is for."),
-    out: Path = typer.Option(..., help="Where to write the campaign key (public part, JSON)."),
+    out: Path = typer.Option(..., help="Where to write the signed key statement (JSON)."),
     bits: int = typer.Option(MIN_KEY_BITS, help="Paillier modulus size (>= 2048 for real use)."),
+    show: bool = typer.Option(
+        False, "--show", help="Write the statement of the key made earlier, make none."
+    ),
     home: Path = HOME,
 ) -> None:
-    """Create a single-holder campaign key; the private key stays in this home."""
-    trustee_id, _ = _me(home)
+    """Make this trustee's own Paillier key for one campaign and write its signed statement.
+
+    Dealer-free (docs/threshold.md): the private key is created here and never leaves this
+    home; the operator collects every trustee's statement and opens the campaign with them
+    (`coordinator campaign create --key-statement FILE ...`). Nobody ever holds a key that
+    opens a whole value.
+    """
+    trustee_id, config = _me(home)
+    identity = load_or_create_identity(config.identity_key_path)  # type: ignore[attr-defined]
     if bits < MIN_KEY_BITS:
         typer.secho(f"warning: {bits}-bit keys are for tests only", fg="yellow", err=True)
-    key = KeyRing(home).create_single_key(bits, trustee_id, campaign_id)
-    document = key_to_document(key) | {"campaign_id": campaign_id}
-    out.write_text(json.dumps(document, indent=2) + "\n")
-    typer.echo(f"campaign key written to {out} ({key.bits}-bit, held by {trustee_id})")
-
-
-@app.command()
-def ceremony(
-    campaign_id: str = typer.Option(..., "--campaign", help="The campaign the key is for."),
-    trustee: list[str] = typer.Option(..., help="Trustee participant id, in share order (repeat)."),
-    threshold: int = typer.Option(..., help="How many trustees must cooperate to decrypt (t)."),
-    coordinator: str = typer.Option(
-        ..., help="Coordinator address, to fetch trustees' public keys."
-    ),
-    out: Path = typer.Option(..., help="Where to write the public key and the sealed shares."),
-    bits: int = typer.Option(MIN_KEY_BITS, help="Paillier modulus size (>= 2048 for real use)."),
-) -> None:
-    """Deal a t-of-n threshold Paillier key (Damgard-Jurik 2001, s = 1) as a one-off dealer.
-
-    Each share is sealed to its trustee's own X25519 key (HPKE, RFC 9180), so the coordinator
-    that forwards it cannot read it. The dealer sees the secret while this command runs and
-    erases it before exiting: run it where the trustees accept that trust (docs/threshold.md).
-    """
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    from fedcarbon.campaign import CampaignKey, KeyScheme
-    from fedcarbon.crypto import sealing
-    from fedcarbon.crypto import threshold as tp
-
-    if len(set(trustee)) != len(trustee):
-        fail("a trustee is named twice")
+    ring = KeyRing(home)
     try:
-        with CoordinatorClient(coordinator) as client:
-            known = {t.trustee_id: t for t in client.list_trustees()}
-    except AgentError as error:
+        if show:
+            statement = ring.statement(trustee_id, campaign_id, identity)
+        else:
+            statement = ring.create_key(bits, trustee_id, campaign_id, identity)
+    except CryptoError as error:
         fail(str(error))
-    missing = [t for t in trustee if t not in known or not known[t].encryption_public_key]
-    if missing:
-        fail(f"not enrolled as trustees (or without an encryption key): {', '.join(missing)}")
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True
-    ) as progress:
-        task = progress.add_task(f"searching two {bits // 2}-bit safe primes", total=None)
-        try:
-            public, shares = tp.generate_threshold_key(
-                bits,
-                len(trustee),
-                threshold,
-                allow_insecure_size=bits < MIN_KEY_BITS,
-                progress=lambda tried: progress.update(
-                    task,
-                    description=f"searching two {bits // 2}-bit safe primes: {tried} candidates",
-                ),
-            )
-        except CryptoError as error:
-            fail(str(error))
-    sealed = {
-        tid: sealing.seal_key_share(share, known[tid].encryption_public_key, campaign_id).hex()
-        for tid, share in zip(trustee, shares, strict=True)
-    }
-    del shares  # the dealer keeps nothing: only sealed shares leave this process
-    key = CampaignKey(KeyScheme.THRESHOLD, public.n, tuple(trustee), threshold, public.to_bytes())
-    document = key_to_document(key) | {"campaign_id": campaign_id, "sealed_shares": sealed}
-    out.write_text(json.dumps(document, indent=2) + "\n")
+    out.write_text(json.dumps(statement_to_document(statement), indent=2) + "\n")
     typer.echo(
-        f"{threshold}-of-{len(trustee)} key for {campaign_id} written to {out} "
-        f"({public.n.bit_length()}-bit n, fingerprint {public.fingerprint[:16]}); "
-        "the dealer's p, q, d and polynomial were "
-        "erased with this process"
+        f"key statement for {campaign_id} written to {out} ({statement.bits}-bit, held by "
+        f"{trustee_id}; the private key stays in {home / 'keys'})"
     )
-
-
-def _collect_shares(
-    client: CoordinatorClient, trustee_id: str, identity: object, home: Path, ring: KeyRing
-) -> list[str]:
-    """Open and store sealed shares addressed to this trustee; return the campaigns received."""
-    from fedcarbon.crypto import sealing
-    from fedcarbon.crypto import threshold as tp
-
-    received = []
-    encryption = load_or_create_encryption_key(home / "encryption.pem")
-    for campaign_id, blob in client.sealed_shares(trustee_id, identity).items():  # type: ignore[arg-type]
-        campaign = client.get_campaign(campaign_id)
-        if ring.has_share(campaign):
-            continue
-        if trustee_id not in campaign.key.trustee_ids:
-            continue
-        index = campaign.key.trustee_ids.index(trustee_id) + 1
-        try:
-            share = sealing.open_key_share(blob, encryption, campaign_id, index)
-            if share.public.to_bytes() != campaign.key.threshold_public_key:
-                raise CryptoError("the sealed share is for another key")
-            if not tp.verification_keys_consistent(share.public):
-                raise CryptoError(
-                    "the key's verification keys do not come from one polynomial of degree t-1"
-                )
-            ring.store_share(share, campaign_id)  # refuses a key already bound elsewhere
-        except CryptoError as error:
-            typer.secho(
-                f"warning: campaign {campaign_id}: key share refused: {error}",
-                fg="yellow",
-                err=True,
-            )
-            continue
-        received.append(campaign_id)
-    return received
 
 
 def _log_entries(client: CoordinatorClient, size: int) -> list[bytes]:
@@ -247,28 +164,51 @@ def run(
     while True:
         try:
             with CoordinatorClient(config.coordinator) as client:  # type: ignore[attr-defined]
-                for campaign_id in _collect_shares(client, trustee_id, identity, home, ring):
-                    if not as_json:
-                        typer.echo(f"{campaign_id}: key share received and checked")
                 for campaign_id, phase in client.decryption_tasks(trustee_id, identity):
                     bundle = client.get_aggregate(campaign_id)
                     entries = _log_entries(client, bundle.tree_head.tree_size)
                     problems = verify_log_completeness(bundle, entries, log_key)
+                    if phase == "sign":
+                        try:
+                            signature = sign_release(bundle, identity, trustee_id)
+                        except CryptoError as error:
+                            outcome = f"not signed: {error}"
+                            state = bundle.campaign.state
+                        else:
+                            state = client.submit_result_signature(signature, campaign_id)
+                            outcome = "released result checked and signed"
+                        answered.append(
+                            {
+                                "campaign_id": campaign_id,
+                                "phase": phase,
+                                "outcome": outcome,
+                                "state": state.value,
+                            }
+                        )
+                        if not as_json:
+                            typer.echo(f"{campaign_id}: {outcome}")
+                        continue
+                    part = "indicators" if phase == "indicators" else "values"
                     try:
                         if phase == "noise":
                             reply = make_noise(bundle, ring, trustee_id, problems)
                         else:
-                            reply = answer(bundle, ring, trustee_id, problems)
+                            reply = answer(bundle, ring, trustee_id, problems, part)
                     except CryptoError as error:  # e.g. no key made for this campaign
                         reply = DecryptionShare(
-                            campaign_id, trustee_id, bundle.digest, (), f"cannot decrypt: {error}"
+                            campaign_id,
+                            trustee_id,
+                            bundle.digest,
+                            (),
+                            f"cannot decrypt: {error}",
+                            part,
                         )
                     if isinstance(reply, NoiseShare):
                         state = client.submit_noise(reply, identity)
                         outcome = "encrypted noise share sent"
                     else:
                         state = client.submit_share(reply, identity)
-                        outcome = f"refused: {reply.refusal}" if reply.refusal else "share sent"
+                        outcome = f"refused: {reply.refusal}" if reply.refusal else f"{part} opened"
                     answered.append(
                         {
                             "campaign_id": campaign_id,

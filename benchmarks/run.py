@@ -26,7 +26,7 @@ ROOT = HERE.parent
 # Small settings for scripts without --quick (options as their argparse defines them).
 SMALL: dict[str, list[str]] = {
     "bench_accounting.py": ["--records", "200000", "--baseline-records", "10000", "--runs", "3"],
-    "bench_threshold.py": ["--bits", "1024", "2048", "--runs", "3", "--ops", "5"],
+    "bench_dealer_free.py": ["--runs", "3"],
 }
 
 

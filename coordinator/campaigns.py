@@ -7,6 +7,7 @@ and nothing is ever decrypted for it.
 """
 
 import json
+import logging
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session, select
@@ -17,14 +18,17 @@ from coordinator.store import (
     CampaignRow,
     Participant,
     ResultRow,
-    SealedShareRow,
     SubmissionRow,
 )
 from fedcarbon import serde
-from fedcarbon.campaign import Campaign, CampaignState, KeyScheme
+from fedcarbon.campaign import Campaign, CampaignState
 from fedcarbon.crypto import vector
+from fedcarbon.errors import WireError
 from fedcarbon.results import CampaignResult
 from fedcarbon.v1 import campaign_pb2, result_pb2
+
+
+log = logging.getLogger("fedcarbon.coordinator")
 
 
 def _to_row(campaign: Campaign) -> CampaignRow:
@@ -42,18 +46,23 @@ def _from_row(row: CampaignRow) -> Campaign:
     return serde.campaign_from_proto(message).with_state(CampaignState(row.state))
 
 
-def create_campaign(
-    engine: Engine, campaign: Campaign, sealed_shares: dict[str, bytes] | None = None
-) -> Campaign:
-    """Store a new campaign (and the sealed key shares to forward to its trustees)."""
+def create_campaign(engine: Engine, campaign: Campaign) -> Campaign:
+    """Store a new campaign whose key holders are enrolled trustees, each with its own key."""
     with Session(engine) as session:
         if session.get(CampaignRow, campaign.campaign_id) is not None:
             raise ConflictError(f"campaign {campaign.campaign_id!r} already exists")
-        for trustee_id in campaign.key.trustee_ids:
-            trustee = session.get(Participant, trustee_id)
+        for statement in campaign.key.statements:
+            trustee = session.get(Participant, statement.trustee_id)
             if trustee is None or trustee.role != "trustee":
                 raise InvalidRequestError(
-                    f"campaign {campaign.campaign_id!r}: {trustee_id!r} is not an enrolled trustee"
+                    f"campaign {campaign.campaign_id!r}: {statement.trustee_id!r} is not an "
+                    "enrolled trustee"
+                )
+            if trustee.identity_key != statement.identity_key:
+                raise InvalidRequestError(
+                    f"campaign {campaign.campaign_id!r}: the key statement of "
+                    f"{statement.trustee_id!r} is signed by another identity key than the "
+                    "trustee enrolled with"
                 )
         if campaign.buyer_id and session.get(Participant, campaign.buyer_id) is None:
             raise InvalidRequestError(
@@ -64,32 +73,23 @@ def create_campaign(
                 raise InvalidRequestError(
                     f"campaign {campaign.campaign_id!r}: invited {invited!r} is not enrolled"
                 )
+        moduli = set(campaign.key.moduli)
         for other in session.exec(select(CampaignRow)).all():
-            if _from_row(other).key.paillier_n == campaign.key.paillier_n:
+            if moduli & set(_key_moduli(other)):
                 raise InvalidRequestError(
-                    f"campaign {campaign.campaign_id!r} reuses the key of campaign "
-                    f"{other.campaign_id!r}; every campaign needs its own key"
+                    f"campaign {campaign.campaign_id!r} reuses a key of campaign "
+                    f"{other.campaign_id!r}; every campaign needs its own keys"
                 )
-        if campaign.key.scheme is KeyScheme.SINGLE_HOLDER and len(campaign.key.trustee_ids) != 1:
-            raise InvalidRequestError("a single-holder key names exactly one trustee")
-        shares = sealed_shares or {}
-        if campaign.key.scheme is KeyScheme.THRESHOLD:
-            missing = set(campaign.key.trustee_ids) - set(shares)
-            if missing:
-                raise InvalidRequestError(
-                    f"campaign {campaign.campaign_id!r}: no sealed key share for {sorted(missing)}"
-                )
-        for trustee_id, sealed in shares.items():
-            if trustee_id not in campaign.key.trustee_ids:
-                raise InvalidRequestError(f"sealed share for {trustee_id!r}, not a key holder")
-            session.add(
-                SealedShareRow(
-                    campaign_id=campaign.campaign_id, trustee_id=trustee_id, sealed_share=sealed
-                )
-            )
         session.add(_to_row(campaign))
         session.commit()
     return campaign
+
+
+def _key_moduli(row: CampaignRow) -> list[int]:
+    """The Paillier moduli a stored campaign names (read from the raw definition, any scheme)."""
+    message = campaign_pb2.Campaign()
+    message.ParseFromString(row.definition)
+    return [int.from_bytes(k.paillier_n, "big") for k in message.key.trustee_keys]
 
 
 def get_campaign(engine: Engine, campaign_id: str) -> Campaign:
@@ -105,7 +105,18 @@ def list_campaigns(engine: Engine, state: CampaignState | None = None) -> list[C
         query = select(CampaignRow).order_by(CampaignRow.created_unix_ms)  # type: ignore[arg-type]
         if state is not None:
             query = query.where(CampaignRow.state == state.value)
-        return [_from_row(row) for row in session.exec(query).all()]
+        listed = []
+        for row in session.exec(query).all():
+            try:
+                listed.append(_from_row(row))
+            except WireError as error:
+                # A stored campaign that no longer checks out (a retired key scheme, or terms
+                # that do not match their key statements) is served to nobody, and does not
+                # hide the others: `coordinator migrate` retires it.
+                log.warning(
+                    "campaign not served", extra={"campaign": row.campaign_id, "why": str(error)}
+                )
+        return listed
 
 
 def set_state(session: Session, campaign_id: str, old: CampaignState, new: CampaignState) -> bool:
@@ -131,14 +142,12 @@ def submissions_of(session: Session, campaign_id: str) -> list[SubmissionRow]:
 
 def aggregate_submissions(campaign: Campaign, entries: list[bytes]) -> list[int]:
     """The homomorphic sum of the submissions' ciphertext vectors (also run by trustees)."""
-    n = campaign.key.paillier_n
+    moduli = campaign.moduli
     vectors = []
     for entry in entries:
         body = serde.body_from_bytes(serde.signed_from_entry(entry).body)
-        vectors.append(
-            vector.from_bytes(body.ciphertexts, n, expected=campaign.packing.ciphertexts)
-        )
-    return vector.add_vectors(vectors, n)
+        vectors.append(vector.from_bytes(body.ciphertexts, moduli))
+    return vector.add_vectors(vectors, moduli)
 
 
 def close_campaign(engine: Engine, campaign_id: str) -> tuple[CampaignState, str]:
@@ -162,7 +171,7 @@ def close_campaign(engine: Engine, campaign_id: str) -> tuple[CampaignState, str
             session.commit()
             return CampaignState.FAILED, reason
         total = aggregate_submissions(campaign, [row.entry for row in rows])
-        blobs = vector.to_bytes(total, campaign.key.paillier_n)
+        blobs = vector.to_bytes(total, campaign.moduli)
         session.add(
             AggregateRow(
                 campaign_id=campaign_id,
@@ -213,14 +222,4 @@ def aggregate_of(session: Session, campaign: Campaign) -> tuple[AggregateRow, li
     row = session.get(AggregateRow, campaign.campaign_id)
     if row is None:
         raise NotFoundError(f"campaign {campaign.campaign_id!r} has no aggregate yet")
-    width = vector.ciphertext_length(campaign.key.paillier_n)
-    blobs = [row.ciphertexts[i * width : (i + 1) * width] for i in range(row.count)]
-    return row, blobs
-
-
-def sealed_shares_for(engine: Engine, trustee_id: str) -> list[tuple[str, bytes]]:
-    with Session(engine) as session:
-        rows = session.exec(
-            select(SealedShareRow).where(SealedShareRow.trustee_id == trustee_id)
-        ).all()
-        return [(row.campaign_id, row.sealed_share) for row in rows]
+    return row, vector.split_concatenated(row.ciphertexts, campaign.moduli)

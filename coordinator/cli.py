@@ -17,16 +17,17 @@ from coordinator.server import load_or_create_log_key, serve_forever
 from coordinator.store import now_ms, open_engine
 from coordinator.telemetry import configure_logging
 from fedcarbon.campaign import (
+    CampaignKey,
     CampaignKind,
     CampaignState,
     MetricSpec,
-    key_from_document,
     new_campaign,
 )
 from fedcarbon.console import fail, print_json, show_result, table
 from fedcarbon.crypto.encoding import to_fixed
 from fedcarbon.errors import FedcarbonError
 from fedcarbon.metrics import CATALOGUE, definition
+from fedcarbon.trustee_keys import statement_from_document
 
 app = typer.Typer(
     help="Run the coordinator and operate campaigns: enrolment tokens, campaigns, releases.",
@@ -180,8 +181,13 @@ def campaign_create(
         ...,
         help="supply_chain (a buyer's Scope 3 over its suppliers) or benchmark (a cohort).",
     ),
-    key_file: Path = typer.Option(
-        ..., help="Campaign key JSON from `fedcarbon trustee keygen` or `trustee ceremony`."
+    key_statement: list[Path] = typer.Option(
+        ...,
+        help="A trustee's signed key statement from `fedcarbon trustee keygen` (repeat, one per "
+        "trustee, in share order).",
+    ),
+    threshold: int = typer.Option(
+        2, help="How many of the trustees must open their shares to release anything (t)."
     ),
     metric: list[str] = typer.Option(
         ..., help=f"Metric NAME or NAME:MIN:MAX to collect (repeat). Known: {', '.join(CATALOGUE)}."
@@ -207,14 +213,16 @@ def campaign_create(
 ) -> None:
     """Open a campaign that agents can answer."""
     try:
-        document = json.loads(key_file.read_text())
-        key = key_from_document(document, source=str(key_file))
-        if document.get("campaign_id") != campaign_id:
-            fail(
-                f"{key_file} was made for campaign {document.get('campaign_id')!r}, "
-                f"not {campaign_id!r}: a key serves one campaign only"
-            )
-        sealed = {t: bytes.fromhex(b) for t, b in document.get("sealed_shares", {}).items()}
+        statements = []
+        for path in key_statement:
+            statement = statement_from_document(json.loads(path.read_text()), source=str(path))
+            if statement.campaign_id != campaign_id:
+                fail(
+                    f"{path} was made for campaign {statement.campaign_id!r}, not "
+                    f"{campaign_id!r}: a key serves one campaign only"
+                )
+            statements.append(statement)
+        key = CampaignKey(tuple(statements), threshold)
         campaign = new_campaign(
             campaign_id=campaign_id,
             kind=kind,
@@ -232,7 +240,7 @@ def campaign_create(
             cohort=cohort,
             created_unix_ms=now_ms(),
         )
-        campaigns.create_campaign(_engine(home), campaign, sealed)
+        campaigns.create_campaign(_engine(home), campaign)
     except (OSError, ValueError, FedcarbonError, CoordinatorError) as error:
         fail(str(error))
     if as_json:

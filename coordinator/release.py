@@ -1,13 +1,16 @@
-"""Release: trustees' decryption shares in, one released statistic out, at most once.
+"""Release: trustees' openings in, one released statistic out, at most once.
 
 The coordinator holds no key (privacy model point 1). It hands trustees everything needed
-to re-check an aggregate (point 3), collects their signed shares, combines t of them and
-unpacks the slots into per-metric sums. The AGGREGATED -> RELEASED transition is a
-compare-and-set, so a campaign is released once even with several replicas (point 2).
+to re-check an aggregate (point 3), collects their signed openings in two parts -- first the
+non-zero indicators, then the values (fedcarbon.shares) -- and rebuilds the totals from any
+t of them. Nothing is opened past the indicators unless every metric has at least k
+non-zero contributors (point 7). The AGGREGATED -> RELEASED transition is a compare-and-set,
+so a campaign is released once even with several replicas (point 2). Trustees then check the
+release against the openings and sign it.
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +20,7 @@ from coordinator.campaigns import (
     aggregate_of,
     fail_campaign,
     get_campaign,
+    get_result,
     list_campaigns,
     set_state,
     store_result,
@@ -30,8 +34,10 @@ from coordinator.errors import (
 from coordinator.store import (
     AggregateRow,
     DecryptionShareRow,
+    IndicatorShareRow,
     NoiseShareRow,
     Participant,
+    ResultSignatureRow,
     SubmissionRow,
     now_ms,
 )
@@ -39,17 +45,24 @@ from fedcarbon import serde
 from fedcarbon.audit import signing
 from fedcarbon.audit.errors import SignatureError
 from fedcarbon.campaign import Campaign, CampaignState
-from fedcarbon.crypto import packing, vector
+from fedcarbon.crypto import vector
 from fedcarbon.crypto.errors import CryptoError
 from fedcarbon.decryption import (
     DecryptionShare,
     NoiseShare,
     ShareError,
     combine_shares,
+    indicator_problems,
     noised_target,
+    released_sums,
 )
-from fedcarbon.dp import remove_offsets
-from fedcarbon.results import CampaignResult, MetricResult
+from fedcarbon.results import (
+    RESULT_CONTEXT,
+    CampaignResult,
+    MetricResult,
+    ResultSignature,
+    result_message,
+)
 from fedcarbon.submission import (
     DECRYPTION_SHARE_CONTEXT,
     NOISE_SHARE_CONTEXT,
@@ -57,6 +70,9 @@ from fedcarbon.submission import (
     noise_proof_context,
     unproven_slots,
 )
+
+ShareTable = type[DecryptionShareRow] | type[IndicatorShareRow]
+_TABLES: dict[str, ShareTable] = {"indicators": IndicatorShareRow, "values": DecryptionShareRow}
 
 
 @dataclass(frozen=True)
@@ -70,6 +86,9 @@ class AggregateView:
     digest: bytes
     noise: list[tuple[bytes, bytes]]  # (signed body, signature) per trustee that sent noise
     target_digest: bytes
+    indicator_shares: list[tuple[bytes, bytes]]
+    value_shares: list[tuple[bytes, bytes]]
+    result: CampaignResult | None
 
 
 def _noise_rows(session: Session, campaign_id: str) -> list[NoiseShareRow]:
@@ -92,6 +111,34 @@ def target(
     return row, noised_target(campaign, blobs, shares), noise
 
 
+ShareRow = DecryptionShareRow | IndicatorShareRow
+
+
+def _share_rows(session: Session, table: ShareTable, campaign_id: str) -> list[ShareRow]:
+    return list(
+        session.exec(select(table).where(table.campaign_id == campaign_id)).all()  # type: ignore[arg-type]
+    )
+
+
+def _indicator_counts(session: Session, campaign: Campaign) -> list[int] | None:
+    """The non-zero counts rebuilt from the stored indicator openings, or None while short."""
+    ready = target(session, campaign)
+    if ready is None:
+        return None
+    rows = _share_rows(session, IndicatorShareRow, campaign.campaign_id)
+    usable = {
+        row.trustee_id: serde.share_from_bytes(row.body).shares for row in rows if not row.refusal
+    }
+    try:
+        return combine_shares(campaign, _ints(ready[1]), usable, "indicators")
+    except CryptoError:
+        return None
+
+
+def _ints(blobs: list[bytes]) -> list[int]:
+    return [int.from_bytes(blob, "big") for blob in blobs]
+
+
 def decryption_tasks(engine: Engine, trustee_id: str) -> list[tuple[str, bytes, str]]:
     """(campaign id, digest, phase) for every step this trustee still owes."""
     tasks = []
@@ -99,18 +146,29 @@ def decryption_tasks(engine: Engine, trustee_id: str) -> list[tuple[str, bytes, 
         for campaign in list_campaigns(engine, CampaignState.AGGREGATED):
             if trustee_id not in campaign.key.trustee_ids:
                 continue
+            key = (campaign.campaign_id, trustee_id)
             row, _ = aggregate_of(session, campaign)
-            owes_noise = campaign.noise is not None and (
-                session.get(NoiseShareRow, (campaign.campaign_id, trustee_id)) is None
-            )
-            if owes_noise:
+            if campaign.noise is not None and session.get(NoiseShareRow, key) is None:
                 tasks.append((campaign.campaign_id, row.digest, "noise"))
                 continue
-            if session.get(DecryptionShareRow, (campaign.campaign_id, trustee_id)) is not None:
-                continue
             ready = target(session, campaign)
-            if ready is not None:
-                tasks.append((campaign.campaign_id, vector.digest(ready[1]), "decrypt"))
+            if ready is None:
+                continue
+            digest = vector.digest(ready[1])
+            if session.get(IndicatorShareRow, key) is None:
+                tasks.append((campaign.campaign_id, digest, "indicators"))
+            elif session.get(DecryptionShareRow, key) is None:
+                counts = _indicator_counts(session, campaign)
+                if counts is not None and not indicator_problems(
+                    campaign, row.contributors, counts
+                ):
+                    tasks.append((campaign.campaign_id, digest, "decrypt"))
+        for campaign in list_campaigns(engine, CampaignState.RELEASED):
+            key = (campaign.campaign_id, trustee_id)
+            if trustee_id in campaign.key.trustee_ids and (
+                session.get(ResultSignatureRow, key) is None
+            ):
+                tasks.append((campaign.campaign_id, b"", "sign"))
     return tasks
 
 
@@ -135,6 +193,14 @@ def aggregate_view(engine: Engine, campaign_id: str) -> AggregateView:
                 keys[participant_id] = participant.identity_key
         noise = _noise_rows(session, campaign_id)
         ready = target(session, campaign)
+        signed = {
+            part: [
+                (r.body, r.signature)
+                for r in _share_rows(session, table, campaign_id)
+                if not r.refusal
+            ]
+            for part, table in _TABLES.items()
+        }
         return AggregateView(
             campaign=campaign,
             submissions=[serde.signed_from_entry(s.entry) for s in submissions],
@@ -143,6 +209,11 @@ def aggregate_view(engine: Engine, campaign_id: str) -> AggregateView:
             digest=row.digest,
             noise=[(n.body, n.signature) for n in noise],
             target_digest=vector.digest(ready[1]) if ready is not None else b"",
+            indicator_shares=signed["indicators"],
+            value_shares=signed["values"],
+            result=get_signed_result(engine, campaign_id)
+            if campaign.state is CampaignState.RELEASED
+            else None,
         )
 
 
@@ -172,9 +243,16 @@ def _check_trustee_message(
 def accept_share(
     engine: Engine, share: DecryptionShare, body: bytes, signature: bytes
 ) -> CampaignState:
-    """Store a trustee's signed share; release once t valid shares are in."""
-    where = f"decryption share for {share.campaign_id!r} from {share.trustee_id!r}"
+    """Store a trustee's signed openings of one part; release once t valid ones are in.
+
+    A share must either carry openings or say why the trustee refuses: an empty share would
+    use up the trustee's one answer and have its real share ignored later.
+    """
+    where = f"{share.part} share for {share.campaign_id!r} from {share.trustee_id!r}"
     campaign = get_campaign(engine, share.campaign_id)
+    if not share.shares and not share.refusal:
+        raise InvalidRequestError(f"{where}: carries neither openings nor a refusal")
+    table = _TABLES[share.part]
     with Session(engine) as session:
         _check_trustee_message(
             session, campaign, share.trustee_id, body, signature, DECRYPTION_SHARE_CONTEXT, where
@@ -189,8 +267,14 @@ def accept_share(
         )
         if share.aggregate_digest != expected and not share.refusal:
             raise InvalidRequestError(f"{where}: aggregate digest does not match")
+        if share.part == "values" and not share.refusal:
+            counts = _indicator_counts(session, campaign)
+            if counts is None:
+                raise ConflictError(
+                    f"{where}: t trustees have not yet opened the non-zero indicators"
+                )
         session.add(
-            DecryptionShareRow(
+            table(
                 campaign_id=share.campaign_id,
                 trustee_id=share.trustee_id,
                 body=body,
@@ -205,76 +289,86 @@ def accept_share(
     return try_release(engine, campaign.campaign_id)
 
 
-def _shares(session: Session, campaign_id: str) -> list[DecryptionShareRow]:
-    return list(
-        session.exec(
-            select(DecryptionShareRow).where(DecryptionShareRow.campaign_id == campaign_id)
-        ).all()
+def _combine(
+    session: Session, campaign: Campaign, part: str, target_ints: list[int]
+) -> list[int] | None:
+    """Rebuild one part from the stored openings; liars are marked refused and left out."""
+    table = _TABLES[part]
+    while True:
+        rows = _share_rows(session, table, campaign.campaign_id)
+        usable = {
+            row.trustee_id: serde.share_from_bytes(row.body).shares
+            for row in rows
+            if not row.refusal
+        }
+        try:
+            return combine_shares(campaign, target_ints, usable, part)
+        except ShareError as error:
+            # t honest shares may already be stored beside a lie: mark the liar, try again.
+            for row in rows:
+                if row.trustee_id in error.trustee_ids:
+                    row.refusal = f"rejected by coordinator: {error}"
+                    session.add(row)
+            session.commit()
+
+
+def _out_of_reach(session: Session, campaign: Campaign, part: str) -> str | None:
+    """Why t openings of a part can no longer come in (None: they still can)."""
+    refused = [
+        row for row in _share_rows(session, _TABLES[part], campaign.campaign_id) if row.refusal
+    ]
+    if len(campaign.key.trustee_ids) - len(refused) >= campaign.key.threshold:
+        return None
+    return f"trustees refused or failed to open the {part}: " + "; ".join(
+        f"{row.trustee_id}: {row.refusal}" for row in refused
     )
 
 
 def try_release(engine: Engine, campaign_id: str) -> CampaignState:
-    """Combine the shares in; release, keep waiting, or fail when t is out of reach."""
+    """Rebuild what is in; release, keep waiting, or fail when t or k is out of reach."""
     campaign = get_campaign(engine, campaign_id)
     if campaign.state is not CampaignState.AGGREGATED:
         return campaign.state
     with Session(engine) as session:
         ready = target(session, campaign)
-        aggregate, blobs = aggregate_of(session, campaign)
-        if ready is not None:
-            blobs = ready[1]
-        ciphertexts = [int.from_bytes(blob, "big") for blob in blobs]
-        plaintexts = None
-        while ready is not None:
-            # Combine what is in; a trustee whose share fails is marked and left out, and the
-            # rest is tried again (t honest shares may already be stored beside a lie).
-            rows = _shares(session, campaign_id)
-            usable = {
-                row.trustee_id: serde.share_from_bytes(row.body).shares
-                for row in rows
-                if not row.refusal
-            }
+        aggregate, _ = aggregate_of(session, campaign)
+        contributors = aggregate.contributors
+        if ready is None:
+            return CampaignState.AGGREGATED
+        target_ints = _ints(ready[1])
+        totals: dict[str, list[int] | None] = {}
+        for part in ("indicators", "values"):
             try:
-                plaintexts = combine_shares(campaign, ciphertexts, usable)
-                break
-            except ShareError as error:
-                for row in rows:
-                    if row.trustee_id in error.trustee_ids:
-                        row.refusal = f"rejected by coordinator: {error}"
-                        session.add(row)
+                totals[part] = _combine(session, campaign, part, target_ints)
+            except CryptoError as error:  # inconsistent or malformed shares from a contributor
+                reason = f"the {part} cannot be rebuilt ({error}); nothing released"
+                fail_campaign(session, campaign_id, contributors, reason)
                 session.commit()
-        rows = _shares(session, campaign_id)
-        refused = [row for row in rows if row.refusal]
-        still_possible = len(campaign.key.trustee_ids) - len(refused)
-        if plaintexts is None:
-            if still_possible >= campaign.key.threshold:
-                return CampaignState.AGGREGATED
-            reason = "trustees refused or failed: " + "; ".join(
-                f"{row.trustee_id}: {row.refusal}" for row in refused
-            )
-            fail_campaign(session, campaign_id, aggregate.contributors, reason)
+                return CampaignState.FAILED
+            if totals[part] is None:
+                unreachable = _out_of_reach(session, campaign, part)
+                if unreachable is None:
+                    return CampaignState.AGGREGATED
+                fail_campaign(session, campaign_id, contributors, unreachable)
+                session.commit()
+                return CampaignState.FAILED
+            if part == "indicators":
+                problems = indicator_problems(campaign, contributors, totals[part] or [])
+                if problems:
+                    reason = "; ".join(problems) + "; the values were never opened"
+                    fail_campaign(session, campaign_id, contributors, reason)
+                    session.commit()
+                    return CampaignState.FAILED
+        try:
+            sums = released_sums(campaign, contributors, totals["values"] or [])
+        except CryptoError as error:
+            fail_campaign(session, campaign_id, contributors, str(error))
             session.commit()
             return CampaignState.FAILED
-        plan = campaign.noise
-        extra = [] if plan is None else [plan.trustees * 2 * o for o in plan.offsets]
-        bad = packing.out_of_range(
-            plaintexts, campaign.bounds, campaign.packing, aggregate.contributors, extra
-        )
-        if bad:
-            reason = (
-                "the decrypted aggregate is outside what contributors within their bounds can "
-                f"produce ({', '.join(bad)}): a contribution was out of range; nothing released"
-            )
-            fail_campaign(session, campaign_id, aggregate.contributors, reason)
-            session.commit()
-            return CampaignState.FAILED
-        sums = packing.unpack(plaintexts, campaign.bounds, campaign.packing, aggregate.contributors)
-        if plan is not None:
-            sums = remove_offsets(sums, plan, len(campaign.key.trustee_ids))
         result = CampaignResult(
             campaign_id=campaign_id,
             state=CampaignState.RELEASED,
-            contributors=aggregate.contributors,
+            contributors=contributors,
             metrics=tuple(
                 MetricResult(m.name, m.unit, m.scale, total)
                 for m, total in zip(campaign.metrics, sums, strict=True)
@@ -283,12 +377,57 @@ def try_release(engine: Engine, campaign_id: str) -> CampaignState:
             aggregate_digest=aggregate.digest,
             epsilon=campaign.epsilon,
             delta=campaign.delta,
+            nonzero=tuple(totals["indicators"] or ()),
         )
         if not set_state(session, campaign_id, CampaignState.AGGREGATED, CampaignState.RELEASED):
             return get_campaign(engine, campaign_id).state  # another replica released it
         store_result(session, result)
         session.commit()
         return CampaignState.RELEASED
+
+
+def get_signed_result(engine: Engine, campaign_id: str) -> CampaignResult:
+    """The stored result with every trustee signature received so far."""
+    result = get_result(engine, campaign_id)
+    with Session(engine) as session:
+        rows = session.exec(
+            select(ResultSignatureRow).where(ResultSignatureRow.campaign_id == campaign_id)
+        ).all()
+        signatures = tuple(ResultSignature(r.trustee_id, r.signature) for r in rows)
+    return replace(result, signatures=signatures)
+
+
+def accept_result_signature(
+    engine: Engine, campaign_id: str, signature: ResultSignature
+) -> CampaignState:
+    """Store a trustee's signature over the released result, after checking it."""
+    where = f"result signature for {campaign_id!r} from {signature.trustee_id!r}"
+    campaign = get_campaign(engine, campaign_id)
+    if campaign.state is not CampaignState.RELEASED:
+        raise ConflictError(f"{where}: campaign is {campaign.state.value}, not released")
+    keys = dict(campaign.key.holders())
+    if signature.trustee_id not in keys:
+        raise PermissionDeniedError(f"{where}: not a key holder of this campaign")
+    message = result_message(get_result(engine, campaign_id), campaign.digest)
+    try:
+        signing.verify(
+            keys[signature.trustee_id], message, signature.signature, context=RESULT_CONTEXT
+        )
+    except SignatureError as error:
+        raise UnauthenticatedError(f"{where}: {error}") from None
+    with Session(engine) as session:
+        session.add(
+            ResultSignatureRow(
+                campaign_id=campaign_id,
+                trustee_id=signature.trustee_id,
+                signature=signature.signature,
+            )
+        )
+        try:
+            session.commit()
+        except IntegrityError:
+            raise ConflictError(f"{where}: this trustee already signed") from None
+    return campaign.state
 
 
 def accept_noise(engine: Engine, share: NoiseShare, body: bytes, signature: bytes) -> CampaignState:
@@ -305,13 +444,11 @@ def accept_noise(engine: Engine, share: NoiseShare, body: bytes, signature: byte
         if share.aggregate_digest != row.digest:
             raise InvalidRequestError(f"{where}: aggregate digest does not match")
         try:
-            vector.from_bytes(
-                share.ciphertexts, campaign.key.paillier_n, expected=campaign.packing.ciphertexts
-            )
+            vector.from_bytes(share.ciphertexts, campaign.moduli)
         except CryptoError as error:
             raise InvalidRequestError(f"{where}: {error}") from None
         context = noise_proof_context(campaign.digest, share.trustee_id, share.aggregate_digest)
-        if unproven_slots(campaign.key.paillier_n, share.ciphertexts, share.proofs, context):
+        if unproven_slots(campaign.moduli, share.ciphertexts, share.proofs, context):
             raise InvalidRequestError(f"{where}: noise lacks valid proofs of plaintext knowledge")
         session.add(
             NoiseShareRow(

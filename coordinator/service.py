@@ -29,6 +29,7 @@ from fedcarbon.audit import signing
 from fedcarbon.audit.errors import SignatureError
 from fedcarbon.campaign import CampaignState
 from fedcarbon.errors import FedcarbonError, WireError
+from fedcarbon.results import ResultSignature
 from fedcarbon.submission import TRUSTEE_REQUEST_CONTEXT, trustee_request_message
 from fedcarbon.v1 import (
     campaign_pb2,
@@ -186,7 +187,7 @@ class CampaignsService(coordinator_pb2_grpc.CampaignsServicer):
     def GetResult(
         self, request: coordinator_pb2.GetResultRequest, context: grpc.ServicerContext
     ) -> result_pb2.CampaignResult:
-        return serde.result_to_proto(campaigns.get_result(self._engine, request.campaign_id))
+        return serde.result_to_proto(release.get_signed_result(self._engine, request.campaign_id))
 
 
 class TrusteesService(coordinator_pb2_grpc.TrusteesServicer):
@@ -211,18 +212,6 @@ class TrusteesService(coordinator_pb2_grpc.TrusteesServicer):
         except SignatureError as error:
             raise UnauthenticatedError(f"trustee request: {error}") from None
         return trustee
-
-    @rpc
-    def GetSealedShares(
-        self, request: coordinator_pb2.TrusteeRequest, context: grpc.ServicerContext
-    ) -> coordinator_pb2.GetSealedSharesResponse:
-        trustee = self._authenticate(request, "GetSealedShares")
-        return coordinator_pb2.GetSealedSharesResponse(
-            shares=[
-                coordinator_pb2.SealedShare(campaign_id=cid, sealed_share=blob)
-                for cid, blob in campaigns.sealed_shares_for(self._engine, trustee.participant_id)
-            ]
-        )
 
     @rpc
     def ListDecryptionTasks(
@@ -256,6 +245,15 @@ class TrusteesService(coordinator_pb2_grpc.TrusteesServicer):
                 for body, signature in view.noise
             ],
             target_digest=view.target_digest,
+            indicator_shares=[
+                coordinator_pb2.SignedDecryptionShare(body=body, signature=signature)
+                for body, signature in view.indicator_shares
+            ],
+            value_shares=[
+                coordinator_pb2.SignedDecryptionShare(body=body, signature=signature)
+                for body, signature in view.value_shares
+            ],
+            result=serde.result_to_proto(view.result) if view.result is not None else None,
         )
 
     @rpc
@@ -287,6 +285,18 @@ class TrusteesService(coordinator_pb2_grpc.TrusteesServicer):
         )
         if state in (CampaignState.RELEASED, CampaignState.FAILED):
             RELEASES.labels(state.value).inc()
+        return coordinator_pb2.SubmitDecryptionShareResponse(state=serde.state_to_proto(state))
+
+    @rpc
+    def SubmitResultSignature(
+        self, request: coordinator_pb2.SignedResult, context: grpc.ServicerContext
+    ) -> coordinator_pb2.SubmitDecryptionShareResponse:
+        signature = ResultSignature(request.trustee_id, request.signature)
+        state = release.accept_result_signature(self._engine, request.campaign_id, signature)
+        log.info(
+            "result signed",
+            extra={"campaign": request.campaign_id, "trustee": request.trustee_id},
+        )
         return coordinator_pb2.SubmitDecryptionShareResponse(state=serde.state_to_proto(state))
 
 

@@ -93,11 +93,22 @@ class NoiseShareRow(SQLModel, table=True):
     received_unix_ms: int = Field(default_factory=now_ms, sa_type=BigInteger)
 
 
-class SealedShareRow(SQLModel, table=True):
-    # Sealed to the trustee's X25519 key by the dealer: opaque to the coordinator.
+class IndicatorShareRow(SQLModel, table=True):
+    # A trustee's signed openings of its non-zero indicators (counts, never figures).
     campaign_id: str = Field(primary_key=True)
     trustee_id: str = Field(primary_key=True)
-    sealed_share: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    refusal: str = ""
+    received_unix_ms: int = Field(default_factory=now_ms, sa_type=BigInteger)
+
+
+class ResultSignatureRow(SQLModel, table=True):
+    # A trustee's Ed25519 signature over a released result (fedcarbon.results.result_message).
+    campaign_id: str = Field(primary_key=True)
+    trustee_id: str = Field(primary_key=True)
+    signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    received_unix_ms: int = Field(default_factory=now_ms, sa_type=BigInteger)
 
 
 class ResultRow(SQLModel, table=True):

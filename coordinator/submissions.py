@@ -87,13 +87,11 @@ class SubmissionDesk:
         if body.campaign_digest != campaign.digest:
             raise InvalidRequestError(f"{where}: campaign digest does not match its terms")
         try:
-            vector.from_bytes(
-                body.ciphertexts, campaign.key.paillier_n, expected=campaign.packing.ciphertexts
-            )
+            vector.from_bytes(body.ciphertexts, campaign.moduli)
         except InvalidCiphertextError as error:
             raise InvalidRequestError(f"{where}: {error}") from None
         context = submission_proof_context(campaign.digest, body.participant_id)
-        unproven = unproven_slots(campaign.key.paillier_n, body.ciphertexts, body.proofs, context)
+        unproven = unproven_slots(campaign.moduli, body.ciphertexts, body.proofs, context)
         if unproven:
             raise InvalidRequestError(
                 f"{where}: ciphertext(s) {unproven} lack a valid proof of plaintext knowledge "

@@ -14,14 +14,12 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date
 from enum import StrEnum
 
-from fedcarbon.crypto.packing import (
-    DEFAULT_HEADROOM_BITS,
-    MetricBounds,
-    PackingLayout,
-    plan_packing,
-)
+from fedcarbon.audit.errors import SignatureError
+from fedcarbon.crypto.packing import MetricBounds, PackingLayout, plan_packing
+from fedcarbon.crypto.shamir import field_prime
 from fedcarbon.dp import NoisePlan, plan_noise
 from fedcarbon.errors import CampaignError
+from fedcarbon.trustee_keys import KeyStatement, statements_fingerprint
 
 # Privacy model point 2: nothing is released below k contributors; 3 is the floor we allow.
 DEFAULT_MIN_CONTRIBUTORS = 3
@@ -44,11 +42,6 @@ class CampaignState(StrEnum):
     FAILED = "failed"
 
 
-class KeyScheme(StrEnum):
-    SINGLE_HOLDER = "single_holder"
-    THRESHOLD = "threshold"
-
-
 @dataclass(frozen=True, slots=True)
 class MetricSpec:
     """One value each participant contributes, at ``scale`` decimal places, within bounds."""
@@ -67,31 +60,38 @@ class MetricSpec:
 
 @dataclass(frozen=True, slots=True)
 class CampaignKey:
-    """The campaign's Paillier public key and who holds the means to decrypt."""
+    """Who can decrypt: one signed Paillier key per trustee, any ``threshold`` of them together.
 
-    scheme: KeyScheme
-    paillier_n: int
-    trustee_ids: tuple[str, ...]
-    threshold: int = 1
-    threshold_public_key: bytes = b""
+    Dealer-free (docs/threshold.md): each trustee made its own key for this campaign and
+    signed a statement of it; agents Shamir-share every packed slot over these keys. A single
+    statement with threshold 1 is the single-holder mode kept for ``min_threshold = 1`` test
+    setups.
+    """
+
+    statements: tuple[KeyStatement, ...]
+    threshold: int
+
+    @property
+    def trustee_ids(self) -> tuple[str, ...]:
+        return tuple(statement.trustee_id for statement in self.statements)
+
+    @property
+    def moduli(self) -> tuple[int, ...]:
+        return tuple(statement.paillier_n for statement in self.statements)
 
     @property
     def bits(self) -> int:
-        return self.paillier_n.bit_length()
+        """The weakest trustee key's size: what policies compare against their minimum."""
+        return min((statement.bits for statement in self.statements), default=0)
 
     @property
     def fingerprint(self) -> str:
-        """What trustees and agents compare out of band to know they hold the same key.
+        """What trustees and agents compare out of band: SHA-256 over the signed statements."""
+        return statements_fingerprint(self.statements, self.threshold)
 
-        For threshold keys it is the threshold public key's own fingerprint (printed by the
-        key ceremony); for a single holder, SHA-256 over n.
-        """
-        if self.threshold_public_key:
-            from fedcarbon.crypto.threshold import ThresholdPublicKey
-
-            return ThresholdPublicKey.from_bytes(self.threshold_public_key).fingerprint
-        n_bytes = self.paillier_n.to_bytes((self.paillier_n.bit_length() + 7) // 8, "big")
-        return hashlib.sha256(n_bytes).hexdigest()
+    def holders(self) -> list[tuple[str, bytes]]:
+        """(trustee id, Ed25519 identity key) of every key holder, as signed in its statement."""
+        return [(s.trustee_id, s.identity_key) for s in self.statements]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +135,26 @@ class Campaign:
             self.key.threshold,
         )
 
+    @property
+    def prime(self) -> int:
+        """The field of this campaign's Shamir shares (fedcarbon.crypto.shamir)."""
+        return share_prime(self.metrics, self.max_contributors, self.noise)
+
+    @property
+    def block(self) -> int:
+        """Ciphertexts per trustee: the value plaintexts, then as many for non-zero indicators."""
+        return 2 * self.packing.ciphertexts
+
+    @property
+    def moduli(self) -> list[int]:
+        """The Paillier modulus of each position of a submitted vector (trustee blocks in order)."""
+        return [n for n in self.key.moduli for _ in range(self.block)]
+
+    def block_range(self, trustee_index: int, part: str) -> range:
+        """Positions of one trustee's ``"values"`` or ``"indicators"`` in a submitted vector."""
+        start = trustee_index * self.block + (0 if part == "values" else self.packing.ciphertexts)
+        return range(start, start + self.packing.ciphertexts)
+
     def with_state(self, state: CampaignState) -> "Campaign":
         return replace(self, state=state)
 
@@ -143,39 +163,32 @@ class Campaign:
         return not self.invited or participant_id in self.invited
 
 
-def key_problems(key: CampaignKey) -> list[str]:
-    """Why a campaign key's parts disagree (empty when consistent).
+def key_problems(key: CampaignKey, campaign_id: str) -> list[str]:
+    """Why a campaign key cannot be trusted as stated (empty when it can).
 
-    Agents encrypt to ``paillier_n`` while the fingerprint they compare covers the threshold
-    public key, so both must name the same modulus, threshold and number of trustees;
-    otherwise an operator could show a genuine ceremony key and collect ciphertexts under
-    a key of its own.
+    Every statement must carry a valid signature by the identity key it names and be made for
+    this very campaign (a key serves one campaign only: reusing one would let a coordinator
+    re-present old ciphertexts in a rigged campaign); trustees, identity keys and moduli must
+    all be distinct, or "t of n" would mean fewer than t parties.
     """
-    if key.scheme is KeyScheme.SINGLE_HOLDER:
-        problems = []
-        if key.threshold_public_key:
-            problems.append("a single-holder key carries a threshold public key")
-        if key.threshold != 1 or len(key.trustee_ids) != 1:
-            problems.append("a single-holder key has exactly one trustee and threshold 1")
-        return problems
-    if not key.threshold_public_key:
-        return ["a threshold key needs its threshold public key"]
-    from fedcarbon.crypto.errors import CryptoError
-    from fedcarbon.crypto.threshold import ThresholdPublicKey
-
-    try:
-        public = ThresholdPublicKey.from_bytes(key.threshold_public_key)
-    except CryptoError as error:
-        return [f"threshold public key: {error}"]
     problems = []
-    if public.n != key.paillier_n:
-        problems.append("paillier_n differs from the threshold public key's n")
-    if public.threshold != key.threshold:
-        problems.append(f"threshold {key.threshold} differs from the key's {public.threshold}")
-    if public.n_parties != len(key.trustee_ids):
-        problems.append(
-            f"{len(key.trustee_ids)} trustees named for a key shared among {public.n_parties}"
-        )
+    for statement in key.statements:
+        try:
+            statement.verify()
+        except SignatureError as error:
+            problems.append(f"key statement of {statement.trustee_id!r}: {error}")
+        if statement.campaign_id != campaign_id:
+            problems.append(
+                f"key statement of {statement.trustee_id!r} was made for campaign "
+                f"{statement.campaign_id!r}"
+            )
+    for what, values in (
+        ("trustee", key.trustee_ids),
+        ("identity key", [s.identity_key for s in key.statements]),
+        ("Paillier modulus", key.moduli),
+    ):
+        if len(set(values)) != len(values):
+            problems.append(f"a {what} appears twice among the key holders")
     return problems
 
 
@@ -183,8 +196,18 @@ def canonical_definition(campaign: Campaign) -> bytes:
     """Deterministic JSON of every term of the campaign (sorted keys, no whitespace)."""
     terms = asdict(campaign)
     terms.pop("state")
-    terms["key"]["paillier_n"] = str(campaign.key.paillier_n)
-    terms["key"]["threshold_public_key"] = campaign.key.threshold_public_key.hex()
+    terms["key"] = {
+        "threshold": campaign.key.threshold,
+        "statements": [
+            {
+                "trustee_id": s.trustee_id,
+                "identity_key": s.identity_key.hex(),
+                "paillier_n": f"{s.paillier_n:x}",
+                "signature": s.signature.hex(),
+            }
+            for s in campaign.key.statements
+        ],
+    }
     terms["period_start"] = campaign.period_start.isoformat()
     terms["period_end"] = campaign.period_end.isoformat()
     return json.dumps(terms, sort_keys=True, separators=(",", ":")).encode()
@@ -194,6 +217,25 @@ def campaign_digest(campaign: Campaign) -> bytes:
     return hashlib.sha256(b"fedcarbon.v1.campaign\x00" + canonical_definition(campaign)).digest()
 
 
+def largest_total(
+    metrics: tuple[MetricSpec, ...], max_contributors: int, noise: NoisePlan | None
+) -> int:
+    """The largest slot total an honest cohort can produce: offset values plus noise offsets.
+
+    Indicator slots (one 0/1 per metric and contributor) total at most ``max_contributors``.
+    """
+    widest = max((m.max - m.min for m in metrics), default=0)
+    headroom = 0 if noise is None else noise.headroom()
+    return max(widest * max_contributors, max_contributors) + headroom
+
+
+def share_prime(
+    metrics: tuple[MetricSpec, ...], max_contributors: int, noise: NoisePlan | None
+) -> int:
+    """The prime field P of the campaign's Shamir shares: above every total, so totals are exact."""
+    return field_prime(largest_total(metrics, max_contributors, noise) + 1)
+
+
 def planned_packing(
     metrics: tuple[MetricSpec, ...],
     max_contributors: int,
@@ -201,22 +243,27 @@ def planned_packing(
     epsilon: float,
     delta: float,
 ) -> PackingLayout:
-    """The one packing layout the terms imply: slots for the largest cohort plus noise."""
-    plan = plan_noise(
+    """The one packing layout the terms imply, for one trustee's block of shares.
+
+    A slot carries a Shamir share in [0, P); the coordinator adds up to ``max_contributors``
+    submissions and one noise vector per trustee, so a slot must hold that many values below P
+    without carrying into its neighbour.
+    """
+    trustees = len(key.statements)
+    noise = plan_noise(
         [m.name for m in metrics],
         [(m.min, m.max) for m in metrics],
         epsilon,
         delta,
-        len(key.trustee_ids),
+        trustees,
         key.threshold,
     )
-    headroom = (
-        DEFAULT_HEADROOM_BITS
-        if plan is None
-        else max(DEFAULT_HEADROOM_BITS, plan.headroom().bit_length() + 1)
-    )
+    prime = share_prime(metrics, max_contributors, noise)
     return plan_packing(
-        [m.bounds for m in metrics], max_contributors, key.bits, headroom_bits=headroom
+        [MetricBounds(m.name, 0, prime - 1) for m in metrics],
+        max_contributors + trustees,
+        key.bits,
+        headroom_bits=0,
     )
 
 
@@ -274,15 +321,13 @@ def new_campaign(
         )
     if kind is CampaignKind.SUPPLY_CHAIN and not buyer_id:
         raise CampaignError(f"{where}: a supply_chain campaign needs a buyer")
-    if not key.trustee_ids:
+    if not key.statements:
         raise CampaignError(f"{where}: the key names no trustee")
     if not 1 <= key.threshold <= len(key.trustee_ids):
         raise CampaignError(
             f"{where}: threshold {key.threshold} must be between 1 and {len(key.trustee_ids)}"
         )
-    if len(set(key.trustee_ids)) != len(key.trustee_ids):
-        raise CampaignError(f"{where}: a trustee is named twice")
-    problems = key_problems(key)
+    problems = key_problems(key, campaign_id)
     if problems:
         raise CampaignError(f"{where}: inconsistent key: {'; '.join(problems)}")
     packing = planned_packing(metrics, max_contributors, key, epsilon, delta)
@@ -304,36 +349,3 @@ def new_campaign(
         cohort=cohort,
         created_unix_ms=created_unix_ms,
     )
-
-
-KEY_DOCUMENT_KIND = "fedcarbon.campaign-key.v1"
-
-
-def key_to_document(key: CampaignKey) -> dict[str, object]:
-    """The public key announcement a key ceremony hands to the operator (JSON-ready)."""
-    return {
-        "kind": KEY_DOCUMENT_KIND,
-        "scheme": key.scheme.value,
-        "paillier_n": str(key.paillier_n),
-        "bits": key.bits,
-        "trustee_ids": list(key.trustee_ids),
-        "threshold": key.threshold,
-        "threshold_public_key": key.threshold_public_key.decode()
-        if key.threshold_public_key
-        else "",
-    }
-
-
-def key_from_document(document: object, *, source: str = "key file") -> CampaignKey:
-    if not isinstance(document, dict) or document.get("kind") != KEY_DOCUMENT_KIND:
-        raise CampaignError(f"{source}: not a fedcarbon campaign key (kind {KEY_DOCUMENT_KIND})")
-    try:
-        return CampaignKey(
-            scheme=KeyScheme(document["scheme"]),
-            paillier_n=int(document["paillier_n"]),
-            trustee_ids=tuple(str(t) for t in document["trustee_ids"]),
-            threshold=int(document["threshold"]),
-            threshold_public_key=str(document.get("threshold_public_key", "")).encode(),
-        )
-    except (KeyError, ValueError, TypeError) as error:
-        raise CampaignError(f"{source}: missing or malformed field ({error})") from None

@@ -1,19 +1,24 @@
 """Decryption shares: what trustees return for a released aggregate, and how they combine.
 
-Two key schemes share one wire meaning ("one share per aggregate ciphertext"):
-- single holder: the share is the plaintext itself (the holder decrypts alone; it is trusted
-  not to decrypt anything but released aggregates, and the coordinator never holds the key);
-- threshold (Damgard-Jurik 2001, s = 1, see fedcarbon.crypto.threshold): the share is a
-  partial decryption with a zero-knowledge proof; t valid partials combine to the plaintext
-  and a trustee whose proof fails is named.
+Dealer-free keys (docs/threshold.md): trustee j holds its own Paillier key and decrypts only
+its own block of the (noised) aggregate, one part at a time: first the non-zero indicators,
+then the values. Its share of a part is one opening (m, r) per ciphertext of that part
+(fedcarbon.crypto.opening), so anyone can check it against the aggregate and a trustee that
+lies is named. The opened plaintexts are Shamir shares of the cohort totals; any t of them
+rebuild the totals (fedcarbon.shares).
 """
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from fedcarbon.campaign import Campaign, KeyScheme
-from fedcarbon.crypto import threshold, vector
-from fedcarbon.crypto.errors import CryptoError, InvalidPartialDecryptionError
+from fedcarbon import shares as shared
+from fedcarbon.campaign import Campaign
+from fedcarbon.crypto import vector
+from fedcarbon.crypto.errors import CryptoError
+from fedcarbon.crypto.opening import Opening, verify_opening
+from fedcarbon.dp import remove_offsets
+
+PARTS = shared.PARTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +28,7 @@ class DecryptionShare:
     aggregate_digest: bytes
     shares: tuple[bytes, ...]
     refusal: str = ""
+    part: str = "values"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +46,12 @@ def noised_target(
     campaign: Campaign, aggregate: Sequence[bytes], noise: Sequence[NoiseShare]
 ) -> list[bytes]:
     """What trustees decrypt: the aggregate times every noise vector, in trustee order."""
-    n = campaign.key.paillier_n
+    moduli = campaign.moduli
     order = {tid: i for i, tid in enumerate(campaign.key.trustee_ids)}
-    vectors = [vector.from_bytes(aggregate, n, expected=campaign.packing.ciphertexts)]
+    vectors = [vector.from_bytes(aggregate, moduli)]
     for share in sorted(noise, key=lambda s: order[s.trustee_id]):
-        vectors.append(
-            vector.from_bytes(share.ciphertexts, n, expected=campaign.packing.ciphertexts)
-        )
-    return vector.to_bytes(vector.add_vectors(vectors, n), n)
+        vectors.append(vector.from_bytes(share.ciphertexts, moduli))
+    return vector.to_bytes(vector.add_vectors(vectors, moduli), moduli)
 
 
 class ShareError(CryptoError):
@@ -58,50 +62,105 @@ class ShareError(CryptoError):
         super().__init__(f"decryption share from {', '.join(trustee_ids)}: {reason}")
 
 
-def _decode_int(blob: bytes) -> int:
-    return int.from_bytes(blob, "big")
+def opened_part(
+    campaign: Campaign,
+    target: Sequence[int],
+    trustee_id: str,
+    openings: Sequence[bytes],
+    part: str,
+) -> list[int]:
+    """The plaintexts of one trustee's verified openings of one part; ShareError if any lies."""
+    if trustee_id not in campaign.key.trustee_ids:
+        raise ShareError([trustee_id], "is not a trustee of this campaign")
+    if part not in PARTS:
+        raise ShareError([trustee_id], f"unknown part {part!r}")
+    index = campaign.key.trustee_ids.index(trustee_id)
+    n = campaign.key.moduli[index]
+    positions = campaign.block_range(index, part)
+    if len(openings) != len(positions):
+        raise ShareError(
+            [trustee_id], f"has {len(openings)} openings for {len(positions)} ciphertexts"
+        )
+    plaintexts = []
+    for position, blob in zip(positions, openings, strict=True):
+        try:
+            opening = Opening.from_bytes(blob, n)
+        except CryptoError as error:
+            raise ShareError([trustee_id], f"malformed opening ({error})") from None
+        if not verify_opening(n, target[position], opening):
+            raise ShareError(
+                [trustee_id], f"opening of ciphertext {position} does not re-create it"
+            )
+        plaintexts.append(opening.plaintext)
+    return plaintexts
 
 
 def combine_shares(
     campaign: Campaign,
-    ciphertexts: Sequence[int],
+    target: Sequence[int],
     shares: Mapping[str, Sequence[bytes]],
+    part: str,
 ) -> list[int] | None:
-    """The aggregate's plaintexts, or None while fewer than t shares are in.
+    """The part's per-slot totals, or None while fewer than t trustees have opened it.
 
-    Raises ShareError naming every trustee whose share is wrong.
+    Raises ShareError naming every trustee whose opening is wrong, and
+    ``shamir.InconsistentSharesError`` when honest openings disagree (inconsistent shares).
     """
-    key = campaign.key
-    for trustee_id, values in shares.items():
-        if trustee_id not in key.trustee_ids:
-            raise ShareError([trustee_id], "is not a trustee of this campaign")
-        if len(values) != len(ciphertexts):
-            raise ShareError(
-                [trustee_id], f"has {len(values)} values for {len(ciphertexts)} ciphertexts"
-            )
-    if key.scheme is KeyScheme.SINGLE_HOLDER:
-        if not shares:
-            return None
-        (only,) = shares.values()
-        plaintexts = [_decode_int(blob) for blob in only]
-        if any(p >= key.paillier_n for p in plaintexts):
-            raise ShareError(list(shares), "a plaintext is not below n")
-        return plaintexts
-    public = threshold.ThresholdPublicKey.from_bytes(key.threshold_public_key)
-    responses: list[list[threshold.PartialDecryption]] = []
-    for trustee_id, values in shares.items():
+    opened: dict[int, list[int]] = {}
+    liars: list[str] = []
+    reasons: list[str] = []
+    for trustee_id, openings in shares.items():
         try:
-            partials = [threshold.PartialDecryption.from_bytes(blob) for blob in values]
-        except CryptoError as error:
-            raise ShareError([trustee_id], f"malformed partial decryption ({error})") from None
-        expected = key.trustee_ids.index(trustee_id) + 1
-        if any(p.index != expected for p in partials):
-            raise ShareError([trustee_id], f"partials claim another share index than {expected}")
-        responses.append(partials)
-    if len(responses) < key.threshold:
-        return None
-    try:
-        return threshold.combine_vector(public, ciphertexts, responses)
-    except InvalidPartialDecryptionError as error:
-        liars = [key.trustee_ids[index - 1] for index in error.trustee_indices]
-        raise ShareError(liars, "proof of correct decryption does not verify") from None
+            plaintexts = opened_part(campaign, target, trustee_id, openings, part)
+        except ShareError as error:
+            liars += error.trustee_ids
+            reasons.append(str(error))
+            continue
+        opened[campaign.key.trustee_ids.index(trustee_id)] = plaintexts
+    if liars:
+        raise ShareError(liars, "; ".join(r.split(": ", 1)[-1] for r in reasons))
+    return shared.reconstruct(campaign, opened)
+
+
+def indicator_problems(campaign: Campaign, contributors: int, counts: Sequence[int]) -> list[str]:
+    """Why the non-zero counts forbid opening the values (empty: every metric has k).
+
+    Privacy model point 7: k counts contributors whose contribution is not zero, so that
+    k - 1 honest members who contribute 0 (for example suppliers who sold the buyer nothing)
+    cannot turn a release into one member's figure.
+    """
+    problems = []
+    for metric, count in zip(campaign.metrics, counts, strict=True):
+        if count > contributors:
+            problems.append(
+                f"{metric.name}: {count} non-zero flags from {contributors} contributors; a "
+                "contribution was malformed"
+            )
+        elif count < campaign.min_contributors:
+            problems.append(
+                f"only {count} contributor(s) with a non-zero {metric.name}; "
+                f"k = {campaign.min_contributors}"
+            )
+    return problems
+
+
+def released_sums(campaign: Campaign, contributors: int, totals: Sequence[int]) -> list[int]:
+    """Per-metric sums from the rebuilt slot totals: offsets undone, noise offsets removed.
+
+    Raises CryptoError naming the metrics whose total no cohort within its bounds (plus
+    noise) can produce: someone encrypted an out-of-range value, and nothing is released.
+    """
+    plan = campaign.noise
+    trustees = len(campaign.key.trustee_ids)
+    bad = []
+    for index, (metric, total) in enumerate(zip(campaign.metrics, totals, strict=True)):
+        extra = 0 if plan is None else trustees * 2 * plan.offsets[index]
+        if total > contributors * (metric.max - metric.min) + extra:
+            bad.append(metric.name)
+    if bad:
+        raise CryptoError(
+            "the decrypted aggregate is outside what contributors within their bounds can "
+            f"produce ({', '.join(bad)}): a contribution was out of range; nothing released"
+        )
+    sums = [t + contributors * m.min for t, m in zip(totals, campaign.metrics, strict=True)]
+    return sums if plan is None else remove_offsets(sums, plan, trustees)

@@ -13,7 +13,6 @@ from fedcarbon.campaign import (
     CampaignKey,
     CampaignKind,
     CampaignState,
-    KeyScheme,
     MetricSpec,
     key_problems,
     planned_packing,
@@ -22,8 +21,9 @@ from fedcarbon.crypto.errors import CryptoError
 from fedcarbon.crypto.packing import PackingLayout
 from fedcarbon.decryption import DecryptionShare, NoiseShare
 from fedcarbon.errors import FedcarbonError, WireError
-from fedcarbon.results import CampaignResult, MetricResult
+from fedcarbon.results import CampaignResult, MetricResult, ResultSignature
 from fedcarbon.submission import SignedSubmission, SubmissionBody, entry_id
+from fedcarbon.trustee_keys import KeyStatement
 from fedcarbon.v1 import campaign_pb2, coordinator_pb2, result_pb2, submission_pb2
 
 _KINDS = {
@@ -36,10 +36,7 @@ _STATES = {
     CampaignState.RELEASED: campaign_pb2.CAMPAIGN_STATE_RELEASED,
     CampaignState.FAILED: campaign_pb2.CAMPAIGN_STATE_FAILED,
 }
-_SCHEMES = {
-    KeyScheme.SINGLE_HOLDER: campaign_pb2.KEY_SCHEME_SINGLE_HOLDER,
-    KeyScheme.THRESHOLD: campaign_pb2.KEY_SCHEME_THRESHOLD,
-}
+_RETIRED_SCHEMES = (campaign_pb2.KEY_SCHEME_SINGLE_HOLDER, campaign_pb2.KEY_SCHEME_THRESHOLD)
 
 
 def _reverse(table: dict) -> dict:  # type: ignore[type-arg]
@@ -83,13 +80,7 @@ def campaign_to_proto(campaign: Campaign) -> campaign_pb2.Campaign:
         ),
         min_contributors=campaign.min_contributors,
         max_contributors=campaign.max_contributors,
-        key=campaign_pb2.CampaignKey(
-            scheme=_SCHEMES[campaign.key.scheme],
-            paillier_n=int_to_bytes(campaign.key.paillier_n),
-            trustee_ids=list(campaign.key.trustee_ids),
-            threshold=campaign.key.threshold,
-            threshold_public_key=campaign.key.threshold_public_key,
-        ),
+        key=key_to_proto(campaign.key),
         packing=campaign_pb2.Packing(
             slot_bits=campaign.packing.slot_bits,
             slots_per_ciphertext=campaign.packing.slots_per_ciphertext,
@@ -108,9 +99,15 @@ def campaign_to_proto(campaign: Campaign) -> campaign_pb2.Campaign:
 def campaign_from_proto(message: campaign_pb2.Campaign) -> Campaign:
     """Rebuild a campaign and check that its digest matches its terms."""
     where = f"campaign {message.campaign_id!r}"
+    if message.key.scheme in _RETIRED_SCHEMES:
+        raise WireError(
+            f"{where}: uses a retired key scheme (a dealt key, fedcarbon 0.1); dealer-free keys "
+            "are required: run `fedcarbon coordinator migrate` and re-open the campaign"
+        )
+    if message.key.scheme != campaign_pb2.KEY_SCHEME_SHARED:
+        raise WireError(f"{where}: unknown key scheme {message.key.scheme}")
     try:
         kind = _reverse(_KINDS)[message.kind]
-        scheme = _reverse(_SCHEMES)[message.key.scheme]
         start = date.fromisoformat(message.period_start)
         end = date.fromisoformat(message.period_end)
     except (KeyError, ValueError) as error:
@@ -125,13 +122,7 @@ def campaign_from_proto(message: campaign_pb2.Campaign) -> Campaign:
             MetricSpec(m.name, m.unit, m.scale, m.min, m.max, m.description)
             for m in message.schema.metrics
         ),
-        key=CampaignKey(
-            scheme=scheme,
-            paillier_n=int.from_bytes(message.key.paillier_n, "big"),
-            trustee_ids=tuple(message.key.trustee_ids),
-            threshold=message.key.threshold,
-            threshold_public_key=message.key.threshold_public_key,
-        ),
+        key=key_from_proto(message.key, message.campaign_id),
         packing=PackingLayout(
             message.packing.slot_bits,
             message.packing.slots_per_ciphertext,
@@ -149,7 +140,7 @@ def campaign_from_proto(message: campaign_pb2.Campaign) -> Campaign:
     )
     if message.digest and message.digest != campaign.digest:
         raise WireError(f"{where}: digest does not match the campaign's terms")
-    problems = key_problems(campaign.key)
+    problems = key_problems(campaign.key, campaign.campaign_id)
     if problems:
         raise WireError(f"{where}: inconsistent key: {'; '.join(problems)}")
     try:
@@ -165,6 +156,42 @@ def campaign_from_proto(message: campaign_pb2.Campaign) -> Campaign:
     if campaign.packing != expected:
         raise WireError(f"{where}: packing layout does not follow from the campaign's terms")
     return campaign
+
+
+def key_to_proto(key: CampaignKey) -> campaign_pb2.CampaignKey:
+    return campaign_pb2.CampaignKey(
+        scheme=campaign_pb2.KEY_SCHEME_SHARED,
+        trustee_ids=list(key.trustee_ids),
+        threshold=key.threshold,
+        trustee_keys=[
+            campaign_pb2.TrusteeKey(
+                trustee_id=s.trustee_id,
+                identity_public_key=s.identity_key,
+                paillier_n=int_to_bytes(s.paillier_n),
+                signature=s.signature,
+            )
+            for s in key.statements
+        ],
+    )
+
+
+def key_from_proto(message: campaign_pb2.CampaignKey, campaign_id: str) -> CampaignKey:
+    """The signed statements of a campaign key (signatures are checked by key_problems)."""
+    if [k.trustee_id for k in message.trustee_keys] != list(message.trustee_ids):
+        raise WireError(f"campaign {campaign_id!r}: key.trustee_keys do not follow key.trustee_ids")
+    return CampaignKey(
+        statements=tuple(
+            KeyStatement(
+                campaign_id=campaign_id,
+                trustee_id=k.trustee_id,
+                identity_key=k.identity_public_key,
+                paillier_n=int.from_bytes(k.paillier_n, "big"),
+                signature=k.signature,
+            )
+            for k in message.trustee_keys
+        ),
+        threshold=message.threshold,
+    )
 
 
 def body_to_bytes(body: SubmissionBody) -> bytes:
@@ -238,6 +265,11 @@ def result_to_proto(result: CampaignResult) -> result_pb2.CampaignResult:
         reason=result.reason,
         aggregate_digest=result.aggregate_digest,
         privacy=campaign_pb2.PrivacyParams(epsilon=result.epsilon, delta=result.delta),
+        nonzero=list(result.nonzero),
+        signatures=[
+            result_pb2.ResultSignature(trustee_id=s.trustee_id, signature=s.signature)
+            for s in result.signatures
+        ],
     )
 
 
@@ -258,6 +290,8 @@ def result_from_proto(message: result_pb2.CampaignResult) -> CampaignResult:
         aggregate_digest=message.aggregate_digest,
         epsilon=message.privacy.epsilon,
         delta=message.privacy.delta,
+        nonzero=tuple(message.nonzero),
+        signatures=tuple(ResultSignature(s.trustee_id, s.signature) for s in message.signatures),
     )
 
 
@@ -269,6 +303,7 @@ def share_to_bytes(share: DecryptionShare) -> bytes:
         aggregate_digest=share.aggregate_digest,
         shares=list(share.shares),
         refusal=share.refusal,
+        part=share.part,
     ).SerializeToString(deterministic=True)
 
 
@@ -280,12 +315,17 @@ def share_from_bytes(raw: bytes) -> DecryptionShare:
         raise WireError("decryption share: not a DecryptionShareBody message") from None
     if not message.campaign_id or not message.trustee_id:
         raise WireError("decryption share: campaign_id and trustee_id are required")
+    if message.part not in ("", "values", "indicators"):
+        raise WireError(
+            f"decryption share: part must be values or indicators, got {message.part!r}"
+        )
     return DecryptionShare(
         campaign_id=message.campaign_id,
         trustee_id=message.trustee_id,
         aggregate_digest=message.aggregate_digest,
         shares=tuple(message.shares),
         refusal=message.refusal,
+        part=message.part or "values",
     )
 
 

@@ -6,6 +6,7 @@ before verification).
 """
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -77,17 +78,19 @@ def enrolment_message(
 
 
 def unproven_slots(
-    n: int, ciphertexts: tuple[bytes, ...], proofs: tuple[bytes, ...], context: bytes
+    moduli: Sequence[int], ciphertexts: tuple[bytes, ...], proofs: tuple[bytes, ...], context: bytes
 ) -> list[int]:
     """Indices of ciphertexts without a valid proof of plaintext knowledge (all, if malformed)."""
     from fedcarbon.crypto.errors import CryptoError
     from fedcarbon.crypto.knowledge import PlaintextKnowledgeProof, verify_vector
 
-    if len(proofs) != len(ciphertexts):
+    if not len(proofs) == len(ciphertexts) == len(moduli):
         return list(range(len(ciphertexts)))
     try:
-        parsed = [PlaintextKnowledgeProof.from_bytes(p, n) for p in proofs]
+        parsed = [
+            PlaintextKnowledgeProof.from_bytes(p, n) for p, n in zip(proofs, moduli, strict=True)
+        ]
     except CryptoError:
         return list(range(len(ciphertexts)))
     values = [int.from_bytes(c, "big") for c in ciphertexts]
-    return verify_vector(n, values, parsed, context)
+    return verify_vector(moduli, values, parsed, context)

@@ -185,40 +185,42 @@ def slot_context(context: bytes, index: int) -> bytes:
 
 
 def encrypt_with_proofs(
-    public_key: paillier.PaillierPublicKey, plaintexts: Sequence[int], context: bytes
+    moduli: Sequence[int], plaintexts: Sequence[int], context: bytes
 ) -> tuple[list[int], list[PlaintextKnowledgeProof]]:
-    """Encrypt each plaintext in [0, n) and prove it, slot i under ``slot_context(context, i)``.
+    """Encrypt plaintext i under modulus i (g = n + 1); prove it under ``slot_context(context, i)``.
 
-    Binding the index stops a relay from swapping proofs (and ciphertexts) between slots.
-    The context should name the signer and campaign, e.g. ``campaign_id || agent_id``.
+    Binding the index stops a relay from swapping proofs (and ciphertexts) between positions,
+    and so between trustees' blocks. The context should name the signer and campaign.
     """
-    n = int(public_key.n)
+    if len(moduli) != len(plaintexts):
+        raise EncodingError(f"{len(plaintexts)} plaintexts for {len(moduli)} positions")
     ciphertexts: list[int] = []
     proofs: list[PlaintextKnowledgeProof] = []
-    for index, plaintext in enumerate(plaintexts):
+    for index, (plaintext, n) in enumerate(zip(plaintexts, moduli, strict=True)):
         m = int(plaintext)
         if not 0 <= m < n:
             raise EncodingError(f"plaintext {index} must satisfy 0 <= m < n, got {m}")
         r = _random_unit(n)
-        c = int(public_key.raw_encrypt(m, r_value=r))
+        c = int(paillier.PaillierPublicKey(n).raw_encrypt(m, r_value=r))
         ciphertexts.append(c)
         proofs.append(prove_plaintext_knowledge(n, c, m, r, slot_context(context, index)))
     return ciphertexts, proofs
 
 
 def verify_vector(
-    n: int,
+    moduli: Sequence[int],
     ciphertexts: Sequence[int],
     proofs: Sequence[PlaintextKnowledgeProof],
     context: bytes,
 ) -> list[int]:
     """Indices whose proofs fail (empty list: all verify); a count mismatch raises."""
-    if len(ciphertexts) != len(proofs):
+    if not len(ciphertexts) == len(proofs) == len(moduli):
         raise ProofFormatError(
-            f"{len(ciphertexts)} ciphertexts but {len(proofs)} plaintext-knowledge proofs"
+            f"{len(ciphertexts)} ciphertexts, {len(proofs)} plaintext-knowledge proofs and "
+            f"{len(moduli)} positions"
         )
     return [
         index
-        for index, (c, proof) in enumerate(zip(ciphertexts, proofs, strict=True))
+        for index, (n, c, proof) in enumerate(zip(moduli, ciphertexts, proofs, strict=True))
         if not verify_plaintext_knowledge(n, c, proof, slot_context(context, index))
     ]

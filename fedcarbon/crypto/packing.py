@@ -152,3 +152,27 @@ def out_of_range(
         if plaintext >> (used * layout.slot_bits):
             problems.append(f"bits above the last slot of plaintext {ciphertext}")
     return problems
+
+
+def read_slots(plaintexts: Sequence[int], count: int, layout: PackingLayout) -> list[int]:
+    """The raw content of the first ``count`` slots (no offsets undone)."""
+    if len(plaintexts) != layout.ciphertexts:
+        raise EncodingError(f"expected {layout.ciphertexts} plaintexts, got {len(plaintexts)}")
+    mask = (1 << layout.slot_bits) - 1
+    values = []
+    for index in range(count):
+        ciphertext, shift = layout.position(index)
+        values.append((plaintexts[ciphertext] >> shift) & mask)
+    return values
+
+
+def overflowing_plaintexts(
+    plaintexts: Sequence[int], count: int, layout: PackingLayout
+) -> list[int]:
+    """Indices of plaintexts with bits set above their last used slot (a carry or a forgery)."""
+    bad = []
+    for ciphertext, plaintext in enumerate(plaintexts):
+        used = min(layout.slots_per_ciphertext, count - ciphertext * layout.slots_per_ciphertext)
+        if plaintext >> (max(used, 0) * layout.slot_bits):
+            bad.append(ciphertext)
+    return bad

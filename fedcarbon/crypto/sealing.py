@@ -1,13 +1,12 @@
-"""Sealing a key share to its trustee: HPKE (RFC 9180) with X25519, HKDF-SHA256, ChaCha20-Poly1305.
+"""Sealed boxes to a party's X25519 key: HPKE (RFC 9180), X25519, HKDF-SHA256, ChaCha20-Poly1305.
 
-The key ceremony hands each trustee's share to the coordinator for delivery; the coordinator
-must not be able to read it. Each share is therefore encrypted to the trustee's own X25519
-public key with HPKE in base mode (RFC 9180, Section 5.1.1, single-shot API of Section 6.1),
-cipher suite DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 / ChaCha20-Poly1305, as implemented by
-``cryptography`` (>= 47). The associated data (campaign id and trustee index) is bound
-through HPKE's ``info`` parameter, which enters the key schedule (RFC 9180, Section 5.1): a
-blob opened under any other campaign or trustee derives a different key and fails
-authentication, as does any change to a single byte.
+Whatever one party sends another through the coordinator, which must not read it, is
+encrypted to the recipient's own X25519 public key with HPKE in base mode (RFC 9180,
+Section 5.1.1, single-shot API of Section 6.1), cipher suite DHKEM(X25519, HKDF-SHA256) /
+HKDF-SHA256 / ChaCha20-Poly1305, as implemented by ``cryptography`` (>= 47). The associated
+data (what the box is for) is bound through HPKE's ``info`` parameter, which enters the key
+schedule (RFC 9180, Section 5.1): a blob opened under any other binding derives a different
+key and fails authentication, as does any change to a single byte.
 
 Blob layout: ``MAGIC`` (4 bytes) || enc (32 bytes, the ephemeral X25519 key) || ciphertext+tag.
 """
@@ -16,8 +15,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
-from fedcarbon.crypto.errors import KeyMaterialFormatError, SealedBoxError
-from fedcarbon.crypto.threshold import KeyShare, share_matches_public_key
+from fedcarbon.crypto.errors import SealedBoxError
 
 MAGIC = b"FCS\x01"
 """Names the format (fedcarbon sealed box, version 1) so old or foreign blobs fail clearly."""
@@ -66,48 +64,3 @@ def open_sealed(blob: bytes, recipient_private: X25519PrivateKey | bytes, aad: b
             "sealed box does not open: wrong trustee key, wrong campaign or trustee binding, "
             "or the blob was altered"
         ) from exc
-
-
-def key_share_aad(campaign_id: str, trustee_index: int) -> bytes:
-    """Associated data binding a sealed share to one campaign and one trustee index."""
-    campaign = campaign_id.encode("utf-8")
-    return (
-        b"key-share"
-        + len(campaign).to_bytes(4, "big")
-        + campaign
-        + trustee_index.to_bytes(4, "big")
-    )
-
-
-def seal_key_share(share: KeyShare, recipient_public_raw: bytes, campaign_id: str) -> bytes:
-    """Seal trustee ``share.index``'s share of campaign ``campaign_id`` to its X25519 key."""
-    return seal(share.to_bytes(), recipient_public_raw, key_share_aad(campaign_id, share.index))
-
-
-def open_key_share(
-    blob: bytes,
-    recipient_private: X25519PrivateKey | bytes,
-    campaign_id: str,
-    trustee_index: int,
-) -> KeyShare:
-    """Open a sealed share as trustee ``trustee_index`` of ``campaign_id``, parse and check it.
-
-    Checks the share against the verification key v_i its public key commits to.
-    """
-    try:
-        plaintext = open_sealed(blob, recipient_private, key_share_aad(campaign_id, trustee_index))
-    except SealedBoxError as exc:
-        raise SealedBoxError(
-            f"key share for trustee {trustee_index} of campaign {campaign_id!r}: {exc}"
-        ) from exc
-    share = KeyShare.from_bytes(plaintext)
-    if share.index != trustee_index:
-        raise KeyMaterialFormatError(
-            f"sealed share for trustee {trustee_index} holds index {share.index}"
-        )
-    if not share_matches_public_key(share):
-        raise KeyMaterialFormatError(
-            f"sealed share for trustee {trustee_index} of campaign {campaign_id!r} does not "
-            "match its verification key v_i in the public key"
-        )
-    return share

@@ -40,19 +40,21 @@ def check_ciphertext(c: int, n: int, *, index: int) -> None:
         raise InvalidCiphertextError(f"ciphertext {index} is not coprime to n")
 
 
-def to_bytes(ciphertexts: Iterable[int], n: int) -> list[bytes]:
-    """Fixed-width big-endian encoding, so lengths leak nothing about values."""
-    width = ciphertext_length(n)
-    return [c.to_bytes(width, "big") for c in ciphertexts]
+def to_bytes(ciphertexts: Iterable[int], moduli: Sequence[int]) -> list[bytes]:
+    """Fixed-width big-endian encoding (width of n^2 per position), so lengths leak nothing."""
+    values = list(ciphertexts)
+    if len(values) != len(moduli):
+        raise InvalidCiphertextError(f"{len(values)} ciphertexts for {len(moduli)} positions")
+    return [c.to_bytes(ciphertext_length(n), "big") for c, n in zip(values, moduli, strict=True)]
 
 
-def from_bytes(blobs: Sequence[bytes], n: int, *, expected: int) -> list[int]:
-    """Decode and check a vector received from the network."""
-    if len(blobs) != expected:
-        raise InvalidCiphertextError(f"expected {expected} ciphertexts, got {len(blobs)}")
-    width = ciphertext_length(n)
+def from_bytes(blobs: Sequence[bytes], moduli: Sequence[int]) -> list[int]:
+    """Decode and check a vector received from the network; position i is under moduli[i]."""
+    if len(blobs) != len(moduli):
+        raise InvalidCiphertextError(f"expected {len(moduli)} ciphertexts, got {len(blobs)}")
     values = []
-    for index, blob in enumerate(blobs):
+    for index, (blob, n) in enumerate(zip(blobs, moduli, strict=True)):
+        width = ciphertext_length(n)
         if len(blob) != width:
             raise InvalidCiphertextError(
                 f"ciphertext {index} has {len(blob)} bytes, expected {width}"
@@ -63,22 +65,34 @@ def from_bytes(blobs: Sequence[bytes], n: int, *, expected: int) -> list[int]:
     return values
 
 
-def add_vectors(vectors: Iterable[Sequence[int]], n: int) -> list[int]:
-    """Homomorphic sum: the element-wise product of ciphertext vectors modulo n^2."""
-    n_square = gmpy2.mpz(n) * n
+def add_vectors(vectors: Iterable[Sequence[int]], moduli: Sequence[int]) -> list[int]:
+    """Homomorphic sum: the element-wise product of ciphertext vectors, modulo n_i^2 at i."""
+    squares = [gmpy2.mpz(n) * n for n in moduli]
     total: list[gmpy2.mpz] | None = None
     for vector in vectors:
+        if len(vector) != len(squares):
+            raise InvalidCiphertextError(
+                f"cannot add a vector of length {len(vector)} to {len(squares)} positions"
+            )
         if total is None:
             total = [gmpy2.mpz(c) for c in vector]
             continue
-        if len(vector) != len(total):
-            raise InvalidCiphertextError(
-                f"cannot add vectors of lengths {len(total)} and {len(vector)}"
-            )
-        total = [(acc * c) % n_square for acc, c in zip(total, vector, strict=True)]
+        total = [(acc * c) % sq for acc, c, sq in zip(total, vector, squares, strict=True)]
     if total is None:
         raise InvalidCiphertextError("no ciphertext vectors to add")
     return [int(c) for c in total]
+
+
+def split_concatenated(blob: bytes, moduli: Sequence[int]) -> list[bytes]:
+    """Cut a stored concatenation of fixed-width ciphertexts back into its positions."""
+    blobs, offset = [], 0
+    for n in moduli:
+        width = ciphertext_length(n)
+        blobs.append(blob[offset : offset + width])
+        offset += width
+    if offset != len(blob):
+        raise InvalidCiphertextError(f"{len(blob)} stored bytes for {offset} expected")
+    return blobs
 
 
 def digest(ciphertexts: Sequence[bytes]) -> bytes:

@@ -77,17 +77,25 @@ class _KeySchemeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_KeyScheme.V
     DESCRIPTOR: _descriptor.EnumDescriptor
     KEY_SCHEME_UNSPECIFIED: _KeyScheme.ValueType  # 0
     KEY_SCHEME_SINGLE_HOLDER: _KeyScheme.ValueType  # 1
-    """One key holder (a trustee, never the coordinator) holds the Paillier private key."""
+    """Retired: a dealt single-holder key (v0.1). Refused."""
     KEY_SCHEME_THRESHOLD: _KeyScheme.ValueType  # 2
-    """Damgard-Jurik / Shoup threshold Paillier (s = 1): any t of n trustees decrypt."""
+    """Retired: a dealt Damgard-Jurik threshold key (v0.1); the dealer saw the whole key. Refused."""
+    KEY_SCHEME_SHARED: _KeyScheme.ValueType  # 3
+    """Dealer-free: each trustee made its own Paillier key for the campaign and signed it; agents
+    Shamir-share every slot over the trustees' keys, and any `threshold` trustees rebuild totals.
+    """
 
 class KeyScheme(_KeyScheme, metaclass=_KeySchemeEnumTypeWrapper): ...
 
 KEY_SCHEME_UNSPECIFIED: KeyScheme.ValueType  # 0
 KEY_SCHEME_SINGLE_HOLDER: KeyScheme.ValueType  # 1
-"""One key holder (a trustee, never the coordinator) holds the Paillier private key."""
+"""Retired: a dealt single-holder key (v0.1). Refused."""
 KEY_SCHEME_THRESHOLD: KeyScheme.ValueType  # 2
-"""Damgard-Jurik / Shoup threshold Paillier (s = 1): any t of n trustees decrypt."""
+"""Retired: a dealt Damgard-Jurik threshold key (v0.1); the dealer saw the whole key. Refused."""
+KEY_SCHEME_SHARED: KeyScheme.ValueType  # 3
+"""Dealer-free: each trustee made its own Paillier key for the campaign and signed it; agents
+Shamir-share every slot over the trustees' keys, and any `threshold` trustees rebuild totals.
+"""
 Global___KeyScheme: _TypeAlias = KeyScheme  # noqa: Y015
 
 @_typing.final
@@ -149,36 +157,69 @@ class MetricSchema(_message.Message):
 Global___MetricSchema: _TypeAlias = MetricSchema  # noqa: Y015
 
 @_typing.final
+class TrusteeKey(_message.Message):
+    """One trustee's own Paillier key for one campaign, signed by the trustee."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRUSTEE_ID_FIELD_NUMBER: _builtins.int
+    IDENTITY_PUBLIC_KEY_FIELD_NUMBER: _builtins.int
+    PAILLIER_N_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    trustee_id: _builtins.str
+    identity_public_key: _builtins.bytes
+    """The trustee's Ed25519 identity key (raw 32 bytes); it signs this statement."""
+    paillier_n: _builtins.bytes
+    """Paillier modulus n, big-endian; g = n + 1 (phe's convention)."""
+    signature: _builtins.bytes
+    """Ed25519 over "fedcarbon.v1.trustee-key" || 0x00 || campaign_id || 0 || trustee_id || 0 ||
+    hex(identity key) || 0 || hex(n).
+    """
+    def __init__(
+        self,
+        *,
+        trustee_id: _builtins.str = ...,
+        identity_public_key: _builtins.bytes = ...,
+        paillier_n: _builtins.bytes = ...,
+        signature: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["identity_public_key", b"identity_public_key", "paillier_n", b"paillier_n", "signature", b"signature", "trustee_id", b"trustee_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TrusteeKey: _TypeAlias = TrusteeKey  # noqa: Y015
+
+@_typing.final
 class CampaignKey(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     SCHEME_FIELD_NUMBER: _builtins.int
-    PAILLIER_N_FIELD_NUMBER: _builtins.int
     TRUSTEE_IDS_FIELD_NUMBER: _builtins.int
     THRESHOLD_FIELD_NUMBER: _builtins.int
-    THRESHOLD_PUBLIC_KEY_FIELD_NUMBER: _builtins.int
+    TRUSTEE_KEYS_FIELD_NUMBER: _builtins.int
     scheme: Global___KeyScheme.ValueType
-    paillier_n: _builtins.bytes
-    """Paillier modulus n, big-endian; g = n + 1 (phe's convention)."""
     threshold: _builtins.int
-    threshold_public_key: _builtins.bytes
-    """For KEY_SCHEME_THRESHOLD: the serialized threshold public key (verification keys included)."""
     @_builtins.property
     def trustee_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Trustees (participant ids) who hold the key or its shares, in share order (index = position + 1)."""
+        """Trustees (participant ids) in share order (Shamir x-coordinate = position + 1)."""
+
+    @_builtins.property
+    def trustee_keys(self) -> _containers.RepeatedCompositeFieldContainer[Global___TrusteeKey]:
+        """One signed key per trustee, in the order of trustee_ids."""
 
     def __init__(
         self,
         *,
         scheme: Global___KeyScheme.ValueType = ...,
-        paillier_n: _builtins.bytes = ...,
         trustee_ids: _abc.Iterable[_builtins.str] | None = ...,
         threshold: _builtins.int = ...,
-        threshold_public_key: _builtins.bytes = ...,
+        trustee_keys: _abc.Iterable[Global___TrusteeKey] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["paillier_n", b"paillier_n", "scheme", b"scheme", "threshold", b"threshold", "threshold_public_key", b"threshold_public_key", "trustee_ids", b"trustee_ids"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["scheme", b"scheme", "threshold", b"threshold", "trustee_ids", b"trustee_ids", "trustee_keys", b"trustee_keys"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -196,6 +237,7 @@ class Packing(_message.Message):
     slot_bits: _builtins.int
     slots_per_ciphertext: _builtins.int
     ciphertexts: _builtins.int
+    """Plaintexts per trustee and part (values, then as many for non-zero indicators)."""
     def __init__(
         self,
         *,

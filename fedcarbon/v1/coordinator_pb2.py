@@ -27,7 +27,7 @@ from fedcarbon.v1 import result_pb2 as fedcarbon_dot_v1_dot_result__pb2
 from fedcarbon.v1 import submission_pb2 as fedcarbon_dot_v1_dot_submission__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x66\x65\x64\x63\x61rbon/v1/coordinator.proto\x12\x0c\x66\x65\x64\x63\x61rbon.v1\x1a\x1b\x66\x65\x64\x63\x61rbon/v1/campaign.proto\x1a\x19\x66\x65\x64\x63\x61rbon/v1/result.proto\x1a\x1d\x66\x65\x64\x63\x61rbon/v1/submission.proto\"\xb5\x01\n\x0c\x45nrolRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\x14\n\x0corganisation\x18\x02 \x01(\t\x12\x1b\n\x13identity_public_key\x18\x03 \x01(\x0c\x12\x1d\n\x15\x65ncryption_public_key\x18\x04 \x01(\x0c\x12\x0e\n\x06sector\x18\x05 \x01(\t\x12\x0e\n\x06region\x18\x06 \x01(\t\x12\x11\n\tsize_band\x18\x07 \x01(\t\x12\x11\n\tsignature\x18\x08 \x01(\x0c\"q\n\rEnrolResponse\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\t\x12 \n\x04role\x18\x02 \x01(\x0e\x32\x12.fedcarbon.v1.Role\x12\x16\n\x0elog_public_key\x18\x03 \x01(\x0c\x12\x0e\n\x06log_id\x18\x04 \x01(\t\"B\n\x14ListCampaignsRequest\x12*\n\x05state\x18\x01 \x01(\x0e\x32\x1b.fedcarbon.v1.CampaignState\"B\n\x15ListCampaignsResponse\x12)\n\tcampaigns\x18\x01 \x03(\x0b\x32\x16.fedcarbon.v1.Campaign\")\n\x12GetCampaignRequest\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\"U\n\x0eSubmitResponse\x12\x30\n\x07receipt\x18\x01 \x01(\x0b\x32\x1f.fedcarbon.v1.SubmissionReceipt\x12\x11\n\tduplicate\x18\x02 \x01(\x08\"\'\n\x10GetResultRequest\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\"\x15\n\x13ListTrusteesRequest\"s\n\x0bTrusteeInfo\x12\x12\n\ntrustee_id\x18\x01 \x01(\t\x12\x14\n\x0corganisation\x18\x02 \x01(\t\x12\x1d\n\x15\x65ncryption_public_key\x18\x03 \x01(\x0c\x12\x1b\n\x13identity_public_key\x18\x04 \x01(\x0c\"C\n\x14ListTrusteesResponse\x12+\n\x08trustees\x18\x01 \x03(\x0b\x32\x19.fedcarbon.v1.TrusteeInfo\"M\n\x0eTrusteeRequest\x12\x12\n\ntrustee_id\x18\x01 \x01(\t\x12\x14\n\x0ctimestamp_ms\x18\x02 \x01(\x03\x12\x11\n\tsignature\x18\x03 \x01(\x0c\"N\n\x0e\x44\x65\x63ryptionTask\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x18\n\x10\x61ggregate_digest\x18\x02 \x01(\x0c\x12\r\n\x05phase\x18\x03 \x01(\t\"J\n\x1bListDecryptionTasksResponse\x12+\n\x05tasks\x18\x01 \x03(\x0b\x32\x1c.fedcarbon.v1.DecryptionTask\"*\n\x13GetAggregateRequest\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\"\x9e\x03\n\x0f\x41ggregateBundle\x12(\n\x08\x63\x61mpaign\x18\x01 \x01(\x0b\x32\x16.fedcarbon.v1.Campaign\x12\x33\n\x0bsubmissions\x18\x02 \x03(\x0b\x32\x1e.fedcarbon.v1.SignedSubmission\x12\x46\n\ridentity_keys\x18\x03 \x03(\x0b\x32/.fedcarbon.v1.AggregateBundle.IdentityKeysEntry\x12\x1d\n\x15\x61ggregate_ciphertexts\x18\x04 \x03(\x0c\x12\x18\n\x10\x61ggregate_digest\x18\x05 \x01(\x0c\x12)\n\ttree_head\x18\x06 \x01(\x0b\x32\x16.fedcarbon.v1.TreeHead\x12\x34\n\x0cnoise_shares\x18\x07 \x03(\x0b\x32\x1e.fedcarbon.v1.SignedNoiseShare\x12\x15\n\rtarget_digest\x18\x08 \x01(\x0c\x1a\x33\n\x11IdentityKeysEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x0c:\x02\x38\x01\"x\n\x0eNoiseShareBody\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x12\n\ntrustee_id\x18\x02 \x01(\t\x12\x18\n\x10\x61ggregate_digest\x18\x03 \x01(\x0c\x12\x13\n\x0b\x63iphertexts\x18\x04 \x03(\x0c\x12\x0e\n\x06proofs\x18\x05 \x03(\x0c\"3\n\x10SignedNoiseShare\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\"y\n\x13\x44\x65\x63ryptionShareBody\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x12\n\ntrustee_id\x18\x02 \x01(\t\x12\x18\n\x10\x61ggregate_digest\x18\x03 \x01(\x0c\x12\x0e\n\x06shares\x18\x04 \x03(\x0c\x12\x0f\n\x07refusal\x18\x05 \x01(\t\"8\n\x15SignedDecryptionShare\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\"K\n\x1dSubmitDecryptionShareResponse\x12*\n\x05state\x18\x01 \x01(\x0e\x32\x1b.fedcarbon.v1.CampaignState\"8\n\x0bSealedShare\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x14\n\x0csealed_share\x18\x02 \x01(\x0c\"D\n\x17GetSealedSharesResponse\x12)\n\x06shares\x18\x01 \x03(\x0b\x32\x19.fedcarbon.v1.SealedShare\"\x14\n\x12GetTreeHeadRequest\"A\n\x18GetInclusionProofRequest\x12\x12\n\nleaf_index\x18\x01 \x01(\x04\x12\x11\n\ttree_size\x18\x02 \x01(\x04\"E\n\x0eInclusionProof\x12\x12\n\nleaf_index\x18\x01 \x01(\x04\x12\x11\n\ttree_size\x18\x02 \x01(\x04\x12\x0c\n\x04path\x18\x03 \x03(\x0c\"@\n\x1aGetConsistencyProofRequest\x12\x10\n\x08old_size\x18\x01 \x01(\x04\x12\x10\n\x08new_size\x18\x02 \x01(\x04\"D\n\x10\x43onsistencyProof\x12\x10\n\x08old_size\x18\x01 \x01(\x04\x12\x10\n\x08new_size\x18\x02 \x01(\x04\x12\x0c\n\x04path\x18\x03 \x03(\x0c\"/\n\x11GetEntriesRequest\x12\r\n\x05start\x18\x01 \x01(\x04\x12\x0b\n\x03\x65nd\x18\x02 \x01(\x04\"%\n\x12GetEntriesResponse\x12\x0f\n\x07\x65ntries\x18\x01 \x03(\x0c*Q\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x11\n\rROLE_SUPPLIER\x10\x01\x12\x0e\n\nROLE_BUYER\x10\x02\x12\x10\n\x0cROLE_TRUSTEE\x10\x03\x32\xa7\x01\n\x0cParticipants\x12@\n\x05\x45nrol\x12\x1a.fedcarbon.v1.EnrolRequest\x1a\x1b.fedcarbon.v1.EnrolResponse\x12U\n\x0cListTrustees\x12!.fedcarbon.v1.ListTrusteesRequest\x1a\".fedcarbon.v1.ListTrusteesResponse2\xc1\x02\n\tCampaigns\x12X\n\rListCampaigns\x12\".fedcarbon.v1.ListCampaignsRequest\x1a#.fedcarbon.v1.ListCampaignsResponse\x12G\n\x0bGetCampaign\x12 .fedcarbon.v1.GetCampaignRequest\x1a\x16.fedcarbon.v1.Campaign\x12\x46\n\x06Submit\x12\x1e.fedcarbon.v1.SignedSubmission\x1a\x1c.fedcarbon.v1.SubmitResponse\x12I\n\tGetResult\x12\x1e.fedcarbon.v1.GetResultRequest\x1a\x1c.fedcarbon.v1.CampaignResult2\xe0\x03\n\x08Trustees\x12V\n\x0fGetSealedShares\x12\x1c.fedcarbon.v1.TrusteeRequest\x1a%.fedcarbon.v1.GetSealedSharesResponse\x12^\n\x13ListDecryptionTasks\x12\x1c.fedcarbon.v1.TrusteeRequest\x1a).fedcarbon.v1.ListDecryptionTasksResponse\x12P\n\x0cGetAggregate\x12!.fedcarbon.v1.GetAggregateRequest\x1a\x1d.fedcarbon.v1.AggregateBundle\x12_\n\x10SubmitNoiseShare\x12\x1e.fedcarbon.v1.SignedNoiseShare\x1a+.fedcarbon.v1.SubmitDecryptionShareResponse\x12i\n\x15SubmitDecryptionShare\x12#.fedcarbon.v1.SignedDecryptionShare\x1a+.fedcarbon.v1.SubmitDecryptionShareResponse2\xe0\x02\n\x08\x41uditLog\x12G\n\x0bGetTreeHead\x12 .fedcarbon.v1.GetTreeHeadRequest\x1a\x16.fedcarbon.v1.TreeHead\x12Y\n\x11GetInclusionProof\x12&.fedcarbon.v1.GetInclusionProofRequest\x1a\x1c.fedcarbon.v1.InclusionProof\x12_\n\x13GetConsistencyProof\x12(.fedcarbon.v1.GetConsistencyProofRequest\x1a\x1e.fedcarbon.v1.ConsistencyProof\x12O\n\nGetEntries\x12\x1f.fedcarbon.v1.GetEntriesRequest\x1a .fedcarbon.v1.GetEntriesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x66\x65\x64\x63\x61rbon/v1/coordinator.proto\x12\x0c\x66\x65\x64\x63\x61rbon.v1\x1a\x1b\x66\x65\x64\x63\x61rbon/v1/campaign.proto\x1a\x19\x66\x65\x64\x63\x61rbon/v1/result.proto\x1a\x1d\x66\x65\x64\x63\x61rbon/v1/submission.proto\"\xb5\x01\n\x0c\x45nrolRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\x14\n\x0corganisation\x18\x02 \x01(\t\x12\x1b\n\x13identity_public_key\x18\x03 \x01(\x0c\x12\x1d\n\x15\x65ncryption_public_key\x18\x04 \x01(\x0c\x12\x0e\n\x06sector\x18\x05 \x01(\t\x12\x0e\n\x06region\x18\x06 \x01(\t\x12\x11\n\tsize_band\x18\x07 \x01(\t\x12\x11\n\tsignature\x18\x08 \x01(\x0c\"q\n\rEnrolResponse\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\t\x12 \n\x04role\x18\x02 \x01(\x0e\x32\x12.fedcarbon.v1.Role\x12\x16\n\x0elog_public_key\x18\x03 \x01(\x0c\x12\x0e\n\x06log_id\x18\x04 \x01(\t\"B\n\x14ListCampaignsRequest\x12*\n\x05state\x18\x01 \x01(\x0e\x32\x1b.fedcarbon.v1.CampaignState\"B\n\x15ListCampaignsResponse\x12)\n\tcampaigns\x18\x01 \x03(\x0b\x32\x16.fedcarbon.v1.Campaign\")\n\x12GetCampaignRequest\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\"U\n\x0eSubmitResponse\x12\x30\n\x07receipt\x18\x01 \x01(\x0b\x32\x1f.fedcarbon.v1.SubmissionReceipt\x12\x11\n\tduplicate\x18\x02 \x01(\x08\"\'\n\x10GetResultRequest\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\"\x15\n\x13ListTrusteesRequest\"s\n\x0bTrusteeInfo\x12\x12\n\ntrustee_id\x18\x01 \x01(\t\x12\x14\n\x0corganisation\x18\x02 \x01(\t\x12\x1d\n\x15\x65ncryption_public_key\x18\x03 \x01(\x0c\x12\x1b\n\x13identity_public_key\x18\x04 \x01(\x0c\"C\n\x14ListTrusteesResponse\x12+\n\x08trustees\x18\x01 \x03(\x0b\x32\x19.fedcarbon.v1.TrusteeInfo\"M\n\x0eTrusteeRequest\x12\x12\n\ntrustee_id\x18\x01 \x01(\t\x12\x14\n\x0ctimestamp_ms\x18\x02 \x01(\x03\x12\x11\n\tsignature\x18\x03 \x01(\x0c\"N\n\x0e\x44\x65\x63ryptionTask\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x18\n\x10\x61ggregate_digest\x18\x02 \x01(\x0c\x12\r\n\x05phase\x18\x03 \x01(\t\"J\n\x1bListDecryptionTasksResponse\x12+\n\x05tasks\x18\x01 \x03(\x0b\x32\x1c.fedcarbon.v1.DecryptionTask\"*\n\x13GetAggregateRequest\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\"\xc6\x04\n\x0f\x41ggregateBundle\x12(\n\x08\x63\x61mpaign\x18\x01 \x01(\x0b\x32\x16.fedcarbon.v1.Campaign\x12\x33\n\x0bsubmissions\x18\x02 \x03(\x0b\x32\x1e.fedcarbon.v1.SignedSubmission\x12\x46\n\ridentity_keys\x18\x03 \x03(\x0b\x32/.fedcarbon.v1.AggregateBundle.IdentityKeysEntry\x12\x1d\n\x15\x61ggregate_ciphertexts\x18\x04 \x03(\x0c\x12\x18\n\x10\x61ggregate_digest\x18\x05 \x01(\x0c\x12)\n\ttree_head\x18\x06 \x01(\x0b\x32\x16.fedcarbon.v1.TreeHead\x12\x34\n\x0cnoise_shares\x18\x07 \x03(\x0b\x32\x1e.fedcarbon.v1.SignedNoiseShare\x12\x15\n\rtarget_digest\x18\x08 \x01(\x0c\x12=\n\x10indicator_shares\x18\t \x03(\x0b\x32#.fedcarbon.v1.SignedDecryptionShare\x12\x39\n\x0cvalue_shares\x18\n \x03(\x0b\x32#.fedcarbon.v1.SignedDecryptionShare\x12,\n\x06result\x18\x0b \x01(\x0b\x32\x1c.fedcarbon.v1.CampaignResult\x1a\x33\n\x11IdentityKeysEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x0c:\x02\x38\x01\"x\n\x0eNoiseShareBody\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x12\n\ntrustee_id\x18\x02 \x01(\t\x12\x18\n\x10\x61ggregate_digest\x18\x03 \x01(\x0c\x12\x13\n\x0b\x63iphertexts\x18\x04 \x03(\x0c\x12\x0e\n\x06proofs\x18\x05 \x03(\x0c\"3\n\x10SignedNoiseShare\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\"\x87\x01\n\x13\x44\x65\x63ryptionShareBody\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x12\n\ntrustee_id\x18\x02 \x01(\t\x12\x18\n\x10\x61ggregate_digest\x18\x03 \x01(\x0c\x12\x0e\n\x06shares\x18\x04 \x03(\x0c\x12\x0f\n\x07refusal\x18\x05 \x01(\t\x12\x0c\n\x04part\x18\x06 \x01(\t\"8\n\x15SignedDecryptionShare\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\"K\n\x1dSubmitDecryptionShareResponse\x12*\n\x05state\x18\x01 \x01(\x0e\x32\x1b.fedcarbon.v1.CampaignState\"J\n\x0cSignedResult\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x12\n\ntrustee_id\x18\x02 \x01(\t\x12\x11\n\tsignature\x18\x03 \x01(\x0c\"\x14\n\x12GetTreeHeadRequest\"A\n\x18GetInclusionProofRequest\x12\x12\n\nleaf_index\x18\x01 \x01(\x04\x12\x11\n\ttree_size\x18\x02 \x01(\x04\"E\n\x0eInclusionProof\x12\x12\n\nleaf_index\x18\x01 \x01(\x04\x12\x11\n\ttree_size\x18\x02 \x01(\x04\x12\x0c\n\x04path\x18\x03 \x03(\x0c\"@\n\x1aGetConsistencyProofRequest\x12\x10\n\x08old_size\x18\x01 \x01(\x04\x12\x10\n\x08new_size\x18\x02 \x01(\x04\"D\n\x10\x43onsistencyProof\x12\x10\n\x08old_size\x18\x01 \x01(\x04\x12\x10\n\x08new_size\x18\x02 \x01(\x04\x12\x0c\n\x04path\x18\x03 \x03(\x0c\"/\n\x11GetEntriesRequest\x12\r\n\x05start\x18\x01 \x01(\x04\x12\x0b\n\x03\x65nd\x18\x02 \x01(\x04\"%\n\x12GetEntriesResponse\x12\x0f\n\x07\x65ntries\x18\x01 \x03(\x0c*Q\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x11\n\rROLE_SUPPLIER\x10\x01\x12\x0e\n\nROLE_BUYER\x10\x02\x12\x10\n\x0cROLE_TRUSTEE\x10\x03\x32\xa7\x01\n\x0cParticipants\x12@\n\x05\x45nrol\x12\x1a.fedcarbon.v1.EnrolRequest\x1a\x1b.fedcarbon.v1.EnrolResponse\x12U\n\x0cListTrustees\x12!.fedcarbon.v1.ListTrusteesRequest\x1a\".fedcarbon.v1.ListTrusteesResponse2\xc1\x02\n\tCampaigns\x12X\n\rListCampaigns\x12\".fedcarbon.v1.ListCampaignsRequest\x1a#.fedcarbon.v1.ListCampaignsResponse\x12G\n\x0bGetCampaign\x12 .fedcarbon.v1.GetCampaignRequest\x1a\x16.fedcarbon.v1.Campaign\x12\x46\n\x06Submit\x12\x1e.fedcarbon.v1.SignedSubmission\x1a\x1c.fedcarbon.v1.SubmitResponse\x12I\n\tGetResult\x12\x1e.fedcarbon.v1.GetResultRequest\x1a\x1c.fedcarbon.v1.CampaignResult2\xea\x03\n\x08Trustees\x12^\n\x13ListDecryptionTasks\x12\x1c.fedcarbon.v1.TrusteeRequest\x1a).fedcarbon.v1.ListDecryptionTasksResponse\x12P\n\x0cGetAggregate\x12!.fedcarbon.v1.GetAggregateRequest\x1a\x1d.fedcarbon.v1.AggregateBundle\x12_\n\x10SubmitNoiseShare\x12\x1e.fedcarbon.v1.SignedNoiseShare\x1a+.fedcarbon.v1.SubmitDecryptionShareResponse\x12i\n\x15SubmitDecryptionShare\x12#.fedcarbon.v1.SignedDecryptionShare\x1a+.fedcarbon.v1.SubmitDecryptionShareResponse\x12`\n\x15SubmitResultSignature\x12\x1a.fedcarbon.v1.SignedResult\x1a+.fedcarbon.v1.SubmitDecryptionShareResponse2\xe0\x02\n\x08\x41uditLog\x12G\n\x0bGetTreeHead\x12 .fedcarbon.v1.GetTreeHeadRequest\x1a\x16.fedcarbon.v1.TreeHead\x12Y\n\x11GetInclusionProof\x12&.fedcarbon.v1.GetInclusionProofRequest\x1a\x1c.fedcarbon.v1.InclusionProof\x12_\n\x13GetConsistencyProof\x12(.fedcarbon.v1.GetConsistencyProofRequest\x1a\x1e.fedcarbon.v1.ConsistencyProof\x12O\n\nGetEntries\x12\x1f.fedcarbon.v1.GetEntriesRequest\x1a .fedcarbon.v1.GetEntriesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,8 +36,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_AGGREGATEBUNDLE_IDENTITYKEYSENTRY']._loaded_options = None
   _globals['_AGGREGATEBUNDLE_IDENTITYKEYSENTRY']._serialized_options = b'8\001'
-  _globals['_ROLE']._serialized_start=2591
-  _globals['_ROLE']._serialized_end=2672
+  _globals['_ROLE']._serialized_start=2722
+  _globals['_ROLE']._serialized_end=2803
   _globals['_ENROLREQUEST']._serialized_start=136
   _globals['_ENROLREQUEST']._serialized_end=317
   _globals['_ENROLRESPONSE']._serialized_start=319
@@ -67,43 +67,41 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETAGGREGATEREQUEST']._serialized_start=1185
   _globals['_GETAGGREGATEREQUEST']._serialized_end=1227
   _globals['_AGGREGATEBUNDLE']._serialized_start=1230
-  _globals['_AGGREGATEBUNDLE']._serialized_end=1644
-  _globals['_AGGREGATEBUNDLE_IDENTITYKEYSENTRY']._serialized_start=1593
-  _globals['_AGGREGATEBUNDLE_IDENTITYKEYSENTRY']._serialized_end=1644
-  _globals['_NOISESHAREBODY']._serialized_start=1646
-  _globals['_NOISESHAREBODY']._serialized_end=1766
-  _globals['_SIGNEDNOISESHARE']._serialized_start=1768
-  _globals['_SIGNEDNOISESHARE']._serialized_end=1819
-  _globals['_DECRYPTIONSHAREBODY']._serialized_start=1821
-  _globals['_DECRYPTIONSHAREBODY']._serialized_end=1942
-  _globals['_SIGNEDDECRYPTIONSHARE']._serialized_start=1944
-  _globals['_SIGNEDDECRYPTIONSHARE']._serialized_end=2000
-  _globals['_SUBMITDECRYPTIONSHARERESPONSE']._serialized_start=2002
-  _globals['_SUBMITDECRYPTIONSHARERESPONSE']._serialized_end=2077
-  _globals['_SEALEDSHARE']._serialized_start=2079
-  _globals['_SEALEDSHARE']._serialized_end=2135
-  _globals['_GETSEALEDSHARESRESPONSE']._serialized_start=2137
-  _globals['_GETSEALEDSHARESRESPONSE']._serialized_end=2205
-  _globals['_GETTREEHEADREQUEST']._serialized_start=2207
-  _globals['_GETTREEHEADREQUEST']._serialized_end=2227
-  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_start=2229
-  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_end=2294
-  _globals['_INCLUSIONPROOF']._serialized_start=2296
-  _globals['_INCLUSIONPROOF']._serialized_end=2365
-  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_start=2367
-  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_end=2431
-  _globals['_CONSISTENCYPROOF']._serialized_start=2433
-  _globals['_CONSISTENCYPROOF']._serialized_end=2501
-  _globals['_GETENTRIESREQUEST']._serialized_start=2503
-  _globals['_GETENTRIESREQUEST']._serialized_end=2550
-  _globals['_GETENTRIESRESPONSE']._serialized_start=2552
-  _globals['_GETENTRIESRESPONSE']._serialized_end=2589
-  _globals['_PARTICIPANTS']._serialized_start=2675
-  _globals['_PARTICIPANTS']._serialized_end=2842
-  _globals['_CAMPAIGNS']._serialized_start=2845
-  _globals['_CAMPAIGNS']._serialized_end=3166
-  _globals['_TRUSTEES']._serialized_start=3169
-  _globals['_TRUSTEES']._serialized_end=3649
-  _globals['_AUDITLOG']._serialized_start=3652
-  _globals['_AUDITLOG']._serialized_end=4004
+  _globals['_AGGREGATEBUNDLE']._serialized_end=1812
+  _globals['_AGGREGATEBUNDLE_IDENTITYKEYSENTRY']._serialized_start=1761
+  _globals['_AGGREGATEBUNDLE_IDENTITYKEYSENTRY']._serialized_end=1812
+  _globals['_NOISESHAREBODY']._serialized_start=1814
+  _globals['_NOISESHAREBODY']._serialized_end=1934
+  _globals['_SIGNEDNOISESHARE']._serialized_start=1936
+  _globals['_SIGNEDNOISESHARE']._serialized_end=1987
+  _globals['_DECRYPTIONSHAREBODY']._serialized_start=1990
+  _globals['_DECRYPTIONSHAREBODY']._serialized_end=2125
+  _globals['_SIGNEDDECRYPTIONSHARE']._serialized_start=2127
+  _globals['_SIGNEDDECRYPTIONSHARE']._serialized_end=2183
+  _globals['_SUBMITDECRYPTIONSHARERESPONSE']._serialized_start=2185
+  _globals['_SUBMITDECRYPTIONSHARERESPONSE']._serialized_end=2260
+  _globals['_SIGNEDRESULT']._serialized_start=2262
+  _globals['_SIGNEDRESULT']._serialized_end=2336
+  _globals['_GETTREEHEADREQUEST']._serialized_start=2338
+  _globals['_GETTREEHEADREQUEST']._serialized_end=2358
+  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_start=2360
+  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_end=2425
+  _globals['_INCLUSIONPROOF']._serialized_start=2427
+  _globals['_INCLUSIONPROOF']._serialized_end=2496
+  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_start=2498
+  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_end=2562
+  _globals['_CONSISTENCYPROOF']._serialized_start=2564
+  _globals['_CONSISTENCYPROOF']._serialized_end=2632
+  _globals['_GETENTRIESREQUEST']._serialized_start=2634
+  _globals['_GETENTRIESREQUEST']._serialized_end=2681
+  _globals['_GETENTRIESRESPONSE']._serialized_start=2683
+  _globals['_GETENTRIESRESPONSE']._serialized_end=2720
+  _globals['_PARTICIPANTS']._serialized_start=2806
+  _globals['_PARTICIPANTS']._serialized_end=2973
+  _globals['_CAMPAIGNS']._serialized_start=2976
+  _globals['_CAMPAIGNS']._serialized_end=3297
+  _globals['_TRUSTEES']._serialized_start=3300
+  _globals['_TRUSTEES']._serialized_end=3790
+  _globals['_AUDITLOG']._serialized_start=3793
+  _globals['_AUDITLOG']._serialized_end=4145
 # @@protoc_insertion_point(module_scope)

@@ -5,6 +5,7 @@ The coordinator's services. Agents, trustees and operators meet only here."""
 
 from collections import abc as _abc
 from fedcarbon.v1 import campaign_pb2 as _campaign_pb2
+from fedcarbon.v1 import result_pb2 as _result_pb2
 from fedcarbon.v1 import submission_pb2 as _submission_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -319,7 +320,9 @@ class DecryptionTask(_message.Message):
     aggregate_digest: _builtins.bytes
     phase: _builtins.str
     """"noise": add an encrypted noise share first (campaigns with epsilon > 0);
-    "decrypt": send a decryption share for the (noised) aggregate.
+    "indicators": open this trustee's non-zero indicators of the (noised) aggregate;
+    "decrypt": open this trustee's values, once t trustees' indicators show k non-zero members;
+    "sign": check the released result against the openings and sign it.
     """
     def __init__(
         self,
@@ -409,6 +412,9 @@ class AggregateBundle(_message.Message):
     TREE_HEAD_FIELD_NUMBER: _builtins.int
     NOISE_SHARES_FIELD_NUMBER: _builtins.int
     TARGET_DIGEST_FIELD_NUMBER: _builtins.int
+    INDICATOR_SHARES_FIELD_NUMBER: _builtins.int
+    VALUE_SHARES_FIELD_NUMBER: _builtins.int
+    RESULT_FIELD_NUMBER: _builtins.int
     aggregate_digest: _builtins.bytes
     target_digest: _builtins.bytes
     """Digest of what trustees decrypt: the aggregate times every noise share (or the aggregate)."""
@@ -428,6 +434,16 @@ class AggregateBundle(_message.Message):
     def noise_shares(self) -> _containers.RepeatedCompositeFieldContainer[Global___SignedNoiseShare]:
         """Differential privacy: the trustees' signed, encrypted noise shares received so far."""
 
+    @_builtins.property
+    def indicator_shares(self) -> _containers.RepeatedCompositeFieldContainer[Global___SignedDecryptionShare]:
+        """Trustees' signed openings received so far, of the indicators and of the values."""
+
+    @_builtins.property
+    def value_shares(self) -> _containers.RepeatedCompositeFieldContainer[Global___SignedDecryptionShare]: ...
+    @_builtins.property
+    def result(self) -> _result_pb2.CampaignResult:
+        """The released result, once there is one (for the "sign" phase)."""
+
     def __init__(
         self,
         *,
@@ -439,10 +455,13 @@ class AggregateBundle(_message.Message):
         tree_head: _submission_pb2.TreeHead | None = ...,
         noise_shares: _abc.Iterable[Global___SignedNoiseShare] | None = ...,
         target_digest: _builtins.bytes = ...,
+        indicator_shares: _abc.Iterable[Global___SignedDecryptionShare] | None = ...,
+        value_shares: _abc.Iterable[Global___SignedDecryptionShare] | None = ...,
+        result: _result_pb2.CampaignResult | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["campaign", b"campaign", "tree_head", b"tree_head"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["campaign", b"campaign", "result", b"result", "tree_head", b"tree_head"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["aggregate_ciphertexts", b"aggregate_ciphertexts", "aggregate_digest", b"aggregate_digest", "campaign", b"campaign", "identity_keys", b"identity_keys", "noise_shares", b"noise_shares", "submissions", b"submissions", "target_digest", b"target_digest", "tree_head", b"tree_head"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aggregate_ciphertexts", b"aggregate_ciphertexts", "aggregate_digest", b"aggregate_digest", "campaign", b"campaign", "identity_keys", b"identity_keys", "indicator_shares", b"indicator_shares", "noise_shares", b"noise_shares", "result", b"result", "submissions", b"submissions", "target_digest", b"target_digest", "tree_head", b"tree_head", "value_shares", b"value_shares"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -518,14 +537,17 @@ class DecryptionShareBody(_message.Message):
     AGGREGATE_DIGEST_FIELD_NUMBER: _builtins.int
     SHARES_FIELD_NUMBER: _builtins.int
     REFUSAL_FIELD_NUMBER: _builtins.int
+    PART_FIELD_NUMBER: _builtins.int
     campaign_id: _builtins.str
     trustee_id: _builtins.str
     aggregate_digest: _builtins.bytes
     refusal: _builtins.str
     """Non-empty when the trustee refuses to decrypt; says why."""
+    part: _builtins.str
+    """"indicators" or "values"."""
     @_builtins.property
     def shares(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
-        """One entry per aggregate ciphertext: a partial decryption (threshold) or the plaintext (single holder)."""
+        """One opening (m || r, each as wide as n) per ciphertext of this trustee's block and part."""
 
     def __init__(
         self,
@@ -535,10 +557,11 @@ class DecryptionShareBody(_message.Message):
         aggregate_digest: _builtins.bytes = ...,
         shares: _abc.Iterable[_builtins.bytes] | None = ...,
         refusal: _builtins.str = ...,
+        part: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["aggregate_digest", b"aggregate_digest", "campaign_id", b"campaign_id", "refusal", b"refusal", "shares", b"shares", "trustee_id", b"trustee_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aggregate_digest", b"aggregate_digest", "campaign_id", b"campaign_id", "part", b"part", "refusal", b"refusal", "shares", b"shares", "trustee_id", b"trustee_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -587,49 +610,30 @@ class SubmitDecryptionShareResponse(_message.Message):
 Global___SubmitDecryptionShareResponse: _TypeAlias = SubmitDecryptionShareResponse  # noqa: Y015
 
 @_typing.final
-class SealedShare(_message.Message):
+class SignedResult(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     CAMPAIGN_ID_FIELD_NUMBER: _builtins.int
-    SEALED_SHARE_FIELD_NUMBER: _builtins.int
+    TRUSTEE_ID_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
     campaign_id: _builtins.str
-    sealed_share: _builtins.bytes
-    """A threshold key share sealed (HPKE, RFC 9180) to the trustee's X25519 key by the dealer;
-    the coordinator stores and forwards it but cannot open it.
-    """
+    trustee_id: _builtins.str
+    signature: _builtins.bytes
+    """Ed25519 over "fedcarbon.v1.result" || 0x00 || the result message (fedcarbon/results.py)."""
     def __init__(
         self,
         *,
         campaign_id: _builtins.str = ...,
-        sealed_share: _builtins.bytes = ...,
+        trustee_id: _builtins.str = ...,
+        signature: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["campaign_id", b"campaign_id", "sealed_share", b"sealed_share"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["campaign_id", b"campaign_id", "signature", b"signature", "trustee_id", b"trustee_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___SealedShare: _TypeAlias = SealedShare  # noqa: Y015
-
-@_typing.final
-class GetSealedSharesResponse(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    SHARES_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def shares(self) -> _containers.RepeatedCompositeFieldContainer[Global___SealedShare]: ...
-    def __init__(
-        self,
-        *,
-        shares: _abc.Iterable[Global___SealedShare] | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["shares", b"shares"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___GetSealedSharesResponse: _TypeAlias = GetSealedSharesResponse  # noqa: Y015
+Global___SignedResult: _TypeAlias = SignedResult  # noqa: Y015
 
 @_typing.final
 class GetTreeHeadRequest(_message.Message):

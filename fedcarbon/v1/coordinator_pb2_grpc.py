@@ -354,11 +354,6 @@ class TrusteesStub:
         Args:
             channel: A grpc.Channel.
         """
-        self.GetSealedShares = channel.unary_unary(
-                '/fedcarbon.v1.Trustees/GetSealedShares',
-                request_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.TrusteeRequest.SerializeToString,
-                response_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.GetSealedSharesResponse.FromString,
-                _registered_method=True)
         self.ListDecryptionTasks = channel.unary_unary(
                 '/fedcarbon.v1.Trustees/ListDecryptionTasks',
                 request_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.TrusteeRequest.SerializeToString,
@@ -379,17 +374,15 @@ class TrusteesStub:
                 request_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.SignedDecryptionShare.SerializeToString,
                 response_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.SubmitDecryptionShareResponse.FromString,
                 _registered_method=True)
+        self.SubmitResultSignature = channel.unary_unary(
+                '/fedcarbon.v1.Trustees/SubmitResultSignature',
+                request_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.SignedResult.SerializeToString,
+                response_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.SubmitDecryptionShareResponse.FromString,
+                _registered_method=True)
 
 
 class TrusteesServicer:
     """Missing associated documentation comment in .proto file."""
-
-    def GetSealedShares(self, request, context):
-        """The sealed key shares addressed to the calling trustee.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
 
     def ListDecryptionTasks(self, request, context):
         """Missing associated documentation comment in .proto file."""
@@ -415,14 +408,15 @@ class TrusteesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SubmitResultSignature(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TrusteesServicer_to_server(servicer, server):
     rpc_method_handlers = {
-            'GetSealedShares': grpc.unary_unary_rpc_method_handler(
-                    servicer.GetSealedShares,
-                    request_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.TrusteeRequest.FromString,
-                    response_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.GetSealedSharesResponse.SerializeToString,
-            ),
             'ListDecryptionTasks': grpc.unary_unary_rpc_method_handler(
                     servicer.ListDecryptionTasks,
                     request_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.TrusteeRequest.FromString,
@@ -443,6 +437,11 @@ def add_TrusteesServicer_to_server(servicer, server):
                     request_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.SignedDecryptionShare.FromString,
                     response_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.SubmitDecryptionShareResponse.SerializeToString,
             ),
+            'SubmitResultSignature': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitResultSignature,
+                    request_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.SignedResult.FromString,
+                    response_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.SubmitDecryptionShareResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'fedcarbon.v1.Trustees', rpc_method_handlers)
@@ -453,33 +452,6 @@ def add_TrusteesServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class Trustees:
     """Missing associated documentation comment in .proto file."""
-
-    @staticmethod
-    def GetSealedShares(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/fedcarbon.v1.Trustees/GetSealedShares',
-            fedcarbon_dot_v1_dot_coordinator__pb2.TrusteeRequest.SerializeToString,
-            fedcarbon_dot_v1_dot_coordinator__pb2.GetSealedSharesResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
 
     @staticmethod
     def ListDecryptionTasks(request,
@@ -578,6 +550,33 @@ class Trustees:
             target,
             '/fedcarbon.v1.Trustees/SubmitDecryptionShare',
             fedcarbon_dot_v1_dot_coordinator__pb2.SignedDecryptionShare.SerializeToString,
+            fedcarbon_dot_v1_dot_coordinator__pb2.SubmitDecryptionShareResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitResultSignature(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fedcarbon.v1.Trustees/SubmitResultSignature',
+            fedcarbon_dot_v1_dot_coordinator__pb2.SignedResult.SerializeToString,
             fedcarbon_dot_v1_dot_coordinator__pb2.SubmitDecryptionShareResponse.FromString,
             options,
             channel_credentials,

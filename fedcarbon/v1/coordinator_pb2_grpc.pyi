@@ -117,32 +117,22 @@ class TrusteesStub:
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> TrusteesAsyncStub: ...
-    GetSealedShares: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.TrusteeRequest, _coordinator_pb2.GetSealedSharesResponse]
-    """The sealed key shares addressed to the calling trustee."""
     ListDecryptionTasks: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.TrusteeRequest, _coordinator_pb2.ListDecryptionTasksResponse]
     GetAggregate: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.GetAggregateRequest, _coordinator_pb2.AggregateBundle]
     SubmitNoiseShare: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.SignedNoiseShare, _coordinator_pb2.SubmitDecryptionShareResponse]
     SubmitDecryptionShare: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.SignedDecryptionShare, _coordinator_pb2.SubmitDecryptionShareResponse]
+    SubmitResultSignature: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.SignedResult, _coordinator_pb2.SubmitDecryptionShareResponse]
 
 @_typing.type_check_only
 class TrusteesAsyncStub(TrusteesStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
-    GetSealedShares: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.TrusteeRequest, _coordinator_pb2.GetSealedSharesResponse]  # type: ignore[assignment]
-    """The sealed key shares addressed to the calling trustee."""
     ListDecryptionTasks: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.TrusteeRequest, _coordinator_pb2.ListDecryptionTasksResponse]  # type: ignore[assignment]
     GetAggregate: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.GetAggregateRequest, _coordinator_pb2.AggregateBundle]  # type: ignore[assignment]
     SubmitNoiseShare: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.SignedNoiseShare, _coordinator_pb2.SubmitDecryptionShareResponse]  # type: ignore[assignment]
     SubmitDecryptionShare: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.SignedDecryptionShare, _coordinator_pb2.SubmitDecryptionShareResponse]  # type: ignore[assignment]
+    SubmitResultSignature: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.SignedResult, _coordinator_pb2.SubmitDecryptionShareResponse]  # type: ignore[assignment]
 
 class TrusteesServicer(metaclass=_abc_1.ABCMeta):
-    @_abc_1.abstractmethod
-    def GetSealedShares(
-        self,
-        request: _coordinator_pb2.TrusteeRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_coordinator_pb2.GetSealedSharesResponse, _abc.Awaitable[_coordinator_pb2.GetSealedSharesResponse]]:
-        """The sealed key shares addressed to the calling trustee."""
-
     @_abc_1.abstractmethod
     def ListDecryptionTasks(
         self,
@@ -168,6 +158,13 @@ class TrusteesServicer(metaclass=_abc_1.ABCMeta):
     def SubmitDecryptionShare(
         self,
         request: _coordinator_pb2.SignedDecryptionShare,
+        context: _ServicerContext,
+    ) -> _typing.Union[_coordinator_pb2.SubmitDecryptionShareResponse, _abc.Awaitable[_coordinator_pb2.SubmitDecryptionShareResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def SubmitResultSignature(
+        self,
+        request: _coordinator_pb2.SignedResult,
         context: _ServicerContext,
     ) -> _typing.Union[_coordinator_pb2.SubmitDecryptionShareResponse, _abc.Awaitable[_coordinator_pb2.SubmitDecryptionShareResponse]]: ...
 

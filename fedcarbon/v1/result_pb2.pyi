@@ -68,6 +68,8 @@ class CampaignResult(_message.Message):
     REASON_FIELD_NUMBER: _builtins.int
     AGGREGATE_DIGEST_FIELD_NUMBER: _builtins.int
     PRIVACY_FIELD_NUMBER: _builtins.int
+    NONZERO_FIELD_NUMBER: _builtins.int
+    SIGNATURES_FIELD_NUMBER: _builtins.int
     campaign_id: _builtins.str
     state: _campaign_pb2.CampaignState.ValueType
     contributors: _builtins.int
@@ -82,6 +84,14 @@ class CampaignResult(_message.Message):
     def privacy(self) -> _campaign_pb2.PrivacyParams:
         """Differential-privacy parameters the released figures carry (epsilon 0 = exact)."""
 
+    @_builtins.property
+    def nonzero(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """Per metric, how many contributors had a non-zero value (k counts these)."""
+
+    @_builtins.property
+    def signatures(self) -> _containers.RepeatedCompositeFieldContainer[Global___ResultSignature]:
+        """Trustees who checked the release against their openings and signed it."""
+
     def __init__(
         self,
         *,
@@ -93,11 +103,35 @@ class CampaignResult(_message.Message):
         reason: _builtins.str = ...,
         aggregate_digest: _builtins.bytes = ...,
         privacy: _campaign_pb2.PrivacyParams | None = ...,
+        nonzero: _abc.Iterable[_builtins.int] | None = ...,
+        signatures: _abc.Iterable[Global___ResultSignature] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["privacy", b"privacy"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["aggregate_digest", b"aggregate_digest", "campaign_id", b"campaign_id", "contributors", b"contributors", "metrics", b"metrics", "privacy", b"privacy", "reason", b"reason", "released_unix_ms", b"released_unix_ms", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aggregate_digest", b"aggregate_digest", "campaign_id", b"campaign_id", "contributors", b"contributors", "metrics", b"metrics", "nonzero", b"nonzero", "privacy", b"privacy", "reason", b"reason", "released_unix_ms", b"released_unix_ms", "signatures", b"signatures", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CampaignResult: _TypeAlias = CampaignResult  # noqa: Y015
+
+@_typing.final
+class ResultSignature(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRUSTEE_ID_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    trustee_id: _builtins.str
+    signature: _builtins.bytes
+    def __init__(
+        self,
+        *,
+        trustee_id: _builtins.str = ...,
+        signature: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["signature", b"signature", "trustee_id", b"trustee_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResultSignature: _TypeAlias = ResultSignature  # noqa: Y015

@@ -120,22 +120,7 @@ class Federation:
         threshold: int = 2,
         extra: tuple[str, ...] = (),
     ) -> Path:
-        key_file = self.root / f"{campaign_id}.key.json"
-        self.cli(
-            "trustee",
-            "ceremony",
-            "--campaign",
-            campaign_id,
-            *[a for t in self.trustees for a in ("--trustee", t)],
-            "--threshold",
-            str(threshold),
-            "--coordinator",
-            self.address,
-            "--out",
-            str(key_file),
-            "--bits",
-            str(KEY_BITS),
-        )
+        statements = self.key_statements(campaign_id)
         self.operator(
             "campaign",
             "create",
@@ -143,8 +128,9 @@ class Federation:
             campaign_id,
             "--kind",
             kind,
-            "--key-file",
-            str(key_file),
+            *[a for path in statements for a in ("--key-statement", str(path))],
+            "--threshold",
+            str(threshold),
             "--period-start",
             "2024-01-01",
             "--period-end",
@@ -154,16 +140,39 @@ class Federation:
             *[a for m in metrics for a in ("--metric", m)],
             *extra,
         )
-        return key_file
+        return statements[0]
+
+    def key_statements(self, campaign_id: str, count: int | None = None) -> list[Path]:
+        """Each trustee makes its own key for the campaign and writes its signed statement."""
+        paths = []
+        for index in range(count if count is not None else len(self.trustees)):
+            path = self.root / f"{campaign_id}.trustee-{index + 1}.json"
+            self.cli(
+                "trustee",
+                "keygen",
+                "--campaign",
+                campaign_id,
+                "--out",
+                str(path),
+                "--bits",
+                str(KEY_BITS),
+                "--home",
+                str(self.root / f"trustee-{index + 1}"),
+            )
+            paths.append(path)
+        return paths
 
     def submit(self, name: str, campaign_id: str, expect: int = 0) -> str:
         return self.cli(
             "agent", "submit", campaign_id, "--home", self.agent_home(name), expect=expect
         )
 
-    def run_trustees(self, count: int | None = None) -> None:
-        for index in range(count if count is not None else len(self.trustees)):
-            self.cli("trustee", "run", "--once", "--home", str(self.root / f"trustee-{index + 1}"))
+    def run_trustees(self, count: int | None = None, rounds: int = 4) -> None:
+        """Every step the trustees owe: (noise,) indicators, values, signatures; one per round."""
+        for _ in range(rounds):
+            for index in range(count if count is not None else len(self.trustees)):
+                home = str(self.root / f"trustee-{index + 1}")
+                self.cli("trustee", "run", "--once", "--home", home)
 
 
 def company(key: str) -> Company:

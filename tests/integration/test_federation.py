@@ -30,7 +30,7 @@ def test_benchmark_release_equals_sum_of_plaintext_figures(federation: Federatio
     for key in members:
         federation.submit(key, "bench")
     federation.operator("campaign", "close", "bench")
-    federation.run_trustees(2)
+    federation.run_trustees(2)  # two trustees: t = 2 of 3 is enough
     result = _result(federation, "bench")
     assert result["state"] == "released"
     assert result["contributors"] == 3
@@ -144,7 +144,7 @@ def test_trustees_refuse_a_tampered_aggregate(federation: Federation) -> None:
 
         campaign = get_campaign(federation.server.engine, "tamper")
         partial = aggregate_submissions(campaign, [r.entry for r in rows[:2]])
-        blobs = vector.to_bytes(partial, campaign.key.paillier_n)
+        blobs = vector.to_bytes(partial, campaign.moduli)
         aggregate.ciphertexts = b"".join(blobs)
         aggregate.digest = vector.digest(blobs)
         session.add(aggregate)
@@ -192,7 +192,7 @@ def test_trustees_refuse_an_aggregate_that_leaves_out_a_logged_submission(
         ).all()
         campaign = get_campaign(engine, "differencing")
         kept = aggregate_submissions(campaign, [r.entry for r in rows[:3]])
-        blobs = vector.to_bytes(kept, campaign.key.paillier_n)
+        blobs = vector.to_bytes(kept, campaign.moduli)
         aggregate = session.get(AggregateRow, "differencing")
         aggregate.ciphertexts = b"".join(blobs)
         aggregate.digest = vector.digest(blobs)
@@ -212,19 +212,7 @@ def test_a_single_holder_key_works_for_agents_whose_policy_accepts_it(
     members = ("nordstahl", "castings", "alpine")
     for key in members:
         federation.add_agent(company(key))
-    key_file = federation.root / "single.key.json"
-    federation.cli(
-        "trustee",
-        "keygen",
-        "--campaign",
-        "single",
-        "--home",
-        str(federation.root / "trustee-1"),
-        "--out",
-        str(key_file),
-        "--bits",
-        "2048",
-    )
+    (statement,) = federation.key_statements("single", count=1)
     federation.operator(
         "campaign",
         "create",
@@ -232,8 +220,10 @@ def test_a_single_holder_key_works_for_agents_whose_policy_accepts_it(
         "single",
         "--kind",
         "benchmark",
-        "--key-file",
-        str(key_file),
+        "--key-statement",
+        str(statement),
+        "--threshold",
+        "1",
         "--period-start",
         "2024-01-01",
         "--period-end",
@@ -253,14 +243,19 @@ def test_a_single_holder_key_works_for_agents_whose_policy_accepts_it(
     assert result["state"] == "released" and result["metrics"]["participants"]["sum"] == 3
 
 
-def test_agents_see_the_fingerprint_the_key_ceremony_printed(federation: Federation) -> None:
+def test_agents_see_the_fingerprint_of_the_signed_key_statements(federation: Federation) -> None:
     federation.add_agent(company("castings"))
-    key_file = federation.open_campaign("printed")
-    import json as _json
+    federation.open_campaign("printed")
+    from fedcarbon.campaign import CampaignKey
+    from fedcarbon.trustee_keys import statement_from_document
 
-    from fedcarbon.campaign import key_from_document
-
-    expected = key_from_document(_json.loads(key_file.read_text())).fingerprint
+    statements = tuple(
+        statement_from_document(
+            json.loads((federation.root / f"printed.trustee-{i}.json").read_text())
+        )
+        for i in (1, 2, 3)
+    )
+    expected = CampaignKey(statements, 2).fingerprint
     (row,) = federation.cli_json("agent", "campaigns", "--home", federation.agent_home("castings"))
     assert row["key_fingerprint"] == expected and row["key"] == "2-of-3"
     preview = federation.cli_json(
@@ -272,13 +267,12 @@ def test_agents_see_the_fingerprint_the_key_ceremony_printed(federation: Federat
 def test_a_campaign_reusing_another_campaigns_key_is_never_decrypted(
     federation: Federation,
 ) -> None:
-    """Review finding F1: a coordinator re-presents campaign A's key and sealed shares as a
-    rigged campaign B (e.g. with sybils) to have its contents decrypted."""
+    """Review finding F1: a coordinator re-presents campaign A's keys as a rigged campaign B
+    (e.g. with sybils) to have its contents decrypted."""
     for key in ("nordstahl", "castings", "alpine"):
         federation.add_agent(company(key))
-    key_file = federation.open_campaign("honest")
+    statement = federation.open_campaign("honest")
     federation.submit("nordstahl", "honest")
-    federation.run_trustees()  # trustees receive and bind their shares for "honest"
     refused = federation.operator(
         "campaign",
         "create",
@@ -286,8 +280,8 @@ def test_a_campaign_reusing_another_campaigns_key_is_never_decrypted(
         "rigged",
         "--kind",
         "benchmark",
-        "--key-file",
-        str(key_file),
+        "--key-statement",
+        str(statement),
         "--period-start",
         "2024-01-01",
         "--period-end",
@@ -299,29 +293,25 @@ def test_a_campaign_reusing_another_campaigns_key_is_never_decrypted(
         expect=1,
     )
     assert "a key serves one campaign only" in refused
-    # The dishonest coordinator bypasses its own checks and writes campaign B directly.
+    # The dishonest coordinator bypasses its own checks and writes campaign B directly: the
+    # trustees' statements name campaign A, so no agent (nor the coordinator) accepts B.
     from dataclasses import replace as _replace
 
     from coordinator.campaigns import _to_row, get_campaign
-    from coordinator.store import SealedShareRow
 
     engine = federation.server.engine
     rigged = _replace(get_campaign(engine, "honest"), campaign_id="rigged")
     with Session(engine) as session:
         session.add(_to_row(rigged))
-        for row in session.exec(
-            select(SealedShareRow).where(SealedShareRow.campaign_id == "honest")
-        ).all():
-            session.add(
-                SealedShareRow(
-                    campaign_id="rigged", trustee_id=row.trustee_id, sealed_share=row.sealed_share
-                )
-            )
         session.commit()
-    for key in ("nordstahl", "castings", "alpine"):
-        federation.submit(key, "rigged")
-    federation.operator("campaign", "close", "rigged")
-    federation.run_trustees()
-    result = _result(federation, "rigged")
-    assert result["state"] == "failed"
-    assert "cannot decrypt" in result["reason"]
+    out = federation.submit("alpine", "rigged", expect=1)
+    assert "key statement of" in out and "signature does not verify" in out
+    # The honest campaign is still listed and served.
+    (listed,) = [
+        c
+        for c in federation.cli_json(
+            "agent", "campaigns", "--home", federation.agent_home("alpine")
+        )
+        if c["campaign_id"] == "honest"
+    ]
+    assert listed["state"] == "open"

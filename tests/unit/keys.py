@@ -1,18 +1,45 @@
-"""Small, real threshold keys for unit tests (generated once per process, cached)."""
+"""Small, real dealer-free campaign keys for unit tests (generated once per process, cached)."""
 
 from functools import cache
 
-from fedcarbon.campaign import CampaignKey, KeyScheme
-from fedcarbon.crypto.threshold import ThresholdPublicKey, generate_threshold_key
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from phe import paillier
+
+from fedcarbon.campaign import CampaignKey
+from fedcarbon.trustee_keys import sign_statement
+
+UNIT_KEY_BITS = 512  # unit tests only; integration tests use 2048 (STYLE.md)
 
 
 @cache
-def threshold_public_key(parties: int = 3, threshold: int = 2) -> ThresholdPublicKey:
-    public, _ = generate_threshold_key(512, parties, threshold, allow_insecure_size=True)
-    return public
+def trustee_identity(trustee_id: str) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
 
 
-def threshold_campaign_key(trustees: tuple[str, ...], threshold: int = 2) -> CampaignKey:
-    """A consistent t-of-n campaign key (n, threshold and trustee count all agree)."""
-    public = threshold_public_key(len(trustees), threshold)
-    return CampaignKey(KeyScheme.THRESHOLD, public.n, trustees, threshold, public.to_bytes())
+@cache
+def trustee_keypair(
+    trustee_id: str, campaign_id: str, bits: int = UNIT_KEY_BITS
+) -> tuple[paillier.PaillierPublicKey, paillier.PaillierPrivateKey]:
+    public, private = paillier.generate_paillier_keypair(n_length=bits)
+    return public, private
+
+
+def shared_key(
+    trustees: tuple[str, ...], threshold: int = 2, campaign_id: str = "c1"
+) -> CampaignKey:
+    """A campaign key whose statements each trustee signed for ``campaign_id``."""
+    return CampaignKey(
+        tuple(
+            sign_statement(
+                trustee_identity(t), campaign_id, t, trustee_keypair(t, campaign_id)[0].n
+            )
+            for t in trustees
+        ),
+        threshold,
+    )
+
+
+def private_keys(
+    trustees: tuple[str, ...], campaign_id: str = "c1"
+) -> dict[str, paillier.PaillierPrivateKey]:
+    return {t: trustee_keypair(t, campaign_id)[1] for t in trustees}

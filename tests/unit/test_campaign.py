@@ -1,34 +1,27 @@
 """Campaign terms: validation names the campaign and field, the digest covers every term."""
 
-import json
 from dataclasses import replace
 from datetime import date
 from typing import Any
 
-import phe
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from fedcarbon.campaign import (
-    KEY_DOCUMENT_KIND,
     Campaign,
-    CampaignKey,
     CampaignKind,
     CampaignState,
-    KeyScheme,
     MetricSpec,
-    key_from_document,
-    key_to_document,
     new_campaign,
 )
 from fedcarbon.crypto.packing import PackingLayout
 from fedcarbon.errors import CampaignError
-from tests.unit.keys import threshold_campaign_key
+from fedcarbon.trustee_keys import sign_statement
+from tests.unit.keys import shared_key, trustee_identity, trustee_keypair
 
-N = phe.generate_paillier_keypair(n_length=512)[0].n
-KEY = CampaignKey(KeyScheme.SINGLE_HOLDER, N, ("trustee-a",), 1)
-THRESHOLD_KEY = threshold_campaign_key(("trustee-a", "trustee-b", "trustee-c"), 2)
+KEY = shared_key(("trustee-a",), 1, "steel-2024")
+THRESHOLD_KEY = shared_key(("trustee-a", "trustee-b", "trustee-c"), 2, "steel-2024")
 SCOPE1 = MetricSpec("scope1_kgco2e", "kgCO2e", 3, 0, 10**12, "direct emissions")
 HEADS = MetricSpec("participants", "1", 0, 0, 1)
 
@@ -116,7 +109,7 @@ def test_a_threshold_outside_one_to_n_is_refused(threshold: int) -> None:
 
 
 def test_a_key_without_trustees_is_refused() -> None:
-    assert "names no trustee" in _error(key=replace(KEY, trustee_ids=()))
+    assert "names no trustee" in _error(key=replace(KEY, statements=()))
 
 
 @pytest.mark.parametrize(("epsilon", "delta"), [(-0.1, 0.0), (1.0, -1e-9), (1.0, 1.0)])
@@ -156,13 +149,13 @@ _changes = st.one_of(
     ),
     st.tuples(
         st.just("key"),
-        st.builds(
-            CampaignKey,
-            st.sampled_from(KeyScheme),
-            st.integers(3, 2**520),
-            st.lists(_text, min_size=1, max_size=3).map(tuple),
-            st.integers(1, 3),
-            st.binary(max_size=8),
+        st.sampled_from(
+            [
+                THRESHOLD_KEY,
+                replace(THRESHOLD_KEY, threshold=3),
+                replace(THRESHOLD_KEY, statements=THRESHOLD_KEY.statements[::-1]),
+                shared_key(("trustee-b",), 1, "steel-2024"),
+            ]
         ),
     ),
     st.tuples(
@@ -215,44 +208,6 @@ def test_an_invitation_list_accepts_only_the_invited() -> None:
     assert chain.accepts("supplier-1") and not chain.accepts("supplier-2")
 
 
-# -- key documents ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("key", [KEY, THRESHOLD_KEY], ids=["single", "threshold"])
-def test_a_key_document_round_trips_through_json(key: CampaignKey) -> None:
-    document = json.loads(json.dumps(key_to_document(key)))
-    assert key_from_document(document) == key
-
-
-def test_a_key_document_states_kind_and_bits() -> None:
-    document = key_to_document(KEY)
-    assert document["kind"] == KEY_DOCUMENT_KIND and document["bits"] == N.bit_length()
-
-
-@pytest.mark.parametrize("document", [None, [], "key", {"kind": "something.else"}, {}])
-def test_a_document_of_another_kind_is_refused(document: object) -> None:
-    with pytest.raises(CampaignError, match=r"alice\.json: not a fedcarbon campaign key"):
-        key_from_document(document, source="alice.json")
-
-
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [("scheme", "triple_holder"), ("paillier_n", "not a number"), ("threshold", "two")],
-)
-def test_a_malformed_field_is_refused_naming_the_source(field: str, value: object) -> None:
-    document = key_to_document(KEY) | {field: value}
-    with pytest.raises(CampaignError, match=r"alice\.json: missing or malformed field"):
-        key_from_document(document, source="alice.json")
-
-
-@pytest.mark.parametrize("field", ["scheme", "paillier_n", "trustee_ids", "threshold"])
-def test_a_missing_field_is_refused_and_named(field: str) -> None:
-    document = key_to_document(KEY)
-    del document[field]
-    with pytest.raises(CampaignError, match=field):
-        key_from_document(document, source="alice.json")
-
-
 def test_a_negative_metric_scale_is_refused_and_named() -> None:
     assert "scope1_kgco2e" in _error(metrics=(replace(SCOPE1, scale=-1),))
 
@@ -261,14 +216,29 @@ def test_metric_bounds_beyond_the_wire_range_are_refused_and_named() -> None:
     assert "scope1_kgco2e" in _error(metrics=(replace(SCOPE1, max=2**63),))
 
 
-def test_a_key_whose_n_differs_from_its_threshold_public_key_is_refused() -> None:
-    """Review finding F3: agents encrypt to paillier_n but compare the threshold key's
-    fingerprint, so an operator could show a genuine ceremony key and swap n."""
-    swapped = replace(THRESHOLD_KEY, paillier_n=N)
-    with pytest.raises(CampaignError, match="paillier_n differs"):
-        new_campaign(**_terms(key=swapped))
+def test_a_key_statement_made_for_another_campaign_is_refused() -> None:
+    """A key serves one campaign: an old campaign's key re-presented in a rigged one fails."""
+    with pytest.raises(CampaignError, match="was made for campaign 'other-2024'"):
+        new_campaign(**_terms(key=shared_key(("trustee-a", "trustee-b"), 2, "other-2024")))
 
 
-def test_a_key_claiming_another_threshold_than_its_public_key_is_refused() -> None:
-    with pytest.raises(CampaignError, match="threshold 3 differs"):
-        new_campaign(**_terms(key=replace(THRESHOLD_KEY, threshold=3)))
+def test_a_key_statement_with_a_forged_signature_is_refused() -> None:
+    statement = replace(
+        THRESHOLD_KEY.statements[0], paillier_n=THRESHOLD_KEY.statements[1].paillier_n + 2
+    )
+    forged = replace(THRESHOLD_KEY, statements=(statement, *THRESHOLD_KEY.statements[1:]))
+    with pytest.raises(CampaignError, match=r"key statement of 'trustee-a'.*does not verify"):
+        new_campaign(**_terms(key=forged))
+
+
+def test_one_trustee_cannot_count_twice_under_two_ids() -> None:
+    """Same identity key and modulus behind two trustee ids would make '2 of 2' one party."""
+    twin = sign_statement(
+        trustee_identity("trustee-a"),
+        "steel-2024",
+        "trustee-z",
+        trustee_keypair("trustee-a", "steel-2024")[0].n,
+    )
+    key = replace(THRESHOLD_KEY, statements=(THRESHOLD_KEY.statements[0], twin))
+    message = _error(key=key)
+    assert "identity key appears twice" in message and "modulus appears twice" in message

@@ -4,7 +4,6 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-import phe
 import pytest
 
 from agent.config import Policy
@@ -12,16 +11,13 @@ from agent.policy import period_label, refusals
 from agent.store import BudgetSpend
 from fedcarbon.campaign import (
     Campaign,
-    CampaignKey,
     CampaignKind,
     CampaignState,
-    KeyScheme,
     MetricSpec,
     new_campaign,
 )
-from tests.unit.keys import threshold_campaign_key
+from tests.unit.keys import UNIT_KEY_BITS, shared_key
 
-N = phe.generate_paillier_keypair(n_length=512)[0].n
 ME = "supplier-1"
 PERIOD = "2024-01-01..2024-12-31"
 # A policy that accepts this file's 512-bit test key, so each test isolates one reason.
@@ -36,7 +32,7 @@ def _campaign(campaign_id: str = "bench", **changes: Any) -> Campaign:
         "period_start": date(2024, 1, 1),
         "period_end": date(2024, 12, 31),
         "metrics": (MetricSpec("scope1_kgco2e", "kgCO2e", 3, 0, 10**9),),
-        "key": threshold_campaign_key(("trustee-1", "trustee-2", "trustee-3"), 2),
+        "key": shared_key(("trustee-1", "trustee-2", "trustee-3"), 2, campaign_id),
     }
     terms.update(changes)
     return new_campaign(**terms)
@@ -83,7 +79,7 @@ def test_a_k_equal_to_the_agents_minimum_is_accepted() -> None:
 
 def test_a_key_shorter_than_the_policy_requires_is_declined() -> None:
     assert refusals(_campaign(), Policy(), ME, []) == [
-        f"the campaign key has {N.bit_length()} bits; policy requires 2048"
+        f"the campaign key has {UNIT_KEY_BITS} bits; policy requires 2048"
     ]
 
 
@@ -187,7 +183,7 @@ def test_a_retried_campaign_with_changed_terms_is_declined() -> None:
 
 
 def test_a_key_one_trustee_can_use_alone_is_declined_by_default() -> None:
-    single = replace(_campaign(), key=CampaignKey(KeyScheme.SINGLE_HOLDER, N, ("trustee-1",)))
+    single = replace(_campaign(), key=shared_key(("trustee-1",), 1, "bench"))
     (reason,) = refusals(single, POLICY, ME, [])
     assert "needs only 1 trustee(s) to decrypt; policy requires at least 2" in reason
     assert refusals(single, replace(POLICY, min_threshold=1), ME, []) == []

@@ -26,7 +26,7 @@ ATTACKER = b"campaign-7|agent-attacker"
 
 
 def _one(m: int, context: bytes) -> tuple[int, PlaintextKnowledgeProof]:
-    ciphertexts, proofs = encrypt_with_proofs(PUBLIC, [m], context)
+    ciphertexts, proofs = encrypt_with_proofs([N] * 1, [m], context)
     return ciphertexts[0], proofs[0]
 
 
@@ -125,33 +125,33 @@ def test_out_of_range_z_is_rejected() -> None:
 
 
 def test_vector_all_valid_returns_no_failures() -> None:
-    ciphertexts, proofs = encrypt_with_proofs(PUBLIC, [1, 2, 3, 4], VICTIM)
-    assert verify_vector(N, ciphertexts, proofs, VICTIM) == []
+    ciphertexts, proofs = encrypt_with_proofs([N] * 4, [1, 2, 3, 4], VICTIM)
+    assert verify_vector([N] * len(ciphertexts), ciphertexts, proofs, VICTIM) == []
 
 
 def test_vector_swapped_slots_fail_at_both_indices() -> None:
-    ciphertexts, proofs = encrypt_with_proofs(PUBLIC, [1, 2, 3, 4], VICTIM)
+    ciphertexts, proofs = encrypt_with_proofs([N] * 4, [1, 2, 3, 4], VICTIM)
     ciphertexts[1], ciphertexts[2] = ciphertexts[2], ciphertexts[1]
     proofs[1], proofs[2] = proofs[2], proofs[1]
-    assert verify_vector(N, ciphertexts, proofs, VICTIM) == [1, 2]
+    assert verify_vector([N] * len(ciphertexts), ciphertexts, proofs, VICTIM) == [1, 2]
 
 
 def test_vector_names_the_forged_index() -> None:
-    ciphertexts, proofs = encrypt_with_proofs(PUBLIC, [1, 2, 3], ATTACKER)
+    ciphertexts, proofs = encrypt_with_proofs([N] * 3, [1, 2, 3], ATTACKER)
     victim_c, _ = _one(1000, VICTIM)
     ciphertexts[2] = int(gmpy2.invert(victim_c, NSQUARE))
-    assert verify_vector(N, ciphertexts, proofs, ATTACKER) == [2]
+    assert verify_vector([N] * len(ciphertexts), ciphertexts, proofs, ATTACKER) == [2]
 
 
 def test_vector_count_mismatch_raises() -> None:
-    ciphertexts, proofs = encrypt_with_proofs(PUBLIC, [1, 2], VICTIM)
-    with pytest.raises(ProofFormatError, match="2 ciphertexts but 1"):
-        verify_vector(N, ciphertexts, proofs[:1], VICTIM)
+    ciphertexts, proofs = encrypt_with_proofs([N] * 2, [1, 2], VICTIM)
+    with pytest.raises(ProofFormatError, match="2 ciphertexts, 1 plaintext-knowledge proofs"):
+        verify_vector([N, N], ciphertexts, proofs[:1], VICTIM)
 
 
 def test_out_of_range_plaintext_is_refused() -> None:
     with pytest.raises(EncodingError, match="plaintext 1"):
-        encrypt_with_proofs(PUBLIC, [0, N], VICTIM)
+        encrypt_with_proofs([N] * 2, [0, N], VICTIM)
 
 
 def test_bytes_round_trip() -> None:
@@ -183,6 +183,6 @@ def test_oversized_component_cannot_serialise() -> None:
 def test_2048_bit_key_round_trip() -> None:
     public, private = paillier.generate_paillier_keypair(n_length=2048)
     n = int(public.n)
-    ciphertexts, proofs = encrypt_with_proofs(public, [0, 2**100, n - 1], b"campaign|agent")
-    assert verify_vector(n, ciphertexts, proofs, b"campaign|agent") == []
+    ciphertexts, proofs = encrypt_with_proofs([n] * 3, [0, 2**100, n - 1], b"campaign|agent")
+    assert verify_vector([n] * 3, ciphertexts, proofs, b"campaign|agent") == []
     assert [private.raw_decrypt(c) for c in ciphertexts] == [0, 2**100, n - 1]

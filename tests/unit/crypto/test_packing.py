@@ -35,7 +35,7 @@ def test_decrypted_packed_sum_equals_plain_sum(case: tuple) -> None:
     bounds, rows = case
     layout = packing.plan_packing(bounds, max_contributors=8, key_bits=PUBLIC.n.bit_length())
     encrypted = [vector.encrypt_vector(PUBLIC, packing.pack(row, bounds, layout)) for row in rows]
-    total = vector.add_vectors(encrypted, PUBLIC.n)
+    total = vector.add_vectors(encrypted, [PUBLIC.n] * layout.ciphertexts)
     plaintexts = [PRIVATE.raw_decrypt(c) for c in total]
     assert packing.unpack(plaintexts, bounds, layout, len(rows)) == [
         sum(column) for column in zip(*rows, strict=True)
@@ -45,7 +45,7 @@ def test_decrypted_packed_sum_equals_plain_sum(case: tuple) -> None:
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.integers(min_value=0, max_value=2**60), min_size=1, max_size=6))
 def test_homomorphic_sum_matches_phe_encrypted_number_addition(values: list[int]) -> None:
-    ours = vector.add_vectors([[c] for c in vector.encrypt_vector(PUBLIC, values)], PUBLIC.n)
+    ours = vector.add_vectors([[c] for c in vector.encrypt_vector(PUBLIC, values)], [PUBLIC.n])
     theirs = sum((PUBLIC.encrypt(v) for v in values[1:]), PUBLIC.encrypt(values[0]))
     assert PRIVATE.raw_decrypt(ours[0]) == PRIVATE.decrypt(theirs) == sum(values)
 
@@ -103,12 +103,12 @@ def test_invalid_ciphertexts_are_refused(value: object, reason: str) -> None:
 
 def test_wire_round_trip_and_wrong_width_refused() -> None:
     cts = vector.encrypt_vector(PUBLIC, [1, 2, 3])
-    blobs = vector.to_bytes(cts, PUBLIC.n)
-    assert vector.from_bytes(blobs, PUBLIC.n, expected=3) == cts
+    blobs = vector.to_bytes(cts, [PUBLIC.n] * 3)
+    assert vector.from_bytes(blobs, [PUBLIC.n] * 3) == cts
     with pytest.raises(InvalidCiphertextError, match="ciphertext 1 has"):
-        vector.from_bytes([blobs[0], blobs[1][1:], blobs[2]], PUBLIC.n, expected=3)
+        vector.from_bytes([blobs[0], blobs[1][1:], blobs[2]], [PUBLIC.n] * 3)
     with pytest.raises(InvalidCiphertextError, match="expected 2 ciphertexts"):
-        vector.from_bytes(blobs, PUBLIC.n, expected=2)
+        vector.from_bytes(blobs, [PUBLIC.n] * 2)
 
 
 def test_gmpy2_really_accelerates_phe() -> None:

@@ -1,0 +1,88 @@
+"""A campaign vector as Shamir shares under every trustee's key, and the totals rebuilt from them.
+
+The dealer-free layout (docs/threshold.md). For every metric a contributor has two slot
+values: its value offset by the metric's minimum, and a non-zero indicator (1 when the value
+is not 0). Each slot value is split into n Shamir shares over the campaign's prime field
+(fedcarbon.crypto.shamir); trustee j's shares are packed into plaintexts (values first, then
+indicators, each part ``packing.ciphertexts`` long) and encrypted under trustee j's own key.
+The submitted vector is the concatenation of the n trustee blocks, so the coordinator's
+position-wise product adds shares per trustee, per slot, for the whole cohort at once.
+
+Release runs in two parts: first the indicators (how many contributors have a non-zero value
+for each metric; privacy model point 7 needs k of them), then the values. For each part, any
+t trustees open their aggregate plaintexts; the slot sums they hold are shares of the totals.
+"""
+
+from collections.abc import Mapping, Sequence
+
+from fedcarbon.campaign import Campaign
+from fedcarbon.crypto import packing, shamir
+from fedcarbon.crypto.errors import CryptoError, EncodingError
+
+PARTS = ("indicators", "values")
+
+
+def offset_values(campaign: Campaign, fixed: Sequence[int]) -> list[int]:
+    """Each fixed-point value minus its metric's minimum: the non-negative slot value."""
+    values = []
+    for value, metric in zip(fixed, campaign.metrics, strict=True):
+        if not metric.min <= value <= metric.max:
+            raise EncodingError(
+                f"metric {metric.name!r}: {value} is outside its bounds "
+                f"[{metric.min}, {metric.max}]"
+            )
+        values.append(value - metric.min)
+    return values
+
+
+def indicators(fixed: Sequence[int]) -> list[int]:
+    """1 for every value that is not zero: what k counts (non-zero contributors)."""
+    return [int(value != 0) for value in fixed]
+
+
+def share_vector(
+    campaign: Campaign, slot_values: Sequence[int], indicator_values: Sequence[int]
+) -> list[int]:
+    """Plaintexts of a whole submitted vector: each trustee's shares of every slot, packed."""
+    prime, threshold = campaign.prime, campaign.key.threshold
+    parties = len(campaign.key.statements)
+    if len(slot_values) != len(campaign.metrics) or len(indicator_values) != len(campaign.metrics):
+        raise EncodingError(f"expected {len(campaign.metrics)} values and indicators")
+    value_shares = [shamir.split(v, threshold, parties, prime) for v in slot_values]
+    indicator_shares = [shamir.split(v, threshold, parties, prime) for v in indicator_values]
+    plaintexts: list[int] = []
+    for j in range(parties):
+        plaintexts += packing.pack_slots([s[j] for s in value_shares], campaign.packing)
+        plaintexts += packing.pack_slots([s[j] for s in indicator_shares], campaign.packing)
+    return plaintexts
+
+
+def slot_sums(campaign: Campaign, plaintexts: Sequence[int]) -> list[int]:
+    """One trustee's opened part (values or indicators) as per-slot sums of shares."""
+    count = len(campaign.metrics)
+    overflow = packing.overflowing_plaintexts(plaintexts, count, campaign.packing)
+    if overflow:
+        raise CryptoError(
+            f"plaintext(s) {overflow} carry bits above their last slot: a contribution was not "
+            "a well-formed share vector"
+        )
+    return packing.read_slots(plaintexts, count, campaign.packing)
+
+
+def reconstruct(campaign: Campaign, opened: Mapping[int, Sequence[int]]) -> list[int] | None:
+    """Per-slot totals from trustees' opened plaintexts ({trustee index from 0: plaintexts}).
+
+    None while fewer than t trustees have opened. Raises
+    ``shamir.InconsistentSharesError`` when more than t disagree.
+    """
+    threshold = campaign.key.threshold
+    if len(opened) < threshold:
+        return None
+    sums = {j + 1: slot_sums(campaign, plaintexts) for j, plaintexts in opened.items()}
+    prime = campaign.prime
+    return [
+        shamir.reconstruct(
+            {x: values[slot] % prime for x, values in sums.items()}, threshold, prime
+        )
+        for slot in range(len(campaign.metrics))
+    ]

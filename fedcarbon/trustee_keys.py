@@ -1,0 +1,116 @@
+"""Trustee key statements: each trustee's own per-campaign Paillier key, signed by the trustee.
+
+Dealer-free campaign keys (docs/threshold.md): nobody generates a key that opens a whole
+value. Each trustee creates a fresh Paillier key pair for one campaign on its own machine,
+keeps the private key, and publishes this statement: the campaign id, its participant id, its
+Ed25519 identity key and the modulus n, signed with that identity key. The operator only
+collects statements; an agent checks every signature and that every signer is a trustee of
+the federation manifest it pinned, so an operator cannot slip in a key of its own.
+"""
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from fedcarbon.audit import signing
+from fedcarbon.audit.errors import SignatureError
+from fedcarbon.errors import CampaignError
+
+KEY_STATEMENT_CONTEXT = b"fedcarbon.v1.trustee-key"
+STATEMENT_DOCUMENT_KIND = "fedcarbon.trustee-key.v1"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyStatement:
+    """One trustee's public Paillier key for one campaign, signed by that trustee."""
+
+    campaign_id: str
+    trustee_id: str
+    identity_key: bytes
+    paillier_n: int
+    signature: bytes
+
+    @property
+    def bits(self) -> int:
+        return self.paillier_n.bit_length()
+
+    def message(self) -> bytes:
+        return statement_message(
+            self.campaign_id, self.trustee_id, self.identity_key, self.paillier_n
+        )
+
+    def verify(self) -> None:
+        """Raise SignatureError unless the statement is signed by its own identity key."""
+        signing.verify(
+            self.identity_key, self.message(), self.signature, context=KEY_STATEMENT_CONTEXT
+        )
+
+
+def statement_message(campaign_id: str, trustee_id: str, identity_key: bytes, n: int) -> bytes:
+    """What a trustee signs: every field, NUL-separated (ids cannot contain NUL)."""
+    return b"\x00".join(
+        [campaign_id.encode(), trustee_id.encode(), identity_key.hex().encode(), f"{n:x}".encode()]
+    )
+
+
+def sign_statement(
+    identity: Ed25519PrivateKey, campaign_id: str, trustee_id: str, n: int
+) -> KeyStatement:
+    identity_key = signing.public_key_bytes(identity)
+    message = statement_message(campaign_id, trustee_id, identity_key, n)
+    return KeyStatement(
+        campaign_id,
+        trustee_id,
+        identity_key,
+        n,
+        signing.sign(identity, message, context=KEY_STATEMENT_CONTEXT),
+    )
+
+
+def statements_fingerprint(statements: Sequence[KeyStatement], threshold: int) -> str:
+    """Hex SHA-256 over the threshold and every signed statement, in trustee order."""
+    digest = hashlib.sha256(b"fedcarbon.v1.campaign-key\x00" + str(threshold).encode())
+    for statement in statements:
+        digest.update(b"\x00" + statement.message() + b"\x00" + statement.signature)
+    return digest.hexdigest()
+
+
+def statement_to_document(statement: KeyStatement) -> dict[str, object]:
+    """JSON-ready form a trustee hands to the operator (``trustee keygen --out``)."""
+    return {
+        "kind": STATEMENT_DOCUMENT_KIND,
+        "campaign_id": statement.campaign_id,
+        "trustee_id": statement.trustee_id,
+        "identity_key": statement.identity_key.hex(),
+        "paillier_n": f"{statement.paillier_n:x}",
+        "bits": statement.bits,
+        "signature": statement.signature.hex(),
+    }
+
+
+def statement_from_document(document: object, *, source: str = "key statement") -> KeyStatement:
+    """Parse and verify a statement document; errors name the file and the field."""
+    if not isinstance(document, dict) or document.get("kind") != STATEMENT_DOCUMENT_KIND:
+        raise CampaignError(
+            f"{source}: not a fedcarbon trustee key statement (kind {STATEMENT_DOCUMENT_KIND}); "
+            "create one with `fedcarbon trustee keygen`"
+        )
+    try:
+        statement = KeyStatement(
+            campaign_id=str(document["campaign_id"]),
+            trustee_id=str(document["trustee_id"]),
+            identity_key=bytes.fromhex(str(document["identity_key"])),
+            paillier_n=int(str(document["paillier_n"]), 16),
+            signature=bytes.fromhex(str(document["signature"])),
+        )
+    except (KeyError, ValueError, TypeError) as error:
+        raise CampaignError(f"{source}: missing or malformed field ({error})") from None
+    try:
+        statement.verify()
+    except SignatureError as error:
+        raise CampaignError(
+            f"{source}: the trustee's signature does not verify ({error})"
+        ) from None
+    return statement
