@@ -34,6 +34,7 @@ from fedcarbon.campaign import Campaign, CampaignState
 from fedcarbon.console import fail, print_json, show_result, table
 from fedcarbon.crypto import vector
 from fedcarbon.errors import FedcarbonError
+from fedcarbon.evidence import ResultEvidence, to_document
 from fedcarbon.submission import SignedSubmission
 
 app = typer.Typer(
@@ -474,15 +475,46 @@ def receipts(
 
 
 @app.command()
-def results(campaign_id: str, home: Path = HOME, as_json: bool = JSON) -> None:
-    """Fetch a campaign's released statistic."""
+def results(
+    campaign_id: str,
+    home: Path = HOME,
+    evidence: Path | None = typer.Option(
+        None, help="Also write the result with its proof (terms and trustee signatures) here."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Fetch a campaign's released statistic and check which trustees vouch for it.
+
+    The release is trusted only when at least t of the campaign's key holders signed these
+    very figures (their identity keys come from the key statements the agent checked); the
+    evidence file can be checked offline with `fedcarbon audit verify result`.
+    """
     config = _load(home)
     try:
         with CoordinatorClient(config.coordinator) as client:
             result = client.get_result(campaign_id)
-    except AgentError as error:
+            campaign = client.get_campaign(campaign_id)
+    except _USER_ERRORS as error:
         fail(str(error))
-    show_result(result, as_json)
+    proof = ResultEvidence(campaign, result)
+    problems = proof.problems() if result.metrics else []
+    if evidence is not None:
+        evidence.write_text(json.dumps(to_document(proof), indent=1) + "\n")
+    show_result(
+        result,
+        as_json,
+        trust={
+            "signed_by": proof.signed_by,
+            "threshold": campaign.key.threshold,
+            "problems": problems,
+        },
+    )
+    if problems and result.state is CampaignState.RELEASED:
+        typer.secho(
+            "warning: not (yet) vouched for by t trustees: " + "; ".join(problems),
+            fg="yellow",
+            err=True,
+        )
 
 
 @app.command("check-log")

@@ -416,7 +416,11 @@ def run_demo(
         }
         verified = True
         for campaign_id, kind in campaigns.items():
-            released = fed.cli_json("agent", "results", campaign_id, "--home", buyer_home)
+            evidence = workdir / f"{campaign_id}.evidence.json"
+            released = fed.cli_json(
+                "agent", "results", campaign_id, "--home", buyer_home, "--evidence", str(evidence)
+            )
+            signed = fed.cli_json("audit", "verify", "result", str(evidence))
             expected = _expected(fed, campaign_id, kind)
             checks = {}
             for name, metric in released["metrics"].items():
@@ -437,12 +441,18 @@ def run_demo(
                     checks[name]["equal"] = (
                         abs(got - expected[name]) <= bound[0] * 10 ** CATALOGUE[name].default_scale
                     )
-            ok = released["state"] == "released" and all(c["equal"] for c in checks.values())
+            ok = (
+                released["state"] == "released"
+                and all(c["equal"] for c in checks.values())
+                and not released["trust"]["problems"]
+                and signed["valid"]
+            )
             verified &= ok
             report["campaigns"][campaign_id] = {
                 "kind": kind,
                 "state": released["state"],
                 "contributors": released["contributors"],
+                "signed_by": released["trust"]["signed_by"],
                 "metrics": checks,
                 "verified": ok,
             }
@@ -548,6 +558,10 @@ def _print(report: dict[str, Any], console: Console) -> None:
             f"{campaign_id} ({campaign['kind']}, {contributors} contributors, {campaign['state']})",
             ["metric", "released sum", "mean", "unit", "plaintext check", ""],
             rows,
+        )
+        console.print(
+            f"  signed by {len(campaign['signed_by'])} trustees, checked offline with "
+            "`fedcarbon audit verify result`"
         )
     bench = next(
         (

@@ -27,7 +27,6 @@ from fedcarbon.errors import WireError
 from fedcarbon.results import CampaignResult
 from fedcarbon.v1 import campaign_pb2, result_pb2
 
-
 log = logging.getLogger("fedcarbon.coordinator")
 
 

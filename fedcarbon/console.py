@@ -55,12 +55,19 @@ def kg(value: float | Decimal) -> str:
     return f"{float(value):,.3f}"
 
 
-def show_result(result: "CampaignResult", as_json: bool) -> None:
-    """A released statistic: per-metric sums and means, or why nothing was released."""
+def show_result(
+    result: "CampaignResult", as_json: bool, trust: dict[str, Any] | None = None
+) -> None:
+    """A released statistic: per-metric sums and means, or why nothing was released.
+
+    ``trust`` (from the agent, which checked the trustees' signatures) says who vouches for it.
+    """
     metrics: dict[str, dict[str, Any]] = {
         m.name: {"sum": m.sum, "mean": m.mean(result.contributors), "unit": m.unit}
         for m in result.metrics
     }
+    for name, count in zip(metrics, result.nonzero, strict=False):
+        metrics[name]["nonzero_contributors"] = count
     if as_json:
         print_json(
             {
@@ -71,6 +78,7 @@ def show_result(result: "CampaignResult", as_json: bool) -> None:
                 "epsilon": result.epsilon,
                 "delta": result.delta,
                 "metrics": metrics,
+                **({"trust": trust} if trust is not None else {}),
             }
         )
         return
@@ -83,3 +91,10 @@ def show_result(result: "CampaignResult", as_json: bool) -> None:
         ["metric", "sum", "mean", "unit"],
         [[name, kg(m["sum"]), kg(m["mean"]), m["unit"]] for name, m in metrics.items()],
     )
+    if trust is not None:
+        signed = ", ".join(trust["signed_by"]) or "nobody yet"
+        verdict = "verified" if not trust["problems"] else "NOT verified"
+        typer.echo(
+            f"signed by {len(trust['signed_by'])} trustee(s) ({signed}); "
+            f"{trust['threshold']} needed: {verdict}"
+        )

@@ -289,6 +289,51 @@ def verify_consistency_command(
     )
 
 
+def check_result_file(path: Path) -> VerificationReport:
+    """Read a result evidence file (`agent results --evidence`) and check who vouches for it."""
+    from fedcarbon.errors import WireError
+    from fedcarbon.evidence import from_document
+
+    try:
+        evidence = from_document(_read(path, "result evidence"), source=str(path))
+    except WireError as err:
+        raise AuditFormatError(str(err)) from None
+    problems = evidence.problems()
+    if problems:
+        raise VerificationError("; ".join(problems), check="result_signatures")
+    campaign, result = evidence.campaign, evidence.result
+    return VerificationReport(
+        kind="result",
+        facts=[
+            ("campaign_id", campaign.campaign_id),
+            ("campaign_digest", campaign.digest.hex()),
+            ("key_fingerprint", campaign.key.fingerprint),
+            ("contributors", result.contributors),
+            *((f"sum {m.name} ({m.unit})", str(m.sum)) for m in result.metrics),
+            ("signed_by", ", ".join(evidence.signed_by)),
+        ],
+        checks=[
+            "campaign_digest",
+            "key_statements",
+            f"{campaign.key.threshold}_trustee_signatures",
+        ],
+    )
+
+
+@verify_app.command("result")
+def verify_result_command(
+    evidence: Annotated[
+        Path,
+        typer.Argument(
+            metavar="EVIDENCE.json", help="From `fedcarbon agent results CAMPAIGN --evidence F`."
+        ),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Check that at least t of the campaign's trustees signed these very released figures."""
+    _run("result", as_json, lambda: check_result_file(evidence))
+
+
 @app.command("fetch")
 def fetch_command(
     coordinator: Annotated[str, typer.Option(help="Coordinator address, host:port.")],

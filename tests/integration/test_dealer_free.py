@@ -432,3 +432,40 @@ def test_a_forged_share_in_another_trustees_name_is_refused_unstored(
         with pytest.raises(CoordinatorUnavailable, match="UNAUTHENTICATED"):
             client.submit_share(forged, identity)
     assert framed not in _share_rows(federation, "frame")
+
+
+def test_agent_results_and_offline_evidence_show_who_vouches(released: Federation) -> None:
+    home = released.agent_home("castings")
+    evidence = released.root / "once.evidence.json"
+    shown = released.cli_json(
+        "agent", "results", "once", "--home", home, "--evidence", str(evidence)
+    )
+    assert shown["trust"]["problems"] == [] and len(shown["trust"]["signed_by"]) == 3
+    assert shown["metrics"]["participants"]["nonzero_contributors"] == len(FOUR)
+    assert released.cli_json("audit", "verify", "result", str(evidence))["valid"] is True
+
+
+def test_a_tampered_evidence_file_fails_offline_verification(released: Federation) -> None:
+    from fedcarbon.evidence import ResultEvidence, from_document, to_document
+
+    evidence = released.root / "once.evidence.json"
+    released.cli(
+        "agent",
+        "results",
+        "once",
+        "--home",
+        released.agent_home("castings"),
+        "--evidence",
+        str(evidence),
+    )
+    proof = from_document(evidence.read_bytes())
+    first = proof.result.metrics[0]
+    forged = replace(
+        proof.result,
+        metrics=(replace(first, sum_fixed=first.sum_fixed + 1), *proof.result.metrics[1:]),
+    )
+    evidence.write_text(
+        __import__("json").dumps(to_document(ResultEvidence(proof.campaign, forged)))
+    )
+    out = released.cli("audit", "verify", "result", str(evidence), expect=1)
+    assert "0 valid trustee signature(s); 2 needed" in out
