@@ -19,6 +19,7 @@ from agent.config import AgentConfig, load_config, write_config
 from agent.contribution import Contribution, encrypt_and_sign, prepare
 from agent.errors import AgentError
 from agent.identity import load_or_create_identity
+from agent.ledger import Ledger, differencing_refusals, load_ledger, record_joined, unchecked
 from agent.policy import period_label, refusals
 from fedcarbon import serde
 from fedcarbon.accounting.errors import AccountingError
@@ -159,6 +160,15 @@ def enrol(
     typer.echo(f"enrolled as {enrolled.participant_id} ({enrolled.role})")
 
 
+def _refusals(
+    config: AgentConfig, me: store.Enrolment, campaign: Campaign, ledger: Ledger
+) -> list[str]:
+    """The local policy's reasons to decline, and the differencing guard's (agent/ledger.py)."""
+    engine = store.open_store(config.database_url)
+    reasons = refusals(campaign, config.policy, me.participant_id, store.spent(engine))
+    return reasons + differencing_refusals(campaign, ledger, config.policy.min_contributors)
+
+
 @app.command()
 def campaigns(home: Path = HOME, as_json: bool = JSON) -> None:
     """List the coordinator's campaigns and whether this agent's policy accepts each."""
@@ -168,13 +178,13 @@ def campaigns(home: Path = HOME, as_json: bool = JSON) -> None:
     try:
         with CoordinatorClient(config.coordinator) as client:
             found = client.list_campaigns()
+            ledger = load_ledger(engine, client, me.log_public_key)
     except AgentError as error:
         fail(str(error))
-    spent = store.spent(engine)
     submitted = {s.campaign_id for s in store.submissions(engine)}
     rows: list[dict[str, Any]] = []
     for c in found:
-        reasons = refusals(c, config.policy, me.participant_id, spent)
+        reasons = _refusals(config, me, c, ledger)
         status = (
             "submitted"
             if c.campaign_id in submitted
@@ -190,6 +200,7 @@ def campaigns(home: Path = HOME, as_json: bool = JSON) -> None:
                 "key_fingerprint": c.key.fingerprint,
                 "metrics": [m.name for m in c.metrics],
                 "status": status,
+                "cohort_checked_by": "trustees" if unchecked(c) else "agent and trustees",
             }
         )
     if as_json:
@@ -245,15 +256,11 @@ def preview(campaign_id: str, home: Path = HOME, as_json: bool = JSON) -> None:
     try:
         with CoordinatorClient(config.coordinator) as client:
             campaign = client.get_campaign(campaign_id)
+            ledger = load_ledger(store.open_store(config.database_url), client, me.log_public_key)
         collection, contribution = _prepare(config, campaign)
     except _USER_ERRORS as error:
         fail(str(error))
-    reasons = refusals(
-        campaign,
-        config.policy,
-        me.participant_id,
-        store.spent(store.open_store(config.database_url)),
-    )
+    reasons = _refusals(config, me, campaign, ledger)
     width = vector.ciphertext_length(campaign.key.paillier_n)
     leaves = {
         "participant_id": me.participant_id,
@@ -307,7 +314,7 @@ def _submit_one(
     allow_partial: bool = False,
 ) -> dict[str, Any]:
     engine = store.open_store(config.database_url)
-    reasons = refusals(campaign, config.policy, me.participant_id, store.spent(engine))
+    reasons = _refusals(config, me, campaign, load_ledger(engine, client, me.log_public_key))
     if reasons:
         raise AgentError(
             f"campaign {campaign.campaign_id}: declined by local policy: " + "; ".join(reasons)
@@ -346,6 +353,7 @@ def _submit_one(
             ),
         )
     # Charged before sending: a submission that arrives but whose reply is lost still counts.
+    record_joined(engine, campaign)
     store.record_spend(
         engine,
         store.BudgetSpend(
@@ -405,9 +413,10 @@ def submit(
             else:
                 engine = store.open_store(config.database_url)
                 submitted = {s.campaign_id for s in store.submissions(engine)}
+                ledger = load_ledger(engine, client, me.log_public_key)
                 targets = []
                 for c in client.list_campaigns(CampaignState.OPEN):
-                    reasons = refusals(c, config.policy, me.participant_id, store.spent(engine))
+                    reasons = _refusals(config, me, c, ledger)
                     if c.campaign_id in submitted:
                         continue
                     if reasons:

@@ -54,6 +54,23 @@ class BudgetSpend(SQLModel, table=True):
     spent_unix_ms: int = Field(sa_type=BigInteger)
 
 
+class ExactCampaign(SQLModel, table=True):
+    """An exact (epsilon 0) campaign this agent joined: its differencing ledger.
+
+    ``cohort_json`` is filled from the campaign's cohort entry in the log once it is closed;
+    until then the invitation list (if any) stands in for the cohort.
+    """
+
+    campaign_id: str = Field(primary_key=True)
+    campaign_digest: str
+    metrics_json: str
+    period: str
+    audience: str
+    invited_json: str
+    cohort_json: str | None = None
+    joined_unix_ms: int = Field(sa_type=BigInteger)
+
+
 def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -136,3 +153,20 @@ def record_spend(engine: Engine, spend: BudgetSpend) -> None:
         if session.get(BudgetSpend, spend.campaign_id) is None:
             session.add(spend)
             session.commit()
+
+
+def exact_campaigns(engine: Engine) -> list[ExactCampaign]:
+    with Session(engine) as session:
+        return list(session.exec(select(ExactCampaign)).all())
+
+
+def record_exact_campaign(engine: Engine, row: ExactCampaign) -> None:
+    """Add a joined campaign to the ledger (kept as first recorded) or fill in its cohort."""
+    with Session(engine) as session:
+        existing = session.get(ExactCampaign, row.campaign_id)
+        if existing is None:
+            session.add(row)
+        elif row.cohort_json is not None and existing.cohort_json is None:
+            existing.cohort_json = row.cohort_json
+            session.add(existing)
+        session.commit()

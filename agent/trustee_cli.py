@@ -21,7 +21,7 @@ from agent.identity import (
     load_or_create_identity,
     x25519_public_bytes,
 )
-from agent.trustee import KeyRing, answer, make_noise, verify_log_completeness
+from agent.trustee import KeyRing, answer, make_noise, verify_cohort, verify_log_completeness
 from fedcarbon.campaign import key_to_document
 from fedcarbon.console import fail, print_json
 from fedcarbon.crypto.errors import CryptoError
@@ -254,6 +254,7 @@ def run(
                     bundle = client.get_aggregate(campaign_id)
                     entries = _log_entries(client, bundle.tree_head.tree_size)
                     problems = verify_log_completeness(bundle, entries, log_key)
+                    problems += verify_cohort(bundle, entries)
                     try:
                         if phase == "noise":
                             reply = make_noise(bundle, ring, trustee_id, problems)

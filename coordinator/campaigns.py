@@ -9,12 +9,20 @@ and nothing is ever decrypted for it.
 import json
 
 from sqlalchemy import Engine, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from coordinator.errors import ConflictError, InvalidRequestError, NotFoundError
+from coordinator.errors import (
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    UnavailableError,
+)
+from coordinator.log import TransparencyLog
 from coordinator.store import (
     AggregateRow,
     CampaignRow,
+    CohortEntryRow,
     Participant,
     ResultRow,
     SealedShareRow,
@@ -22,8 +30,10 @@ from coordinator.store import (
 )
 from fedcarbon import serde
 from fedcarbon.campaign import Campaign, CampaignState, KeyScheme
+from fedcarbon.cohorts import cohort_of, cohort_to_entry
 from fedcarbon.crypto import vector
 from fedcarbon.results import CampaignResult
+from fedcarbon.submission import entry_id
 from fedcarbon.v1 import campaign_pb2, result_pb2
 
 
@@ -141,11 +151,29 @@ def aggregate_submissions(campaign: Campaign, entries: list[bytes]) -> list[int]
     return vector.add_vectors(vectors, n)
 
 
+_CLOSE_RETRIES = 5
+
+
 def close_campaign(engine: Engine, campaign_id: str) -> tuple[CampaignState, str]:
-    """Stop accepting submissions; aggregate if at least k contributed, else fail."""
+    """Stop accepting submissions; aggregate if at least k contributed, else fail.
+
+    An aggregated campaign's cohort (its sorted contributor ids and what is released about
+    them) is appended to the transparency log in the same transaction, so agents and
+    trustees can check it against every other exact release (fedcarbon/cohorts.py).
+    """
     campaign = get_campaign(engine, campaign_id)
     if campaign.state is not CampaignState.OPEN:
         raise ConflictError(f"campaign {campaign_id!r} is {campaign.state.value}, not open")
+    for _ in range(_CLOSE_RETRIES):
+        try:
+            return _close(engine, campaign)
+        except IntegrityError:
+            continue  # another replica took the next log index: the transaction rolled back
+    raise UnavailableError(f"campaign {campaign_id!r}: could not append its cohort to the log")
+
+
+def _close(engine: Engine, campaign: Campaign) -> tuple[CampaignState, str]:
+    campaign_id = campaign.campaign_id
     with Session(engine) as session:
         # Claim the transition first: it locks the row, so no submission slips in between
         # reading the submissions and storing their aggregate.
@@ -173,6 +201,14 @@ def close_campaign(engine: Engine, campaign_id: str) -> tuple[CampaignState, str
                 digest=vector.digest(blobs),
             )
         )
+        entry = cohort_to_entry(cohort_of(campaign, contributors))
+        index = TransparencyLog.next_index(session)
+        session.add(
+            CohortEntryRow(
+                campaign_id=campaign_id, entry_id=entry_id(entry), entry=entry, leaf_index=index
+            )
+        )
+        TransparencyLog.stage(session, index, entry_id(entry), entry)
         session.commit()
     return CampaignState.AGGREGATED, f"{len(contributors)} contributors aggregated"
 

@@ -1,0 +1,209 @@
+"""Published cohorts and the differencing guard: no two exact releases may isolate a member.
+
+Two exact (epsilon 0) sums of the same quantity over cohorts A and B reveal
+``sum(B - A) - sum(A - B)``: when the two cohorts differ by a single member, that is the
+member's figure (Dinur and Nissim 2003 call this a differencing attack; THREAT_MODEL.md
+item 7). The guard therefore refuses a release whose cohort differs from an earlier exact
+cohort on the same quantity by more than nothing but fewer than k members (the symmetric
+difference ``|A xor B|``, counted in legal entities).
+
+The coordinator appends a *cohort entry* to the transparency log when it closes a campaign;
+agents and trustees read every cohort entry from the verified log, so both check the same
+public facts. A cohort entry is the prefix ``fedcarbon.v1.cohort`` and a NUL byte followed
+by canonical JSON (sorted keys, no whitespace). The prefix starts with byte 0x66, which is
+not a valid protobuf tag (wire type 6), so no cohort entry parses as a submission and no
+submission starts with the prefix.
+"""
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fedcarbon.campaign import Campaign, CampaignKind
+from fedcarbon.dp import UNNOISED_METRICS
+from fedcarbon.errors import WireError
+
+COHORT_ENTRY_PREFIX = b"fedcarbon.v1.cohort\x00"
+COHORT_FORMAT = "fedcarbon.cohort.v1"
+# A cohort entry larger than this is refused before parsing (10,000 ids of 64 chars fit).
+MAX_COHORT_ENTRY_BYTES = 1 << 20
+# Metrics that depend on the campaign's buyer: the same name for two buyers is two quantities.
+BUYER_SPECIFIC_METRICS = frozenset({"delivered_to_buyer_kgco2e"})
+_FIELDS = (
+    "format",
+    "campaign_id",
+    "campaign_digest",
+    "contributors",
+    "metrics",
+    "period",
+    "audience",
+    "epsilon",
+)
+
+
+def period_of(campaign: Campaign) -> str:
+    """The reporting period as ledgers compare it (the same label as privacy budgets)."""
+    return f"{campaign.period_start.isoformat()}..{campaign.period_end.isoformat()}"
+
+
+def audience_of(campaign: Campaign) -> str:
+    """Who the release is for: the buyer of a supply-chain campaign, else the cohort label."""
+    if campaign.kind is CampaignKind.SUPPLY_CHAIN:
+        return campaign.buyer_id
+    return campaign.cohort
+
+
+@dataclass(frozen=True, slots=True)
+class Cohort:
+    """Who contributed to one campaign's release, and what was released about them."""
+
+    campaign_id: str
+    campaign_digest: bytes
+    contributors: tuple[str, ...]
+    metrics: tuple[str, ...]
+    period: str
+    audience: str
+    epsilon: float
+
+    @property
+    def exact(self) -> bool:
+        return self.epsilon == 0
+
+    def quantities(self) -> set[tuple[str, str, str]]:
+        """(metric, period, buyer) of every confidential figure summed by this release.
+
+        The ``participants`` count is left out: each contributor adds a public 1, so its
+        difference only repeats what the published cohorts already say.
+        """
+        return {
+            (metric, self.period, self.audience if metric in BUYER_SPECIFIC_METRICS else "")
+            for metric in self.metrics
+            if metric not in UNNOISED_METRICS
+        }
+
+
+def cohort_of(campaign: Campaign, contributors: Iterable[str]) -> Cohort:
+    """The cohort entry the coordinator publishes when it closes ``campaign``."""
+    return Cohort(
+        campaign_id=campaign.campaign_id,
+        campaign_digest=campaign.digest,
+        contributors=tuple(sorted(set(contributors))),
+        metrics=tuple(m.name for m in campaign.metrics),
+        period=period_of(campaign),
+        audience=audience_of(campaign),
+        epsilon=campaign.epsilon,
+    )
+
+
+def cohort_to_entry(cohort: Cohort) -> bytes:
+    """The log entry: prefix, then canonical JSON."""
+    document = {
+        "format": COHORT_FORMAT,
+        "campaign_id": cohort.campaign_id,
+        "campaign_digest": cohort.campaign_digest.hex(),
+        "contributors": sorted(cohort.contributors),
+        "metrics": list(cohort.metrics),
+        "period": cohort.period,
+        "audience": cohort.audience,
+        "epsilon": cohort.epsilon,
+    }
+    return COHORT_ENTRY_PREFIX + json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=True
+    ).encode("ascii")
+
+
+def is_cohort_entry(entry: bytes) -> bool:
+    return entry.startswith(COHORT_ENTRY_PREFIX)
+
+
+def _str_list(value: Any, field: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise WireError(f"cohort entry: {field} must be a list of non-empty strings")
+    return tuple(value)
+
+
+def cohort_from_entry(entry: bytes) -> Cohort:
+    """Parse a cohort entry; every malformed field is named in the error."""
+    if not is_cohort_entry(entry):
+        raise WireError("log entry: not a cohort entry (missing the fedcarbon.v1.cohort prefix)")
+    if len(entry) > MAX_COHORT_ENTRY_BYTES:
+        raise WireError(f"cohort entry: larger than {MAX_COHORT_ENTRY_BYTES} bytes")
+    try:
+        document = json.loads(entry[len(COHORT_ENTRY_PREFIX) :].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise WireError(f"cohort entry: not JSON ({error})") from None
+    if not isinstance(document, dict):
+        raise WireError("cohort entry: not a JSON object")
+    missing = [f for f in _FIELDS if f not in document]
+    unknown = sorted(set(document) - set(_FIELDS))
+    if missing or unknown:
+        raise WireError(f"cohort entry: missing fields {missing}, unknown fields {unknown}")
+    if document["format"] != COHORT_FORMAT:
+        raise WireError(f"cohort entry: format {document['format']!r} is not {COHORT_FORMAT}")
+    for field in ("campaign_id", "period", "audience", "campaign_digest"):
+        if not isinstance(document[field], str):
+            raise WireError(f"cohort entry: {field} must be a string")
+    try:
+        digest = bytes.fromhex(document["campaign_digest"])
+    except ValueError:
+        raise WireError("cohort entry: campaign_digest is not hex") from None
+    epsilon = document["epsilon"]
+    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or epsilon < 0:
+        raise WireError("cohort entry: epsilon must be a number >= 0")
+    contributors = _str_list(document["contributors"], "contributors")
+    if list(contributors) != sorted(set(contributors)):
+        raise WireError("cohort entry: contributors must be sorted and distinct")
+    return Cohort(
+        campaign_id=document["campaign_id"],
+        campaign_digest=digest,
+        contributors=contributors,
+        metrics=_str_list(document["metrics"], "metrics"),
+        period=document["period"],
+        audience=document["audience"],
+        epsilon=float(epsilon),
+    )
+
+
+def logged_cohorts(entries: Sequence[bytes]) -> list[Cohort]:
+    """Every cohort entry of a log, in log order (submissions are skipped)."""
+    return [cohort_from_entry(e) for e in entries if is_cohort_entry(e)]
+
+
+def _identity(participant_id: str) -> str:
+    return participant_id
+
+
+def differencing_conflicts(
+    candidate: Cohort,
+    earlier: Iterable[Cohort],
+    k: int,
+    entity_of: Callable[[str], str] = _identity,
+) -> list[str]:
+    """Why releasing ``candidate`` exactly would isolate fewer than k members; empty if safe.
+
+    For every earlier exact cohort that sums one of the same quantities (metric, period,
+    and buyer for buyer-specific metrics), the symmetric difference of the two cohorts,
+    counted in legal entities (``entity_of`` maps a participant id to its entity), must be
+    empty (the same members) or at least k. A noised candidate is not checked: its leak is
+    bounded by the epsilon each agent spends (docs/privacy-accounting.md).
+    """
+    if not candidate.exact:
+        return []
+    mine = {entity_of(p) for p in candidate.contributors}
+    reasons = []
+    for other in earlier:
+        if other.campaign_id == candidate.campaign_id or not other.exact:
+            continue
+        shared = candidate.quantities() & other.quantities()
+        if not shared:
+            continue
+        differ = len(mine ^ {entity_of(p) for p in other.contributors})
+        if 0 < differ < k:
+            names = ", ".join(sorted({metric for metric, _, _ in shared}))
+            reasons.append(
+                f"its cohort differs from that of exact campaign {other.campaign_id!r} "
+                f"({names}, {candidate.period}) by {differ} member(s), fewer than k = {k}: "
+                "the difference of the two releases would isolate them"
+            )
+    return reasons
