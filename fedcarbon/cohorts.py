@@ -2,8 +2,8 @@
 
 Two exact (epsilon 0) sums of the same quantity over cohorts A and B reveal
 ``sum(B - A) - sum(A - B)``: when the two cohorts differ by a single member, that is the
-member's figure (Dinur and Nissim 2003 call this a differencing attack; THREAT_MODEL.md
-item 7). The guard therefore refuses a release whose cohort differs from an earlier exact
+member's figure (the "tracker" of Denning, Denning and Schwartz, ACM TODS 4(1), 1979;
+THREAT_MODEL.md item 7). The guard therefore refuses a release whose cohort differs from an earlier exact
 cohort on the same quantity by more than nothing but fewer than k members (the symmetric
 difference ``|A xor B|``, counted in legal entities).
 
