@@ -24,6 +24,7 @@ from agent.identity import (
 )
 from agent.trustee import KeyRing, answer, make_noise, verify_cohort, verify_log_completeness
 from fedcarbon.audit.errors import AuditError
+from fedcarbon.audit.gossip import GossipCheck
 from fedcarbon.audit.treehead import TreeHead, verify_tree_head
 from fedcarbon.campaign import key_to_document
 from fedcarbon.console import fail, print_json
@@ -231,9 +232,9 @@ def _log_entries(client: CoordinatorClient, size: int) -> list[bytes]:
     return entries
 
 
-def _gossip_problems(
+def _gossip_check(
     client: CoordinatorClient, config: object, head: TreeHead, log_key: bytes
-) -> list[str]:
+) -> GossipCheck | None:
     """Compare the head the bundle is bound to with every head seen elsewhere (split views).
 
     Heads come from this trustee's own gossip store (what agents and trustees posted to its
@@ -246,8 +247,8 @@ def _gossip_problems(
     try:
         verify_tree_head(head, log_key)
     except AuditError:
-        return []  # verify_log_completeness already refuses this head
-    return problems(check_view(engine, log_key, head, received, client.consistency_proof))
+        return None  # verify_log_completeness already refuses this head
+    return check_view(engine, log_key, head, received, client.consistency_proof)
 
 
 @app.command()
@@ -298,7 +299,17 @@ def run(
                     entries = _log_entries(client, bundle.tree_head.tree_size)
                     reasons = verify_log_completeness(bundle, entries, log_key)
                     reasons += verify_cohort(bundle, entries)
-                    reasons += _gossip_problems(client, config, bundle.tree_head, log_key)
+                    seen = _gossip_check(client, config, bundle.tree_head, log_key)
+                    if seen is not None and seen.ahead and not seen.forks:
+                        # A head seen elsewhere is newer than the bundle's: ask again at the
+                        # next poll rather than refuse (an honest log may just have grown).
+                        typer.secho(
+                            f"warning: {campaign_id}: " + "; ".join(problems(seen)),
+                            fg="yellow",
+                            err=True,
+                        )
+                        continue
+                    reasons += problems(seen) if seen is not None else []
                     try:
                         if phase == "noise":
                             reply = make_noise(bundle, ring, trustee_id, reasons)

@@ -201,16 +201,54 @@ def _close(engine: Engine, campaign: Campaign) -> tuple[CampaignState, str]:
                 digest=vector.digest(blobs),
             )
         )
-        entry = cohort_to_entry(cohort_of(campaign, contributors))
-        index = TransparencyLog.next_index(session)
-        session.add(
-            CohortEntryRow(
-                campaign_id=campaign_id, entry_id=entry_id(entry), entry=entry, leaf_index=index
-            )
-        )
-        TransparencyLog.stage(session, index, entry_id(entry), entry)
+        _stage_cohort(session, campaign, contributors)
         session.commit()
     return CampaignState.AGGREGATED, f"{len(contributors)} contributors aggregated"
+
+
+def _stage_cohort(session: Session, campaign: Campaign, contributors: list[str]) -> None:
+    """Add the campaign's cohort entry as the next log leaf (the caller commits)."""
+    entry = cohort_to_entry(cohort_of(campaign, contributors))
+    index = TransparencyLog.next_index(session)
+    session.add(
+        CohortEntryRow(
+            campaign_id=campaign.campaign_id,
+            entry_id=entry_id(entry),
+            entry=entry,
+            leaf_index=index,
+        )
+    )
+    TransparencyLog.stage(session, index, entry_id(entry), entry)
+
+
+def publish_missing_cohorts(engine: Engine) -> list[str]:
+    """Log the cohorts of campaigns aggregated before cohort entries existed (an upgrade).
+
+    Run at start-up. Released campaigns get theirs too, so that later exact campaigns are
+    compared with them; failed ones released nothing and are left out.
+    """
+    with Session(engine) as session:
+        published = set(session.exec(select(CohortEntryRow.campaign_id)).all())
+        aggregates = list(session.exec(select(AggregateRow)).all())
+    done = []
+    for row in sorted(aggregates, key=lambda r: r.created_unix_ms):
+        if row.campaign_id in published:
+            continue
+        campaign = get_campaign(engine, row.campaign_id)
+        if campaign.state not in (CampaignState.AGGREGATED, CampaignState.RELEASED):
+            continue
+        for _ in range(_CLOSE_RETRIES):
+            with Session(engine) as session:
+                if session.get(CohortEntryRow, row.campaign_id) is not None:
+                    break  # another replica published it
+                _stage_cohort(session, campaign, json.loads(row.contributor_ids))
+                try:
+                    session.commit()
+                except IntegrityError:
+                    continue
+                done.append(row.campaign_id)
+                break
+    return done
 
 
 def store_result(session: Session, result: CampaignResult) -> None:

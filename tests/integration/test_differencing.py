@@ -33,7 +33,7 @@ from agent.demo_data import Company, records_for
 from agent.identity import load_or_create_identity
 from coordinator.config import CoordinatorConfig, write_config
 from coordinator.server import start
-from coordinator.store import DecryptionShareRow
+from coordinator.store import CohortEntryRow, DecryptionShareRow, LogLeaf
 from fedcarbon.accounting.engine import compute_footprint
 from fedcarbon.accounting.pcf import emissions_for_customer
 from fedcarbon.cohorts import cohort_from_entry, is_cohort_entry
@@ -254,3 +254,31 @@ def test_trustees_refuse_a_benchmark_whose_cohort_adds_the_victim(
     assert recovered is None
     reason = _result(fed, "bench-b")["reason"]
     assert "differs from that of exact campaign 'bench-a'" in reason
+
+
+def test_a_store_from_before_cohort_entries_gets_them_at_start(federation: Federation) -> None:
+    """Upgrade path: a campaign aggregated by an older coordinator has no cohort entry; the
+    upgraded coordinator logs it when it starts, so trustees can still decrypt it."""
+    for key in BENCH:
+        federation.add_agent(company(key))
+    federation.open_campaign("old")
+    for key in BENCH:
+        federation.submit(key, "old")
+    federation.run_trustees()  # while open: collect key shares
+    federation.operator("campaign", "close", "old")
+    with Session(federation.server.engine) as session:  # what an older coordinator left
+        row = session.exec(select(CohortEntryRow)).one()
+        session.delete(session.get(LogLeaf, row.leaf_index))
+        session.delete(row)
+        session.commit()
+    port = federation.server.port
+    federation.server.stop(0)
+    config = CoordinatorConfig(home=federation.coordinator_home, listen=f"127.0.0.1:{port}")
+    federation.server = start(config, workers=8)
+    with Session(federation.server.engine) as session:
+        (row,) = session.exec(select(CohortEntryRow)).all()
+    cohort = cohort_from_entry(row.entry)
+    assert cohort.campaign_id == "old"
+    assert cohort.contributors == tuple(sorted(federation.agents[k] for k in BENCH))
+    federation.run_trustees()
+    assert _result(federation, "old")["state"] == "released"
