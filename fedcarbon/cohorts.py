@@ -3,9 +3,10 @@
 Two exact (epsilon 0) sums of the same quantity over cohorts A and B reveal
 ``sum(B - A) - sum(A - B)``: when the two cohorts differ by a single member, that is the
 member's figure (the "tracker" of Denning, Denning and Schwartz, ACM TODS 4(1), 1979;
-THREAT_MODEL.md item 7). The guard therefore refuses a release whose cohort differs from an earlier exact
-cohort on the same quantity by more than nothing but fewer than k members (the symmetric
-difference ``|A xor B|``, counted in legal entities).
+THREAT_MODEL.md item 7). The guard therefore refuses a release whose cohort differs from an
+earlier exact cohort on the same quantity by more than nothing but fewer than k members (the
+symmetric difference ``|A xor B|``, counted in legal entities), and one that, combined with
+any earlier exact releases, would reveal a single member's figure.
 
 The coordinator appends a *cohort entry* to the transparency log when it closes a campaign;
 agents and trustees read every cohort entry from the verified log, so both check the same
@@ -18,6 +19,7 @@ submission starts with the prefix.
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from fedcarbon.campaign import Campaign, CampaignKind
@@ -174,6 +176,61 @@ def _identity(participant_id: str) -> str:
     return participant_id
 
 
+def determined_members(cohorts: Iterable[frozenset[str]]) -> set[str]:
+    """Members whose own figure is a linear combination of the cohorts' exact sums.
+
+    Auditing of SUM queries (F. Chin, "Security problems on inference control for SUM, MAX,
+    and MIN queries", J. ACM 33(3), 1986): with each release a 0/1 row over the members,
+    member v's figure can be derived iff the unit vector e_v lies in the row space. In the
+    reduced row echelon form that holds iff some row is e_v itself (each pivot column is
+    zero in every other row, so the only combination that can equal e_v is v's pivot row).
+    Rows are kept sparse and exact (``Fraction``).
+    """
+    basis: dict[str, dict[str, Fraction]] = {}  # pivot member -> fully reduced row
+    for members in cohorts:
+        row = {m: Fraction(1) for m in members}
+        for pivot, reduced in basis.items():
+            factor = row.get(pivot)
+            if factor:
+                for member, value in reduced.items():
+                    row[member] = row.get(member, Fraction(0)) - factor * value
+        row = {m: v for m, v in row.items() if v}
+        if not row:
+            continue
+        pivot = min(row)
+        lead = row[pivot]
+        row = {m: v / lead for m, v in row.items()}
+        for other in basis.values():
+            factor = other.get(pivot)
+            if factor:
+                for member, value in row.items():
+                    other[member] = other.get(member, Fraction(0)) - factor * value
+                for member in [m for m, v in other.items() if not v]:
+                    del other[member]
+        basis[pivot] = row
+    return {pivot for pivot, row in basis.items() if len(row) == 1}
+
+
+def _isolation_conflicts(
+    candidate: Cohort, earlier: Sequence[Cohort], entity_of: Callable[[str], str]
+) -> list[str]:
+    """Members that the candidate, combined with any earlier exact releases, would isolate."""
+    reasons = []
+    for quantity in sorted(candidate.quantities()):
+        others = [c for c in earlier if quantity in c.quantities()]
+        rows = [frozenset(entity_of(p) for p in c.contributors) for c in others]
+        before = determined_members(rows)
+        mine = frozenset(entity_of(p) for p in candidate.contributors)
+        newly = determined_members([*rows, mine]) - before
+        if newly:
+            names = ", ".join(repr(c.campaign_id) for c in others)
+            reasons.append(
+                f"combined with exact campaigns {names} ({quantity[0]}, {candidate.period}), "
+                f"its release would reveal the figure of {len(newly)} member(s) on their own"
+            )
+    return reasons
+
+
 def differencing_conflicts(
     candidate: Cohort,
     earlier: Iterable[Cohort],
@@ -185,16 +242,17 @@ def differencing_conflicts(
     For every earlier exact cohort that sums one of the same quantities (metric, period,
     and buyer for buyer-specific metrics), the symmetric difference of the two cohorts,
     counted in legal entities (``entity_of`` maps a participant id to its entity), must be
-    empty (the same members) or at least k. A noised candidate is not checked: its leak is
-    bounded by the epsilon each agent spends (docs/privacy-accounting.md).
+    empty (the same members) or at least k. Beyond pairs, no combination of the earlier
+    releases and this one may reveal a single member's figure (``determined_members``). A
+    noised candidate is not checked: its leak is bounded by the epsilon each agent spends
+    (docs/privacy-accounting.md).
     """
     if not candidate.exact:
         return []
+    previous = [c for c in earlier if c.exact and c.campaign_id != candidate.campaign_id]
     mine = {entity_of(p) for p in candidate.contributors}
     reasons = []
-    for other in earlier:
-        if other.campaign_id == candidate.campaign_id or not other.exact:
-            continue
+    for other in previous:
         shared = candidate.quantities() & other.quantities()
         if not shared:
             continue
@@ -206,4 +264,5 @@ def differencing_conflicts(
                 f"({names}, {candidate.period}) by {differ} member(s), fewer than k = {k}: "
                 "the difference of the two releases would isolate them"
             )
-    return reasons
+    # Pairs first (they name the campaign); then any longer combination of releases.
+    return reasons or _isolation_conflicts(candidate, previous, entity_of)

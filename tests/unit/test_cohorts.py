@@ -3,7 +3,10 @@
 import json
 from dataclasses import replace
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fedcarbon import serde
 from fedcarbon.cohorts import (
@@ -11,6 +14,7 @@ from fedcarbon.cohorts import (
     Cohort,
     cohort_from_entry,
     cohort_to_entry,
+    determined_members,
     differencing_conflicts,
     is_cohort_entry,
     logged_cohorts,
@@ -156,3 +160,48 @@ def test_every_conflicting_earlier_cohort_is_named() -> None:
     earlier = [_cohort("a", "xyz"), _cohort("a2", "xyz"), _cohort("c", "stuv")]
     reasons = differencing_conflicts(_cohort("b", "wxyz"), earlier, k=3)
     assert ["'a'" in reasons[0], "'a2'" in reasons[1], len(reasons)] == [True, True, 2]
+
+
+def test_three_releases_that_isolate_a_member_are_refused() -> None:
+    # {a,b,c,v} - {a,b,c,d,e,f} + {d,e,f} = v, though every pair differs by at least 3.
+    earlier = [_cohort("s1", "abcv"), _cohort("s2", "abcdef")]
+    (reason,) = differencing_conflicts(_cohort("s3", "def"), earlier, k=3)
+    assert "combined with exact campaigns 's1', 's2'" in reason
+    assert "reveal the figure of 1 member(s) on their own" in reason
+
+
+def test_releases_that_determine_only_groups_pass() -> None:
+    # EU, DE and non-DE: the difference is a group of three, never one member.
+    earlier = [_cohort("eu", "abcdef"), _cohort("de", "abc")]
+    assert differencing_conflicts(_cohort("rest", "def"), earlier, k=3) == []
+
+
+@pytest.mark.parametrize(
+    ("rows", "determined"),
+    [
+        (["ab", "a"], {"a", "b"}),
+        (["abc", "ab"], {"c"}),
+        (["abc", "abd", "cd"], {"c", "d"}),
+        (["abc", "abd"], set()),
+        (["abc", "abd", "acd", "bcd"], {"a", "b", "c", "d"}),
+        (["ab", "bc", "ca"], {"a", "b", "c"}),
+        (["ab", "cd"], set()),
+    ],
+)
+def test_determined_members_solve_the_sums(rows: list[str], determined: set[str]) -> None:
+    assert determined_members([frozenset(r) for r in rows]) == determined
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sets(st.sampled_from("abcdef"), min_size=1), max_size=6))
+def test_determined_members_match_a_rank_test(rows: list[set[str]]) -> None:
+    """e_v is in the row space iff appending it does not raise the rank."""
+    members = sorted("abcdef")
+    matrix = np.array([[m in row for m in members] for row in rows] or [[0] * 6], dtype=float)
+    rank = np.linalg.matrix_rank(matrix)
+    expected = {
+        m
+        for i, m in enumerate(members)
+        if np.linalg.matrix_rank(np.vstack([matrix, np.eye(6)[i]])) == rank
+    }
+    assert determined_members([frozenset(r) for r in rows]) == expected
