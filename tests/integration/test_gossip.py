@@ -10,6 +10,8 @@ refuses to decrypt the campaign on the forked log.
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -164,3 +166,27 @@ def test_the_gossip_endpoint_refuses_heads_the_log_did_not_sign(split: Split) ->
 def test_the_gossip_endpoint_refuses_another_logs_key(split: Split) -> None:
     with pytest.raises(AgentError, match="heads of another log"):
         exchange(split.endpoint, bytes(32), [])
+
+
+def test_the_trustee_gossip_command_serves_the_heads_it_keeps(split: Split) -> None:
+    """`fedcarbon trustee gossip` as its own process, as a trustee runs it."""
+    home = split.fed.root / "trustee-3"
+    command = ["trustee", "gossip", "--listen", "127.0.0.1:0", "--home", str(home)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fedcarbon", *command],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        port = int(line.split("listening on port ")[1].split()[0])
+        enrolled = store.enrolment(store.open_store(load_config(home).database_url))
+        assert enrolled is not None
+        with CoordinatorClient(split.fed.address) as client:
+            head = client.tree_head()
+        returned = exchange(f"127.0.0.1:{port}", enrolled.log_public_key, [head])
+        assert (head.tree_size, head.root_hash) in {(h.tree_size, h.root_hash) for h in returned}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
