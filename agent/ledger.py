@@ -89,9 +89,9 @@ class Ledger:
     published: tuple[Cohort, ...]
 
     def earlier(self) -> list[Cohort]:
-        by_id = {c.campaign_id: c for c in self.published}
-        own = [c for row in self.joined if row.campaign_id not in by_id if (c := _from_row(row))]
-        return [*self.published, *own]
+        published = {c.campaign_id for c in self.published}
+        own = [_from_row(row) for row in self.joined if row.campaign_id not in published]
+        return [*self.published, *(c for c in own if c is not None)]
 
 
 def load_ledger(engine: Engine, client: CoordinatorClient, log_public_key: bytes) -> Ledger:
