@@ -18,7 +18,9 @@ from agent.collect import Collection, collect, footprint_for
 from agent.config import AgentConfig, load_config, write_config
 from agent.contribution import Contribution, encrypt_and_sign, prepare
 from agent.errors import AgentError
+from agent.gossip import check_view, exchange_all
 from agent.identity import load_or_create_identity
+from agent.ledger import Ledger, differencing_refusals, load_ledger, record_joined, unchecked
 from agent.policy import period_label, refusals
 from fedcarbon import serde
 from fedcarbon.accounting.errors import AccountingError
@@ -160,6 +162,15 @@ def enrol(
     typer.echo(f"enrolled as {enrolled.participant_id} ({enrolled.role})")
 
 
+def _refusals(
+    config: AgentConfig, me: store.Enrolment, campaign: Campaign, ledger: Ledger
+) -> list[str]:
+    """The local policy's reasons to decline, and the differencing guard's (agent/ledger.py)."""
+    engine = store.open_store(config.database_url)
+    reasons = refusals(campaign, config.policy, me.participant_id, store.spent(engine))
+    return reasons + differencing_refusals(campaign, ledger, config.policy.min_contributors)
+
+
 @app.command()
 def campaigns(home: Path = HOME, as_json: bool = JSON) -> None:
     """List the coordinator's campaigns and whether this agent's policy accepts each."""
@@ -169,13 +180,13 @@ def campaigns(home: Path = HOME, as_json: bool = JSON) -> None:
     try:
         with CoordinatorClient(config.coordinator) as client:
             found = client.list_campaigns()
+            ledger = load_ledger(engine, client, me.log_public_key)
     except AgentError as error:
         fail(str(error))
-    spent = store.spent(engine)
     submitted = {s.campaign_id for s in store.submissions(engine)}
     rows: list[dict[str, Any]] = []
     for c in found:
-        reasons = refusals(c, config.policy, me.participant_id, spent)
+        reasons = _refusals(config, me, c, ledger)
         status = (
             "submitted"
             if c.campaign_id in submitted
@@ -191,6 +202,7 @@ def campaigns(home: Path = HOME, as_json: bool = JSON) -> None:
                 "key_fingerprint": c.key.fingerprint,
                 "metrics": [m.name for m in c.metrics],
                 "status": status,
+                "cohort_checked_by": "trustees" if unchecked(c) else "agent and trustees",
             }
         )
     if as_json:
@@ -246,15 +258,11 @@ def preview(campaign_id: str, home: Path = HOME, as_json: bool = JSON) -> None:
     try:
         with CoordinatorClient(config.coordinator) as client:
             campaign = client.get_campaign(campaign_id)
+            ledger = load_ledger(store.open_store(config.database_url), client, me.log_public_key)
         collection, contribution = _prepare(config, campaign)
     except _USER_ERRORS as error:
         fail(str(error))
-    reasons = refusals(
-        campaign,
-        config.policy,
-        me.participant_id,
-        store.spent(store.open_store(config.database_url)),
-    )
+    reasons = _refusals(config, me, campaign, ledger)
     width = vector.ciphertext_length(min(campaign.key.moduli))
     trustees = len(campaign.key.trustee_ids)
     count = len(campaign.moduli)
@@ -312,7 +320,7 @@ def _submit_one(
     allow_partial: bool = False,
 ) -> dict[str, Any]:
     engine = store.open_store(config.database_url)
-    reasons = refusals(campaign, config.policy, me.participant_id, store.spent(engine))
+    reasons = _refusals(config, me, campaign, load_ledger(engine, client, me.log_public_key))
     if reasons:
         raise AgentError(
             f"campaign {campaign.campaign_id}: declined by local policy: " + "; ".join(reasons)
@@ -351,6 +359,7 @@ def _submit_one(
             ),
         )
     # Charged before sending: a submission that arrives but whose reply is lost still counts.
+    record_joined(engine, campaign)
     store.record_spend(
         engine,
         store.BudgetSpend(
@@ -371,6 +380,10 @@ def _submit_one(
     verify_receipt(receipt, me.log_public_key, log_id=me.log_id)
     store.save_submission(engine, campaign.campaign_id, receipt, values, int(time.time() * 1000))
     store.clear_pending(engine, campaign.campaign_id)
+    # Tell the trustees which head this receipt is under, so a split view shows (best effort).
+    _, failures = exchange_all(config.gossip, me.log_public_key, [receipt.tree_head])
+    for failure in failures:
+        typer.secho(f"warning: {failure}", fg="yellow", err=True)
     return {
         "campaign_id": campaign.campaign_id,
         "leaf_index": receipt.leaf_index,
@@ -410,9 +423,10 @@ def submit(
             else:
                 engine = store.open_store(config.database_url)
                 submitted = {s.campaign_id for s in store.submissions(engine)}
+                ledger = load_ledger(engine, client, me.log_public_key)
                 targets = []
                 for c in client.list_campaigns(CampaignState.OPEN):
-                    reasons = refusals(c, config.policy, me.participant_id, store.spent(engine))
+                    reasons = _refusals(config, me, c, ledger)
                     if c.campaign_id in submitted:
                         continue
                     if reasons:
@@ -519,14 +533,20 @@ def results(
 
 @app.command("check-log")
 def check_log(home: Path = HOME, as_json: bool = JSON) -> None:
-    """Prove the coordinator's log only grew since each of your receipts (RFC 9162 consistency)."""
+    """Prove the coordinator's log only grew since each of your receipts (RFC 9162 consistency),
+    and that it is the log the trustees' gossip endpoints saw (no split view)."""
     config = _load(home)
     me = _enrolment(config)
-    rows = store.submissions(store.open_store(config.database_url))
+    engine = store.open_store(config.database_url)
+    rows = store.submissions(engine)
     checked = []
     try:
         with CoordinatorClient(config.coordinator) as client:
-            current = client.tree_head()
+            mine = [Receipt.from_json(row.receipt_json).tree_head for row in rows]
+            received, failures = exchange_all(
+                config.gossip, me.log_public_key, [*mine, client.tree_head()]
+            )
+            current = client.tree_head()  # after the exchange: at least every head gossiped
             verify_tree_head(current, me.log_public_key)
             for row in rows:
                 receipt = Receipt.from_json(row.receipt_json)
@@ -543,22 +563,43 @@ def check_log(home: Path = HOME, as_json: bool = JSON) -> None:
                         "consistent": True,
                     }
                 )
+            gossip = check_view(
+                engine, me.log_public_key, current, received, client.consistency_proof
+            )
     except _USER_ERRORS as error:
         fail(f"log check failed: {error}")
+    forks = [json.loads(fork.to_json()) for fork in gossip.forks]
+    summary = {
+        "tree_size": current.tree_size,
+        "root_hash": current.root_hash.hex(),
+        "receipts": checked,
+        "gossip": {
+            "endpoints": list(config.gossip),
+            "unreachable": failures,
+            "heads_received": len(received),
+            "forks": forks,
+            "ahead": [h.to_dict() for h in gossip.ahead],
+        },
+    }
     if as_json:
-        print_json(
-            {
-                "tree_size": current.tree_size,
-                "root_hash": current.root_hash.hex(),
-                "receipts": checked,
-            }
+        print_json(summary)
+    else:
+        table(
+            "The log only grew since each receipt",
+            ["campaign", "receipt tree size", "now"],
+            [[c["campaign_id"], c["receipt_tree_size"], c["current_tree_size"]] for c in checked],
         )
-        return
-    table(
-        "The log only grew since each receipt",
-        ["campaign", "receipt tree size", "now"],
-        [[c["campaign_id"], c["receipt_tree_size"], c["current_tree_size"]] for c in checked],
-    )
-    typer.echo(
-        f"current signed tree head: size {current.tree_size}, root {current.root_hash.hex()}"
-    )
+        typer.echo(
+            f"current signed tree head: size {current.tree_size}, root {current.root_hash.hex()}"
+        )
+        typer.echo(
+            f"gossip: {len(received)} head(s) from {len(config.gossip) - len(failures)} of "
+            f"{len(config.gossip)} trustee endpoint(s) compared"
+        )
+        for failure in failures:
+            typer.secho(f"warning: {failure}", fg="yellow", err=True)
+        for fork in gossip.forks:
+            typer.secho(f"FORK: {fork.reason}. Evidence (check it with the log key):", fg="red")
+            typer.echo(fork.to_json())
+    if gossip.forks:
+        raise typer.Exit(1)

@@ -50,6 +50,8 @@ class AgentConfig:
     policy: Policy = field(default_factory=Policy)
     # Participant id -> the customer name this organisation's activity data uses for it.
     customers: dict[str, str] = field(default_factory=dict)
+    # Trustees' gossip endpoints (host:port) to compare signed tree heads with (agent/gossip.py).
+    gossip: tuple[str, ...] = ()
 
     @property
     def database_url(self) -> str:
@@ -106,6 +108,7 @@ def load_config(home: Path) -> AgentConfig:
         "size_band",
         "gwp",
         "factors",
+        "gossip",
     }
     unknown = set(section) - known
     if unknown:
@@ -119,6 +122,12 @@ def load_config(home: Path) -> AgentConfig:
         policy = Policy(**options)
     except TypeError as error:
         raise ConfigError(f"{path}: [policy]: {error}") from None
+    gossip = section.get("gossip", [])
+    if not isinstance(gossip, list) or not all(
+        isinstance(g, str) and g.rpartition(":")[0] and g.rpartition(":")[2].isdigit()
+        for g in gossip
+    ):
+        raise ConfigError(f'{path}: [agent] gossip must be a list of "host:port" strings')
     adapters = document.get("adapters", [])
     if not isinstance(adapters, list) or any("name" not in a for a in adapters):
         raise ConfigError(f"{path}: every [[adapters]] table needs a name")
@@ -135,6 +144,7 @@ def load_config(home: Path) -> AgentConfig:
         adapters=tuple(adapters),
         policy=policy,
         customers={str(k): str(v) for k, v in document.get("customers", {}).items()},
+        gossip=tuple(gossip),
     )
 
 
@@ -173,6 +183,7 @@ def write_config(
         f"size_band = {_toml_value(size_band)}",
         'gwp = "AR6"  # or AR5',
         '# factors = ["our-supplier-factors.csv"]  # your own factors, searched first',
+        '# gossip = ["trustee.example:7443"]  # trustees to compare the log\'s tree heads with',
         "",
         "[policy]",
         f"min_contributors = {DEFAULT_MIN_CONTRIBUTORS}  # refuse campaigns with a smaller k",

@@ -6,12 +6,14 @@ figures (what it submitted), which never leave the machine in plaintext.
 
 import json
 import os
+import time
 from typing import Any
 
 from sqlalchemy import BigInteger, Engine, LargeBinary, event
 from sqlmodel import Column, Field, Session, SQLModel, create_engine, select
 
 from fedcarbon.audit.receipts import Receipt
+from fedcarbon.audit.treehead import TreeHead
 
 
 class Enrolment(SQLModel, table=True):
@@ -52,6 +54,38 @@ class BudgetSpend(SQLModel, table=True):
     epsilon: float
     delta: float
     spent_unix_ms: int = Field(sa_type=BigInteger)
+
+
+class ExactCampaign(SQLModel, table=True):
+    """An exact (epsilon 0) campaign this agent joined: its differencing ledger.
+
+    ``cohort_json`` is filled from the campaign's cohort entry in the log once it is closed;
+    until then the invitation list (if any) stands in for the cohort.
+    """
+
+    campaign_id: str = Field(primary_key=True)
+    campaign_digest: str
+    metrics_json: str
+    period: str
+    audience: str
+    invited_json: str
+    cohort_json: str | None = None
+    joined_unix_ms: int = Field(sa_type=BigInteger)
+
+
+class SeenHead(SQLModel, table=True):
+    """A signed tree head of the coordinator's log seen here or gossiped to this trustee.
+
+    ``verified`` marks heads already proved to be a prefix of a head the coordinator showed
+    this party (fedcarbon/audit/gossip.py), so each head is proved once.
+    """
+
+    log_key: str = Field(primary_key=True)  # hex raw Ed25519 log key
+    tree_size: int = Field(primary_key=True, sa_type=BigInteger)
+    root_hash: str = Field(primary_key=True)
+    head_json: str
+    verified: bool = False
+    seen_unix_ms: int = Field(sa_type=BigInteger)
 
 
 def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -136,3 +170,77 @@ def record_spend(engine: Engine, spend: BudgetSpend) -> None:
         if session.get(BudgetSpend, spend.campaign_id) is None:
             session.add(spend)
             session.commit()
+
+
+def exact_campaigns(engine: Engine) -> list[ExactCampaign]:
+    with Session(engine) as session:
+        return list(session.exec(select(ExactCampaign)).all())
+
+
+def record_exact_campaign(engine: Engine, row: ExactCampaign) -> None:
+    """Add a joined campaign to the ledger (kept as first recorded) or fill in its cohort."""
+    with Session(engine) as session:
+        existing = session.get(ExactCampaign, row.campaign_id)
+        if existing is None:
+            session.add(row)
+        elif row.cohort_json is not None and existing.cohort_json is None:
+            existing.cohort_json = row.cohort_json
+            session.add(existing)
+        session.commit()
+
+
+def remember_heads(engine: Engine, log_key: bytes, heads: list[TreeHead]) -> None:
+    """Keep each (size, root) of the log once, with the first signed head seen for it."""
+    with Session(engine) as session:
+        for head in heads:
+            key = (log_key.hex(), head.tree_size, head.root_hash.hex())
+            if session.get(SeenHead, key) is None:
+                session.add(
+                    SeenHead(
+                        log_key=key[0],
+                        tree_size=key[1],
+                        root_hash=key[2],
+                        head_json=head.to_json(),
+                        seen_unix_ms=int(time.time() * 1000),
+                    )
+                )
+                session.flush()
+        session.commit()
+
+
+def seen_heads(
+    engine: Engine, log_key: bytes, *, sizes: set[int] | None = None, latest: int = 0
+) -> list[SeenHead]:
+    """Heads of the given sizes, plus the ``latest`` largest ones."""
+    with Session(engine) as session:
+        base = select(SeenHead).where(SeenHead.log_key == log_key.hex())
+        found = {}
+        if sizes:
+            for row in session.exec(base.where(SeenHead.tree_size.in_(sizes))).all():  # type: ignore[attr-defined]
+                found[(row.tree_size, row.root_hash)] = row
+        if latest:
+            query = base.order_by(SeenHead.tree_size.desc()).limit(latest)  # type: ignore[attr-defined]
+            for row in session.exec(query).all():
+                found[(row.tree_size, row.root_hash)] = row
+        return list(found.values())
+
+
+def unverified_heads(engine: Engine, log_key: bytes) -> list[SeenHead]:
+    """Heads not yet proved consistent, and the largest one that was (the checkpoint)."""
+    with Session(engine) as session:
+        base = select(SeenHead).where(SeenHead.log_key == log_key.hex())
+        rows = list(session.exec(base.where(SeenHead.verified == False)).all())  # noqa: E712
+        checkpoint = session.exec(
+            base.where(SeenHead.verified == True).order_by(SeenHead.tree_size.desc())  # type: ignore[attr-defined]  # noqa: E712
+        ).first()
+        return rows + ([checkpoint] if checkpoint is not None else [])
+
+
+def mark_verified(engine: Engine, log_key: bytes, heads: list[TreeHead]) -> None:
+    with Session(engine) as session:
+        for head in heads:
+            row = session.get(SeenHead, (log_key.hex(), head.tree_size, head.root_hash.hex()))
+            if row is not None and not row.verified:
+                row.verified = True
+                session.add(row)
+        session.commit()

@@ -15,7 +15,7 @@ result against everyone's openings and signs it.
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +28,13 @@ from fedcarbon.audit import signing
 from fedcarbon.audit.errors import AuditError, SignatureError
 from fedcarbon.audit.merkle import leaf_hash, root_hash
 from fedcarbon.audit.treehead import verify_tree_head
-from fedcarbon.campaign import Campaign
+from fedcarbon.campaign import DEFAULT_MIN_CONTRIBUTORS, Campaign
+from fedcarbon.cohorts import (
+    cohort_from_entry,
+    cohort_of,
+    differencing_conflicts,
+    is_cohort_entry,
+)
 from fedcarbon.crypto import keys, vector
 from fedcarbon.crypto.errors import CryptoError
 from fedcarbon.crypto.knowledge import encrypt_with_proofs
@@ -138,6 +144,8 @@ def verify_log_completeness(
         return ["the log entries do not match the coordinator's signed tree head"]
     logged = set()
     for entry in entries:
+        if is_cohort_entry(entry):
+            continue
         try:
             body = serde.body_from_bytes(serde.signed_from_entry(entry).body)
         except WireError:
@@ -151,6 +159,53 @@ def verify_log_completeness(
             f"{len(missing)} logged submission(s) for this campaign are left out of the aggregate"
         ]
     return []
+
+
+def _contributors(bundle: AggregateBundle) -> list[str]:
+    ids = []
+    for signed in bundle.submissions:
+        try:
+            ids.append(serde.body_from_bytes(signed.body).participant_id)
+        except WireError:
+            continue  # verify_bundle names it
+    return ids
+
+
+def verify_cohort(
+    bundle: AggregateBundle,
+    entries: Sequence[bytes],
+    entity_of: Callable[[str], str] = lambda participant_id: participant_id,
+) -> list[str]:
+    """The published cohort is this aggregate's, and no earlier exact release differs by < k.
+
+    ``entries`` are the verified log entries up to the bundle's tree head (checked by
+    ``verify_log_completeness``). The campaign's own cohort entry must be there and name
+    exactly the bundle's contributors, so agents can see who a release is about. Every
+    cohort entry logged before it (of any campaign, not only this trustee's) is the ledger
+    the release is compared with (fedcarbon/cohorts.py: differencing_conflicts); cohorts
+    logged later are checked when their own campaign is decrypted.
+    """
+    campaign = bundle.campaign
+    earlier = []
+    own = None
+    for entry in entries:
+        if not is_cohort_entry(entry):
+            continue
+        try:
+            cohort = cohort_from_entry(entry)
+        except WireError as error:
+            return [f"the log holds a malformed cohort entry: {error}"]
+        if cohort.campaign_id == campaign.campaign_id:
+            own = own or cohort
+            break
+        earlier.append(cohort)
+    if own is None:
+        return ["the log holds no published cohort for this campaign"]
+    expected = cohort_of(campaign, _contributors(bundle))
+    if own != expected:
+        return ["the published cohort differs from the aggregate's contributors or terms"]
+    k = max(campaign.min_contributors, DEFAULT_MIN_CONTRIBUTORS)
+    return differencing_conflicts(own, earlier, k, entity_of)
 
 
 class KeyRing:

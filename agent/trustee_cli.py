@@ -16,12 +16,23 @@ from agent import store
 from agent.client import CoordinatorClient
 from agent.config import load_config, write_config
 from agent.errors import AgentError
+from agent.gossip import check_view, exchange_all, problems, serve
 from agent.identity import (
     load_or_create_encryption_key,
     load_or_create_identity,
     x25519_public_bytes,
 )
-from agent.trustee import KeyRing, answer, make_noise, sign_release, verify_log_completeness
+from agent.trustee import (
+    KeyRing,
+    answer,
+    make_noise,
+    sign_release,
+    verify_cohort,
+    verify_log_completeness,
+)
+from fedcarbon.audit.errors import AuditError
+from fedcarbon.audit.gossip import GossipCheck
+from fedcarbon.audit.treehead import TreeHead, verify_tree_head
 from fedcarbon.console import fail, print_json
 from fedcarbon.crypto.errors import CryptoError
 from fedcarbon.crypto.vector import MIN_KEY_BITS
@@ -145,6 +156,46 @@ def _log_entries(client: CoordinatorClient, size: int) -> list[bytes]:
     return entries
 
 
+def _gossip_check(
+    client: CoordinatorClient, config: object, head: TreeHead, log_key: bytes
+) -> GossipCheck | None:
+    """Compare the head the bundle is bound to with every head seen elsewhere (split views).
+
+    Heads come from this trustee's own gossip store (what agents and trustees posted to its
+    endpoint) and from the peers in ``gossip``; the coordinator must prove each a prefix.
+    """
+    engine = store.open_store(config.database_url)  # type: ignore[attr-defined]
+    received, failures = exchange_all(config.gossip, log_key, [head])  # type: ignore[attr-defined]
+    for failure in failures:
+        typer.secho(f"warning: {failure}", fg="yellow", err=True)
+    try:
+        verify_tree_head(head, log_key)
+    except AuditError:
+        return None  # verify_log_completeness already refuses this head
+    return check_view(engine, log_key, head, received, client.consistency_proof)
+
+
+@app.command()
+def gossip(
+    listen: str = typer.Option("127.0.0.1:7443", help="host:port to serve gossip on."),
+    home: Path = HOME,
+) -> None:
+    """Serve the gossip endpoint: keep the log heads others saw, return the ones seen here."""
+    _, config = _me(home)
+    enrolled = store.enrolment(store.open_store(config.database_url))  # type: ignore[attr-defined]
+    assert enrolled is not None  # _me checked it
+    engine = store.open_store(config.database_url)  # type: ignore[attr-defined]
+    try:
+        server = serve(engine, enrolled.log_public_key, listen)
+    except AgentError as error:
+        fail(str(error))
+    typer.echo(f"gossip endpoint listening on port {server.port} (Ctrl-C stops it)")
+    try:
+        server.server.wait_for_termination()
+    except KeyboardInterrupt:
+        server.stop(1)
+
+
 @app.command()
 def run(
     home: Path = HOME,
@@ -167,7 +218,6 @@ def run(
                 for campaign_id, phase in client.decryption_tasks(trustee_id, identity):
                     bundle = client.get_aggregate(campaign_id)
                     entries = _log_entries(client, bundle.tree_head.tree_size)
-                    problems = verify_log_completeness(bundle, entries, log_key)
                     if phase == "sign":
                         try:
                             signature = sign_release(bundle, identity, trustee_id)
@@ -189,11 +239,24 @@ def run(
                             typer.echo(f"{campaign_id}: {outcome}")
                         continue
                     part = "indicators" if phase == "indicators" else "values"
+                    reasons = verify_log_completeness(bundle, entries, log_key)
+                    reasons += verify_cohort(bundle, entries)
+                    seen = _gossip_check(client, config, bundle.tree_head, log_key)
+                    if seen is not None and seen.ahead and not seen.forks:
+                        # A head seen elsewhere is newer than the bundle's: ask again at the
+                        # next poll rather than refuse (an honest log may just have grown).
+                        typer.secho(
+                            f"warning: {campaign_id}: " + "; ".join(problems(seen)),
+                            fg="yellow",
+                            err=True,
+                        )
+                        continue
+                    reasons += problems(seen) if seen is not None else []
                     try:
                         if phase == "noise":
-                            reply = make_noise(bundle, ring, trustee_id, problems)
+                            reply = make_noise(bundle, ring, trustee_id, reasons)
                         else:
-                            reply = answer(bundle, ring, trustee_id, problems, part)
+                            reply = answer(bundle, ring, trustee_id, reasons, part)
                     except CryptoError as error:  # e.g. no key made for this campaign
                         reply = DecryptionShare(
                             campaign_id,

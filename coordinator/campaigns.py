@@ -10,21 +10,31 @@ import json
 import logging
 
 from sqlalchemy import Engine, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from coordinator.errors import ConflictError, InvalidRequestError, NotFoundError
+from coordinator.errors import (
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    UnavailableError,
+)
+from coordinator.log import TransparencyLog
 from coordinator.store import (
     AggregateRow,
     CampaignRow,
+    CohortEntryRow,
     Participant,
     ResultRow,
     SubmissionRow,
 )
 from fedcarbon import serde
 from fedcarbon.campaign import Campaign, CampaignState
+from fedcarbon.cohorts import cohort_of, cohort_to_entry
 from fedcarbon.crypto import vector
 from fedcarbon.errors import WireError
 from fedcarbon.results import CampaignResult
+from fedcarbon.submission import entry_id
 from fedcarbon.v1 import campaign_pb2, result_pb2
 
 log = logging.getLogger("fedcarbon.coordinator")
@@ -149,11 +159,29 @@ def aggregate_submissions(campaign: Campaign, entries: list[bytes]) -> list[int]
     return vector.add_vectors(vectors, moduli)
 
 
+_CLOSE_RETRIES = 5
+
+
 def close_campaign(engine: Engine, campaign_id: str) -> tuple[CampaignState, str]:
-    """Stop accepting submissions; aggregate if at least k contributed, else fail."""
+    """Stop accepting submissions; aggregate if at least k contributed, else fail.
+
+    An aggregated campaign's cohort (its sorted contributor ids and what is released about
+    them) is appended to the transparency log in the same transaction, so agents and
+    trustees can check it against every other exact release (fedcarbon/cohorts.py).
+    """
     campaign = get_campaign(engine, campaign_id)
     if campaign.state is not CampaignState.OPEN:
         raise ConflictError(f"campaign {campaign_id!r} is {campaign.state.value}, not open")
+    for _ in range(_CLOSE_RETRIES):
+        try:
+            return _close(engine, campaign)
+        except IntegrityError:
+            continue  # another replica took the next log index: the transaction rolled back
+    raise UnavailableError(f"campaign {campaign_id!r}: could not append its cohort to the log")
+
+
+def _close(engine: Engine, campaign: Campaign) -> tuple[CampaignState, str]:
+    campaign_id = campaign.campaign_id
     with Session(engine) as session:
         # Claim the transition first: it locks the row, so no submission slips in between
         # reading the submissions and storing their aggregate.
@@ -181,8 +209,54 @@ def close_campaign(engine: Engine, campaign_id: str) -> tuple[CampaignState, str
                 digest=vector.digest(blobs),
             )
         )
+        _stage_cohort(session, campaign, contributors)
         session.commit()
     return CampaignState.AGGREGATED, f"{len(contributors)} contributors aggregated"
+
+
+def _stage_cohort(session: Session, campaign: Campaign, contributors: list[str]) -> None:
+    """Add the campaign's cohort entry as the next log leaf (the caller commits)."""
+    entry = cohort_to_entry(cohort_of(campaign, contributors))
+    index = TransparencyLog.next_index(session)
+    session.add(
+        CohortEntryRow(
+            campaign_id=campaign.campaign_id,
+            entry_id=entry_id(entry),
+            entry=entry,
+            leaf_index=index,
+        )
+    )
+    TransparencyLog.stage(session, index, entry_id(entry), entry)
+
+
+def publish_missing_cohorts(engine: Engine) -> list[str]:
+    """Log the cohorts of campaigns aggregated before cohort entries existed (an upgrade).
+
+    Run at start-up. Released campaigns get theirs too, so that later exact campaigns are
+    compared with them; failed ones released nothing and are left out.
+    """
+    with Session(engine) as session:
+        published = set(session.exec(select(CohortEntryRow.campaign_id)).all())
+        aggregates = list(session.exec(select(AggregateRow)).all())
+    done = []
+    for row in sorted(aggregates, key=lambda r: r.created_unix_ms):
+        if row.campaign_id in published:
+            continue
+        campaign = get_campaign(engine, row.campaign_id)
+        if campaign.state not in (CampaignState.AGGREGATED, CampaignState.RELEASED):
+            continue
+        for _ in range(_CLOSE_RETRIES):
+            with Session(engine) as session:
+                if session.get(CohortEntryRow, row.campaign_id) is not None:
+                    break  # another replica published it
+                _stage_cohort(session, campaign, json.loads(row.contributor_ids))
+                try:
+                    session.commit()
+                except IntegrityError:
+                    continue
+                done.append(row.campaign_id)
+                break
+    return done
 
 
 def store_result(session: Session, result: CampaignResult) -> None:

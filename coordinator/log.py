@@ -1,5 +1,8 @@
 """The coordinator's transparency log: every accepted submission, RFC 9162-style.
 
+Entries are typed: signed submissions (the serialised SignedSubmission) and, at each close,
+the campaign's published cohort (fedcarbon/cohorts.py), which starts with its own prefix.
+
 Leaves live in the database (table ``logleaf``); an in-memory ``MerkleTree`` mirrors them and
 is topped up from the database before each answer, so several replicas sharing one database
 serve the same log. Tree heads are signed with the coordinator's Ed25519 log key.
@@ -13,7 +16,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from coordinator.errors import InvalidRequestError, NotFoundError
-from coordinator.store import LogLeaf, SubmissionRow, leaf_hashes
+from coordinator.store import CohortEntryRow, LogLeaf, SubmissionRow, leaf_hashes
 from fedcarbon.audit import signing
 from fedcarbon.audit.merkle import MerkleTree, leaf_hash
 from fedcarbon.audit.receipts import Receipt
@@ -88,10 +91,14 @@ class TransparencyLog:
                 f"entries: need 0 <= start < end and at most {MAX_ENTRIES_PER_CALL} per call"
             )
         with Session(self._engine) as session:
-            rows = session.exec(
+            submitted = session.exec(
                 select(LogLeaf.leaf_index, SubmissionRow.entry)
                 .join(SubmissionRow, SubmissionRow.submission_id == LogLeaf.submission_id)  # type: ignore[arg-type]
                 .where(LogLeaf.leaf_index >= start, LogLeaf.leaf_index < end)
-                .order_by(LogLeaf.leaf_index)  # type: ignore[arg-type]
             ).all()
-        return [entry for _, entry in rows]
+            cohorts = session.exec(
+                select(LogLeaf.leaf_index, CohortEntryRow.entry)
+                .join(CohortEntryRow, CohortEntryRow.entry_id == LogLeaf.submission_id)  # type: ignore[arg-type]
+                .where(LogLeaf.leaf_index >= start, LogLeaf.leaf_index < end)
+            ).all()
+        return [entry for _, entry in sorted([*submitted, *cohorts])]

@@ -13,6 +13,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlalchemy import Engine
 
+from coordinator import campaigns
 from coordinator.config import CoordinatorConfig
 from coordinator.log import TransparencyLog
 from coordinator.service import (
@@ -65,6 +66,7 @@ def start(config: CoordinatorConfig, *, workers: int = 16) -> RunningServer:
     """Bind, register services, start serving; the port is read back (port 0 = any free)."""
     config.home.mkdir(parents=True, exist_ok=True)
     engine = open_engine(config.effective_database_url)
+    campaigns.publish_missing_cohorts(engine)  # stores from before cohort entries existed
     transparency = TransparencyLog(
         engine, load_or_create_log_key(config.log_key_path), config.log_id
     )

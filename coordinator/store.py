@@ -62,7 +62,16 @@ class SubmissionRow(SQLModel, table=True):
 class LogLeaf(SQLModel, table=True):
     leaf_index: int = Field(primary_key=True)
     leaf_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # The entry's id: a SubmissionRow.submission_id, or a CohortEntryRow.entry_id.
     submission_id: str
+
+
+class CohortEntryRow(SQLModel, table=True):
+    # The cohort a campaign was closed with, as appended to the log (fedcarbon/cohorts.py).
+    campaign_id: str = Field(primary_key=True)
+    entry_id: str = Field(index=True)  # hex SHA-256 of the entry, as LogLeaf.submission_id
+    entry: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    leaf_index: int
 
 
 class AggregateRow(SQLModel, table=True):

@@ -28,13 +28,14 @@ from coordinator.campaigns import close_campaign
 from coordinator.config import CoordinatorConfig, write_config
 from coordinator.errors import ConflictError
 from coordinator.server import RunningServer, start
-from coordinator.store import AggregateRow, LogLeaf, ResultRow, SubmissionRow
+from coordinator.store import AggregateRow, CohortEntryRow, LogLeaf, ResultRow, SubmissionRow
 from fedcarbon import serde
 from fedcarbon.accounting.engine import compute_footprint
 from fedcarbon.audit import merkle, signing
 from fedcarbon.audit.receipts import Receipt, verify_receipt
 from fedcarbon.audit.treehead import TreeHead
 from fedcarbon.campaign import CampaignState
+from fedcarbon.cohorts import is_cohort_entry
 from fedcarbon.crypto.encoding import to_fixed
 from fedcarbon.results import CampaignResult
 from fedcarbon.submission import SignedSubmission
@@ -226,11 +227,13 @@ def _tree_head(fed: Federation) -> TreeHead:
 
 
 def _entries_in_log_order(fed: Federation) -> list[bytes]:
+    """Submissions and cohort entries (appended at close), in log order."""
     with Session(fed.server.engine) as session:
-        rows = session.exec(
-            select(SubmissionRow).order_by(SubmissionRow.leaf_index)  # type: ignore[arg-type]
-        ).all()
-        return [row.entry for row in rows]
+        rows = [
+            *session.exec(select(SubmissionRow)).all(),
+            *session.exec(select(CohortEntryRow)).all(),
+        ]
+        return [row.entry for row in sorted(rows, key=lambda row: row.leaf_index)]
 
 
 def test_replicas_give_concurrent_submissions_distinct_consecutive_leaf_indices(
@@ -239,7 +242,7 @@ def test_replicas_give_concurrent_submissions_distinct_consecutive_leaf_indices(
     assert sorted(r.leaf_index for r in replicas.receipts) == list(range(6))
     with Session(replicas.a.server.engine) as session:
         leaves = session.exec(select(LogLeaf.leaf_index)).all()
-    assert sorted(leaves) == list(range(6))
+    assert sorted(leaves) == list(range(7))  # and the cohort entry, appended at close
 
 
 def test_both_replicas_serve_the_same_tree_head_over_every_submission(
@@ -247,8 +250,8 @@ def test_both_replicas_serve_the_same_tree_head_over_every_submission(
 ) -> None:
     head_a, head_b = _tree_head(replicas.a), _tree_head(replicas.b)
     expected = merkle.root_hash([merkle.leaf_hash(e) for e in _entries_in_log_order(replicas.a)])
-    assert (head_a.tree_size, head_a.root_hash) == (6, expected)
-    assert (head_b.tree_size, head_b.root_hash) == (6, expected)
+    assert (head_a.tree_size, head_a.root_hash) == (7, expected)
+    assert (head_b.tree_size, head_b.root_hash) == (7, expected)
 
 
 def test_every_receipt_from_either_replica_verifies(replicas: Replicas) -> None:
@@ -258,7 +261,9 @@ def test_every_receipt_from_either_replica_verifies(replicas: Replicas) -> None:
     for receipt in replicas.receipts:
         verify_receipt(receipt, key)
     assert {serde.signed_from_entry(r.entry).body for r in replicas.receipts} == {
-        serde.signed_from_entry(e).body for e in _entries_in_log_order(replicas.a)
+        serde.signed_from_entry(e).body
+        for e in _entries_in_log_order(replicas.a)
+        if not is_cohort_entry(e)
     }
 
 

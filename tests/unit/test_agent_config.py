@@ -203,3 +203,17 @@ def test_a_policy_value_of_the_wrong_type_is_named(tmp_path: Path) -> None:
     home = _home(tmp_path, MINIMAL + '[policy]\nmin_contributors = "five"\n')
     with pytest.raises(ConfigError, match="min_contributors"):
         load_config(home)
+
+
+def test_gossip_endpoints_are_read(tmp_path: Path) -> None:
+    home = _home(tmp_path, MINIMAL + 'gossip = ["trustee-a.example:7443", "10.0.0.2:7443"]\n')
+    assert load_config(home).gossip == ("trustee-a.example:7443", "10.0.0.2:7443")
+
+
+@pytest.mark.parametrize(
+    "value", ['"t.example:7443"', '["t.example"]', '["t.example:port"]', "[7443]", '[":7443"]']
+)
+def test_a_malformed_gossip_endpoint_is_refused(tmp_path: Path, value: str) -> None:
+    home = _home(tmp_path, MINIMAL + f"gossip = {value}\n")
+    with pytest.raises(ConfigError, match=r"\[agent\] gossip must be a list of \"host:port\""):
+        load_config(home)
