@@ -9,7 +9,7 @@ from agent import store
 from agent.ledger import Ledger, differencing_refusals, record_joined, unchecked
 from fedcarbon.campaign import Campaign, CampaignKind, MetricSpec, new_campaign
 from fedcarbon.cohorts import cohort_of
-from tests.unit.keys import threshold_campaign_key
+from tests.unit.keys import shared_key
 
 METRIC = MetricSpec("delivered_to_buyer_kgco2e", "kgCO2e", 3, 0, 10**9)
 
@@ -22,7 +22,7 @@ def _chain(campaign_id: str, invited: tuple[str, ...], **changes: Any) -> Campai
         "period_start": date(2024, 1, 1),
         "period_end": date(2024, 12, 31),
         "metrics": (METRIC,),
-        "key": threshold_campaign_key(("trustee-1", "trustee-2", "trustee-3"), 2),
+        "key": shared_key(("trustee-1", "trustee-2", "trustee-3"), 2, campaign_id),
         "buyer_id": "buyer",
         "invited": invited,
     }
