@@ -54,7 +54,12 @@ def compute(
         "--factors",
         help="Your own factor dataset CSV (repeatable); its factors win over the built-in ones.",
     ),
-    gwp: str = typer.Option("AR6", "--gwp", help="GWP100 set for CO2e: AR6 (default) or AR5."),
+    gwp: str = typer.Option("AR6", "--gwp", help="GWP100 set for CO2e: AR6 (default), AR5 or AR4."),
+    strict_gwp: bool = typer.Option(
+        False,
+        "--strict-gwp",
+        help="Refuse a total that adds CO2e-only factors published with another GWP set.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
     records: bool = typer.Option(
         True, "--records/--no-records", help="Include per-record results in --json output."
@@ -95,11 +100,13 @@ def compute(
         catalog = FactorCatalog.default()
         if factors:
             catalog = catalog.overlay(FactorCatalog.from_files(*factors))
-        footprint = compute_footprint(parsed, catalog, gwp=basis)
+        footprint = compute_footprint(parsed, catalog, gwp=basis, strict_gwp=strict_gwp)
     except AccountingError as exc:
         raise _fail(f"{activities}: {exc}") from None
     if as_json:
-        typer.echo(json.dumps(footprint.to_dict(include_records=records), indent=2))
+        typer.echo(
+            json.dumps(footprint.to_dict(include_records=records), indent=2, allow_nan=False)
+        )
         return
     _print_tables(footprint, str(activities))
 
@@ -111,7 +118,8 @@ def _kg(value: float) -> str:
 def _print_tables(footprint: Footprint, name: str) -> None:
     from fedcarbon.accounting.engine import RecordResults
 
-    title = f"GHG footprint of {name} (kg CO2e, GWP100 {footprint.gwp})"
+    sets = " + ".join(footprint.gwp_sets or (footprint.gwp,))
+    title = f"GHG footprint of {name} (kg CO2e, GWP100 {sets})"
     if footprint.period_start and footprint.period_end:
         title += f", {footprint.period_start} to {footprint.period_end}"
     table = Table(title=title)

@@ -255,7 +255,7 @@ def export(
     factors: list[Path] = typer.Option(
         [], "--factors", help="Your own factor dataset CSV (repeatable); wins over built-ins."
     ),
-    gwp: str = typer.Option("AR6", "--gwp", help="GWP100 set for CO2e: AR6 (default) or AR5."),
+    gwp: str = typer.Option("AR6", "--gwp", help="GWP100 set for CO2e: AR6 (default), AR5 or AR4."),
     out: str = typer.Option(
         "-",
         "--out",
