@@ -58,9 +58,13 @@ from fedcarbon.accounting.errors import (
     UnitConversionError,
     UnknownGwpSetError,
 )
-from fedcarbon.accounting.factors import EmissionFactor, FactorCatalog
+from fedcarbon.accounting.factors import LIFECYCLE_DATASETS, EmissionFactor, FactorCatalog
 from fedcarbon.accounting.fuels import is_volume, volume_to_mass
-from fedcarbon.accounting.instruments import check_market_boundary, parse_instrument
+from fedcarbon.accounting.instruments import (
+    check_market_boundary,
+    check_vintage,
+    parse_instrument,
+)
 from fedcarbon.accounting.records import ActivityRecord
 from fedcarbon.accounting.regions import check_region
 from fedcarbon.accounting.units import conversion_factor, is_currency
@@ -412,6 +416,12 @@ class _Calculator:
             flags.append(f"factor-year:{factor.year}")
         if "CO2e" in factor.gases and published_basis != self.gwp:
             flags.append(f"co2e-as-published:{published_basis}")
+        if factor.dataset in LIFECYCLE_DATASETS and record.scope3_category is None:
+            # Scope 2 is the combustion at the generator; the fuels' extraction, production and
+            # transport is Scope 3 category 3 activity B (Technical Guidance for Calculating
+            # Scope 3 Emissions, 2013, Table 3.1). No combustion-only factor ships for this
+            # region, so the lifecycle figure stays in Scope 2 and is flagged.
+            flags.append("location:lifecycle-intensity")
         gases: dict[str, float] = {}
         for gas, kg in factor.gases.items():
             name = f"CO2e[{published_basis}]" if gas == "CO2e" else gwp_table.canonical_gas(gas)
@@ -478,6 +488,9 @@ class _Calculator:
         if record.instrument:
             instrument = parse_instrument(record.instrument)
             check_market_boundary(instrument, record.region)
+            dated = check_vintage(instrument, record.period_start, record.period_end)
+            if instrument.kind == "certificate" and not dated:
+                group.flags = (*group.flags, "instrument:no-vintage")
             group.market_pu = instrument.kg_co2e_per_kwh * conversion_factor(record.unit, "kWh")
             group.market_basis = instrument.basis
             group.market_factor_ref = f"instrument:{record.instrument}"
@@ -658,7 +671,11 @@ def compute_footprint(
             # A negative release is gas recovered, or a data error: a release is a mass of gas
             # emitted (the GHG Protocol's mass-balance method nets recovery inside one figure).
             record_flags[i] = (*record_flags.get(i, ()), "negative-release")
-        key = (r.activity, r.region, r.unit, r.period_start.year, r.scope3_category, r.instrument)
+        key: tuple[object, ...] = (
+            *(r.activity, r.region, r.unit, r.period_start.year, r.scope3_category, r.instrument),
+        )
+        if r.instrument:  # a certificate's vintage is checked against the record's own period
+            key = (*key, r.period_start, r.period_end)
         gi = keys.get(key)
         if gi is None:
             gi = keys[key] = len(firsts)

@@ -77,6 +77,12 @@ _REQUIRED = ("activity", "region", "unit", "scope", "category", "year", "source"
 _SCOPES = ("1", "2", "3", "outside")
 MANIFEST = "datasets.json"
 
+LIFECYCLE_DATASETS: frozenset[str] = frozenset({"ember-grid"})
+"""Built-in datasets whose electricity factors are lifecycle intensities (generation plus fuel
+supply chain, IPCC AR5 WGIII Annex III), not combustion-only: the engine flags their use in
+Scope 2 (``location:lifecycle-intensity``) because the Scope 2 Guidance puts the upstream part
+in Scope 3 category 3 and no combustion-only figure ships for those regions."""
+
 
 @dataclass(frozen=True, slots=True)
 class DatasetInfo:

@@ -9,6 +9,7 @@ import pytest
 from fedcarbon.accounting.engine import compute_footprint
 from fedcarbon.accounting.errors import (
     FuelConversionError,
+    InstrumentError,
     MixedGwpError,
     NonFiniteTotalError,
     UnknownRegionError,
@@ -142,3 +143,62 @@ def test_ar4_blend_is_mass_weighted() -> None:
 def test_ar4_reproduces_an_ar4_total(catalog: FactorCatalog) -> None:
     fp = compute_footprint([rec("s", "spend.mixed", 10.0, "USD", "US")], catalog, gwp="AR4")
     assert (fp.scope3_kgco2e, fp.gwp_sets) == (pytest.approx(6.0), ("AR4",))
+
+
+# -- Scope 2 instruments: market boundary of I-REC and EAC, vintage -----------------------
+
+
+def _market(instrument: str, region: str = "BR") -> float | None:
+    records = [rec("e", "electricity.grid", 1000.0, "kWh", region=region, instrument=instrument)]
+    return compute_footprint(records).records[0].co2e_market_kg
+
+
+def test_irec_issued_in_the_records_country_zeroes_market_based() -> None:
+    assert _market("I-REC/BR@2023") == 0.0
+
+
+def test_irec_from_another_country_is_refused() -> None:
+    with pytest.raises(InstrumentError, match="issued in CL cannot cover consumption in BR"):
+        _market("I-REC/CL@2023")
+
+
+@pytest.mark.parametrize("scheme", ["I-REC", "EAC"])
+def test_per_country_certificate_without_its_country_is_refused(scheme: str) -> None:
+    with pytest.raises(InstrumentError, match=rf"{scheme}/BR"):
+        _market(scheme)
+
+
+def test_certificate_from_2015_does_not_zero_2023_electricity() -> None:
+    with pytest.raises(InstrumentError, match="vintage 2015"):
+        _market("REGO@2015:R1", region="GB")
+
+
+@pytest.mark.parametrize("vintage", ["2022-07", "2023-01", "2024-03"])
+def test_vintage_month_inside_the_21_month_window_is_accepted(vintage: str) -> None:
+    assert _market(f"REGO@{vintage}", region="GB") == 0.0
+
+
+@pytest.mark.parametrize("vintage", ["2022-06", "2024-04"])
+def test_vintage_month_outside_the_window_is_refused(vintage: str) -> None:
+    with pytest.raises(InstrumentError, match="outside 2022-07 to 2024-03"):
+        _market(f"REGO@{vintage}", region="GB")
+
+
+def test_vintage_year_other_than_the_consumption_year_is_refused() -> None:
+    with pytest.raises(InstrumentError, match="give the vintage month"):
+        _market("GO@2022", region="DE")
+
+
+def test_certificate_without_vintage_is_flagged() -> None:
+    records = [rec("e", "electricity.grid", 10.0, "kWh", region="DE", instrument="GO")]
+    assert "instrument:no-vintage" in compute_footprint(records).records[0].flags
+
+
+def test_lifecycle_grid_intensity_in_scope2_is_flagged() -> None:
+    fp = compute_footprint([rec("e", "electricity.grid", 10.0, "kWh", region="DE")])
+    assert "location:lifecycle-intensity" in fp.records[0].flags
+
+
+def test_uk_grid_factor_is_combustion_only_and_not_flagged() -> None:
+    fp = compute_footprint([rec("e", "electricity.grid", 10.0, "kWh", region="GB")])
+    assert "location:lifecycle-intensity" not in fp.records[0].flags
