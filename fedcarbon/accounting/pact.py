@@ -62,12 +62,14 @@ __all__ = [
     "SpelledDecimal",
     "Verification",
     "Violation",
+    "check_importable",
     "dump_footprint",
     "dumps",
     "errors_only",
     "export_violations",
     "factors_from_pact",
     "footprint_from_pcf",
+    "import_violations",
     "load_footprints",
     "parse_document",
     "pcf_activity",
@@ -274,6 +276,51 @@ def _region(carbon: CarbonFootprint) -> str:
     return "GLOBAL"
 
 
+_V2_GAPS = frozenset({"$.pcf.productMassPerDeclaredUnit", "$.pcf.pcfIncludingBiogenicUptake"})
+"""v3-required properties a v2.x footprint cannot have; an upgraded v2 footprint may lack them."""
+
+
+def import_violations(footprint: ProductFootprint) -> list[Violation]:
+    """Spec errors that make a supplier's footprint unusable as a Scope 3 factor.
+
+    The footprint is checked as written back to JSON against the PACT v3 schema and its
+    prose MUSTs (``validate``): a ``declaredUnitAmount`` of -0.5 or 0, a negative
+    ``pcfExcludingBiogenicUptake``, a DQR outside 1..5, a share outside 0..100 are refused
+    with their JSON paths. Only the two properties v3 added as required, which an upgraded
+    v2 file cannot carry, are let through.
+    """
+    problems = [
+        v
+        for v in errors_only(validate(dump_footprint(footprint)))
+        if not (v.json_path in _V2_GAPS and "required" in v.message)
+    ]
+    if footprint.pcf.pcf_excluding_biogenic_uptake < 0:
+        # Valid PACT (removals are netted in it), but a Scope 3 inventory reports removals
+        # apart from emissions (Scope 3 Standard ch. 9), so it cannot price a purchase.
+        problems.append(
+            Violation(
+                "$.pcf.pcfExcludingBiogenicUptake",
+                f"{footprint.pcf.pcf_excluding_biogenic_uptake} is negative (net removals), "
+                "which cannot be a Scope 3 emission factor",
+                kind="rule",
+            )
+        )
+    return problems
+
+
+def check_importable(footprint: ProductFootprint, source: str | None = None) -> None:
+    """Raise ``PactDocumentError`` naming every JSON path that makes ``footprint`` unusable."""
+    problems = import_violations(footprint)
+    if problems:
+        detail = "; ".join(f"{v.json_path}: {v.message}" for v in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise PactDocumentError(
+            problems[0].json_path,
+            f"footprint {footprint.id} is not valid PACT v3: {detail}{more}",
+            source=source or f"footprint {footprint.id}",
+        )
+
+
 def factors_from_pact(footprints: Iterable[ProductFootprint]) -> FactorCatalog:
     """Emission factors from suppliers' PCFs, for Scope 3 category 1 (purchased goods).
 
@@ -284,11 +331,15 @@ def factors_from_pact(footprints: Iterable[ProductFootprint]) -> FactorCatalog:
     CO2e. Uptake is left out because the Scope 3 Standard reports biogenic removals
     separately from the scopes. Deprecated footprints are skipped (v3: they SHOULD NOT be
     used).
+
+    Raises:
+        PactDocumentError: a footprint that violates the spec (``check_importable``).
     """
     factors: list[EmissionFactor] = []
     for fp in footprints:
         if fp.status != "Active":
             continue
+        check_importable(fp)
         carbon = fp.pcf
         unit = _PINT_UNITS.get(carbon.declared_unit_of_measurement)
         if unit is None:
