@@ -65,6 +65,7 @@ from fedcarbon.accounting.instruments import (
     check_vintage,
     parse_instrument,
 )
+from fedcarbon.accounting.quality import parse_data_quality
 from fedcarbon.accounting.records import ActivityRecord
 from fedcarbon.accounting.regions import check_region
 from fedcarbon.accounting.units import conversion_factor, is_currency
@@ -108,6 +109,14 @@ class RecordResult:
     quantity: float = 0.0
     unit: str = ""
     row: int | None = None
+    primary_share: float = 0.0
+    """Fraction 0..1 of ``co2e_kg`` from primary data (a supplier PCF's own share for pcf.*)."""
+    dqr: tuple[float, float, float] | None = None
+    """Data quality ratings (technological, geographical, temporal), the record's or supplier's."""
+    biogenic_uptake_kg: float = 0.0
+    region: str = ""
+    year: int | None = None
+    """The record's region and the year its period starts (for follow-up lookups)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, with the factor's source so a reader can find the published row."""
@@ -126,6 +135,9 @@ class RecordResult:
             "biogenic_co2_kg": self.biogenic_co2_kg,
             "method": self.method,
             "primary": self.primary,
+            "primary_share": self.primary_share,
+            "dqr": None if self.dqr is None else list(self.dqr),
+            "biogenic_uptake_kg": self.biogenic_uptake_kg,
             "gwp": self.gwp,
             "factor_ref": self.factor_ref,
             "factor": None
@@ -195,6 +207,12 @@ class Footprint:
     """Every GWP set behind the total: ``gwp`` first, then any publisher's CO2e-only basis
     (a grid intensity in AR5, the EPA's unspecified HFC/PFC part in AR4), which cannot be
     converted without its gas split; ``strict_gwp=True`` refuses such a mix instead."""
+    dqr: tuple[float, float, float] | None = None
+    """Emissions-weighted mean data quality ratings over the records that have ratings."""
+    dqr_coverage: float = 0.0
+    """Share 0..1 of ``total_kgco2e`` from records with ratings (behind ``dqr``)."""
+    biogenic_uptake_kg: float = 0.0
+    """CO2 taken up by biomass in purchased products (suppliers' PCFs), <= 0, outside scopes."""
     kgco2e_by_gwp_set: Mapping[str, float] = field(default_factory=dict)
     """CO2e of the reported total per GWP set (a group with a foreign CO2e part counts there)."""
 
@@ -220,6 +238,9 @@ class Footprint:
             "primary_data_share": self.primary_data_share,
             "primary_by_category": dict(self.primary_by_category),
             "gwp_sets": list(self.gwp_sets or (self.gwp,)),
+            "dqr": None if self.dqr is None else list(self.dqr),
+            "dqr_coverage": self.dqr_coverage,
+            "biogenic_uptake_kg": self.biogenic_uptake_kg,
             "kgco2e_by_gwp_set": dict(self.kgco2e_by_gwp_set),
             "outputs": [
                 {
@@ -254,7 +275,10 @@ class _Group:
     factor_ref: str
     gwp: str
     method: str
-    primary: bool = False
+    primary_share: float = 0.0
+    supplier: bool = False  # a supplier PCF: its own primary share applies, not the record's
+    dqr: tuple[float, float, float] | None = None
+    uptake_pu: float = 0.0
     market_basis: str | None = None
     market_factor_ref: str | None = None
     flags: tuple[str, ...] = ()
@@ -433,6 +457,8 @@ class _Calculator:
             method = "spend"
         else:
             method = "activity"
+        if method == "supplier-specific" and factor.primary_share is None:
+            flags.append("pcf:no-primary-share")  # counted as secondary data
         scope, category = self._place(factor, record)
         group = _Group(
             scope=scope,
@@ -445,7 +471,10 @@ class _Calculator:
             factor_ref=factor.ref,
             gwp=basis,
             method=method,
-            primary=method == "supplier-specific",
+            primary_share=(factor.primary_share or 0.0) if method == "supplier-specific" else 0.0,
+            supplier=method == "supplier-specific",
+            dqr=factor.dqr,
+            uptake_pu=factor.biogenic_uptake * to_factor_unit,
             flags=tuple(flags),
             gwp_parts=tuple(dict.fromkeys((basis, published_basis)))
             if "CO2e" in factor.gases
@@ -494,7 +523,7 @@ class _Calculator:
             group.market_pu = instrument.kg_co2e_per_kwh * conversion_factor(record.unit, "kWh")
             group.market_basis = instrument.basis
             group.market_factor_ref = f"instrument:{record.instrument}"
-            group.primary = True
+            group.primary_share = 1.0
             return
         if factor.category.removeprefix("scope2.") == "electricity":
             try:
@@ -528,9 +557,13 @@ class RecordResults(Sequence[RecordResult]):
         co2e: FloatArray,
         market: FloatArray,
         biogenic: FloatArray,
-        primary: npt.NDArray[np.bool_],
+        primary: FloatArray,
         record_flags: Mapping[int, tuple[str, ...]] | None = None,
+        dqr: npt.NDArray[np.float64] | None = None,
+        uptake: FloatArray | None = None,
     ) -> None:
+        self._dqr = dqr
+        self._uptake = uptake
         self._record_flags: Mapping[int, tuple[str, ...]] = record_flags or {}
         self._records = records
         self._positions = positions
@@ -577,6 +610,12 @@ class RecordResults(Sequence[RecordResult]):
                 out[flag] = out.get(flag, 0) + 1
         return out
 
+    def _dqr_of(self, pos: int) -> tuple[float, float, float] | None:
+        if self._dqr is None or math.isnan(self._dqr[pos, 0]):
+            return None
+        t, g, ti = (float(v) for v in self._dqr[pos])
+        return (t, g, ti)
+
     def _build(self, i: int) -> RecordResult:
         pos = int(self._positions[i])
         record = self._records[pos]
@@ -595,7 +634,12 @@ class RecordResults(Sequence[RecordResult]):
             factor_ref=group.factor_ref,
             gwp=group.gwp,
             method=group.method,
-            primary=bool(self._primary[pos]),
+            primary=bool(self._primary[pos] > 0),
+            primary_share=float(self._primary[pos]),
+            dqr=self._dqr_of(pos),
+            biogenic_uptake_kg=0.0 if self._uptake is None else float(self._uptake[pos]),
+            region=record.region,
+            year=record.period_start.year,
             market_basis=group.market_basis,
             market_factor_ref=group.market_factor_ref,
             flags=group.flags + self._record_flags.get(pos, ()),
@@ -654,7 +698,8 @@ def compute_footprint(
     keys: dict[tuple[object, ...], int] = {}
     firsts: list[int] = []
     group_list: list[int] = [0] * n
-    primary_list: list[bool] = [False] * n
+    primary_list: list[float] = [0.0] * n
+    dqr_rows: dict[int, tuple[float, float, float]] = {}
     record_flags: dict[int, tuple[str, ...]] = {}
     first_of_row: dict[tuple[object, ...], str] = {}
     for i, r in enumerate(records):
@@ -681,9 +726,14 @@ def compute_footprint(
             gi = keys[key] = len(firsts)
             firsts.append(i)
         group_list[i] = gi
-        dq = r.data_quality
-        if dq is not None and dq.lower() == "primary":
-            primary_list[i] = True
+        if r.data_quality:
+            try:
+                quality = parse_data_quality(r.data_quality)
+            except AccountingError as exc:
+                raise exc.for_record(r.record_id, r.row) from None
+            primary_list[i] = 1.0 if quality.primary else 0.0
+            if quality.dqr is not None:
+                dqr_rows[i] = quality.dqr
     calculator = _Calculator(catalog, gwp)
     try:
         groups = [calculator.group(records[i]) for i in firsts]
@@ -699,7 +749,9 @@ def compute_footprint(
     g_co2e = per_group([g.co2e_pu for g in groups])
     g_market = per_group([g.market_pu for g in groups])
     g_bio = per_group([g.biogenic_pu for g in groups])
-    g_primary = np.asarray([g.primary for g in groups], dtype=np.bool_)
+    g_primary = per_group([g.primary_share for g in groups])
+    g_supplier = np.asarray([g.supplier for g in groups], dtype=np.bool_)
+    g_uptake = per_group([g.uptake_pu for g in groups])
     g_scope = np.asarray([_SCOPE_CODES[g.scope] for g in groups], dtype=np.int64)
     categories = sorted({g.category for g in groups if g.scope in ("1", "2", "3")})
     g_category = np.asarray(
@@ -711,7 +763,22 @@ def compute_footprint(
         co2e = quantity * g_co2e[group_index]
         market = quantity * g_market[group_index]
         biogenic = quantity * g_bio[group_index]
-    primary = np.asarray(primary_list, dtype=np.bool_) | g_primary[group_index]
+    # A supplier PCF brings its own primary data share (PACT Methodology 4.2.2: the share is
+    # inherited from inputs, weighted by emissions); otherwise a record marked primary, or a
+    # contractual instrument, is primary in full.
+    own_primary = np.asarray(primary_list, dtype=np.float64)
+    primary = np.where(
+        g_supplier[group_index],
+        g_primary[group_index],
+        np.maximum(own_primary, g_primary[group_index]),
+    )
+    uptake = quantity * g_uptake[group_index]
+    g_dqr = np.asarray(
+        [g.dqr if g.dqr is not None else (math.nan,) * 3 for g in groups], dtype=np.float64
+    ).reshape(len(groups), 3)
+    dqr = g_dqr[group_index]
+    for i, values in dqr_rows.items():
+        dqr[i] = values
     scope = g_scope[group_index]
     # Contribution to the reported total: market-based for Scope 2, nothing outside the scopes.
     counted = np.where(scope == _SCOPE2, market, co2e)
@@ -739,8 +806,8 @@ def compute_footprint(
         mask = cat >= 0
         sums = np.bincount(cat[mask], weights=counted[mask], minlength=len(categories))
         by_category = {name: float(sums[k]) for k, name in enumerate(categories)}
-        mask &= primary
-        sums = np.bincount(cat[mask], weights=counted[mask], minlength=len(categories))
+        weights = (counted * primary)[mask]
+        sums = np.bincount(cat[mask], weights=weights, minlength=len(categories))
         primary_by_category = {name: float(sums[k]) for k, name in enumerate(categories)}
 
     qty_per_group = np.bincount(group_index, weights=quantity, minlength=len(groups))
@@ -751,7 +818,14 @@ def compute_footprint(
         for gas, per_unit in grp.gases_pu.items():
             by_gas[gas] = by_gas.get(gas, 0.0) + float(qty_per_group[k]) * per_unit
 
-    primary_total = float(counted[primary].sum())
+    primary_total = float((counted * primary).sum())
+    known = ~np.isnan(dqr[:, 0]) & (counted > 0)
+    rated = float(counted[known].sum())
+    mean_dqr: tuple[float, float, float] | None = None
+    if rated > 0:
+        t, g, ti = (float(v) for v in (dqr[known] * counted[known, None]).sum(axis=0) / rated)
+        mean_dqr = (t, g, ti)
+    positive = float(counted[counted > 0].sum())
     share = min(1.0, max(0.0, primary_total / total)) if total > 0 else 0.0
 
     is_output = np.asarray([g.output for g in groups], dtype=np.bool_)
@@ -779,6 +853,8 @@ def compute_footprint(
         biogenic,
         primary,
         record_flags,
+        dqr,
+        uptake,
     )
     return Footprint(
         gwp=gwp,
@@ -797,6 +873,9 @@ def compute_footprint(
         primary_by_category=MappingProxyType(primary_by_category),
         gwp_sets=gwp_sets,
         kgco2e_by_gwp_set=MappingProxyType(by_set),
+        dqr=mean_dqr,
+        dqr_coverage=rated / positive if positive > 0 else 0.0,
+        biogenic_uptake_kg=float(uptake.sum()),
     )
 
 

@@ -199,3 +199,7 @@ class MixedGwpError(AccountingError):
 
 class NonFiniteTotalError(AccountingError):
     """A result too large for a float (Infinity) or not a number: the input is implausible."""
+
+
+class DataQualityError(AccountingError):
+    """A ``data_quality`` cell whose ratings cannot be read."""

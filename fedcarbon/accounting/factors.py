@@ -106,7 +106,9 @@ class EmissionFactor:
 
     ``published_co2e``/``published_gwp_basis`` keep the publisher's own CO2e total when the
     factor also has a gas split (a cross-check, not used in calculation); ``description`` is
-    the publisher's wording of the row.
+    the publisher's wording of the row. Supplier PCFs (``pact.factors_from_pact``) also carry
+    their primary data share, data quality ratings and biogenic uptake, which the engine
+    passes on to the footprint.
     """
 
     dataset: str
@@ -126,6 +128,12 @@ class EmissionFactor:
     published_co2e: float | None = None
     published_gwp_basis: str | None = None
     description: str = ""
+    primary_share: float | None = None
+    """Fraction 0..1 of the factor that rests on primary data (a supplier PCF's share)."""
+    dqr: tuple[float, float, float] | None = None
+    """Technological, geographical, temporal data quality ratings 1..5 (a supplier PCF's)."""
+    biogenic_uptake: float = 0.0
+    """kg CO2 taken up by biomass per unit (<= 0), reported apart from emissions."""
 
     @property
     def ref(self) -> str:

@@ -273,13 +273,11 @@ def export(
     from fedcarbon.accounting.gwp import GWP_SETS
     from fedcarbon.accounting.pact import (
         Company,
-        dump_footprint,
-        export_violations,
+        export_products,
         factors_from_pact,
-        footprint_from_pcf,
     )
     from fedcarbon.accounting.pact_schema import is_urn
-    from fedcarbon.accounting.pcf import ALLOCATION_METHODS, allocate_products
+    from fedcarbon.accounting.pcf import ALLOCATION_METHODS
     from fedcarbon.accounting.records import read_activity_csv
 
     basis = gwp.upper()
@@ -309,30 +307,29 @@ def export(
         if supplied:
             catalog = catalog.overlay(factors_from_pact(supplied))
         footprint = compute_footprint(records, catalog, gwp=basis)
-        regions: dict[str, set[str]] = {}
-        for record in records:
-            if record.is_output:
-                product = record.product or record.activity[len("output.") :]
-                regions.setdefault(product, set()).add(record.region)
-        geography = {p: r.pop() if len(r) == 1 else "GLOBAL" for p, r in regions.items()}
-        pcfs = allocate_products(
+        owner = Company(name=company_name, ids=tuple(company_id), domain=domain)
+        pairs = export_products(
             footprint,
-            method=allocation,
+            records,
+            catalog,
+            owner,
+            allocation=allocation,
             prices=prices,
             physical=quantities,
             physical_quantity=physical_quantity,
             masses=masses,
-            geography=geography,
         )
-        owner = Company(name=company_name, ids=tuple(company_id), domain=domain)
-        footprints = [footprint_from_pcf(pcf, owner) for pcf in pcfs]
     except AccountingError as exc:
         raise _fail(str(exc)) from None
-    for fp in footprints:
-        problems = export_violations(fp)
-        if problems:  # a fedcarbon bug, never the user's input: say so plainly
-            details = "; ".join(f"{v.json_path}: {v.message}" for v in problems)
-            raise _fail(f"internal error: exported footprint {fp.id} violates PACT v3: {details}")
+    write_products(pairs, out, f"Cradle-to-gate PCFs ({allocation} allocation, {basis})")
+
+
+def write_products(pairs: list[Any], out: str, title: str) -> None:
+    """Print one list response (``out`` is -) or write ``<product>.json`` files, then a table."""
+    from fedcarbon.accounting.pact import dump_footprint
+
+    pcfs = [pcf for pcf, _ in pairs]
+    footprints = [fp for _, fp in pairs]
     if out == "-":
         print(json.dumps({"data": [dump_footprint(fp) for fp in footprints]}, indent=2))
     else:
@@ -346,7 +343,7 @@ def export(
             used.add(name)
             target = directory / f"{name}.json"
             target.write_text(json.dumps(dump_footprint(fp), indent=2) + "\n", encoding="utf-8")
-    table = Table(title=f"Cradle-to-gate PCFs ({allocation} allocation, {basis})")
+    table = Table(title=title)
     for column in ("product", "declared unit", "amount made", "kgCO2e per unit", "share"):
         table.add_column(column)
     for pcf in pcfs:
@@ -358,3 +355,10 @@ def export(
             f"{pcf.allocation_share:.1%}",
         )
     _err.print(table)
+    for pcf in pcfs[:1]:
+        _err.print(
+            f"primary data share {pcf.primary_data_share:.1%}; exempted emissions "
+            f"{pcf.exempted_percent:g}%"
+            + (f": {pcf.exempted_description}" if pcf.exempted_percent else ""),
+            highlight=False,
+        )
