@@ -18,6 +18,7 @@ from agent.collect import Collection, collect, footprint_for
 from agent.config import AgentConfig, load_config, write_config
 from agent.contribution import Contribution, encrypt_and_sign, prepare
 from agent.errors import AgentError
+from agent.footprint_cli import register as register_footprint_commands
 from agent.identity import load_or_create_identity
 from agent.policy import period_label, refusals
 from fedcarbon import serde
@@ -49,6 +50,7 @@ HOME = typer.Option(
     help="Directory with agent.toml, the identity key and the local store.",
 )
 JSON = typer.Option(False, "--json", help="Print JSON instead of tables.")
+register_footprint_commands(app)  # footprint, pact export (agent/footprint_cli.py)
 _USER_ERRORS = (AgentError, FedcarbonError, AccountingError, AuditError, OSError, ValueError)
 
 

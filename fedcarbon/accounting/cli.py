@@ -108,14 +108,15 @@ def compute(
             json.dumps(footprint.to_dict(include_records=records), indent=2, allow_nan=False)
         )
         return
-    _print_tables(footprint, str(activities))
+    print_footprint(footprint, str(activities))
 
 
 def _kg(value: float) -> str:
     return f"{value:,.2f}"
 
 
-def _print_tables(footprint: Footprint, name: str) -> None:
+def print_footprint(footprint: Footprint, name: str) -> None:
+    """The footprint as tables: scopes and categories, gases, biogenic CO2, flags."""
     from fedcarbon.accounting.engine import RecordResults
 
     sets = " + ".join(footprint.gwp_sets or (footprint.gwp,))

@@ -198,7 +198,7 @@ def upgrade(
         _err.print(f"wrote {out}", highlight=False)
 
 
-def _pairs(values: list[str], option: str) -> dict[str, float]:
+def parse_pairs(values: list[str], option: str) -> dict[str, float]:
     """``PRODUCT=NUMBER`` options -> mapping, failing with the option's name on bad input."""
     result: dict[str, float] = {}
     for value in values:
@@ -290,9 +290,9 @@ def export(
             raise _fail(f"--company-id {company!r} is not a URN (urn:<namespace>:<id>, RFC 8141)")
     if not activities.is_file():
         raise _fail(f"activity file {str(activities)!r} does not exist")
-    prices = _pairs(price, "--price") or None
-    quantities = _pairs(physical, "--physical") or None
-    masses = _pairs(mass, "--mass") or None
+    prices = parse_pairs(price, "--price") or None
+    quantities = parse_pairs(physical, "--physical") or None
+    masses = parse_pairs(mass, "--mass") or None
     records, row_errors = read_activity_csv(activities)
     if row_errors:
         for error in row_errors:
