@@ -58,13 +58,19 @@ from fedcarbon.accounting.errors import (
     UnitConversionError,
     UnknownGwpSetError,
 )
-from fedcarbon.accounting.factors import LIFECYCLE_DATASETS, EmissionFactor, FactorCatalog
+from fedcarbon.accounting.factors import (
+    LIFECYCLE_DATASETS,
+    US_ECONOMY_DATASETS,
+    EmissionFactor,
+    FactorCatalog,
+)
 from fedcarbon.accounting.fuels import is_volume, volume_to_mass
 from fedcarbon.accounting.instruments import (
     check_market_boundary,
     check_vintage,
     parse_instrument,
 )
+from fedcarbon.accounting.money import spend_conversion
 from fedcarbon.accounting.quality import parse_data_quality
 from fedcarbon.accounting.records import ActivityRecord
 from fedcarbon.accounting.regions import check_region
@@ -426,12 +432,22 @@ class _Calculator:
         try:
             to_factor_unit = conversion_factor(record.unit, factor.unit)
         except UnitConversionError as exc:
-            if not is_volume(record.unit):
+            if is_currency(record.unit) and is_currency(factor.unit):
+                to_factor_unit, money_flags = spend_conversion(
+                    record.unit, factor.unit, record.period_start.year
+                )
+                flags.extend(money_flags)
+            elif is_volume(record.unit):
+                factor, to_factor_unit, density_flag = self._via_density(record, factor)
+                flags.append(density_flag)
+            else:
                 exc.message += f" ({factor.ref}, {factor.source})"
                 exc.args = (str(exc),)
                 raise
-            factor, to_factor_unit, density_flag = self._via_density(record, factor)
-            flags.append(density_flag)
+        if factor.dataset in US_ECONOMY_DATASETS and _country(record.region) != "US":
+            # A US input-output model prices the purchase as if made in the US economy
+            # (its supply chains, grid and prices): disclose it per record.
+            flags.append(f"spend:us-economy-factor-for:{record.region}")
         co2e_pu, basis = self._per_unit(factor, to_factor_unit)
         published_basis = factor.co2e_gwp_basis or "unknown"
         if factor.region != record.region:

@@ -203,3 +203,11 @@ class NonFiniteTotalError(AccountingError):
 
 class DataQualityError(AccountingError):
     """A ``data_quality`` cell whose ratings cannot be read."""
+
+
+class MoneyConversionError(UnitConversionError):
+    """Spend that cannot be converted to a spend factor's currency and price year."""
+
+    def __init__(self, reason: str) -> None:
+        AccountingError.__init__(self, reason)
+        self.unit = self.from_unit = self.to_unit = ""

@@ -77,6 +77,10 @@ _REQUIRED = ("activity", "region", "unit", "scope", "category", "year", "source"
 _SCOPES = ("1", "2", "3", "outside")
 MANIFEST = "datasets.json"
 
+US_ECONOMY_DATASETS: frozenset[str] = frozenset({"epa-supply-chain-v1.2"})
+"""Built-in spend factors of the US economy (USEEIO); used elsewhere only as a proxy, which the
+engine flags per record (``spend:us-economy-factor-for:<region>``)."""
+
 LIFECYCLE_DATASETS: frozenset[str] = frozenset({"ember-grid"})
 """Built-in datasets whose electricity factors are lifecycle intensities (generation plus fuel
 supply chain, IPCC AR5 WGIII Annex III), not combustion-only: the engine flags their use in

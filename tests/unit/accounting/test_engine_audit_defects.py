@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from fedcarbon.accounting.engine import compute_footprint
+from fedcarbon.accounting.engine import RecordResult, compute_footprint
 from fedcarbon.accounting.errors import (
     FuelConversionError,
     InstrumentError,
     MixedGwpError,
+    MoneyConversionError,
     NonFiniteTotalError,
     UnknownRegionError,
 )
 from fedcarbon.accounting.factors import FactorCatalog
 from fedcarbon.accounting.fuels import fuel_density
 from fedcarbon.accounting.gwp import gwp100
+from fedcarbon.accounting.money import exchange_rates, price_index
 
 from .engine_samples import rec, sample_catalog
 
@@ -202,3 +206,62 @@ def test_lifecycle_grid_intensity_in_scope2_is_flagged() -> None:
 def test_uk_grid_factor_is_combustion_only_and_not_flagged() -> None:
     fp = compute_footprint([rec("e", "electricity.grid", 10.0, "kWh", region="GB")])
     assert "location:lifecycle-intensity" not in fp.records[0].flags
+
+
+# -- spend: currency, price year, geography ---------------------------------------------------
+
+STEEL = "spend.naics.331110"  # US EPA v1.2: kg per 2021 USD
+
+
+def _spend(quantity: float, unit: str, region: str = "US", year: int = 2024) -> RecordResult:
+    record = replace(
+        rec("s", STEEL, quantity, unit, region=region, scope3_category=1),
+        period_start=date(year, 1, 1),
+        period_end=date(year, 12, 31),
+    )
+    return compute_footprint([record]).records[0]
+
+
+def _per_2021_usd() -> float:
+    return _spend(1.0, "USD_2021").co2e_kg
+
+
+def test_plain_usd_on_a_2024_record_is_deflated_to_2021_and_flagged() -> None:
+    result = _spend(1000.0, "USD")
+    cpi = price_index()
+    assert result.co2e_kg == pytest.approx(1000 * cpi[2021] / cpi[2024] * _per_2021_usd())
+    assert "spend:price-year-assumed:2024" in result.flags
+
+
+def test_stated_price_year_is_not_flagged_as_assumed() -> None:
+    result = _spend(1000.0, "USD_2024")
+    assert result.co2e_kg == pytest.approx(_spend(1000.0, "USD").co2e_kg)
+    assert not any(f.startswith("spend:price-year-assumed") for f in result.flags)
+
+
+def test_euro_spend_is_converted_at_the_annual_rate_then_deflated() -> None:
+    result = _spend(1000.0, "EUR", year=2023)
+    usd_2021 = 1000 / exchange_rates()[("EUR", 2023)] * price_index()[2021] / price_index()[2023]
+    assert result.co2e_kg == pytest.approx(usd_2021 * _per_2021_usd())
+
+
+def test_usd_2021_spend_in_the_us_needs_no_conversion() -> None:
+    assert not any(f.startswith("spend:") for f in _spend(10.0, "USD_2021").flags)
+
+
+def test_non_us_spend_on_us_factors_names_the_geography() -> None:
+    assert "spend:us-economy-factor-for:DE" in _spend(10.0, "USD_2021", region="DE").flags
+
+
+def test_currency_without_a_shipped_rate_is_refused_by_name() -> None:
+    with pytest.raises(MoneyConversionError, match="PLN"):
+        _spend(10.0, "PLN", region="PL")
+
+
+def test_year_outside_the_price_index_is_refused_with_the_range() -> None:
+    with pytest.raises(MoneyConversionError, match="2030"):
+        _spend(10.0, "USD", year=2030)
+
+
+def test_shipped_cpi_matches_bls_annual_averages() -> None:
+    assert (price_index()[2021], price_index()[2023]) == (270.970, 304.702)
