@@ -20,8 +20,9 @@ from agent.collect import Collection, catalog_for, collect, footprint_for
 from agent.config import AgentConfig, load_config
 from agent.errors import AgentError
 from fedcarbon.accounting.errors import AccountingError
+from fedcarbon.accounting.inventory import Inventory
 from fedcarbon.adapters.contract import Period
-from fedcarbon.console import fail, print_json
+from fedcarbon.console import fail
 from fedcarbon.errors import FedcarbonError
 
 _USER_ERRORS = (AgentError, FedcarbonError, AccountingError, OSError, ValueError)
@@ -42,7 +43,26 @@ PARTIAL = typer.Option(
     False, "--allow-partial", help="Go on even if some rows or adapters could not be read."
 )
 
+INVENTORY = typer.Option(
+    None,
+    "--inventory",
+    help="inventory.toml (boundary, base year, Scope 3 register); default: the home's own.",
+)
+
 pact_app = typer.Typer(help="PACT v3 product footprints from the agent's own data.")
+
+
+def _inventory(home: Path, path: Path | None) -> Inventory | None:
+    """The inventory description: ``--inventory``, else ``<home>/inventory.toml`` if present."""
+    from fedcarbon.accounting.inventory import read_inventory
+
+    chosen = path or (home / "inventory.toml")
+    if path is None and not chosen.is_file():
+        return None
+    try:
+        return read_inventory(chosen)
+    except AccountingError as error:
+        fail(str(error))
 
 
 def _collected(home: Path, period: str, allow_partial: bool) -> tuple[AgentConfig, Collection]:
@@ -79,23 +99,24 @@ def footprint(
     records: bool = typer.Option(
         False, "--records/--no-records", help="Include per-record results in --json output."
     ),
+    inventory: Path | None = INVENTORY,
 ) -> None:
     """Your footprint for a period, computed from the configured adapters (nothing is sent)."""
-    from fedcarbon.accounting.cli import print_footprint
+    from fedcarbon.accounting.cli import emit_footprint
 
+    described = _inventory(home, inventory)
     config, collection = _collected(home, period, allow_partial)
     try:
         result = footprint_for(config, collection)
     except _USER_ERRORS as error:
         fail(str(error))
-    if as_json:
-        document: dict[str, Any] = result.to_dict(include_records=records)
-        document["records_read"] = len(collection.records)
-        document["rows_rejected"] = len(collection.rejected)
-        document["adapters_unreadable"] = dict(collection.failures)
-        print_json(document)
-        return
-    print_footprint(result, f"{config.organisation} ({period})")
+    extra: dict[str, Any] = {
+        "records_read": len(collection.records),
+        "rows_rejected": len(collection.rejected),
+        "adapters_unreadable": dict(collection.failures),
+    }
+    name = f"{config.organisation} ({period})"
+    emit_footprint(result, name, described, as_json=as_json, records=records, extra=extra)
 
 
 @pact_app.command("export")
@@ -130,6 +151,7 @@ def pact_export(
     ),
     home: Path = HOME,
     allow_partial: bool = PARTIAL,
+    inventory: Path | None = INVENTORY,
 ) -> None:
     """Your products' cradle-to-gate PCFs as PACT v3 files, from the configured adapters.
 
@@ -147,6 +169,7 @@ def pact_export(
     for company in company_id:
         if not is_urn(company):
             fail(f"--company-id {company!r} is not a URN (urn:<namespace>:<id>, RFC 8141)")
+    described = _inventory(home, inventory)
     config, collection = _collected(home, period, allow_partial)
     try:
         catalog = catalog_for(config, collection.supplier_footprints)
@@ -164,6 +187,7 @@ def pact_export(
             physical=parse_pairs(physical, "--physical") or None,
             physical_quantity=physical_quantity,
             masses=parse_pairs(mass, "--mass") or None,
+            inventory=described,
         )
     except _USER_ERRORS as error:
         fail(str(error))

@@ -211,3 +211,7 @@ class MoneyConversionError(UnitConversionError):
     def __init__(self, reason: str) -> None:
         AccountingError.__init__(self, reason)
         self.unit = self.from_unit = self.to_unit = ""
+
+
+class InventoryError(AccountingError):
+    """A malformed inventory description (boundary, base year, Scope 3 register)."""

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from fedcarbon.accounting.factors import DatasetInfo, EmissionFactor, FactorCatalog
+from fedcarbon.accounting.inventory import Inventory, describe, with_register
 from fedcarbon.accounting.pact_schema import SPEC_VERSION, Violation, errors_only, validate
 from fedcarbon.accounting.pact_schema.errors import PactDocumentError, PactExportError
 from fedcarbon.accounting.pact_schema.model import (
@@ -47,7 +48,12 @@ from fedcarbon.accounting.pact_schema.model import (
     parse_document,
     to_decimal,
 )
-from fedcarbon.accounting.pcf import ProductCarbonFootprint, allocate_products, estimate_exemption
+from fedcarbon.accounting.pcf import (
+    CRADLE_TO_GATE_SCOPE3,
+    ProductCarbonFootprint,
+    allocate_products,
+    estimate_exemption,
+)
 from fedcarbon.accounting.records import ActivityRecord
 
 if TYPE_CHECKING:
@@ -277,12 +283,15 @@ def export_products(
     physical: Mapping[str, float] | None = None,
     physical_quantity: str | None = None,
     masses: Mapping[str, float] | None = None,
+    inventory: Inventory | None = None,
 ) -> list[tuple[ProductCarbonFootprint, ProductFootprint]]:
     """Every product's cradle-to-gate PCF and its PACT v3 footprint, from a site footprint.
 
     One path for ``fedcarbon pact export`` (a CSV) and ``fedcarbon agent pact export`` (the
     agent's adapters): a product made in one region gets that geography, else GLOBAL; what the
-    boundary leaves out is estimated with ``catalog`` (``pcf.estimate_exemption``).
+    boundary leaves out is estimated with ``catalog`` (``pcf.estimate_exemption``) plus the
+    exclusions of the inventory's Scope 3 register, whose boundary, consolidation approach and
+    base year go into each footprint's comment.
 
     Raises:
         AccountingError: allocation impossible (``AllocationError``), export impossible
@@ -294,6 +303,9 @@ def export_products(
             product = record.product or record.activity[len("output.") :]
             regions.setdefault(product, set()).add(record.region)
     geography = {p: next(iter(r)) if len(r) == 1 else "GLOBAL" for p, r in regions.items()}
+    exemption = estimate_exemption(footprint, catalog)
+    if inventory is not None:
+        exemption = with_register(exemption, inventory, footprint, CRADLE_TO_GATE_SCOPE3)
     pcfs = allocate_products(
         footprint,
         method=allocation,
@@ -302,11 +314,12 @@ def export_products(
         physical_quantity=physical_quantity,
         masses=masses,
         geography=geography,
-        exemption=estimate_exemption(footprint, catalog),
+        exemption=exemption,
     )
+    comment = None if inventory is None else describe(inventory)
     out: list[tuple[ProductCarbonFootprint, ProductFootprint]] = []
     for pcf in pcfs:
-        fp = footprint_from_pcf(pcf, company)
+        fp = footprint_from_pcf(pcf, company, comment=comment)
         problems = export_violations(fp)
         if problems:  # a fedcarbon bug, never the user's input: say so plainly
             details = "; ".join(f"{v.json_path}: {v.message}" for v in problems)

@@ -256,6 +256,11 @@ def export(
         [], "--factors", help="Your own factor dataset CSV (repeatable); wins over built-ins."
     ),
     gwp: str = typer.Option("AR6", "--gwp", help="GWP100 set for CO2e: AR6 (default), AR5 or AR4."),
+    inventory: Path | None = typer.Option(
+        None,
+        "--inventory",
+        help="inventory.toml: boundary, base year and Scope 3 register, carried into the files.",
+    ),
     out: str = typer.Option(
         "-",
         "--out",
@@ -271,6 +276,7 @@ def export(
     from fedcarbon.accounting.errors import AccountingError
     from fedcarbon.accounting.factors import FactorCatalog
     from fedcarbon.accounting.gwp import GWP_SETS
+    from fedcarbon.accounting.inventory import read_inventory
     from fedcarbon.accounting.pact import (
         Company,
         export_products,
@@ -307,6 +313,7 @@ def export(
         if supplied:
             catalog = catalog.overlay(factors_from_pact(supplied))
         footprint = compute_footprint(records, catalog, gwp=basis)
+        described = None if inventory is None else read_inventory(inventory)
         owner = Company(name=company_name, ids=tuple(company_id), domain=domain)
         pairs = export_products(
             footprint,
@@ -318,6 +325,7 @@ def export(
             physical=quantities,
             physical_quantity=physical_quantity,
             masses=masses,
+            inventory=described,
         )
     except AccountingError as exc:
         raise _fail(str(exc)) from None

@@ -117,3 +117,20 @@ def test_pact_export_refuses_a_company_id_that_is_not_a_urn(home: Path) -> None:
     args = ["pact", "export", "--home", str(home), "-p", "2024", "--company-id", "acme"]
     result = runner.invoke(app, args)
     assert (result.exit_code, "not a URN" in result.stderr) == (1, True)
+
+
+def test_footprint_carries_the_homes_inventory_description(home: Path) -> None:
+    (home / "inventory.toml").write_text(
+        '[organisation]\nname = "Acme"\nconsolidation = "financial-control"\n'
+        'boundary = "The Werk P1 and P2 sites"\n'
+    )
+    result = runner.invoke(app, ["footprint", "--home", str(home), "-p", "2024", "--json"])
+    document = json.loads(result.stdout)
+    assert document["inventory"]["consolidation"] == "financial-control"
+    assert document["inventory_check"]["warnings"]  # no Scope 3 register: 15 unscreened
+
+
+def test_a_malformed_inventory_is_refused_by_key(home: Path) -> None:
+    (home / "inventory.toml").write_text('[organisation]\nname = "Acme"\n')
+    result = runner.invoke(app, ["footprint", "--home", str(home), "-p", "2024"])
+    assert (result.exit_code, "organisation.consolidation" in result.stderr) == (1, True)
