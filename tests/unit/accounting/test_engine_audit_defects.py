@@ -265,3 +265,18 @@ def test_year_outside_the_price_index_is_refused_with_the_range() -> None:
 
 def test_shipped_cpi_matches_bls_annual_averages() -> None:
     assert (price_index()[2021], price_index()[2023]) == (270.970, 304.702)
+
+
+def test_cli_refuses_an_overflowing_total_instead_of_printing_infinity(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from fedcarbon.accounting.cli import app
+
+    csv = tmp_path / "huge.csv"
+    csv.write_text(
+        "record_id,period_start,period_end,site,activity,quantity,unit,region\n"
+        "a,2023-01-01,2023-12-31,Leeds,fuel.natural_gas,1e308,MWh,GB\n"
+        "b,2023-01-01,2023-12-31,Leeds,fuel.natural_gas,1e308,MWh,GB\n"
+    )
+    result = CliRunner().invoke(app, ["compute", str(csv), "--json"])
+    assert (result.exit_code, result.stdout, "record 'a'" in result.stderr) == (1, "", True)
