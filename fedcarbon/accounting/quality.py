@@ -3,8 +3,9 @@
 The ``data_quality`` column of a record holds words separated by spaces, commas or
 semicolons:
 
-* ``primary`` - the activity data is measured or metered at the company or its supplier
-  (GHG Protocol Scope 3 Standard ch. 7.3 "primary data"); counted in the primary data share.
+* ``primary`` as the first word - the activity data is measured or metered at the company or
+  its supplier (GHG Protocol Scope 3 Standard ch. 7.3 "primary data"); counted in the primary
+  data share.
 * ``dqr=T/G/Ti`` - the record's data quality ratings, technological / geographical / temporal,
   each 1 (very good) to 5 (very poor), on the scale of the PACT Methodology v3 (section 4.2.3,
   "Data quality ratings"), which follows the Product Standard's data quality indicators
@@ -49,8 +50,8 @@ def parse_data_quality(text: str | None) -> DataQuality:
         return DataQuality(False, None)
     primary = False
     dqr: tuple[float, float, float] | None = None
-    for word in re.split(r"[\s,;]+", text.strip()):
-        if word.lower() == "primary":
+    for position, word in enumerate(re.split(r"[\s,;]+", text.strip())):
+        if word.lower() == "primary" and position == 0:  # "not primary" stays secondary
             primary = True
         elif word.lower().startswith("dqr="):
             match = _DQR_RE.match(word)
