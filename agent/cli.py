@@ -18,6 +18,7 @@ from agent.collect import Collection, collect, footprint_for
 from agent.config import AgentConfig, load_config, write_config
 from agent.contribution import Contribution, encrypt_and_sign, prepare
 from agent.errors import AgentError
+from agent.footprint_cli import register as register_footprint_commands
 from agent.gossip import check_view, exchange_all
 from agent.identity import load_or_create_identity
 from agent.ledger import Ledger, differencing_refusals, load_ledger, record_joined, unchecked
@@ -52,6 +53,7 @@ HOME = typer.Option(
     help="Directory with agent.toml, the identity key and the local store.",
 )
 JSON = typer.Option(False, "--json", help="Print JSON instead of tables.")
+register_footprint_commands(app)  # footprint, pact export (agent/footprint_cli.py)
 _USER_ERRORS = (AgentError, FedcarbonError, AccountingError, AuditError, OSError, ValueError)
 
 

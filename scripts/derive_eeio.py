@@ -14,9 +14,9 @@ dollar of purchaser price, GHG data year 2019. US Government work, public domain
   kg of a gas: recombining the gases with AR4 GWPs reproduces the published CO2e totals only
   with that row counted at weight 1 (checked in ``tests/unit/accounting/test_datasets.py``).
   It is therefore kept as ``CO2e=...`` inside ``gases`` with ``co2e_gwp_basis`` AR4.
-* Zero gas values are dropped. Activity code ``spend.naics.<NAICS-6>``, unit ``USD`` meaning
-  2021 US dollars at purchaser price; converting another currency or price year is the
-  caller's job (see docs/activity-codes.md). Region ``GLOBAL``: the factors describe the US
+* Zero gas values are dropped. Activity code ``spend.naics.<NAICS-6>``, unit ``USD_2021``
+  (2021 US dollars at purchaser price); the engine converts spend in another currency or
+  price year (``fedcarbon/accounting/money.py``). Region ``GLOBAL``: the factors describe the US
   economy and are used as a proxy elsewhere, as the GHG Protocol Scope 3 guidance permits for
   spend-based estimates.
 
@@ -85,7 +85,7 @@ def derive(by_ghg: list[dict[str, str]], co2e: list[dict[str, str]]) -> list[dic
             {
                 "activity": f"spend.naics.{code}",
                 "region": "GLOBAL",
-                "unit": "USD",
+                "unit": "USD_2021",
                 "scope": "3",
                 "category": "scope3.cat1",
                 "gases": ";".join(f"{gas}={value!r}" for gas, value in ordered),

@@ -17,6 +17,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from fedcarbon.accounting.engine import Footprint
+    from fedcarbon.accounting.inventory import Inventory
 
 app = typer.Typer(
     name="footprint",
@@ -54,7 +55,17 @@ def compute(
         "--factors",
         help="Your own factor dataset CSV (repeatable); its factors win over the built-in ones.",
     ),
-    gwp: str = typer.Option("AR6", "--gwp", help="GWP100 set for CO2e: AR6 (default) or AR5."),
+    gwp: str = typer.Option("AR6", "--gwp", help="GWP100 set for CO2e: AR6 (default), AR5 or AR4."),
+    strict_gwp: bool = typer.Option(
+        False,
+        "--strict-gwp",
+        help="Refuse a total that adds CO2e-only factors published with another GWP set.",
+    ),
+    inventory: Path | None = typer.Option(
+        None,
+        "--inventory",
+        help="inventory.toml: organisational boundary, base year, Scope 3 screening register.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
     records: bool = typer.Option(
         True, "--records/--no-records", help="Include per-record results in --json output."
@@ -69,6 +80,7 @@ def compute(
     from fedcarbon.accounting.errors import AccountingError
     from fedcarbon.accounting.factors import FactorCatalog
     from fedcarbon.accounting.gwp import GWP_SETS
+    from fedcarbon.accounting.inventory import read_inventory
     from fedcarbon.accounting.records import read_activity_csv
 
     basis = gwp.upper()
@@ -95,23 +107,62 @@ def compute(
         catalog = FactorCatalog.default()
         if factors:
             catalog = catalog.overlay(FactorCatalog.from_files(*factors))
-        footprint = compute_footprint(parsed, catalog, gwp=basis)
+        footprint = compute_footprint(parsed, catalog, gwp=basis, strict_gwp=strict_gwp)
+        described = None if inventory is None else read_inventory(inventory)
     except AccountingError as exc:
         raise _fail(f"{activities}: {exc}") from None
+    emit_footprint(footprint, str(activities), described, as_json=as_json, records=records)
+
+
+def emit_footprint(
+    footprint: Footprint,
+    name: str,
+    inventory: Inventory | None,
+    *,
+    as_json: bool,
+    records: bool,
+    extra: dict[str, object] | None = None,
+) -> None:
+    """Print a footprint (JSON or tables) with its inventory description and register check.
+
+    Exits 1 after printing when the Scope 3 register contradicts the footprint.
+    """
+    from fedcarbon.accounting.inventory import check_inventory, describe
+
+    checked = None if inventory is None else check_inventory(inventory, footprint)
     if as_json:
-        typer.echo(json.dumps(footprint.to_dict(include_records=records), indent=2))
-        return
-    _print_tables(footprint, str(activities))
+        document = footprint.to_dict(include_records=records)
+        if inventory is not None and checked is not None:
+            document["inventory"] = inventory.to_dict()
+            document["inventory_check"] = {
+                "errors": list(checked.errors),
+                "warnings": list(checked.warnings),
+                "excluded_estimate_kgco2e": checked.excluded_kgco2e,
+            }
+        document.update(extra or {})
+        typer.echo(json.dumps(document, indent=2, allow_nan=False))
+    else:
+        print_footprint(footprint, name)
+        if inventory is not None and checked is not None:
+            _out.print(describe(inventory), highlight=False, markup=False)
+            for warning in checked.warnings:
+                _out.print(f"note: {warning}", highlight=False, markup=False)
+            for error in checked.errors:
+                _err.print(f"error: {error}", highlight=False, markup=False)
+    if checked is not None and checked.errors:
+        raise typer.Exit(1)
 
 
 def _kg(value: float) -> str:
     return f"{value:,.2f}"
 
 
-def _print_tables(footprint: Footprint, name: str) -> None:
+def print_footprint(footprint: Footprint, name: str) -> None:
+    """The footprint as tables: scopes and categories, gases, biogenic CO2, flags."""
     from fedcarbon.accounting.engine import RecordResults
 
-    title = f"GHG footprint of {name} (kg CO2e, GWP100 {footprint.gwp})"
+    sets = " + ".join(footprint.gwp_sets or (footprint.gwp,))
+    title = f"GHG footprint of {name} (kg CO2e, GWP100 {sets})"
     if footprint.period_start and footprint.period_end:
         title += f", {footprint.period_start} to {footprint.period_end}"
     table = Table(title=title)

@@ -51,12 +51,29 @@ from fedcarbon.accounting.errors import (
     AccountingError,
     CategoryError,
     FactorNotFoundError,
+    FuelConversionError,
     InstrumentError,
+    MixedGwpError,
+    NonFiniteTotalError,
+    UnitConversionError,
     UnknownGwpSetError,
 )
-from fedcarbon.accounting.factors import EmissionFactor, FactorCatalog
-from fedcarbon.accounting.instruments import check_market_boundary, parse_instrument
+from fedcarbon.accounting.factors import (
+    LIFECYCLE_DATASETS,
+    US_ECONOMY_DATASETS,
+    EmissionFactor,
+    FactorCatalog,
+)
+from fedcarbon.accounting.fuels import is_volume, volume_to_mass
+from fedcarbon.accounting.instruments import (
+    check_market_boundary,
+    check_vintage,
+    parse_instrument,
+)
+from fedcarbon.accounting.money import spend_conversion
+from fedcarbon.accounting.quality import parse_data_quality
 from fedcarbon.accounting.records import ActivityRecord
+from fedcarbon.accounting.regions import check_region
 from fedcarbon.accounting.units import conversion_factor, is_currency
 
 RESIDUAL_MIX_ACTIVITY = "electricity.residual_mix"
@@ -98,6 +115,14 @@ class RecordResult:
     quantity: float = 0.0
     unit: str = ""
     row: int | None = None
+    primary_share: float = 0.0
+    """Fraction 0..1 of ``co2e_kg`` from primary data (a supplier PCF's own share for pcf.*)."""
+    dqr: tuple[float, float, float] | None = None
+    """Data quality ratings (technological, geographical, temporal), the record's or supplier's."""
+    biogenic_uptake_kg: float = 0.0
+    region: str = ""
+    year: int | None = None
+    """The record's region and the year its period starts (for follow-up lookups)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, with the factor's source so a reader can find the published row."""
@@ -116,6 +141,9 @@ class RecordResult:
             "biogenic_co2_kg": self.biogenic_co2_kg,
             "method": self.method,
             "primary": self.primary,
+            "primary_share": self.primary_share,
+            "dqr": None if self.dqr is None else list(self.dqr),
+            "biogenic_uptake_kg": self.biogenic_uptake_kg,
             "gwp": self.gwp,
             "factor_ref": self.factor_ref,
             "factor": None
@@ -181,6 +209,18 @@ class Footprint:
     period_end: date | None = None
     primary_by_category: Mapping[str, float] = field(default_factory=dict)
     """CO2e from primary data per ``by_category`` key (for primary shares within a boundary)."""
+    gwp_sets: tuple[str, ...] = ()
+    """Every GWP set behind the total: ``gwp`` first, then any publisher's CO2e-only basis
+    (a grid intensity in AR5, the EPA's unspecified HFC/PFC part in AR4), which cannot be
+    converted without its gas split; ``strict_gwp=True`` refuses such a mix instead."""
+    dqr: tuple[float, float, float] | None = None
+    """Emissions-weighted mean data quality ratings over the records that have ratings."""
+    dqr_coverage: float = 0.0
+    """Share 0..1 of ``total_kgco2e`` from records with ratings (behind ``dqr``)."""
+    biogenic_uptake_kg: float = 0.0
+    """CO2 taken up by biomass in purchased products (suppliers' PCFs), <= 0, outside scopes."""
+    kgco2e_by_gwp_set: Mapping[str, float] = field(default_factory=dict)
+    """CO2e of the reported total per GWP set (a group with a foreign CO2e part counts there)."""
 
     @property
     def total_kgco2e(self) -> float:
@@ -203,6 +243,11 @@ class Footprint:
             "biogenic_co2_kg": self.biogenic_co2_kg,
             "primary_data_share": self.primary_data_share,
             "primary_by_category": dict(self.primary_by_category),
+            "gwp_sets": list(self.gwp_sets or (self.gwp,)),
+            "dqr": None if self.dqr is None else list(self.dqr),
+            "dqr_coverage": self.dqr_coverage,
+            "biogenic_uptake_kg": self.biogenic_uptake_kg,
+            "kgco2e_by_gwp_set": dict(self.kgco2e_by_gwp_set),
             "outputs": [
                 {
                     "record_id": o.record_id,
@@ -236,11 +281,16 @@ class _Group:
     factor_ref: str
     gwp: str
     method: str
-    primary: bool = False
+    primary_share: float = 0.0
+    supplier: bool = False  # a supplier PCF: its own primary share applies, not the record's
+    dqr: tuple[float, float, float] | None = None
+    uptake_pu: float = 0.0
     market_basis: str | None = None
     market_factor_ref: str | None = None
     flags: tuple[str, ...] = ()
     output: bool = False
+    gwp_parts: tuple[str, ...] = ()
+    """Every GWP set behind ``co2e_pu``: the chosen one and any publisher's CO2e part."""
 
 
 _SCOPE3_CATEGORY_RE = re.compile(r"^(?:scope3\.)?cat(?:egory)?[ _.]?(\d{1,2})$", re.IGNORECASE)
@@ -272,6 +322,7 @@ class _Calculator:
 
     def group(self, record: ActivityRecord) -> _Group:
         try:
+            check_region(record.region)
             if record.is_output:
                 return _Group("", "output", 0.0, math.nan, 0.0, {}, None, "", "", "", output=True)
             if record.activity.startswith("release."):
@@ -285,6 +336,13 @@ class _Calculator:
         if record.instrument:
             raise InstrumentError(record.instrument, "instruments apply only to Scope 2 records")
         gas = gwp_table.canonical_gas(record.activity[len("release.") :])
+        flags: tuple[str, ...] = ()
+        if gas == "CH4":
+            # A measured methane release (gas leak, vent, coal mine) is fossil methane, whose
+            # GWP counts its oxidation to fossil CO2 (AR6 WGI Table 7.15: 29.8, not 27.0);
+            # write release.CH4_non_fossil for biogenic methane (digesters, landfill).
+            gas = "CH4_fossil"
+            flags = ("release:CH4-as-fossil",)
         per_kg = gwp_table.gwp100(gas, self.gwp)
         to_kg = conversion_factor(record.unit, "kg")
         components = gwp_table.BLENDS.get(gas, {gas: 1.0})
@@ -303,6 +361,8 @@ class _Calculator:
             factor_ref=f"gwp:{self.gwp}:{gas}",
             gwp=self.gwp,
             method="release",
+            flags=flags,
+            gwp_parts=(self.gwp,),
         )
 
     def _lookup(self, activity: str, record: ActivityRecord) -> EmissionFactor:
@@ -317,30 +377,91 @@ class _Calculator:
         except FactorNotFoundError:
             return self.catalog.lookup(activity, record.region, year)
 
-    def _per_unit(self, factor: EmissionFactor, record: ActivityRecord) -> tuple[float, str]:
-        """CO2e per record unit, and the GWP basis behind it.
+    def _per_unit(self, factor: EmissionFactor, to_factor_unit: float) -> tuple[float, str]:
+        """CO2e per record unit (``to_factor_unit`` factor units each), and its GWP basis.
 
         Gases are weighted with the chosen set; a ``CO2e`` entry (a publisher's CO2e for gases
         it does not split, or the whole factor) is added as published.
         """
-        to_factor_unit = conversion_factor(record.unit, factor.unit)
         co2e = gwp_table.co2e_kg(factor.gases, self.gwp)
         only_co2e = set(factor.gases) == {"CO2e"}
         basis = (factor.co2e_gwp_basis or "unknown") if only_co2e else self.gwp
         return to_factor_unit * co2e, basis
 
+    def _via_density(
+        self, record: ActivityRecord, factor: EmissionFactor
+    ) -> tuple[EmissionFactor, float, str]:
+        """A volume of fuel priced with a per-mass factor: (factor, factor units per unit, flag).
+
+        Used where the factor found (typically the IPCC 2006 GLOBAL fallback, per TJ and per
+        tonne only) has no volume unit: the fuel's density (``fuels.py``) turns the volume into
+        kg, and the per-tonne row (IPCC default NCV, Vol 2 ch. 1 Table 1.2) takes it from there.
+
+        Raises:
+            FuelConversionError: naming the factor that was found and why it cannot be used.
+        """
+        converted = volume_to_mass(record.unit, record.activity)
+        mass_factor: EmissionFactor | None = None
+        if converted is not None:
+            try:
+                mass_factor = self.catalog.lookup(
+                    record.activity, record.region, record.period_start.year, unit="kg"
+                )
+            except FactorNotFoundError:
+                mass_factor = None
+        if converted is None or mass_factor is None:
+            reason = (
+                "no density is known for this fuel to turn the volume into a mass"
+                if converted is None
+                else "there is no per-mass factor to apply the fuel's density to"
+            )
+            raise FuelConversionError(
+                record.unit,
+                factor.unit,
+                f"the factor for {record.activity!r} in {record.region} is {factor.ref} "
+                f"(per {factor.unit}, {factor.source}); {reason}. Give the quantity in "
+                f"{factor.unit} or a unit of the same kind, or add your own factor (--factors)",
+            )
+        kg_per_unit, density = converted
+        to_factor_unit = kg_per_unit * conversion_factor("kg", mass_factor.unit)
+        return mass_factor, to_factor_unit, f"fuel-density:{density.source}"
+
     def _factored(self, record: ActivityRecord) -> _Group:
         factor = self._lookup(record.activity, record)
-        to_factor_unit = conversion_factor(record.unit, factor.unit)
-        co2e_pu, basis = self._per_unit(factor, record)
-        published_basis = factor.co2e_gwp_basis or "unknown"
         flags: list[str] = []
+        try:
+            to_factor_unit = conversion_factor(record.unit, factor.unit)
+        except UnitConversionError as exc:
+            if is_currency(record.unit) and is_currency(factor.unit):
+                to_factor_unit, money_flags = spend_conversion(
+                    record.unit, factor.unit, record.period_start.year
+                )
+                flags.extend(money_flags)
+            elif is_volume(record.unit):
+                factor, to_factor_unit, density_flag = self._via_density(record, factor)
+                flags.append(density_flag)
+            else:
+                exc.message += f" ({factor.ref}, {factor.source})"
+                exc.args = (str(exc),)
+                raise
+        if factor.dataset in US_ECONOMY_DATASETS and _country(record.region) != "US":
+            # A US input-output model prices the purchase as if made in the US economy
+            # (its supply chains, grid and prices): disclose it per record.
+            flags.append(f"spend:us-economy-factor-for:{record.region}")
+        co2e_pu, basis = self._per_unit(factor, to_factor_unit)
+        published_basis = factor.co2e_gwp_basis or "unknown"
         if factor.region != record.region:
             flags.append(f"factor-region:{factor.region}")
         if factor.year > record.period_start.year:
             flags.append(f"factor-year:{factor.year}")
         if "CO2e" in factor.gases and published_basis != self.gwp:
             flags.append(f"co2e-as-published:{published_basis}")
+        if factor.dataset in LIFECYCLE_DATASETS and record.scope3_category is None:
+            # Scope 2 is the combustion at the generator; the fuels' extraction, production and
+            # transport is Scope 3 category 3 activity B (Technical Guidance for Calculating
+            # Scope 3 Emissions, 2013, Table 3.1). No combustion-only factor ships for this
+            # region, so the lifecycle figure stays in Scope 2 and is flagged.
+            flags.append("location:lifecycle-intensity")
         gases: dict[str, float] = {}
         for gas, kg in factor.gases.items():
             name = f"CO2e[{published_basis}]" if gas == "CO2e" else gwp_table.canonical_gas(gas)
@@ -352,6 +473,8 @@ class _Calculator:
             method = "spend"
         else:
             method = "activity"
+        if method == "supplier-specific" and factor.primary_share is None:
+            flags.append("pcf:no-primary-share")  # counted as secondary data
         scope, category = self._place(factor, record)
         group = _Group(
             scope=scope,
@@ -364,8 +487,14 @@ class _Calculator:
             factor_ref=factor.ref,
             gwp=basis,
             method=method,
-            primary=method == "supplier-specific",
+            primary_share=(factor.primary_share or 0.0) if method == "supplier-specific" else 0.0,
+            supplier=method == "supplier-specific",
+            dqr=factor.dqr,
+            uptake_pu=factor.biogenic_uptake * to_factor_unit,
             flags=tuple(flags),
+            gwp_parts=tuple(dict.fromkeys((basis, published_basis)))
+            if "CO2e" in factor.gases
+            else (basis,),
         )
         if scope == "outside":
             # Outside of scopes (e.g. DESNZ "Outside of scopes" biogenic rows): CO2 is biogenic.
@@ -404,10 +533,13 @@ class _Calculator:
         if record.instrument:
             instrument = parse_instrument(record.instrument)
             check_market_boundary(instrument, record.region)
+            dated = check_vintage(instrument, record.period_start, record.period_end)
+            if instrument.kind == "certificate" and not dated:
+                group.flags = (*group.flags, "instrument:no-vintage")
             group.market_pu = instrument.kg_co2e_per_kwh * conversion_factor(record.unit, "kWh")
             group.market_basis = instrument.basis
             group.market_factor_ref = f"instrument:{record.instrument}"
-            group.primary = True
+            group.primary_share = 1.0
             return
         if factor.category.removeprefix("scope2.") == "electricity":
             try:
@@ -415,7 +547,8 @@ class _Calculator:
             except FactorNotFoundError:
                 residual = None
             if residual is not None and residual.region in (record.region, _country(record.region)):
-                group.market_pu, _ = self._per_unit(residual, record)
+                to_unit = conversion_factor(record.unit, residual.unit)
+                group.market_pu, _ = self._per_unit(residual, to_unit)
                 group.market_basis = "residual-mix"
                 group.market_factor_ref = residual.ref
                 return
@@ -440,8 +573,14 @@ class RecordResults(Sequence[RecordResult]):
         co2e: FloatArray,
         market: FloatArray,
         biogenic: FloatArray,
-        primary: npt.NDArray[np.bool_],
+        primary: FloatArray,
+        record_flags: Mapping[int, tuple[str, ...]] | None = None,
+        dqr: npt.NDArray[np.float64] | None = None,
+        uptake: FloatArray | None = None,
     ) -> None:
+        self._dqr = dqr
+        self._uptake = uptake
+        self._record_flags: Mapping[int, tuple[str, ...]] = record_flags or {}
         self._records = records
         self._positions = positions
         self._group_index = group_index
@@ -482,7 +621,16 @@ class RecordResults(Sequence[RecordResult]):
         for group, count in zip(self._groups, counts, strict=True):
             for flag in group.flags:
                 out[flag] = out.get(flag, 0) + int(count)
+        for flags in self._record_flags.values():
+            for flag in flags:
+                out[flag] = out.get(flag, 0) + 1
         return out
+
+    def _dqr_of(self, pos: int) -> tuple[float, float, float] | None:
+        if self._dqr is None or math.isnan(self._dqr[pos, 0]):
+            return None
+        t, g, ti = (float(v) for v in self._dqr[pos])
+        return (t, g, ti)
 
     def _build(self, i: int) -> RecordResult:
         pos = int(self._positions[i])
@@ -502,10 +650,15 @@ class RecordResults(Sequence[RecordResult]):
             factor_ref=group.factor_ref,
             gwp=group.gwp,
             method=group.method,
-            primary=bool(self._primary[pos]),
+            primary=bool(self._primary[pos] > 0),
+            primary_share=float(self._primary[pos]),
+            dqr=self._dqr_of(pos),
+            biogenic_uptake_kg=0.0 if self._uptake is None else float(self._uptake[pos]),
+            region=record.region,
+            year=record.period_start.year,
             market_basis=group.market_basis,
             market_factor_ref=group.market_factor_ref,
-            flags=group.flags,
+            flags=group.flags + self._record_flags.get(pos, ()),
             quantity=record.quantity,
             unit=record.unit,
             row=record.row,
@@ -536,18 +689,24 @@ def compute_footprint(
     catalog: FactorCatalog | None = None,
     *,
     gwp: str = gwp_table.DEFAULT_GWP,
+    strict_gwp: bool = False,
 ) -> Footprint:
     """Compute a GHG inventory from activity records (method in the module docstring).
 
     Args:
         records: canonical activity records; ``output.*`` records become ``Footprint.outputs``.
         catalog: factor datasets to use; the built-in catalog when None.
-        gwp: GWP100 set, ``"AR6"`` (default) or ``"AR5"``.
+        gwp: GWP100 set, ``"AR6"`` (default), ``"AR5"`` or ``"AR4"``.
+        strict_gwp: refuse a total that would add CO2e-only factors published with another
+            GWP set than ``gwp`` (by default they are added as published and
+            ``Footprint.gwp_sets`` names every set behind the total).
 
     Raises:
         AccountingError: a subclass naming the record id (and file row) that could not be
             accounted for: unknown activity, no factor for the region, a unit that does not
-            convert to the factor's unit, an unknown gas, a malformed instrument.
+            convert to the factor's unit, an unknown gas, a malformed instrument, an unknown
+            region code; a result that is not a finite number (``NonFiniteTotalError``); a
+            mix of GWP sets with ``strict_gwp`` (``MixedGwpError``).
     """
     if gwp not in gwp_table.GWP_SETS:
         raise UnknownGwpSetError(gwp, gwp_table.GWP_SETS)
@@ -555,17 +714,42 @@ def compute_footprint(
     keys: dict[tuple[object, ...], int] = {}
     firsts: list[int] = []
     group_list: list[int] = [0] * n
-    primary_list: list[bool] = [False] * n
+    primary_list: list[float] = [0.0] * n
+    dqr_rows: dict[int, tuple[float, float, float]] = {}
+    record_flags: dict[int, tuple[str, ...]] = {}
+    first_of_row: dict[tuple[object, ...], str] = {}
     for i, r in enumerate(records):
-        key = (r.activity, r.region, r.unit, r.period_start.year, r.scope3_category, r.instrument)
+        row_key = (
+            *(r.period_start, r.period_end, r.site, r.activity, r.quantity, r.unit, r.region),
+            *(r.scope3_category, r.supplier, r.customer, r.product, r.instrument),
+        )
+        first_id = first_of_row.setdefault(row_key, r.record_id)
+        if first_id != r.record_id:
+            # Same activity, amount, period, site and counterparties under another id: most
+            # likely a row exported twice. Counted, but flagged so the reviewer decides.
+            record_flags[i] = (f"possible-duplicate-of:{first_id}",)
+        if r.quantity < 0 and r.activity.startswith("release."):
+            # A negative release is gas recovered, or a data error: a release is a mass of gas
+            # emitted (the GHG Protocol's mass-balance method nets recovery inside one figure).
+            record_flags[i] = (*record_flags.get(i, ()), "negative-release")
+        key: tuple[object, ...] = (
+            *(r.activity, r.region, r.unit, r.period_start.year, r.scope3_category, r.instrument),
+        )
+        if r.instrument:  # a certificate's vintage is checked against the record's own period
+            key = (*key, r.period_start, r.period_end)
         gi = keys.get(key)
         if gi is None:
             gi = keys[key] = len(firsts)
             firsts.append(i)
         group_list[i] = gi
-        dq = r.data_quality
-        if dq is not None and dq.lower() == "primary":
-            primary_list[i] = True
+        if r.data_quality:
+            try:
+                quality = parse_data_quality(r.data_quality)
+            except AccountingError as exc:
+                raise exc.for_record(r.record_id, r.row) from None
+            primary_list[i] = 1.0 if quality.primary else 0.0
+            if quality.dqr is not None:
+                dqr_rows[i] = quality.dqr
     calculator = _Calculator(catalog, gwp)
     try:
         groups = [calculator.group(records[i]) for i in firsts]
@@ -581,7 +765,9 @@ def compute_footprint(
     g_co2e = per_group([g.co2e_pu for g in groups])
     g_market = per_group([g.market_pu for g in groups])
     g_bio = per_group([g.biogenic_pu for g in groups])
-    g_primary = np.asarray([g.primary for g in groups], dtype=np.bool_)
+    g_primary = per_group([g.primary_share for g in groups])
+    g_supplier = np.asarray([g.supplier for g in groups], dtype=np.bool_)
+    g_uptake = per_group([g.uptake_pu for g in groups])
     g_scope = np.asarray([_SCOPE_CODES[g.scope] for g in groups], dtype=np.int64)
     categories = sorted({g.category for g in groups if g.scope in ("1", "2", "3")})
     g_category = np.asarray(
@@ -589,20 +775,45 @@ def compute_footprint(
         dtype=np.int64,
     )
 
-    co2e = quantity * g_co2e[group_index]
-    market = quantity * g_market[group_index]
-    biogenic = quantity * g_bio[group_index]
-    primary = np.asarray(primary_list, dtype=np.bool_) | g_primary[group_index]
+    with np.errstate(over="ignore"):  # an overflow is refused by _check_finite below
+        co2e = quantity * g_co2e[group_index]
+        market = quantity * g_market[group_index]
+        biogenic = quantity * g_bio[group_index]
+    # A supplier PCF brings its own primary data share (PACT Methodology 4.2.2: the share is
+    # inherited from inputs, weighted by emissions); otherwise a record marked primary, or a
+    # contractual instrument, is primary in full.
+    own_primary = np.asarray(primary_list, dtype=np.float64)
+    primary = np.where(
+        g_supplier[group_index],
+        g_primary[group_index],
+        np.maximum(own_primary, g_primary[group_index]),
+    )
+    uptake = quantity * g_uptake[group_index]
+    g_dqr = np.asarray(
+        [g.dqr if g.dqr is not None else (math.nan,) * 3 for g in groups], dtype=np.float64
+    ).reshape(len(groups), 3)
+    dqr = g_dqr[group_index]
+    for i, values in dqr_rows.items():
+        dqr[i] = values
     scope = g_scope[group_index]
     # Contribution to the reported total: market-based for Scope 2, nothing outside the scopes.
     counted = np.where(scope == _SCOPE2, market, co2e)
     counted = np.where(scope >= _OUTSIDE, 0.0, counted)
 
-    scope1 = float(co2e[scope == _SCOPE1].sum())
-    scope2_location = float(co2e[scope == _SCOPE2].sum())
-    scope2_market = float(market[scope == _SCOPE2].sum())
-    scope3 = float(co2e[scope == _SCOPE3].sum())
+    _check_finite(records, co2e, market)
+    with np.errstate(over="ignore"):
+        scope1 = float(co2e[scope == _SCOPE1].sum())
+        scope2_location = float(co2e[scope == _SCOPE2].sum())
+        scope2_market = float(market[scope == _SCOPE2].sum())
+        scope3 = float(co2e[scope == _SCOPE3].sum())
     total = scope1 + scope2_market + scope3
+    if not math.isfinite(total) or not math.isfinite(scope2_location):
+        largest = int(np.argmax(np.abs(counted)))
+        raise NonFiniteTotalError(
+            f"the total overflows a float (largest record {records[largest].record_id!r}, "
+            f"{counted[largest]:.3g} kg CO2e): check the quantities and units",
+        )
+    gwp_sets, by_set = _gwp_sets(gwp, groups, group_index, counted, strict=strict_gwp)
 
     by_category: dict[str, float] = {}
     primary_by_category: dict[str, float] = {}
@@ -611,8 +822,8 @@ def compute_footprint(
         mask = cat >= 0
         sums = np.bincount(cat[mask], weights=counted[mask], minlength=len(categories))
         by_category = {name: float(sums[k]) for k, name in enumerate(categories)}
-        mask &= primary
-        sums = np.bincount(cat[mask], weights=counted[mask], minlength=len(categories))
+        weights = (counted * primary)[mask]
+        sums = np.bincount(cat[mask], weights=weights, minlength=len(categories))
         primary_by_category = {name: float(sums[k]) for k, name in enumerate(categories)}
 
     qty_per_group = np.bincount(group_index, weights=quantity, minlength=len(groups))
@@ -623,7 +834,14 @@ def compute_footprint(
         for gas, per_unit in grp.gases_pu.items():
             by_gas[gas] = by_gas.get(gas, 0.0) + float(qty_per_group[k]) * per_unit
 
-    primary_total = float(counted[primary].sum())
+    primary_total = float((counted * primary).sum())
+    known = ~np.isnan(dqr[:, 0]) & (counted > 0)
+    rated = float(counted[known].sum())
+    mean_dqr: tuple[float, float, float] | None = None
+    if rated > 0:
+        t, g, ti = (float(v) for v in (dqr[known] * counted[known, None]).sum(axis=0) / rated)
+        mean_dqr = (t, g, ti)
+    positive = float(counted[counted > 0].sum())
     share = min(1.0, max(0.0, primary_total / total)) if total > 0 else 0.0
 
     is_output = np.asarray([g.output for g in groups], dtype=np.bool_)
@@ -650,6 +868,9 @@ def compute_footprint(
         market,
         biogenic,
         primary,
+        record_flags,
+        dqr,
+        uptake,
     )
     return Footprint(
         gwp=gwp,
@@ -666,7 +887,59 @@ def compute_footprint(
         period_start=min((r.period_start for r in records), default=None),
         period_end=max((r.period_end for r in records), default=None),
         primary_by_category=MappingProxyType(primary_by_category),
+        gwp_sets=gwp_sets,
+        kgco2e_by_gwp_set=MappingProxyType(by_set),
+        dqr=mean_dqr,
+        dqr_coverage=rated / positive if positive > 0 else 0.0,
+        biogenic_uptake_kg=float(uptake.sum()),
     )
+
+
+def _check_finite(records: Sequence[ActivityRecord], *arrays: FloatArray) -> None:
+    """Refuse a per-record result that overflowed to Infinity before anything is summed."""
+    for values in arrays:
+        bad = np.flatnonzero(np.isinf(values))
+        if bad.size:
+            record = records[int(bad[0])]
+            raise NonFiniteTotalError(
+                f"the emissions overflow a float ({record.quantity:g} {record.unit}): check "
+                "the quantity and unit",
+                record_id=record.record_id,
+                row=record.row,
+            )
+
+
+def _gwp_sets(
+    gwp: str,
+    groups: Sequence[_Group],
+    group_index: npt.NDArray[np.int64],
+    counted: FloatArray,
+    *,
+    strict: bool,
+) -> tuple[tuple[str, ...], dict[str, float]]:
+    """The GWP sets behind the counted total, and CO2e per set.
+
+    A group whose factor has a CO2e part published in another set counts under that set.
+    """
+    per_group = np.bincount(group_index, weights=counted, minlength=len(groups))
+    by_set: dict[str, float] = {}
+    foreign: dict[str, set[str]] = {}
+    for k, group in enumerate(groups):
+        if group.scope not in ("1", "2", "3") or per_group[k] == 0:
+            continue
+        others = [p for p in group.gwp_parts if p != gwp]
+        key = others[0] if others else gwp
+        by_set[key] = by_set.get(key, 0.0) + float(per_group[k])
+        for other in others:
+            foreign.setdefault(other, set()).add(group.factor_ref)
+    if strict and foreign:
+        detail = "; ".join(f"{s} in {', '.join(sorted(r)[:3])}" for s, r in foreign.items())
+        raise MixedGwpError(
+            f"the total would mix GWP sets: {gwp} was chosen, but CO2e-only factors use "
+            f"{detail}; they have no gas split to convert, so choose their set or give "
+            "gas-level factors"
+        )
+    return (gwp, *sorted(foreign)), by_set
 
 
 __all__ = [

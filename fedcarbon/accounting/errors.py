@@ -159,3 +159,59 @@ class DatasetError(AccountingError):
         place = path + (f":{line}" if line is not None else "")
         column = f" column {field!r}" if field else ""
         super().__init__(f"{place}{column}: {message}")
+
+
+_HINTS: dict[str, str] = {
+    "UK": "the ISO code of the United Kingdom is GB (GB-NIR for Northern Ireland)",
+    "EL": "the ISO code of Greece is GR (EL is the EU's own abbreviation)",
+    "EU": "the EU is not a country: give the country of the site (e.g. DE, FR)",
+    "EZ": "the euro area is not a country: give the country of the site",
+    "ZZ": "ZZ is the ISO code for an unknown country: give the real one, or GLOBAL",
+    "XX": "give the real country, or GLOBAL when the location is truly unknown",
+}
+
+
+class UnknownRegionError(AccountingError):
+    """A region code whose country part is not an ISO 3166-1 alpha-2 code."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+        country = region.split("-", 1)[0]
+        hint = _HINTS.get(country, "use an ISO 3166-1 alpha-2 code (e.g. GB, DE, US) or GLOBAL")
+        super().__init__(f"unknown region {region!r}: {hint}")
+
+
+class FuelConversionError(UnitConversionError):
+    """A fuel volume that no density converts to the unit of the (fallback) factor found."""
+
+    def __init__(self, from_unit: str, to_unit: str, reason: str) -> None:
+        self.from_unit = from_unit
+        self.to_unit = to_unit
+        self.unit = from_unit
+        AccountingError.__init__(
+            self, f"unit {from_unit!r}: cannot convert to the factor's unit {to_unit!r}: {reason}"
+        )
+
+
+class MixedGwpError(AccountingError):
+    """A total that would add CO2e computed with different GWP sets (IPCC assessments)."""
+
+
+class NonFiniteTotalError(AccountingError):
+    """A result too large for a float (Infinity) or not a number: the input is implausible."""
+
+
+class DataQualityError(AccountingError):
+    """A ``data_quality`` cell whose ratings cannot be read."""
+
+
+class MoneyConversionError(UnitConversionError):
+    """Spend that cannot be converted to a spend factor's currency and price year."""
+
+    def __init__(self, reason: str) -> None:
+        AccountingError.__init__(self, reason)
+        self.unit = self.from_unit = self.to_unit = ""
+
+
+class InventoryError(AccountingError):
+    """A malformed inventory description (boundary, base year, Scope 3 register)."""

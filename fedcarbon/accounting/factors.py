@@ -77,6 +77,16 @@ _REQUIRED = ("activity", "region", "unit", "scope", "category", "year", "source"
 _SCOPES = ("1", "2", "3", "outside")
 MANIFEST = "datasets.json"
 
+US_ECONOMY_DATASETS: frozenset[str] = frozenset({"epa-supply-chain-v1.2"})
+"""Built-in spend factors of the US economy (USEEIO); used elsewhere only as a proxy, which the
+engine flags per record (``spend:us-economy-factor-for:<region>``)."""
+
+LIFECYCLE_DATASETS: frozenset[str] = frozenset({"ember-grid"})
+"""Built-in datasets whose electricity factors are lifecycle intensities (generation plus fuel
+supply chain, IPCC AR5 WGIII Annex III), not combustion-only: the engine flags their use in
+Scope 2 (``location:lifecycle-intensity``) because the Scope 2 Guidance puts the upstream part
+in Scope 3 category 3 and no combustion-only figure ships for those regions."""
+
 
 @dataclass(frozen=True, slots=True)
 class DatasetInfo:
@@ -100,7 +110,9 @@ class EmissionFactor:
 
     ``published_co2e``/``published_gwp_basis`` keep the publisher's own CO2e total when the
     factor also has a gas split (a cross-check, not used in calculation); ``description`` is
-    the publisher's wording of the row.
+    the publisher's wording of the row. Supplier PCFs (``pact.factors_from_pact``) also carry
+    their primary data share, data quality ratings and biogenic uptake, which the engine
+    passes on to the footprint.
     """
 
     dataset: str
@@ -120,6 +132,12 @@ class EmissionFactor:
     published_co2e: float | None = None
     published_gwp_basis: str | None = None
     description: str = ""
+    primary_share: float | None = None
+    """Fraction 0..1 of the factor that rests on primary data (a supplier PCF's share)."""
+    dqr: tuple[float, float, float] | None = None
+    """Technological, geographical, temporal data quality ratings 1..5 (a supplier PCF's)."""
+    biogenic_uptake: float = 0.0
+    """kg CO2 taken up by biomass per unit (<= 0), reported apart from emissions."""
 
     @property
     def ref(self) -> str:

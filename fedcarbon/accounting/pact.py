@@ -24,9 +24,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from fedcarbon.accounting.factors import DatasetInfo, EmissionFactor, FactorCatalog
+from fedcarbon.accounting.inventory import Inventory, describe, with_register
 from fedcarbon.accounting.pact_schema import SPEC_VERSION, Violation, errors_only, validate
 from fedcarbon.accounting.pact_schema.errors import PactDocumentError, PactExportError
 from fedcarbon.accounting.pact_schema.model import (
@@ -46,7 +48,16 @@ from fedcarbon.accounting.pact_schema.model import (
     parse_document,
     to_decimal,
 )
-from fedcarbon.accounting.pcf import ProductCarbonFootprint
+from fedcarbon.accounting.pcf import (
+    CRADLE_TO_GATE_SCOPE3,
+    ProductCarbonFootprint,
+    allocate_products,
+    estimate_exemption,
+)
+from fedcarbon.accounting.records import ActivityRecord
+
+if TYPE_CHECKING:
+    from fedcarbon.accounting.engine import Footprint
 
 __all__ = [
     "JSON",
@@ -62,12 +73,15 @@ __all__ = [
     "SpelledDecimal",
     "Verification",
     "Violation",
+    "check_importable",
     "dump_footprint",
     "dumps",
     "errors_only",
+    "export_products",
     "export_violations",
     "factors_from_pact",
     "footprint_from_pcf",
+    "import_violations",
     "load_footprints",
     "parse_document",
     "pcf_activity",
@@ -143,7 +157,11 @@ def footprint_from_pcf(
     CO2 from combustion is reported outside the total as GHG Protocol and PACT ask.
     ``pcfIncludingBiogenicUptake`` adds ``biogenic_co2_uptake_kg_per_unit`` when it was
     assessed (else equals the former). The fossil carbon content is not assessed and is
-    written as 0, which the comment says.
+    written as 0, which the comment says. ``primaryDataShare`` is the emissions-weighted
+    share (suppliers' PCFs count with their own share), ``dqi`` the emissions-weighted DQRs
+    when every emission has ratings (else the comment says how much has), and
+    ``exemptedEmissionsPercent``/``Description`` what ``pcf.estimate_exemption`` found left
+    out (never a bare 0 when category 3 is missing).
 
     Raises:
         PactExportError: the PCF lacks what v3 requires (a mass per declared unit for
@@ -188,6 +206,21 @@ def footprint_from_pcf(
         "Fossil carbon content of the product was not assessed (reported as 0)."
         + (" Biogenic CO2 uptake was not assessed." if uptake is None else ""),
     ]
+    dqi: DataQualityIndicators | None = None
+    if pcf.dqr is not None and pcf.dqr_coverage >= _FULL_COVERAGE:
+        technological, geographical, temporal = (to_decimal(round(v, 2)) for v in pcf.dqr)
+        dqi = DataQualityIndicators(
+            technological_dqr=technological,
+            geographical_dqr=geographical,
+            temporal_dqr=temporal,
+        )
+    elif pcf.dqr is not None:
+        notes.append(
+            f"Data quality ratings are known for {pcf.dqr_coverage:.0%} of the emissions only "
+            "and are not reported."
+        )
+    if pcf.exempted_percent > 0:
+        notes.append(f"Exempted emissions: {pcf.exempted_description}")
     country, subdivision = _geography(pcf.geography)
     carbon = CarbonFootprint(
         declared_unit_of_measurement=unit,
@@ -204,10 +237,12 @@ def footprint_from_pcf(
         packaging_emissions_included=False,
         ipcc_characterization_factors=(pcf.gwp,),
         cross_sectoral_standards=("GHGP-Product", "ISO14067"),
-        exempted_emissions_percent=Decimal(0),
+        exempted_emissions_percent=to_decimal(pcf.exempted_percent),
+        exempted_emissions_description=pcf.exempted_description or None,
         allocation_rules_description=pcf.allocation_description,
         secondary_emission_factor_sources=sources or None,
         primary_data_share=to_decimal(round(pcf.primary_data_share * 100, 4)),
+        dqi=dqi,
         geography_country=country,
         geography_country_subdivision=subdivision,
     )
@@ -229,11 +264,68 @@ def footprint_from_pcf(
 
 
 _ONE_DAY = timedelta(days=1)
+_FULL_COVERAGE = 0.999  # DQRs are exported only when (nearly) every kg CO2e has a rating
 
 
 def export_violations(footprint: ProductFootprint) -> list[Violation]:
     """Spec errors in an exported footprint (none expected; a guard before writing files)."""
     return errors_only(validate(dump_footprint(footprint)))
+
+
+def export_products(
+    footprint: Footprint,
+    records: Sequence[ActivityRecord],
+    catalog: FactorCatalog,
+    company: Company,
+    *,
+    allocation: str = "mass",
+    prices: Mapping[str, float] | None = None,
+    physical: Mapping[str, float] | None = None,
+    physical_quantity: str | None = None,
+    masses: Mapping[str, float] | None = None,
+    inventory: Inventory | None = None,
+) -> list[tuple[ProductCarbonFootprint, ProductFootprint]]:
+    """Every product's cradle-to-gate PCF and its PACT v3 footprint, from a site footprint.
+
+    One path for ``fedcarbon pact export`` (a CSV) and ``fedcarbon agent pact export`` (the
+    agent's adapters): a product made in one region gets that geography, else GLOBAL; what the
+    boundary leaves out is estimated with ``catalog`` (``pcf.estimate_exemption``) plus the
+    exclusions of the inventory's Scope 3 register, whose boundary, consolidation approach and
+    base year go into each footprint's comment.
+
+    Raises:
+        AccountingError: allocation impossible (``AllocationError``), export impossible
+            (``PactExportError``), or an exported document failing the spec (a bug).
+    """
+    regions: dict[str, set[str]] = {}
+    for record in records:
+        if record.is_output:
+            product = record.product or record.activity[len("output.") :]
+            regions.setdefault(product, set()).add(record.region)
+    geography = {p: next(iter(r)) if len(r) == 1 else "GLOBAL" for p, r in regions.items()}
+    exemption = estimate_exemption(footprint, catalog)
+    if inventory is not None:
+        exemption = with_register(exemption, inventory, footprint, CRADLE_TO_GATE_SCOPE3)
+    pcfs = allocate_products(
+        footprint,
+        method=allocation,
+        prices=prices,
+        physical=physical,
+        physical_quantity=physical_quantity,
+        masses=masses,
+        geography=geography,
+        exemption=exemption,
+    )
+    comment = None if inventory is None else describe(inventory)
+    out: list[tuple[ProductCarbonFootprint, ProductFootprint]] = []
+    for pcf in pcfs:
+        fp = footprint_from_pcf(pcf, company, comment=comment)
+        problems = export_violations(fp)
+        if problems:  # a fedcarbon bug, never the user's input: say so plainly
+            details = "; ".join(f"{v.json_path}: {v.message}" for v in problems)
+            raise PactExportError(pcf.product_id, f"internal error, violates PACT v3: {details}")
+        out.append((pcf, fp))
+    return out
 
 
 # -- suppliers' PCFs -> Scope 3 category 1 factors -----------------------------------------------
@@ -274,6 +366,51 @@ def _region(carbon: CarbonFootprint) -> str:
     return "GLOBAL"
 
 
+_V2_GAPS = frozenset({"$.pcf.productMassPerDeclaredUnit", "$.pcf.pcfIncludingBiogenicUptake"})
+"""v3-required properties a v2.x footprint cannot have; an upgraded v2 footprint may lack them."""
+
+
+def import_violations(footprint: ProductFootprint) -> list[Violation]:
+    """Spec errors that make a supplier's footprint unusable as a Scope 3 factor.
+
+    The footprint is checked as written back to JSON against the PACT v3 schema and its
+    prose MUSTs (``validate``): a ``declaredUnitAmount`` of -0.5 or 0, a negative
+    ``pcfExcludingBiogenicUptake``, a DQR outside 1..5, a share outside 0..100 are refused
+    with their JSON paths. Only the two properties v3 added as required, which an upgraded
+    v2 file cannot carry, are let through.
+    """
+    problems = [
+        v
+        for v in errors_only(validate(dump_footprint(footprint)))
+        if not (v.json_path in _V2_GAPS and "required" in v.message)
+    ]
+    if footprint.pcf.pcf_excluding_biogenic_uptake < 0:
+        # Valid PACT (removals are netted in it), but a Scope 3 inventory reports removals
+        # apart from emissions (Scope 3 Standard ch. 9), so it cannot price a purchase.
+        problems.append(
+            Violation(
+                "$.pcf.pcfExcludingBiogenicUptake",
+                f"{footprint.pcf.pcf_excluding_biogenic_uptake} is negative (net removals), "
+                "which cannot be a Scope 3 emission factor",
+                kind="rule",
+            )
+        )
+    return problems
+
+
+def check_importable(footprint: ProductFootprint, source: str | None = None) -> None:
+    """Raise ``PactDocumentError`` naming every JSON path that makes ``footprint`` unusable."""
+    problems = import_violations(footprint)
+    if problems:
+        detail = "; ".join(f"{v.json_path}: {v.message}" for v in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise PactDocumentError(
+            problems[0].json_path,
+            f"footprint {footprint.id} is not valid PACT v3: {detail}{more}",
+            source=source or f"footprint {footprint.id}",
+        )
+
+
 def factors_from_pact(footprints: Iterable[ProductFootprint]) -> FactorCatalog:
     """Emission factors from suppliers' PCFs, for Scope 3 category 1 (purchased goods).
 
@@ -281,14 +418,20 @@ def factors_from_pact(footprints: Iterable[ProductFootprint]) -> FactorCatalog:
     ``pcf_activity(productId)`` in the footprint's country or subdivision and in GLOBAL (a
     purchase record's region is where the buyer is, not where the product was made), per
     one declared unit of measurement: ``pcfExcludingBiogenicUptake / declaredUnitAmount`` kg
-    CO2e. Uptake is left out because the Scope 3 Standard reports biogenic removals
-    separately from the scopes. Deprecated footprints are skipped (v3: they SHOULD NOT be
-    used).
+    CO2e. Uptake is left out of the factor because the Scope 3 Standard reports biogenic
+    removals separately from the scopes; it travels beside it (``biogenic_uptake``), with the
+    supplier's ``primaryDataShare`` (as a fraction; absent means none is claimed) and DQRs, so
+    a footprint built from the factor inherits them. Deprecated footprints are skipped (v3:
+    they SHOULD NOT be used).
+
+    Raises:
+        PactDocumentError: a footprint that violates the spec (``check_importable``).
     """
     factors: list[EmissionFactor] = []
     for fp in footprints:
         if fp.status != "Active":
             continue
+        check_importable(fp)
         carbon = fp.pcf
         unit = _PINT_UNITS.get(carbon.declared_unit_of_measurement)
         if unit is None:
@@ -299,6 +442,9 @@ def factors_from_pact(footprints: Iterable[ProductFootprint]) -> FactorCatalog:
             )
         per_unit = carbon.pcf_excluding_biogenic_uptake / carbon.declared_unit_amount
         basis = "+".join(carbon.ipcc_characterization_factors) or None
+        share = carbon.primary_data_share
+        dqi = carbon.dqi
+        uptake = carbon.biogenic_co2_uptake or Decimal(0)
         regions = dict.fromkeys((_region(carbon), "GLOBAL"))
         for product_id, region in ((p, r) for p in fp.product_ids for r in regions):
             factors.append(
@@ -318,6 +464,15 @@ def factors_from_pact(footprints: Iterable[ProductFootprint]) -> FactorCatalog:
                     year=carbon.reference_period_end.year,
                     licence="supplier-provided PCF (PACT exchange)",
                     description=fp.product_name_company,
+                    primary_share=None if share is None else float(share) / 100.0,
+                    dqr=None
+                    if dqi is None
+                    else (
+                        float(dqi.technological_dqr),
+                        float(dqi.geographical_dqr),
+                        float(dqi.temporal_dqr),
+                    ),
+                    biogenic_uptake=float(uptake / carbon.declared_unit_amount),
                 )
             )
     info = DatasetInfo(

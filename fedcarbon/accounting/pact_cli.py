@@ -198,7 +198,7 @@ def upgrade(
         _err.print(f"wrote {out}", highlight=False)
 
 
-def _pairs(values: list[str], option: str) -> dict[str, float]:
+def parse_pairs(values: list[str], option: str) -> dict[str, float]:
     """``PRODUCT=NUMBER`` options -> mapping, failing with the option's name on bad input."""
     result: dict[str, float] = {}
     for value in values:
@@ -255,7 +255,12 @@ def export(
     factors: list[Path] = typer.Option(
         [], "--factors", help="Your own factor dataset CSV (repeatable); wins over built-ins."
     ),
-    gwp: str = typer.Option("AR6", "--gwp", help="GWP100 set for CO2e: AR6 (default) or AR5."),
+    gwp: str = typer.Option("AR6", "--gwp", help="GWP100 set for CO2e: AR6 (default), AR5 or AR4."),
+    inventory: Path | None = typer.Option(
+        None,
+        "--inventory",
+        help="inventory.toml: boundary, base year and Scope 3 register, carried into the files.",
+    ),
     out: str = typer.Option(
         "-",
         "--out",
@@ -271,15 +276,14 @@ def export(
     from fedcarbon.accounting.errors import AccountingError
     from fedcarbon.accounting.factors import FactorCatalog
     from fedcarbon.accounting.gwp import GWP_SETS
+    from fedcarbon.accounting.inventory import read_inventory
     from fedcarbon.accounting.pact import (
         Company,
-        dump_footprint,
-        export_violations,
+        export_products,
         factors_from_pact,
-        footprint_from_pcf,
     )
     from fedcarbon.accounting.pact_schema import is_urn
-    from fedcarbon.accounting.pcf import ALLOCATION_METHODS, allocate_products
+    from fedcarbon.accounting.pcf import ALLOCATION_METHODS
     from fedcarbon.accounting.records import read_activity_csv
 
     basis = gwp.upper()
@@ -292,9 +296,9 @@ def export(
             raise _fail(f"--company-id {company!r} is not a URN (urn:<namespace>:<id>, RFC 8141)")
     if not activities.is_file():
         raise _fail(f"activity file {str(activities)!r} does not exist")
-    prices = _pairs(price, "--price") or None
-    quantities = _pairs(physical, "--physical") or None
-    masses = _pairs(mass, "--mass") or None
+    prices = parse_pairs(price, "--price") or None
+    quantities = parse_pairs(physical, "--physical") or None
+    masses = parse_pairs(mass, "--mass") or None
     records, row_errors = read_activity_csv(activities)
     if row_errors:
         for error in row_errors:
@@ -309,30 +313,31 @@ def export(
         if supplied:
             catalog = catalog.overlay(factors_from_pact(supplied))
         footprint = compute_footprint(records, catalog, gwp=basis)
-        regions: dict[str, set[str]] = {}
-        for record in records:
-            if record.is_output:
-                product = record.product or record.activity[len("output.") :]
-                regions.setdefault(product, set()).add(record.region)
-        geography = {p: r.pop() if len(r) == 1 else "GLOBAL" for p, r in regions.items()}
-        pcfs = allocate_products(
+        described = None if inventory is None else read_inventory(inventory)
+        owner = Company(name=company_name, ids=tuple(company_id), domain=domain)
+        pairs = export_products(
             footprint,
-            method=allocation,
+            records,
+            catalog,
+            owner,
+            allocation=allocation,
             prices=prices,
             physical=quantities,
             physical_quantity=physical_quantity,
             masses=masses,
-            geography=geography,
+            inventory=described,
         )
-        owner = Company(name=company_name, ids=tuple(company_id), domain=domain)
-        footprints = [footprint_from_pcf(pcf, owner) for pcf in pcfs]
     except AccountingError as exc:
         raise _fail(str(exc)) from None
-    for fp in footprints:
-        problems = export_violations(fp)
-        if problems:  # a fedcarbon bug, never the user's input: say so plainly
-            details = "; ".join(f"{v.json_path}: {v.message}" for v in problems)
-            raise _fail(f"internal error: exported footprint {fp.id} violates PACT v3: {details}")
+    write_products(pairs, out, f"Cradle-to-gate PCFs ({allocation} allocation, {basis})")
+
+
+def write_products(pairs: list[Any], out: str, title: str) -> None:
+    """Print one list response (``out`` is -) or write ``<product>.json`` files, then a table."""
+    from fedcarbon.accounting.pact import dump_footprint
+
+    pcfs = [pcf for pcf, _ in pairs]
+    footprints = [fp for _, fp in pairs]
     if out == "-":
         print(json.dumps({"data": [dump_footprint(fp) for fp in footprints]}, indent=2))
     else:
@@ -346,7 +351,7 @@ def export(
             used.add(name)
             target = directory / f"{name}.json"
             target.write_text(json.dumps(dump_footprint(fp), indent=2) + "\n", encoding="utf-8")
-    table = Table(title=f"Cradle-to-gate PCFs ({allocation} allocation, {basis})")
+    table = Table(title=title)
     for column in ("product", "declared unit", "amount made", "kgCO2e per unit", "share"):
         table.add_column(column)
     for pcf in pcfs:
@@ -358,3 +363,10 @@ def export(
             f"{pcf.allocation_share:.1%}",
         )
     _err.print(table)
+    for pcf in pcfs[:1]:
+        _err.print(
+            f"primary data share {pcf.primary_data_share:.1%}; exempted emissions "
+            f"{pcf.exempted_percent:g}%"
+            + (f": {pcf.exempted_description}" if pcf.exempted_percent else ""),
+            highlight=False,
+        )

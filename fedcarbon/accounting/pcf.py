@@ -46,6 +46,7 @@ from fedcarbon.accounting.units import conversion_factor, parse_unit
 
 if TYPE_CHECKING:
     from fedcarbon.accounting.engine import Footprint, OutputLine
+    from fedcarbon.accounting.factors import EmissionFactor, FactorCatalog
 
 ALLOCATION_METHODS: tuple[str, ...] = ("mass", "physical", "economic")
 CRADLE_TO_GATE_SCOPE3: tuple[int, ...] = (1, 3, 4, 5)
@@ -94,6 +95,13 @@ class ProductCarbonFootprint:
     boundary_description: str = ""
     secondary_sources: tuple[tuple[str, str], ...] = ()
     biogenic_co2_uptake_kg_per_unit: float | None = None
+    dqr: tuple[float, float, float] | None = None
+    """Emissions-weighted data quality ratings of the in-boundary records that have them."""
+    dqr_coverage: float = 0.0
+    """Share 0..1 of the cradle-to-gate emissions behind ``dqr``."""
+    exempted_percent: float = 0.0
+    """Estimated share (%) of the cradle-to-gate emissions left out (``Exemption``)."""
+    exempted_description: str = ""
 
 
 # -- declared units ---------------------------------------------------------------------------
@@ -158,16 +166,24 @@ class _Boundary:
     primary_data_share: float
     biogenic_co2_kg: float
     secondary_sources: tuple[tuple[str, str], ...]
+    dqr: tuple[float, float, float] | None = None
+    dqr_coverage: float = 0.0
+    uptake_kg: float | None = None  # None: no input had its biogenic uptake assessed
 
 
 def _boundary(footprint: Footprint, scope3_categories: Iterable[int]) -> _Boundary:
-    """Primary data share, biogenic CO2 and secondary datasets of the in-boundary records.
+    """Primary data share, DQRs, biogenic CO2 and uptake, secondary datasets of the boundary.
 
+    The primary data share is weighted by emissions, each record counting with its own
+    share: 1 for measured data, the supplier's ``primaryDataShare`` for a purchase priced
+    with the supplier's PCF (PACT Methodology v3, 4.2.2), 0 otherwise. DQRs are the
+    emissions-weighted mean over the records that have ratings, with the share they cover.
     Without per-record results (a footprint built by hand) the site-wide figures are used.
     """
     scope3 = frozenset(f"scope3.cat{n}" for n in scope3_categories)
-    total = primary = biogenic = 0.0
-    seen = False
+    total = primary = biogenic = rated = uptake = 0.0
+    weighted = [0.0, 0.0, 0.0]
+    seen = assessed = False
     sources: dict[tuple[str, str], None] = {}
     for result in footprint.records:
         if not _in_boundary(result.scope, result.category, scope3):
@@ -176,15 +192,25 @@ def _boundary(footprint: Footprint, scope3_categories: Iterable[int]) -> _Bounda
         counted = (result.co2e_market_kg if result.scope == "2" else result.co2e_kg) or 0.0
         total += counted
         biogenic += result.biogenic_co2_kg
-        if result.primary:
-            primary += counted
-        elif result.factor is not None:
+        primary += counted * result.primary_share
+        if result.primary_share < 1.0 and result.factor is not None:
             sources[(result.factor.dataset, result.factor.dataset_version)] = None
+        if result.dqr is not None and counted > 0:
+            rated += counted
+            for k in range(3):
+                weighted[k] += counted * result.dqr[k]
+        if result.factor is not None and result.factor.biogenic_uptake != 0.0:
+            assessed = True
+            uptake += result.biogenic_uptake_kg
     share = primary / total if total > 0 else footprint.primary_data_share
+    dqr = (weighted[0] / rated, weighted[1] / rated, weighted[2] / rated) if rated > 0 else None
     return _Boundary(
         primary_data_share=min(1.0, max(0.0, share)),
         biogenic_co2_kg=biogenic if seen else footprint.biogenic_co2_kg,
         secondary_sources=tuple(sources),
+        dqr=dqr,
+        dqr_coverage=min(1.0, rated / total) if total > 0 else 0.0,
+        uptake_kg=uptake if assessed else None,
     )
 
 
@@ -319,8 +345,12 @@ def allocate_products(
     geography: str | Mapping[str, str] = "GLOBAL",
     product_names: Mapping[str, str] | None = None,
     scope3_categories: Sequence[int] = CRADLE_TO_GATE_SCOPE3,
+    exemption: Exemption | None = None,
 ) -> list[ProductCarbonFootprint]:
     """Cradle-to-gate PCFs of every product in ``footprint.outputs``, by one allocation method.
+
+    ``exemption`` (``estimate_exemption``) says what share of the emissions the boundary
+    leaves out; every product gets the same share, since allocation is proportional.
 
     ``prices`` (economic), ``physical`` (physical) and ``masses`` (mass, for outputs not
     counted in a mass unit) are per declared unit of each product. The allocated totals add
@@ -374,9 +404,114 @@ def allocate_products(
                 allocation_description=_describe(method, physical_quantity),
                 boundary_description=_boundary_text(scope3_categories),
                 secondary_sources=boundary.secondary_sources,
+                biogenic_co2_uptake_kg_per_unit=None
+                if boundary.uptake_kg is None
+                else boundary.uptake_kg * share / amount,
+                dqr=boundary.dqr,
+                dqr_coverage=boundary.dqr_coverage,
+                exempted_percent=0.0 if exemption is None else exemption.percent,
+                exempted_description="" if exemption is None else exemption.description,
             )
         )
     return result
+
+
+# -- what the boundary leaves out ------------------------------------------------------------
+
+UPSTREAM_OF: Mapping[str, tuple[str, ...]] = {
+    "electricity.grid": (
+        "wtt.electricity.grid",
+        "electricity.td_losses",
+        "wtt.electricity.td_losses",
+    ),
+}
+"""Scope 3 category 3 activities upstream of an energy activity; any other fuel or energy
+activity ``a`` has ``wtt.a`` (well-to-tank) alone (the DESNZ 2023 naming)."""
+
+PROXY_REGION = "GB"
+"""Where well-to-tank factors exist in the built-in data (DESNZ 2023); used as a disclosed
+proxy for other regions when estimating what is left out."""
+
+
+@dataclass(frozen=True)
+class Exemption:
+    """Emissions the cradle-to-gate boundary leaves out, as PACT ``exemptedEmissions*``."""
+
+    percent: float
+    description: str
+    estimated_kgco2e: float = 0.0
+    not_estimated: tuple[str, ...] = ()
+
+
+def _upstream_factor(
+    catalog: FactorCatalog, activity: str, region: str, year: int, unit: str
+) -> tuple[EmissionFactor | None, bool]:
+    """The upstream factor in the region (chain), else the GB one as a proxy (second: proxy)."""
+    from fedcarbon.accounting.errors import FactorNotFoundError
+
+    for where, proxy in ((region, False), (PROXY_REGION, True)):
+        try:
+            return catalog.lookup(activity, where, year, unit=unit), proxy and where != region
+        except FactorNotFoundError:
+            continue
+    return None, False
+
+
+def estimate_exemption(
+    footprint: Footprint,
+    catalog: FactorCatalog,
+    scope3_categories: Sequence[int] = CRADLE_TO_GATE_SCOPE3,
+) -> Exemption:
+    """What a PCF leaves out when Scope 3 category 3 is inside its boundary but has no records.
+
+    Category 3 (upstream of fuels and electricity, T&D losses; Scope 3 Standard Table 5.4) is
+    part of the cradle-to-gate boundary. When the footprint has none of it, the fuels burnt
+    (Scope 1 stationary and mobile) and the energy bought (Scope 2) are priced with the
+    well-to-tank and T&D factors of the catalog (the UK's as a disclosed proxy where the
+    region has none), and the result is expressed as a share of the completed total:
+    exempted % = estimate / (cradle-to-gate + estimate) x 100. Activities without any upstream
+    factor are named, and the share is then a lower bound. With category 3 records present,
+    or no energy use, nothing is exempted.
+    """
+    from fedcarbon.accounting.gwp import co2e_kg
+    from fedcarbon.accounting.units import conversion_factor
+
+    if 3 not in scope3_categories or footprint.by_category.get("scope3.cat3"):
+        return Exemption(0.0, "")
+    estimate = 0.0
+    proxies: set[str] = set()
+    missing: set[str] = set()
+    for result in footprint.records:
+        energy = result.scope == "1" and result.category in ("scope1.stationary", "scope1.mobile")
+        if not (energy or result.scope == "2") or result.factor is None:
+            continue
+        region = result.region or result.factor.region
+        year = result.year or result.factor.year
+        for upstream in UPSTREAM_OF.get(result.activity, (f"wtt.{result.activity}",)):
+            factor, proxy = _upstream_factor(catalog, upstream, region, year, result.unit)
+            if factor is None:
+                missing.add(result.activity)
+                continue
+            if proxy:
+                proxies.add(region)
+            per_unit = co2e_kg(factor.gases, footprint.gwp)
+            estimate += result.quantity * conversion_factor(result.unit, factor.unit) * per_unit
+    if estimate == 0.0 and not missing:
+        return Exemption(0.0, "")
+    pool = cradle_to_gate_kgco2e(footprint, scope3_categories)
+    percent = 100.0 * estimate / (pool + estimate) if pool + estimate > 0 else 0.0
+    text = (
+        "Scope 3 category 3 (extraction, refining and transport of the fuels and of the fuels "
+        "for purchased electricity, and T&D losses) is not included; estimated with "
+        "well-to-tank and T&D factors"
+    )
+    if proxies:
+        text += f" (UK DESNZ 2023 factors as a proxy for {', '.join(sorted(proxies))})"
+    if missing:
+        text += (
+            f"; no upstream factor for {', '.join(sorted(missing))}, so the share is a lower bound"
+        )
+    return Exemption(round(percent, 2), text + ".", estimate, tuple(sorted(missing)))
 
 
 def _first(days: Iterable[date | None]) -> date | None:

@@ -10,7 +10,8 @@ import dataclasses
 import json
 import tomllib
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -165,14 +166,21 @@ def check_adapter(
         "--conformance/--no-conformance",
         help="Also run the conformance rules that need no planted data (fetches several times).",
     ),
+    accounting: bool = typer.Option(
+        True,
+        "--accounting/--no-accounting",
+        help="Also compute the footprint of what was read, to find records no factor prices.",
+    ),
     show: int = typer.Option(20, "--show", help="How many records and rejections to list."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """Run one adapter for a period and report what it produced and what it rejected.
 
-    Exits with 1 when the configuration is wrong, the source cannot be read, or a conformance
-    rule fails. Rejected rows alone do not fail the check: they are listed so you can fix the
-    export or the mapping.
+    Exits with 1 when the configuration is wrong, the source cannot be read, a conformance
+    rule fails, or records cannot be accounted for (no factor, a unit that does not convert,
+    an unknown region: the same engine and factors the agent uses, from the config's
+    ``[agent]`` ``factors`` and ``gwp``). Rejected rows alone do not fail the check: they are
+    listed so you can fix the export or the mapping.
     """
     from fedcarbon.adapters.conformance import CHECKS, ConformanceCase, run_checks
     from fedcarbon.adapters.contract import Adapter, Period
@@ -202,6 +210,7 @@ def check_adapter(
     for record in result.records:
         totals[(record.activity, record.unit)] += record.quantity
     failed = [f for f in findings if f.status == "fail"]
+    checked = _account(result.records, config) if accounting else None
     if as_json:
         typer.echo(
             json.dumps(
@@ -224,13 +233,16 @@ def check_adapter(
                         {"id": f.check_id, "title": f.title, "status": f.status, "detail": f.detail}
                         for f in findings
                     ],
+                    "accounting": None if checked is None else checked.to_dict(),
                 },
                 indent=2,
             )
         )
     else:
         _print_report(adapter.describe(), wanted, result, totals, findings, show)
-    if failed:
+        if checked is not None:
+            _print_accounting(checked, show)
+    if failed or (checked is not None and checked.errors):
         raise typer.Exit(1)
 
 
@@ -274,3 +286,100 @@ def _print_report(
             detail = f" ({f.detail})" if f.detail else ""
             table.add_row(f.check_id, f.title, f"[{colour[f.status]}]{f.status}[/]{detail}")
         _out.print(table)
+
+
+@dataclass
+class _Accounted:
+    """What the accounting step made of an adapter's records."""
+
+    gwp: str
+    errors: list[tuple[str, int, str]] = field(default_factory=list)  # record, how many, why
+    flags: dict[str, int] = field(default_factory=dict)
+    total_kgco2e: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "gwp": self.gwp,
+            "ok": not self.errors,
+            "errors": [
+                {"record_id": r, "records_alike": n, "error": why} for r, n, why in self.errors
+            ],
+            "flags": self.flags,
+            "total_kgco2e": self.total_kgco2e,
+        }
+
+
+def _accounting_settings(config: Path) -> tuple[list[Path], str]:
+    """The ``[agent]`` ``factors`` files (relative to the config) and ``gwp`` of an agent.toml."""
+    try:
+        with config.open("rb") as handle:
+            section = tomllib.load(handle).get("agent", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return [], "AR6"
+    if not isinstance(section, Mapping):
+        return [], "AR6"
+    files = section.get("factors", [])
+    paths = [config.resolve().parent / str(f) for f in files] if isinstance(files, list) else []
+    return paths, str(section.get("gwp", "AR6")).upper()
+
+
+def _account(records: Sequence[Any], config: Path) -> _Accounted:
+    """Price every distinct kind of record once; list each kind that fails, not only the first.
+
+    Records that the engine groups together (same activity, region, unit, year, category and
+    instrument) share a factor, so one of each is enough to find every failure; the whole set
+    is then computed once for what only a total shows (overflow, flags).
+    """
+    from fedcarbon.accounting.engine import compute_footprint
+    from fedcarbon.accounting.errors import AccountingError
+    from fedcarbon.accounting.factors import FactorCatalog
+
+    files, gwp = _accounting_settings(config)
+    checked = _Accounted(gwp=gwp)
+    try:
+        catalog = FactorCatalog.default()
+        if files:
+            catalog = catalog.overlay(FactorCatalog.from_files(*files))
+    except AccountingError as exc:
+        checked.errors.append(("", 0, f"factor files of {config}: {exc}"))
+        return checked
+    kinds: dict[tuple[object, ...], list[Any]] = {}
+    for r in records:
+        key = (r.activity, r.region, r.unit, r.period_start.year, r.scope3_category, r.instrument)
+        kinds.setdefault(key, []).append(r)
+    for alike in kinds.values():
+        try:
+            compute_footprint(alike[:1], catalog, gwp=gwp)
+        except AccountingError as exc:
+            checked.errors.append((alike[0].record_id, len(alike), str(exc)))
+    if checked.errors:
+        return checked
+    try:
+        footprint = compute_footprint(records, catalog, gwp=gwp)
+    except AccountingError as exc:
+        checked.errors.append((exc.record_id or "", len(records), str(exc)))
+        return checked
+    results = footprint.records
+    counts = getattr(results, "flag_counts", None)
+    checked.flags = dict(counts()) if callable(counts) else {}
+    checked.total_kgco2e = footprint.total_kgco2e
+    return checked
+
+
+def _print_accounting(checked: _Accounted, show: int) -> None:
+    if not checked.errors:
+        _out.print(
+            f"[green]Accounting: every record is priced[/] (GWP100 {checked.gwp}, total "
+            f"{checked.total_kgco2e or 0.0:,.2f} kg CO2e)",
+            highlight=False,
+        )
+        for flag, count in sorted(checked.flags.items()):
+            _out.print(f"note: {count} record(s) flagged {escape(flag)}", highlight=False)
+        return
+    table = Table(title=f"Cannot be accounted for ({len(checked.errors)} kind(s) of record)")
+    table.add_column("record")
+    table.add_column("alike", justify="right")
+    table.add_column("why")
+    for record_id, count, why in checked.errors[:show]:
+        table.add_row(escape(record_id), str(count), escape(why))
+    _out.print(table)

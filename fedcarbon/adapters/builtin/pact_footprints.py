@@ -162,7 +162,7 @@ class PactAdapter(Adapter):
         return FetchResult(records, rejected, None, mapped.ignored)
 
     def _load_footprints(self) -> tuple[list[ProductFootprint], list[Rejected]]:
-        from fedcarbon.accounting.pact import parse_document
+        from fedcarbon.accounting.pact import import_violations, parse_document
 
         documents: list[tuple[str, Any]] = []
         rejected: list[Rejected] = []
@@ -180,9 +180,17 @@ class PactAdapter(Adapter):
             for i, item in enumerate(items):
                 where = f"{ref}#data[{i}]" if _is_list_body(document) else ref
                 try:
-                    footprints += parse_document(item)
+                    parsed = parse_document(item)
                 except Exception as exc:  # PactDocumentError names the JSON path
                     rejected.append(Rejected(where, _id_of(item), f"not a PACT footprint: {exc}"))
+                    continue
+                for fp in parsed:
+                    problems = import_violations(fp)
+                    if problems:
+                        detail = "; ".join(f"{v.json_path}: {v.message}" for v in problems[:5])
+                        rejected.append(Rejected(where, fp.id, f"not valid PACT v3: {detail}"))
+                    else:
+                        footprints.append(fp)
         return [fp for fp in footprints if fp.status == "Active"], rejected
 
     def _download(self) -> list[tuple[str, Any]]:

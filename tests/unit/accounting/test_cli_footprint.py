@@ -103,7 +103,7 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_unknown_gwp_set_is_a_clear_error(tmp_path: Path, factors: Path) -> None:
-    result = runner.invoke(app, ["compute", str(_csv(tmp_path, GOOD)), "--gwp", "AR4"])
+    result = runner.invoke(app, ["compute", str(_csv(tmp_path, GOOD)), "--gwp", "SAR"])
     assert (result.exit_code, "AR6" in result.stderr) == (1, True)
 
 

@@ -252,7 +252,7 @@ def test_global_factor_fallback_is_flagged(catalog: FactorCatalog) -> None:
 
 def test_unknown_gwp_set_is_refused(catalog: FactorCatalog) -> None:
     with pytest.raises(UnknownGwpSetError):
-        compute_footprint([], catalog, gwp="AR4")
+        compute_footprint([], catalog, gwp="SAR")
 
 
 def test_outputs_are_collected_without_emissions(catalog: FactorCatalog) -> None:

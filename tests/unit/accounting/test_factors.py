@@ -244,9 +244,9 @@ def test_default_catalog_grid_factor_falls_back_to_world_average() -> None:
     assert FactorCatalog.default().lookup("electricity.grid", "AQ").region == "GLOBAL"
 
 
-def test_default_catalog_spend_factor_is_per_usd() -> None:
+def test_default_catalog_spend_factor_is_per_2021_usd() -> None:
     factor = FactorCatalog.default().lookup("spend.naics.331110", "DE")
-    assert (factor.unit, factor.category) == ("USD", "scope3.cat1")
+    assert (factor.unit, factor.category) == ("USD_2021", "scope3.cat1")
 
 
 def test_default_catalog_lists_datasets_in_precedence_order() -> None:

@@ -63,8 +63,8 @@ def test_default_gwp_set_is_ar6() -> None:
     assert DEFAULT_GWP == "AR6" and gwp100("N2O") == 273
 
 
-def test_gwp_sets_are_ar6_and_ar5() -> None:
-    assert GWP_SETS == ("AR6", "AR5")
+def test_gwp_sets_are_ar6_ar5_and_ar4() -> None:
+    assert GWP_SETS == ("AR6", "AR5", "AR4")
 
 
 @pytest.mark.parametrize(
@@ -138,8 +138,8 @@ def test_unknown_gas_raises_naming_the_gas() -> None:
 
 
 def test_unknown_gwp_set_raises() -> None:
-    with pytest.raises(UnknownGwpSetError, match="AR4"):
-        gwp100("CO2", "AR4")
+    with pytest.raises(UnknownGwpSetError, match="SAR"):
+        gwp100("CO2", "SAR")
 
 
 def test_gas_without_value_in_a_set_raises() -> None:

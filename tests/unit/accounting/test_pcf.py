@@ -53,6 +53,7 @@ def _result(
         gwp="AR6",
         method="activity",
         primary=primary,
+        primary_share=1.0 if primary else 0.0,
     )
 
 

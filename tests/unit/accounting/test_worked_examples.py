@@ -145,7 +145,7 @@ def test_epa_supply_chain_factor_steel_co2(catalog: FactorCatalog) -> None:
     margins: 0.901 kg CO2 per 2021 USD; USD 10,000 of steel -> 9,010 kg fossil CO2 (Scope 3
     category 1, spend-based method).
     """
-    fp = _one(catalog, "spend.naics.331110", 10_000, "USD", region="US")
+    fp = _one(catalog, "spend.naics.331110", 10_000, "USD_2021", region="US")
     assert fp.by_gas["CO2"] == pytest.approx(9_010.0, rel=1e-12)
 
 

@@ -105,3 +105,36 @@ def test_check_with_two_tables_and_no_index_fails(erp_csv: Path) -> None:
     config.write_text(AGENT_TOML * 2)
     result = runner.invoke(app, ["check", "csv", "-c", str(config), "-p", "2024"])
     assert "pick one with --index" in result.output
+
+
+def test_check_prices_every_record_with_the_agents_factors(erp_csv: Path) -> None:
+    config = _agent_dir(erp_csv)
+    result = runner.invoke(app, ["check", "csv", "-c", str(config), "-p", "2024", "--json"])
+    accounting = json.loads(result.output)["accounting"]
+    assert (result.exit_code, accounting["ok"], accounting["total_kgco2e"] > 0) == (0, True, True)
+
+
+def test_check_fails_on_records_no_factor_prices(erp_csv: Path) -> None:
+    config = _agent_dir(erp_csv)
+    mapping = erp_csv.parent / "sap-mapping.toml"
+    mapping.write_text(mapping.read_text().replace('region = "DE"', 'region = "UK"'))
+    result = runner.invoke(app, ["check", "csv", "-c", str(config), "-p", "2024", "--json"])
+    errors = json.loads(result.output)["accounting"]["errors"]
+    assert (result.exit_code, len(errors), "GB" in errors[0]["error"]) == (1, 3, True)
+
+
+def test_check_names_the_fallback_factor_a_unit_cannot_reach(erp_csv: Path) -> None:
+    config = _agent_dir(erp_csv)
+    mapping = erp_csv.parent / "sap-mapping.toml"
+    text = mapping.read_text().replace('DIESEL = "fuel.diesel"', 'DIESEL = "fuel.peat"')
+    mapping.write_text(text)
+    result = runner.invoke(app, ["check", "csv", "-c", str(config), "-p", "2024"])
+    assert (result.exit_code, "ipcc-2006@2006:fuel.peat" in result.output) == (1, True)
+
+
+def test_check_accounting_can_be_skipped(erp_csv: Path) -> None:
+    config = _agent_dir(erp_csv)
+    mapping = erp_csv.parent / "sap-mapping.toml"
+    mapping.write_text(mapping.read_text().replace('region = "DE"', 'region = "UK"'))
+    args = ["check", "csv", "-c", str(config), "-p", "2024", "--no-accounting"]
+    assert runner.invoke(app, args).exit_code == 0

@@ -80,3 +80,15 @@ def test_footprints_feed_the_factor_catalog(pact_files: Path) -> None:
     adapter.fetch(YEAR_2024)
     factor = factors_from_pact(adapter.footprints()).lookup("pcf.gtin.5695872369587", "DE")
     assert factor.gases["CO2e"] == pytest.approx(0.384)
+
+
+def test_spec_violating_footprint_is_rejected_with_its_json_path(pact_files: Path) -> None:
+    import json
+
+    path = pact_files / "footprints" / "example-1.json"
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["pcf"]["declaredUnitAmount"] = "-0.5"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = _pact(pact_files).fetch(YEAR_2024)
+    reasons = [r.reason for r in result.rejected if r.source_ref == "example-1.json"]
+    assert len(reasons) == 1 and "$.pcf.declaredUnitAmount" in reasons[0]

@@ -1,0 +1,1 @@
+"""Spend-conversion tables (US CPI-U, annual exchange rates): see ``money.py`` and LICENCES.md."""
