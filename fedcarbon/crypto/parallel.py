@@ -17,7 +17,7 @@ from typing import Literal
 import gmpy2
 
 from fedcarbon.crypto.errors import EncodingError
-from fedcarbon.crypto.shortexp import ShortExponentKey
+from fedcarbon.crypto.shortexp import ShortExponentKey, precompute
 from fedcarbon.crypto.shortproof import ProofItem, batch_verify
 
 Mode = Literal["process", "thread"]
@@ -28,6 +28,11 @@ DEFAULT_MODE: Mode = "process"
 
 def _verify_in_thread(key: ShortExponentKey, items: Sequence[ProofItem]) -> list[int]:
     gmpy2.get_context().allow_release_gil = True
+    return batch_verify(key, items)
+
+
+def _verify_in_process(key: ShortExponentKey, items: Sequence[ProofItem]) -> list[int]:
+    precompute(key)  # once per worker process and key; the fall-back checks use it
     return batch_verify(key, items)
 
 
@@ -74,7 +79,11 @@ def verify_parallel(
         return batch_verify(key, items)
     own = executor is None
     pool = make_executor(mode, workers) if executor is None else executor
-    task = batch_verify if isinstance(pool, ProcessPoolExecutor) else _verify_in_thread
+    if isinstance(pool, ProcessPoolExecutor):
+        task = _verify_in_process
+    else:
+        precompute(key)
+        task = _verify_in_thread
     try:
         futures = [
             (start, pool.submit(task, key, list(items[start:stop]))) for start, stop in ranges

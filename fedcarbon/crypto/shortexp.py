@@ -53,6 +53,7 @@ from functools import cache
 import gmpy2
 from phe import paillier
 
+from fedcarbon.crypto import fixedbase
 from fedcarbon.crypto.errors import EncodingError, KeyMaterialFormatError
 from fedcarbon.crypto.vector import MIN_KEY_BITS
 
@@ -284,6 +285,16 @@ def check_key(
         )
 
 
+def precompute(key: ShortExponentKey) -> None:
+    """Build this process's table of h_s powers (``fixedbase``): worth it for many operations."""
+    fixedbase.precompute(key.hs, key.nsquare)
+
+
+def hs_power(key: ShortExponentKey, exponent: int) -> gmpy2.mpz:
+    """h_s^exponent mod n^2, from the table if ``precompute`` built one, else ``powmod``."""
+    return fixedbase.power(key.hs, exponent, key.nsquare)
+
+
 def random_exponent() -> int:
     """A uniform ``EXPONENT_BITS``-bit alpha from the OS CSPRNG."""
     return secrets.randbits(EXPONENT_BITS)
@@ -302,7 +313,7 @@ def encrypt(key: ShortExponentKey, m: int, alpha: int | None = None) -> tuple[in
     elif not 0 <= alpha < 1 << EXPONENT_BITS:
         raise EncodingError(f"alpha must satisfy 0 <= alpha < 2^{EXPONENT_BITS}")
     nsquare = gmpy2.mpz(key.nsquare)
-    c = (1 + m * gmpy2.mpz(key.n)) * gmpy2.powmod(key.hs, alpha, nsquare) % nsquare
+    c = (1 + m * gmpy2.mpz(key.n)) * hs_power(key, alpha) % nsquare
     return int(c), alpha
 
 

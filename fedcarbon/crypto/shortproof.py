@@ -66,6 +66,7 @@ from fedcarbon.crypto.shortexp import (
     ShortExponentKey,
     encrypt,
     encrypt_with_mask,
+    hs_power,
 )
 
 CHALLENGE_BITS = 128
@@ -180,7 +181,7 @@ def prove(
     nsquare = gmpy2.mpz(key.nsquare)
     if commitment is None:
         beta = secrets.randbits(COMMIT_BITS)
-        mask = gmpy2.powmod(key.hs, beta, nsquare)
+        mask = hs_power(key, beta)
     else:
         beta, mask = commitment
         if not 0 <= beta < 1 << COMMIT_BITS:
@@ -208,7 +209,7 @@ def verify(key: ShortExponentKey, c: int, proof: ShortExponentProof, context: by
         return False
     nsquare = gmpy2.mpz(key.nsquare)
     e = _challenge(key, c, proof.a, context)
-    left = (1 + proof.z * gmpy2.mpz(key.n)) * gmpy2.powmod(key.hs, proof.w, nsquare) % nsquare
+    left = (1 + proof.z * gmpy2.mpz(key.n)) * hs_power(key, proof.w) % nsquare
     right = proof.a * gmpy2.powmod(c, e, nsquare) % nsquare
     return bool(left == right)
 
@@ -240,7 +241,7 @@ def batch_verify(key: ShortExponentKey, items: Sequence[ProofItem]) -> list[int]
         w_sum += t * item.proof.w
         term = item.proof.a * gmpy2.powmod(item.c, e, nsquare) % nsquare
         right = right * gmpy2.powmod(term, t, nsquare) % nsquare
-    left = (1 + (z_sum % n) * n) * gmpy2.powmod(key.hs, w_sum, nsquare) % nsquare
+    left = (1 + (z_sum % n) * n) * hs_power(key, w_sum) % nsquare
     if left != right:
         bad += [
             i for i in candidates if not verify(key, items[i].c, items[i].proof, items[i].context)
