@@ -307,3 +307,32 @@ def vector_items(
         ProofItem(c=c, proof=proof, context=slot_context(context, index))
         for index, (c, proof) in enumerate(zip(ciphertexts, proofs, strict=True))
     ]
+
+
+def proofs_from_bytes(
+    blobs: Sequence[bytes], key: ShortExponentKey, *, expected: int
+) -> list[ShortExponentProof]:
+    """Parse one proof per ciphertext; a wrong count or width names the proof's index."""
+    if len(blobs) != expected:
+        raise ProofFormatError(f"expected {expected} plaintext-knowledge proofs, got {len(blobs)}")
+    proofs = []
+    for index, blob in enumerate(blobs):
+        try:
+            proofs.append(ShortExponentProof.from_bytes(blob, key))
+        except ProofFormatError as error:
+            raise ProofFormatError(f"proof {index}: {error}") from None
+    return proofs
+
+
+def batch_verify_groups(key: ShortExponentKey, groups: Sequence[Sequence[ProofItem]]) -> list[int]:
+    """Indices of groups (e.g. submissions) with at least one failing proof, in one batch.
+
+    All groups' items go through a single ``batch_verify``, so a window of many submissions
+    costs one small-exponent test; on failure the individual checks name the bad groups.
+    """
+    flat: list[ProofItem] = []
+    owner: list[int] = []
+    for group_index, group in enumerate(groups):
+        flat.extend(group)
+        owner.extend([group_index] * len(group))
+    return sorted({owner[i] for i in batch_verify(key, flat)})

@@ -19,7 +19,9 @@ from fedcarbon.crypto.shortproof import (
     ShortExponentProof,
     _challenge,
     batch_verify,
+    batch_verify_groups,
     encrypt_and_prove,
+    proofs_from_bytes,
     prove,
     vector_items,
     verify,
@@ -233,3 +235,25 @@ def test_vector_items_refuses_a_count_mismatch() -> None:
 def test_encrypt_and_prove_refuses_out_of_range_plaintext() -> None:
     with pytest.raises(EncodingError, match="plaintext 1"):
         encrypt_and_prove(KEY, [1, N], CONTEXT)
+
+
+def test_proofs_from_bytes_round_trip_and_name_the_bad_index() -> None:
+    _, proofs = encrypt_and_prove(KEY, [1, 2], CONTEXT)
+    blobs = [p.to_bytes(KEY) for p in proofs]
+    assert proofs_from_bytes(blobs, KEY, expected=2) == proofs
+    with pytest.raises(ProofFormatError, match="expected 3 plaintext-knowledge proofs, got 2"):
+        proofs_from_bytes(blobs, KEY, expected=3)
+    with pytest.raises(ProofFormatError, match="proof 1: short-exponent proof has"):
+        proofs_from_bytes([blobs[0], blobs[1][:-1]], KEY, expected=2)
+
+
+def test_batch_verify_groups_names_the_bad_submission() -> None:
+    groups = []
+    for agent in range(5):
+        context = f"campaign-7|agent-{agent}".encode()
+        ciphertexts, proofs = encrypt_and_prove(KEY, [agent, agent + 1], context)
+        groups.append(vector_items(ciphertexts, proofs, context))
+    assert batch_verify_groups(KEY, groups) == []
+    groups[3] = [groups[3][0], dataclasses.replace(groups[3][1], context=b"replayed")]
+    assert batch_verify_groups(KEY, groups) == [3]
+    assert batch_verify_groups(KEY, []) == []
