@@ -2,9 +2,10 @@
 
 With the short-exponent variant (``shortexp``) the only expensive part of encrypting is
 h_s^alpha, and it does not depend on the message, so it can be computed before the figures
-exist (the "offline/online" split of Shamir and Tauman, "Improved online/offline signature
-schemes", CRYPTO 2001, applied to the randomiser as DJN 2010 note for their variant). Online,
-encryption is then c = (1 + m n) mask mod n^2: one multiplication and one reduction.
+exist: the offline/online split known from signatures (Even, Goldreich, Micali, "On-line/
+off-line digital signatures", CRYPTO 1989), applied to the encryption randomiser. Online,
+encryption is then c = (1 + m n) mask mod n^2: one multiplication and one reduction. The same
+pool type holds proof commitments h_s^beta (``shortproof.COMMIT_BITS``-bit beta).
 
 Rules this module keeps, because a reused or leaked alpha breaks the ciphertext:
 - values live in memory only, in this object; nothing is written anywhere;

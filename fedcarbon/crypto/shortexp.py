@@ -21,8 +21,9 @@ lambda (kangaroo) method finds an exponent known to lie in an interval of width 
 short exponents", EUROCRYPT 1996); their speed-up, which first solves the exponent modulo the
 small prime factors of the group order (Pohlig-Hellman), needs that order, that is lambda(n),
 which here requires factoring n. Koshiba and Kurosawa ("Short exponent Diffie-Hellman
-problems", PKC 2004) show that, in the generic sense, distinguishing short from full exponents
-is as hard as finding short discrete logarithms. NIST SP 800-57 Part 1 Rev. 5, Table 2 puts
+problems", PKC 2004) show for prime-order groups that short-exponent powers are as hard to
+tell from full ones as discrete logarithms with short exponents are to find; DJN's assumption
+is the analogue for the n-th residues modulo n^2. NIST SP 800-57 Part 1 Rev. 5, Table 2 puts
 2048-bit factoring-based keys at 112 bits of security and asks 224-bit exponents (subgroup
 order q) of finite-field keys at that level (SP 800-56A Rev. 3, FFC parameter set FB/FC), that
 is 2 x 112. ``EXPONENT_BITS = 448`` doubles that: lambda costs 2^224 operations, above the
