@@ -81,6 +81,12 @@ def precompute(base: int, modulus: int) -> FixedBase:
     return table
 
 
+def forget(base: int, modulus: int) -> None:
+    """Drop the table for (base, modulus), e.g. when a campaign is over (no-op if none)."""
+    with _lock:
+        _tables.pop((base, modulus), None)
+
+
 def cached(base: int, modulus: int) -> FixedBase | None:
     """The table if ``precompute`` built it in this process, else None (never builds one)."""
     with _lock:

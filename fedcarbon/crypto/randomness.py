@@ -12,14 +12,19 @@ Rules this module keeps, because a reused or leaked alpha breaks the ciphertext:
 - each pair is handed out once: ``take`` removes it under a lock before returning it, so two
   threads never receive the same pair; when the pool is empty ``take`` computes a fresh pair
   in the caller's thread instead of waiting;
-- ``close`` (or leaving the ``with`` block) stops the filler and drops every stored pair.
+- ``close`` (or leaving the ``with`` block) stops the filler and drops every stored pair;
+- a forked child process starts with every pool empty (``os.register_at_fork``), because
+  parent and child would otherwise hand out the same pairs: two ciphertexts with one alpha
+  reveal the difference of their plaintexts to anyone (c1 / c2 = (1 + n)^(m1 - m2)).
 
 The background filler lets gmpy2 release the GIL during its exponentiations
 (``allow_release_gil``, a per-thread context setting), so the agent's other work keeps running.
 """
 
+import os
 import secrets
 import threading
+import weakref
 from collections import deque
 from types import TracebackType
 
@@ -30,6 +35,18 @@ from fedcarbon.crypto.shortexp import EXPONENT_BITS, ShortExponentKey, hs_power,
 
 DEFAULT_CAPACITY = 256
 """Pairs kept ready: 256 x (512 + 56 bytes) is about 150 kB per key and exponent length."""
+
+
+_live_pools: "weakref.WeakSet[RandomnessPool]" = weakref.WeakSet()
+
+
+def _forget_after_fork() -> None:
+    """In a forked child: empty every pool and its locks (the filler thread did not survive)."""
+    for pool in list(_live_pools):
+        pool._reset_in_child()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 class RandomnessPool:
@@ -62,6 +79,13 @@ class RandomnessPool:
         self._wanted = threading.Condition(self._lock)
         self._closed = False
         self._thread: threading.Thread | None = None
+        _live_pools.add(self)
+
+    def _reset_in_child(self) -> None:
+        self._lock = threading.Lock()
+        self._wanted = threading.Condition(self._lock)
+        self._pairs = deque()
+        self._thread = None
 
     def _fresh(self) -> tuple[int, int]:
         exponent = secrets.randbits(self.bits)

@@ -286,9 +286,22 @@ def check_key(
         )
 
 
+def make_key(
+    private_key: paillier.PaillierPrivateKey, context: bytes
+) -> tuple[ShortExponentKey, NthResidueProof]:
+    """The key owner's public values for a key statement: (n, fresh h_s) and h_s's proof."""
+    key = ShortExponentKey(int(private_key.public_key.n), make_hs(private_key))
+    return key, prove_hs(private_key, key, context)
+
+
 def precompute(key: ShortExponentKey) -> None:
     """Build this process's table of h_s powers (``fixedbase``): worth it for many operations."""
     fixedbase.precompute(key.hs, key.nsquare)
+
+
+def forget(key: ShortExponentKey) -> None:
+    """Drop this process's table for the key (about 13 MB), e.g. when its campaign is over."""
+    fixedbase.forget(key.hs, key.nsquare)
 
 
 def hs_power(key: ShortExponentKey, exponent: int) -> gmpy2.mpz:

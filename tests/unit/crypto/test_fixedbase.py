@@ -7,7 +7,14 @@ from phe import paillier
 
 from fedcarbon.crypto import fixedbase
 from fedcarbon.crypto.fixedbase import FixedBase
-from fedcarbon.crypto.shortexp import ShortExponentKey, encrypt, hs_power, make_hs, precompute
+from fedcarbon.crypto.shortexp import (
+    ShortExponentKey,
+    encrypt,
+    forget,
+    hs_power,
+    make_hs,
+    precompute,
+)
 
 PUBLIC, PRIVATE = paillier.generate_paillier_keypair(n_length=256)
 N = int(PUBLIC.n)
@@ -53,3 +60,11 @@ def test_only_max_tables_are_kept() -> None:
 
 def test_power_without_a_table_falls_back_to_powmod() -> None:
     assert fixedbase.power(3, 1000, 10007) == pow(3, 1000, 10007)
+
+
+def test_forget_drops_the_table() -> None:
+    key = ShortExponentKey(N, HS)
+    precompute(key)
+    forget(key)
+    assert fixedbase.cached(HS, NSQUARE) is None
+    assert hs_power(key, 99) == pow(HS, 99, NSQUARE)

@@ -1,5 +1,6 @@
 """The in-memory pool of precomputed DJN masks (fedcarbon.crypto.randomness)."""
 
+import multiprocessing
 import threading
 import time
 
@@ -92,3 +93,15 @@ def test_close_forgets_pairs_and_refuses_further_takes() -> None:
 def test_bad_parameters_are_refused(bits: int, capacity: int) -> None:
     with pytest.raises(EncodingError):
         RandomnessPool(KEY, bits, capacity)
+
+
+def test_a_forked_child_starts_with_an_empty_pool() -> None:
+    with RandomnessPool(KEY, capacity=4) as pool:
+        pool.fill()
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        child = context.Process(target=lambda: queue.put(len(pool)))
+        child.start()
+        child.join(30)
+        assert queue.get(timeout=5) == 0
+        assert len(pool) == 4

@@ -16,6 +16,7 @@ from fedcarbon.crypto.shortexp import (
     encrypt,
     encrypt_with_mask,
     make_hs,
+    make_key,
     prove_hs,
     verify_hs,
 )
@@ -185,3 +186,10 @@ def test_prove_hs_refuses_a_foreign_private_key() -> None:
     _, other = paillier.generate_paillier_keypair(n_length=512)
     with pytest.raises(EncodingError, match="does not belong"):
         prove_hs(other, KEY, CONTEXT)
+
+
+def test_make_key_gives_a_key_that_passes_check_key() -> None:
+    key, proof = make_key(PRIVATE, CONTEXT)
+    assert key.n == N
+    check_key(key, proof, CONTEXT, min_bits=512)
+    assert make_key(PRIVATE, CONTEXT)[0].hs != key.hs
