@@ -9,6 +9,7 @@ items are cut into one contiguous chunk per worker and each chunk is one
 ``shortproof.batch_verify`` (so its small-exponent test and fall-back stay as they are).
 """
 
+import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -53,7 +54,11 @@ def make_executor(mode: Mode = DEFAULT_MODE, workers: int | None = None) -> Exec
     """An executor to keep for many ``verify_parallel`` calls (starting processes is slow)."""
     workers = workers or os.cpu_count() or 1
     if mode == "process":
-        return ProcessPoolExecutor(max_workers=workers)
+        # forkserver, not fork: a gRPC server is multi-threaded, and forking it can deadlock
+        # (gRPC does not support fork by default); workers start clean and import this module.
+        return ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("forkserver")
+        )
     if mode == "thread":
         return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fedcarbon-verify")
     raise EncodingError(f"unknown parallel mode {mode!r} (expected 'process' or 'thread')")
