@@ -257,3 +257,19 @@ def test_batch_verify_groups_names_the_bad_submission() -> None:
     groups[3] = [groups[3][0], dataclasses.replace(groups[3][1], context=b"replayed")]
     assert batch_verify_groups(KEY, groups) == [3]
     assert batch_verify_groups(KEY, []) == []
+
+
+@settings(max_examples=60)
+@given(
+    c=st.integers(min_value=-NSQUARE, max_value=2 * NSQUARE),
+    a=st.integers(min_value=-NSQUARE, max_value=2 * NSQUARE),
+    z=st.integers(min_value=-N, max_value=2 * N),
+    w=st.integers(min_value=-(1 << RESPONSE_BITS), max_value=1 << (RESPONSE_BITS + 8)),
+    context=st.binary(max_size=32),
+)
+def test_hostile_values_are_refused_without_raising(
+    c: int, a: int, z: int, w: int, context: bytes
+) -> None:
+    proof = ShortExponentProof(a=a, z=z, w=w)
+    assert not verify(KEY, c, proof, context)
+    assert batch_verify(KEY, [_item(3), ProofItem(c, proof, context)]) == [1]
