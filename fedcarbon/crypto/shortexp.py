@@ -29,7 +29,7 @@ order q) of finite-field keys at that level (SP 800-56A Rev. 3, FFC parameter se
 is 2 x 112. ``EXPONENT_BITS = 448`` doubles that: lambda costs 2^224 operations, above the
 128-bit level too, with margin for a group of unknown structure. DJN themselves take alpha
 of about k/2 bits (1024 for k = 2048), a more conservative choice costing 2.3x more; 448 is
-the length issue 14 of this project settled on after this argument.
+the length issue 14 proposed, and the argument above is why it suffices.
 
 What the key owner must get right, and what a bad h_s does (see ``check_key``):
 - h_s must be an n-th residue. If h_s = (1 + n)^d y^n with d != 0, every ciphertext
@@ -38,7 +38,8 @@ What the key owner must get right, and what a bad h_s does (see ``check_key``):
   d = 0. Detected: the key owner publishes a proof that it knows an n-th root of h_s
   (``prove_hs``), which it can only do if d = 0, and agents run ``check_key``.
 - h_s must have a large multiplicative order. If its order w is small, h_s^alpha takes only
-  w values and anyone (not only the key owner) reads m by trying them. An agent can rule out
+  w values and anyone (not only the key owner) reads m by trying them (from the proofs of
+  plaintext knowledge too, whose hiding rests on h_s^beta). An agent can rule out
   gross cases only (h_s = 1, h_s of order dividing lcm(1, ..., ``ORDER_CHECK_BOUND``)): proving
   a large order needs the factorisation. This leaks only what is encrypted under the owner's
   own key, which the owner can always leak by publishing its private key; it gains no power
