@@ -20,7 +20,6 @@ from fedcarbon.campaign import Campaign
 from fedcarbon.crypto import vector
 from fedcarbon.crypto.encoding import to_fixed
 from fedcarbon.crypto.errors import EncodingError
-from fedcarbon.crypto.knowledge import encrypt_with_proofs
 from fedcarbon.errors import MetricError
 from fedcarbon.metrics import metric_values
 from fedcarbon.submission import (
@@ -74,7 +73,7 @@ def encrypt_and_sign(
     moduli = campaign.moduli
     context = submission_proof_context(campaign.digest, participant_id)
     plaintexts = shares.share_vector(campaign, contribution.slot_values, contribution.indicators)
-    ciphertexts, proofs = encrypt_with_proofs(moduli, plaintexts, context)
+    ciphertexts, proofs = shares.encrypt(campaign, plaintexts, context)
     body = SubmissionBody(
         campaign_id=campaign.campaign_id,
         participant_id=participant_id,
@@ -82,6 +81,6 @@ def encrypt_and_sign(
         ciphertexts=tuple(vector.to_bytes(ciphertexts, moduli)),
         nonce=secrets.token_bytes(NONCE_BYTES),
         created_unix_ms=int(time.time() * 1000),
-        proofs=tuple(proof.to_bytes(n) for proof, n in zip(proofs, moduli, strict=True)),
+        proofs=tuple(proofs),
     )
     return sign_body(identity, serde.body_to_bytes(body))

@@ -37,7 +37,6 @@ from fedcarbon.cohorts import (
 )
 from fedcarbon.crypto import keys, vector
 from fedcarbon.crypto.errors import CryptoError
-from fedcarbon.crypto.knowledge import encrypt_with_proofs
 from fedcarbon.crypto.opening import open_ciphertext
 from fedcarbon.decryption import (
     DecryptionShare,
@@ -48,16 +47,21 @@ from fedcarbon.decryption import (
     released_sums,
 )
 from fedcarbon.dp import sample_noise_slots
-from fedcarbon.errors import WireError
+from fedcarbon.errors import CampaignError, WireError
 from fedcarbon.results import ResultSignature, sign_result
 from fedcarbon.submission import (
     DECRYPTION_SHARE_CONTEXT,
     NOISE_SHARE_CONTEXT,
+    SubmissionBody,
     noise_proof_context,
     submission_proof_context,
-    unproven_slots,
 )
-from fedcarbon.trustee_keys import KeyStatement, sign_statement
+from fedcarbon.trustee_keys import (
+    KeyStatement,
+    sign_statement,
+    statement_from_document,
+    statement_to_document,
+)
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ def verify_bundle(bundle: AggregateBundle) -> Verdict:
     reasons: list[str] = []
     seen: set[str] = set()
     vectors: list[list[int]] = []
+    candidates: list[tuple[str, SubmissionBody, list[int]]] = []
     for position, signed in enumerate(bundle.submissions):
         where = f"submission {position}"
         try:
@@ -101,15 +106,34 @@ def verify_bundle(bundle: AggregateBundle) -> Verdict:
         if not campaign.accepts(body.participant_id):
             reasons.append(f"{where}: participant was not invited")
             continue
-        context = submission_proof_context(campaign.digest, body.participant_id)
-        if unproven_slots(campaign.moduli, body.ciphertexts, body.proofs, context):
-            reasons.append(f"{where}: a ciphertext lacks a valid proof of plaintext knowledge")
-            continue
-        seen.add(body.participant_id)
         try:
-            vectors.append(vector.from_bytes(body.ciphertexts, campaign.moduli))
+            values = vector.from_bytes(body.ciphertexts, campaign.moduli)
         except CryptoError as error:
             reasons.append(f"{where}: {error}")
+            continue
+        seen.add(body.participant_id)
+        candidates.append((where, body, values))
+    # Every candidate's proofs in one batch per trustee key (issue 14): cheap when all hold,
+    # and the individual checks behind a failed batch name the bad submissions.
+    failing = set(
+        shares.unproven(
+            campaign,
+            [
+                (
+                    b.ciphertexts,
+                    b.proofs,
+                    submission_proof_context(campaign.digest, b.participant_id),
+                )
+                for _, b, _ in candidates
+            ],
+        )
+    )
+    for index, (where, body, values) in enumerate(candidates):
+        if index in failing:
+            reasons.append(f"{where}: a ciphertext lacks a valid proof of plaintext knowledge")
+            seen.discard(body.participant_id)
+        else:
+            vectors.append(values)
     if len(seen) < campaign.min_contributors:
         reasons.append(
             f"only {len(seen)} valid distinct contributors; k = {campaign.min_contributors}"
@@ -245,14 +269,29 @@ class KeyRing:
         public, private = keys.generate_keypair(bits)
         self._bind(f"n:{public.n:x}", campaign_id)
         keys.save_private_key(private, self._key_path(campaign_id))
-        return sign_statement(identity, campaign_id, trustee_id, public.n)
+        statement = sign_statement(identity, campaign_id, trustee_id, private)
+        self._statement_path(campaign_id).write_text(
+            json.dumps(statement_to_document(statement), indent=2) + "\n"
+        )
+        return statement
 
-    def statement(
-        self, trustee_id: str, campaign_id: str, identity: Ed25519PrivateKey
-    ) -> KeyStatement:
-        """The signed statement of the key made earlier for ``campaign_id``."""
-        private = self._private(campaign_id)
-        return sign_statement(identity, campaign_id, trustee_id, private.public_key.n)
+    def _statement_path(self, campaign_id: str) -> Path:
+        return self.directory / f"statement-{campaign_id}.json"
+
+    def statement(self, trustee_id: str, campaign_id: str) -> KeyStatement:
+        """The signed statement of the key made earlier for ``campaign_id`` (as first written)."""
+        path = self._statement_path(campaign_id)
+        if not path.exists():
+            raise CryptoError(f"no key for campaign {campaign_id!r} here")
+        try:
+            statement = statement_from_document(json.loads(path.read_text()), source=str(path))
+        except CampaignError as error:
+            raise CryptoError(str(error)) from None
+        if statement.trustee_id != trustee_id:
+            raise CryptoError(
+                f"the stored statement is {statement.trustee_id}'s, not {trustee_id}'s"
+            )
+        return statement
 
     def _private(self, campaign_id: str) -> paillier.PaillierPrivateKey:
         path = self._key_path(campaign_id)
@@ -305,7 +344,7 @@ def verify_noise(bundle: AggregateBundle, ring: "KeyRing", trustee_id: str) -> l
     """Check every trustee's noise share and that the target is aggregate x noise."""
     campaign = bundle.campaign
     reasons = []
-    shares: list[NoiseShare] = []
+    received: list[NoiseShare] = []
     for body, signature in bundle.noise:
         try:
             share = serde.noise_from_bytes(body)
@@ -325,18 +364,18 @@ def verify_noise(bundle: AggregateBundle, ring: "KeyRing", trustee_id: str) -> l
             reasons.append(f"noise share from {share.trustee_id!r} is for another aggregate")
             continue
         context = noise_proof_context(campaign.digest, share.trustee_id, share.aggregate_digest)
-        if unproven_slots(campaign.moduli, share.ciphertexts, share.proofs, context):
+        if shares.unproven(campaign, [(share.ciphertexts, share.proofs, context)]):
             reasons.append(f"noise share from {share.trustee_id!r} lacks valid proofs")
             continue
-        shares.append(share)
-    if sorted(s.trustee_id for s in shares) != sorted(campaign.key.trustee_ids):
+        received.append(share)
+    if sorted(s.trustee_id for s in received) != sorted(campaign.key.trustee_ids):
         reasons.append("noise shares are missing or duplicated")
     mine = ring.noise_sent(campaign.campaign_id)
     if mine is not None and all(hashlib.sha256(b).hexdigest() != mine for b, _ in bundle.noise):
         reasons.append("this trustee's own noise share was altered or left out")
     if not reasons:
         try:
-            recomputed = noised_target(campaign, bundle.ciphertexts, shares)
+            recomputed = noised_target(campaign, bundle.ciphertexts, received)
         except CryptoError as error:
             return [f"noise share: {error}"]
         if vector.digest(recomputed) != bundle.target_digest:
@@ -367,15 +406,14 @@ def make_noise(
     plaintexts = shares.share_vector(
         campaign, sample_noise_slots(plan), [0] * len(campaign.metrics)
     )
-    moduli = campaign.moduli
     context = noise_proof_context(campaign.digest, trustee_id, bundle.digest)
-    encrypted, proofs = encrypt_with_proofs(moduli, plaintexts, context)
+    encrypted, proofs = shares.encrypt(campaign, plaintexts, context)
     share = NoiseShare(
         campaign.campaign_id,
         trustee_id,
         bundle.digest,
-        tuple(vector.to_bytes(encrypted, moduli)),
-        tuple(proof.to_bytes(n) for proof, n in zip(proofs, moduli, strict=True)),
+        tuple(vector.to_bytes(encrypted, campaign.moduli)),
+        tuple(proofs),
     )
     ring.remember_noise(campaign.campaign_id, serde.noise_to_bytes(share))
     return share

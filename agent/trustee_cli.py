@@ -134,7 +134,7 @@ def keygen(
     ring = KeyRing(home)
     try:
         if show:
-            statement = ring.statement(trustee_id, campaign_id, identity)
+            statement = ring.statement(trustee_id, campaign_id)
         else:
             statement = ring.create_key(bits, trustee_id, campaign_id, identity)
     except CryptoError as error:

@@ -41,7 +41,7 @@ from coordinator.store import (
     SubmissionRow,
     now_ms,
 )
-from fedcarbon import serde
+from fedcarbon import serde, shares
 from fedcarbon.audit import signing
 from fedcarbon.audit.errors import SignatureError
 from fedcarbon.campaign import Campaign, CampaignState
@@ -68,7 +68,6 @@ from fedcarbon.submission import (
     NOISE_SHARE_CONTEXT,
     SignedSubmission,
     noise_proof_context,
-    unproven_slots,
 )
 
 ShareTable = type[DecryptionShareRow] | type[IndicatorShareRow]
@@ -107,8 +106,8 @@ def target(
     noise = _noise_rows(session, campaign.campaign_id)
     if len(noise) < len(campaign.key.trustee_ids):
         return None
-    shares = [serde.noise_from_bytes(n.body) for n in noise]
-    return row, noised_target(campaign, blobs, shares), noise
+    received = [serde.noise_from_bytes(n.body) for n in noise]
+    return row, noised_target(campaign, blobs, received), noise
 
 
 ShareRow = DecryptionShareRow | IndicatorShareRow
@@ -448,7 +447,7 @@ def accept_noise(engine: Engine, share: NoiseShare, body: bytes, signature: byte
         except CryptoError as error:
             raise InvalidRequestError(f"{where}: {error}") from None
         context = noise_proof_context(campaign.digest, share.trustee_id, share.aggregate_digest)
-        if unproven_slots(campaign.moduli, share.ciphertexts, share.proofs, context):
+        if shares.unproven(campaign, [(share.ciphertexts, share.proofs, context)]):
             raise InvalidRequestError(f"{where}: noise lacks valid proofs of plaintext knowledge")
         session.add(
             NoiseShareRow(

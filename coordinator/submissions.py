@@ -21,7 +21,7 @@ from coordinator.errors import (
 )
 from coordinator.log import TransparencyLog
 from coordinator.store import Participant, SubmissionRow
-from fedcarbon import serde
+from fedcarbon import serde, shares
 from fedcarbon.audit.errors import SignatureError
 from fedcarbon.audit.receipts import Receipt
 from fedcarbon.campaign import CampaignState
@@ -32,7 +32,6 @@ from fedcarbon.submission import (
     SignedSubmission,
     entry_id,
     submission_proof_context,
-    unproven_slots,
 )
 
 # Bodies larger than this are refused before parsing (a vector of a few 4096-bit
@@ -91,10 +90,9 @@ class SubmissionDesk:
         except InvalidCiphertextError as error:
             raise InvalidRequestError(f"{where}: {error}") from None
         context = submission_proof_context(campaign.digest, body.participant_id)
-        unproven = unproven_slots(campaign.moduli, body.ciphertexts, body.proofs, context)
-        if unproven:
+        if shares.unproven(campaign, [(body.ciphertexts, body.proofs, context)]):
             raise InvalidRequestError(
-                f"{where}: ciphertext(s) {unproven} lack a valid proof of plaintext knowledge "
+                f"{where}: a ciphertext lacks a valid proof of plaintext knowledge "
                 "bound to this participant and campaign"
             )
         leaf_index = self._append(

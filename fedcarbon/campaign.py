@@ -203,6 +203,8 @@ def canonical_definition(campaign: Campaign) -> bytes:
                 "trustee_id": s.trustee_id,
                 "identity_key": s.identity_key.hex(),
                 "paillier_n": f"{s.paillier_n:x}",
+                "hs": f"{s.hs:x}",
+                "hs_proof": s.hs_proof.hex(),
                 "signature": s.signature.hex(),
             }
             for s in campaign.key.statements

@@ -169,6 +169,8 @@ def key_to_proto(key: CampaignKey) -> campaign_pb2.CampaignKey:
                 identity_public_key=s.identity_key,
                 paillier_n=int_to_bytes(s.paillier_n),
                 signature=s.signature,
+                hs=int_to_bytes(s.hs),
+                hs_proof=s.hs_proof,
             )
             for s in key.statements
         ],
@@ -187,6 +189,8 @@ def key_from_proto(message: campaign_pb2.CampaignKey, campaign_id: str) -> Campa
                 identity_key=k.identity_public_key,
                 paillier_n=int.from_bytes(k.paillier_n, "big"),
                 signature=k.signature,
+                hs=int.from_bytes(k.hs, "big"),
+                hs_proof=k.hs_proof,
             )
             for k in message.trustee_keys
         ),

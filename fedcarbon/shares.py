@@ -16,8 +16,9 @@ t trustees open their aggregate plaintexts; the slot sums they hold are shares o
 from collections.abc import Mapping, Sequence
 
 from fedcarbon.campaign import Campaign
-from fedcarbon.crypto import packing, shamir
+from fedcarbon.crypto import packing, shamir, shortproof
 from fedcarbon.crypto.errors import CryptoError, EncodingError
+from fedcarbon.crypto.knowledge import slot_context
 
 PARTS = ("indicators", "values")
 
@@ -86,3 +87,67 @@ def reconstruct(campaign: Campaign, opened: Mapping[int, Sequence[int]]) -> list
         )
         for slot in range(len(campaign.metrics))
     ]
+
+
+def block_context(context: bytes, trustee_index: int) -> bytes:
+    """What trustee j's block of proofs is bound to: ``context || j`` (4 bytes, big-endian).
+
+    Inside a block, ``shortproof`` appends the position, so every proof names its signer,
+    campaign, trustee and slot: none can be moved to another block or position.
+    """
+    return slot_context(context, trustee_index)
+
+
+def encrypt(
+    campaign: Campaign, plaintexts: Sequence[int], context: bytes
+) -> tuple[list[int], list[bytes]]:
+    """Encrypt a share vector, block j under trustee j's short-exponent key, each with a proof.
+
+    Damgård-Jurik-Nielsen short exponents (fedcarbon/crypto/shortexp.py) and their proofs of
+    plaintext knowledge (shortproof.py): about a third of a full-length encryption and proof.
+    """
+    if len(plaintexts) != len(campaign.moduli):
+        raise EncodingError(f"{len(plaintexts)} plaintexts for {len(campaign.moduli)} positions")
+    ciphertexts: list[int] = []
+    proofs: list[bytes] = []
+    for j, statement in enumerate(campaign.key.statements):
+        key = statement.encryption_key
+        block = plaintexts[j * campaign.block : (j + 1) * campaign.block]
+        encrypted, proven = shortproof.encrypt_and_prove(key, block, block_context(context, j))
+        ciphertexts += encrypted
+        proofs += [proof.to_bytes(key) for proof in proven]
+    return ciphertexts, proofs
+
+
+def unproven(
+    campaign: Campaign, vectors: Sequence[tuple[Sequence[bytes], Sequence[bytes], bytes]]
+) -> list[int]:
+    """Indices of the vectors (ciphertexts, proofs, context) with any proof that fails.
+
+    All vectors' proofs under one trustee key go through one small-exponent batch test
+    (Bellare-Garay-Rabin 1998, ``shortproof.batch_verify_groups``); only when a batch fails
+    are proofs checked one by one, to name the bad vectors. A malformed vector is bad.
+    """
+    bad: set[int] = set()
+    size = len(campaign.moduli)
+    for j, statement in enumerate(campaign.key.statements):
+        key = statement.encryption_key
+        positions = slice(j * campaign.block, (j + 1) * campaign.block)
+        groups: list[list[shortproof.ProofItem]] = []
+        for index, (ciphertexts, proofs, context) in enumerate(vectors):
+            if len(ciphertexts) != size or len(proofs) != size:
+                bad.add(index)
+                groups.append([])
+                continue
+            try:
+                parsed = shortproof.proofs_from_bytes(
+                    proofs[positions], key, expected=campaign.block
+                )
+            except CryptoError:
+                bad.add(index)
+                groups.append([])
+                continue
+            values = [int.from_bytes(blob, "big") for blob in ciphertexts[positions]]
+            groups.append(shortproof.vector_items(values, parsed, block_context(context, j)))
+        bad.update(shortproof.batch_verify_groups(key, groups))
+    return sorted(bad)

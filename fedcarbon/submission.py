@@ -6,7 +6,6 @@ before verification).
 """
 
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -75,22 +74,3 @@ def enrolment_message(
     """What an enrolling participant signs: every field it asserts, not just the token."""
     fields = (token, organisation, encryption_key.hex(), sector, region, size_band)
     return b"\x00".join(f.encode() for f in fields)
-
-
-def unproven_slots(
-    moduli: Sequence[int], ciphertexts: tuple[bytes, ...], proofs: tuple[bytes, ...], context: bytes
-) -> list[int]:
-    """Indices of ciphertexts without a valid proof of plaintext knowledge (all, if malformed)."""
-    from fedcarbon.crypto.errors import CryptoError
-    from fedcarbon.crypto.knowledge import PlaintextKnowledgeProof, verify_vector
-
-    if not len(proofs) == len(ciphertexts) == len(moduli):
-        return list(range(len(ciphertexts)))
-    try:
-        parsed = [
-            PlaintextKnowledgeProof.from_bytes(p, n) for p, n in zip(proofs, moduli, strict=True)
-        ]
-    except CryptoError:
-        return list(range(len(ciphertexts)))
-    values = [int.from_bytes(c, "big") for c in ciphertexts]
-    return verify_vector(moduli, values, parsed, context)

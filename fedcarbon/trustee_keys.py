@@ -11,11 +11,15 @@ the federation manifest it pinned, so an operator cannot slip in a key of its ow
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from phe import paillier
 
 from fedcarbon.audit import signing
 from fedcarbon.audit.errors import SignatureError
+from fedcarbon.crypto import shortexp
+from fedcarbon.crypto.errors import CryptoError
 from fedcarbon.errors import CampaignError
 
 KEY_STATEMENT_CONTEXT = b"fedcarbon.v1.trustee-key"
@@ -31,41 +35,98 @@ class KeyStatement:
     identity_key: bytes
     paillier_n: int
     signature: bytes
+    hs: int = 0
+    hs_proof: bytes = b""
 
     @property
     def bits(self) -> int:
         return self.paillier_n.bit_length()
 
+    @property
+    def encryption_key(self) -> shortexp.ShortExponentKey:
+        """The public key agents encrypt under: (n, h_s), short exponents (issue 14)."""
+        return shortexp.ShortExponentKey(self.paillier_n, self.hs)
+
     def message(self) -> bytes:
         return statement_message(
-            self.campaign_id, self.trustee_id, self.identity_key, self.paillier_n
+            self.campaign_id, self.trustee_id, self.identity_key, self.paillier_n, self.hs
         )
 
     def verify(self) -> None:
-        """Raise SignatureError unless the statement is signed by its own identity key."""
-        signing.verify(
-            self.identity_key, self.message(), self.signature, context=KEY_STATEMENT_CONTEXT
-        )
+        """Raise SignatureError unless the statement is signed by its own identity key and h_s
+        is proven well formed (an n-th residue: decryption then yields m exactly)."""
+        problem = _statement_problem(
+            self.message(), self.identity_key, self.signature, self.paillier_n, self.hs,
+            self.hs_proof, hs_context(self.campaign_id, self.trustee_id),
+        )  # fmt: skip
+        if problem:
+            raise SignatureError(problem)
 
 
-def statement_message(campaign_id: str, trustee_id: str, identity_key: bytes, n: int) -> bytes:
+def hs_context(campaign_id: str, trustee_id: str) -> bytes:
+    """What the proof about h_s is bound to: this trustee's key for this campaign."""
+    return b"\x00".join([b"trustee-key", campaign_id.encode(), trustee_id.encode()])
+
+
+@lru_cache(maxsize=4096)
+def _statement_problem(
+    message: bytes,
+    identity_key: bytes,
+    signature: bytes,
+    n: int,
+    hs: int,
+    hs_proof: bytes,
+    context: bytes,
+) -> str:
+    """Why a statement does not check out ("" when it does); cached, as campaigns are re-read
+    on every request and a key check costs a few exponentiations."""
+    try:
+        signing.verify(identity_key, message, signature, context=KEY_STATEMENT_CONTEXT)
+    except SignatureError as error:
+        return str(error)
+    try:
+        key = shortexp.ShortExponentKey(n, hs)
+        proof = shortexp.NthResidueProof.from_bytes(hs_proof, n)
+        # The key size is each policy's business (agents, coordinator); here: well formed.
+        shortexp.check_key(key, proof, context, min_bits=0)
+    except CryptoError as error:
+        return f"short-exponent key: {error}"
+    return ""
+
+
+def statement_message(
+    campaign_id: str, trustee_id: str, identity_key: bytes, n: int, hs: int
+) -> bytes:
     """What a trustee signs: every field, NUL-separated (ids cannot contain NUL)."""
     return b"\x00".join(
-        [campaign_id.encode(), trustee_id.encode(), identity_key.hex().encode(), f"{n:x}".encode()]
+        [
+            campaign_id.encode(),
+            trustee_id.encode(),
+            identity_key.hex().encode(),
+            f"{n:x}".encode(),
+            f"{hs:x}".encode(),
+        ]
     )
 
 
 def sign_statement(
-    identity: Ed25519PrivateKey, campaign_id: str, trustee_id: str, n: int
+    identity: Ed25519PrivateKey,
+    campaign_id: str,
+    trustee_id: str,
+    private: paillier.PaillierPrivateKey,
 ) -> KeyStatement:
+    """The signed statement of a trustee's key, with a fresh h_s and its proof."""
+    key, proof = shortexp.make_key(private, hs_context(campaign_id, trustee_id))
     identity_key = signing.public_key_bytes(identity)
-    message = statement_message(campaign_id, trustee_id, identity_key, n)
+    message = statement_message(campaign_id, trustee_id, identity_key, key.n, key.hs)
     return KeyStatement(
         campaign_id,
         trustee_id,
         identity_key,
-        n,
+        key.n,
         signing.sign(identity, message, context=KEY_STATEMENT_CONTEXT),
+        key.hs,
+        proof.to_bytes(key.n),
     )
 
 
@@ -85,6 +146,8 @@ def statement_to_document(statement: KeyStatement) -> dict[str, object]:
         "trustee_id": statement.trustee_id,
         "identity_key": statement.identity_key.hex(),
         "paillier_n": f"{statement.paillier_n:x}",
+        "hs": f"{statement.hs:x}",
+        "hs_proof": statement.hs_proof.hex(),
         "bits": statement.bits,
         "signature": statement.signature.hex(),
     }
@@ -104,6 +167,8 @@ def statement_from_document(document: object, *, source: str = "key statement") 
             identity_key=bytes.fromhex(str(document["identity_key"])),
             paillier_n=int(str(document["paillier_n"]), 16),
             signature=bytes.fromhex(str(document["signature"])),
+            hs=int(str(document["hs"]), 16),
+            hs_proof=bytes.fromhex(str(document["hs_proof"])),
         )
     except (KeyError, ValueError, TypeError) as error:
         raise CampaignError(f"{source}: missing or malformed field ({error})") from None

@@ -24,31 +24,31 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x66\x65\x64\x63\x61rbon/v1/campaign.proto\x12\x0c\x66\x65\x64\x63\x61rbon.v1\"b\n\x06Metric\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04unit\x18\x02 \x01(\t\x12\r\n\x05scale\x18\x03 \x01(\r\x12\x0b\n\x03min\x18\x04 \x01(\x03\x12\x0b\n\x03max\x18\x05 \x01(\x03\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\"5\n\x0cMetricSchema\x12%\n\x07metrics\x18\x01 \x03(\x0b\x32\x14.fedcarbon.v1.Metric\"d\n\nTrusteeKey\x12\x12\n\ntrustee_id\x18\x01 \x01(\t\x12\x1b\n\x13identity_public_key\x18\x02 \x01(\x0c\x12\x12\n\npaillier_n\x18\x03 \x01(\x0c\x12\x11\n\tsignature\x18\x04 \x01(\x0c\"\x9a\x01\n\x0b\x43\x61mpaignKey\x12\'\n\x06scheme\x18\x01 \x01(\x0e\x32\x17.fedcarbon.v1.KeyScheme\x12\x13\n\x0btrustee_ids\x18\x03 \x03(\t\x12\x11\n\tthreshold\x18\x04 \x01(\r\x12.\n\x0ctrustee_keys\x18\x06 \x03(\x0b\x32\x18.fedcarbon.v1.TrusteeKeyJ\x04\x08\x02\x10\x03J\x04\x08\x05\x10\x06\"O\n\x07Packing\x12\x11\n\tslot_bits\x18\x01 \x01(\r\x12\x1c\n\x14slots_per_ciphertext\x18\x02 \x01(\r\x12\x13\n\x0b\x63iphertexts\x18\x03 \x01(\r\"/\n\rPrivacyParams\x12\x0f\n\x07\x65psilon\x18\x01 \x01(\x01\x12\r\n\x05\x64\x65lta\x18\x02 \x01(\x01\"\xf5\x03\n\x08\x43\x61mpaign\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12(\n\x04kind\x18\x02 \x01(\x0e\x32\x1a.fedcarbon.v1.CampaignKind\x12\r\n\x05title\x18\x03 \x01(\t\x12\x14\n\x0cperiod_start\x18\x04 \x01(\t\x12\x12\n\nperiod_end\x18\x05 \x01(\t\x12*\n\x06schema\x18\x06 \x01(\x0b\x32\x1a.fedcarbon.v1.MetricSchema\x12\x18\n\x10min_contributors\x18\x07 \x01(\r\x12\x18\n\x10max_contributors\x18\x08 \x01(\r\x12&\n\x03key\x18\t \x01(\x0b\x32\x19.fedcarbon.v1.CampaignKey\x12&\n\x07packing\x18\n \x01(\x0b\x32\x15.fedcarbon.v1.Packing\x12,\n\x07privacy\x18\x0b \x01(\x0b\x32\x1b.fedcarbon.v1.PrivacyParams\x12\x10\n\x08\x62uyer_id\x18\x0c \x01(\t\x12\x1c\n\x14invited_participants\x18\r \x03(\t\x12\x0e\n\x06\x63ohort\x18\x0e \x01(\t\x12*\n\x05state\x18\x0f \x01(\x0e\x32\x1b.fedcarbon.v1.CampaignState\x12\x17\n\x0f\x63reated_unix_ms\x18\x10 \x01(\x03\x12\x0e\n\x06\x64igest\x18\x11 \x01(\x0c*j\n\x0c\x43\x61mpaignKind\x12\x1d\n\x19\x43\x41MPAIGN_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x43\x41MPAIGN_KIND_SUPPLY_CHAIN\x10\x01\x12\x1b\n\x17\x43\x41MPAIGN_KIND_BENCHMARK\x10\x02*\x9f\x01\n\rCampaignState\x12\x1e\n\x1a\x43\x41MPAIGN_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43\x41MPAIGN_STATE_OPEN\x10\x01\x12\x1d\n\x19\x43\x41MPAIGN_STATE_AGGREGATED\x10\x02\x12\x1b\n\x17\x43\x41MPAIGN_STATE_RELEASED\x10\x03\x12\x19\n\x15\x43\x41MPAIGN_STATE_FAILED\x10\x04*v\n\tKeyScheme\x12\x1a\n\x16KEY_SCHEME_UNSPECIFIED\x10\x00\x12\x1c\n\x18KEY_SCHEME_SINGLE_HOLDER\x10\x01\x12\x18\n\x14KEY_SCHEME_THRESHOLD\x10\x02\x12\x15\n\x11KEY_SCHEME_SHARED\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x66\x65\x64\x63\x61rbon/v1/campaign.proto\x12\x0c\x66\x65\x64\x63\x61rbon.v1\"b\n\x06Metric\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04unit\x18\x02 \x01(\t\x12\r\n\x05scale\x18\x03 \x01(\r\x12\x0b\n\x03min\x18\x04 \x01(\x03\x12\x0b\n\x03max\x18\x05 \x01(\x03\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\"5\n\x0cMetricSchema\x12%\n\x07metrics\x18\x01 \x03(\x0b\x32\x14.fedcarbon.v1.Metric\"\x82\x01\n\nTrusteeKey\x12\x12\n\ntrustee_id\x18\x01 \x01(\t\x12\x1b\n\x13identity_public_key\x18\x02 \x01(\x0c\x12\x12\n\npaillier_n\x18\x03 \x01(\x0c\x12\x11\n\tsignature\x18\x04 \x01(\x0c\x12\n\n\x02hs\x18\x05 \x01(\x0c\x12\x10\n\x08hs_proof\x18\x06 \x01(\x0c\"\x9a\x01\n\x0b\x43\x61mpaignKey\x12\'\n\x06scheme\x18\x01 \x01(\x0e\x32\x17.fedcarbon.v1.KeyScheme\x12\x13\n\x0btrustee_ids\x18\x03 \x03(\t\x12\x11\n\tthreshold\x18\x04 \x01(\r\x12.\n\x0ctrustee_keys\x18\x06 \x03(\x0b\x32\x18.fedcarbon.v1.TrusteeKeyJ\x04\x08\x02\x10\x03J\x04\x08\x05\x10\x06\"O\n\x07Packing\x12\x11\n\tslot_bits\x18\x01 \x01(\r\x12\x1c\n\x14slots_per_ciphertext\x18\x02 \x01(\r\x12\x13\n\x0b\x63iphertexts\x18\x03 \x01(\r\"/\n\rPrivacyParams\x12\x0f\n\x07\x65psilon\x18\x01 \x01(\x01\x12\r\n\x05\x64\x65lta\x18\x02 \x01(\x01\"\xf5\x03\n\x08\x43\x61mpaign\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12(\n\x04kind\x18\x02 \x01(\x0e\x32\x1a.fedcarbon.v1.CampaignKind\x12\r\n\x05title\x18\x03 \x01(\t\x12\x14\n\x0cperiod_start\x18\x04 \x01(\t\x12\x12\n\nperiod_end\x18\x05 \x01(\t\x12*\n\x06schema\x18\x06 \x01(\x0b\x32\x1a.fedcarbon.v1.MetricSchema\x12\x18\n\x10min_contributors\x18\x07 \x01(\r\x12\x18\n\x10max_contributors\x18\x08 \x01(\r\x12&\n\x03key\x18\t \x01(\x0b\x32\x19.fedcarbon.v1.CampaignKey\x12&\n\x07packing\x18\n \x01(\x0b\x32\x15.fedcarbon.v1.Packing\x12,\n\x07privacy\x18\x0b \x01(\x0b\x32\x1b.fedcarbon.v1.PrivacyParams\x12\x10\n\x08\x62uyer_id\x18\x0c \x01(\t\x12\x1c\n\x14invited_participants\x18\r \x03(\t\x12\x0e\n\x06\x63ohort\x18\x0e \x01(\t\x12*\n\x05state\x18\x0f \x01(\x0e\x32\x1b.fedcarbon.v1.CampaignState\x12\x17\n\x0f\x63reated_unix_ms\x18\x10 \x01(\x03\x12\x0e\n\x06\x64igest\x18\x11 \x01(\x0c*j\n\x0c\x43\x61mpaignKind\x12\x1d\n\x19\x43\x41MPAIGN_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x43\x41MPAIGN_KIND_SUPPLY_CHAIN\x10\x01\x12\x1b\n\x17\x43\x41MPAIGN_KIND_BENCHMARK\x10\x02*\x9f\x01\n\rCampaignState\x12\x1e\n\x1a\x43\x41MPAIGN_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43\x41MPAIGN_STATE_OPEN\x10\x01\x12\x1d\n\x19\x43\x41MPAIGN_STATE_AGGREGATED\x10\x02\x12\x1b\n\x17\x43\x41MPAIGN_STATE_RELEASED\x10\x03\x12\x19\n\x15\x43\x41MPAIGN_STATE_FAILED\x10\x04*v\n\tKeyScheme\x12\x1a\n\x16KEY_SCHEME_UNSPECIFIED\x10\x00\x12\x1c\n\x18KEY_SCHEME_SINGLE_HOLDER\x10\x01\x12\x18\n\x14KEY_SCHEME_THRESHOLD\x10\x02\x12\x15\n\x11KEY_SCHEME_SHARED\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fedcarbon.v1.campaign_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CAMPAIGNKIND']._serialized_start=1093
-  _globals['_CAMPAIGNKIND']._serialized_end=1199
-  _globals['_CAMPAIGNSTATE']._serialized_start=1202
-  _globals['_CAMPAIGNSTATE']._serialized_end=1361
-  _globals['_KEYSCHEME']._serialized_start=1363
-  _globals['_KEYSCHEME']._serialized_end=1481
+  _globals['_CAMPAIGNKIND']._serialized_start=1124
+  _globals['_CAMPAIGNKIND']._serialized_end=1230
+  _globals['_CAMPAIGNSTATE']._serialized_start=1233
+  _globals['_CAMPAIGNSTATE']._serialized_end=1392
+  _globals['_KEYSCHEME']._serialized_start=1394
+  _globals['_KEYSCHEME']._serialized_end=1512
   _globals['_METRIC']._serialized_start=45
   _globals['_METRIC']._serialized_end=143
   _globals['_METRICSCHEMA']._serialized_start=145
   _globals['_METRICSCHEMA']._serialized_end=198
-  _globals['_TRUSTEEKEY']._serialized_start=200
-  _globals['_TRUSTEEKEY']._serialized_end=300
-  _globals['_CAMPAIGNKEY']._serialized_start=303
-  _globals['_CAMPAIGNKEY']._serialized_end=457
-  _globals['_PACKING']._serialized_start=459
-  _globals['_PACKING']._serialized_end=538
-  _globals['_PRIVACYPARAMS']._serialized_start=540
-  _globals['_PRIVACYPARAMS']._serialized_end=587
-  _globals['_CAMPAIGN']._serialized_start=590
-  _globals['_CAMPAIGN']._serialized_end=1091
+  _globals['_TRUSTEEKEY']._serialized_start=201
+  _globals['_TRUSTEEKEY']._serialized_end=331
+  _globals['_CAMPAIGNKEY']._serialized_start=334
+  _globals['_CAMPAIGNKEY']._serialized_end=488
+  _globals['_PACKING']._serialized_start=490
+  _globals['_PACKING']._serialized_end=569
+  _globals['_PRIVACYPARAMS']._serialized_start=571
+  _globals['_PRIVACYPARAMS']._serialized_end=618
+  _globals['_CAMPAIGN']._serialized_start=621
+  _globals['_CAMPAIGN']._serialized_end=1122
 # @@protoc_insertion_point(module_scope)

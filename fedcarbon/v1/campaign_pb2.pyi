@@ -166,6 +166,8 @@ class TrusteeKey(_message.Message):
     IDENTITY_PUBLIC_KEY_FIELD_NUMBER: _builtins.int
     PAILLIER_N_FIELD_NUMBER: _builtins.int
     SIGNATURE_FIELD_NUMBER: _builtins.int
+    HS_FIELD_NUMBER: _builtins.int
+    HS_PROOF_FIELD_NUMBER: _builtins.int
     trustee_id: _builtins.str
     identity_public_key: _builtins.bytes
     """The trustee's Ed25519 identity key (raw 32 bytes); it signs this statement."""
@@ -173,8 +175,14 @@ class TrusteeKey(_message.Message):
     """Paillier modulus n, big-endian; g = n + 1 (phe's convention)."""
     signature: _builtins.bytes
     """Ed25519 over "fedcarbon.v1.trustee-key" || 0x00 || campaign_id || 0 || trustee_id || 0 ||
-    hex(identity key) || 0 || hex(n).
+    hex(identity key) || 0 || hex(n) || 0 || hex(h_s).
     """
+    hs: _builtins.bytes
+    """Short-exponent (Damgard-Jurik-Nielsen) base h_s = h^n mod n^2, big-endian: agents encrypt
+    as (1 + n)^m h_s^a with a short a (fedcarbon/crypto/shortexp.py).
+    """
+    hs_proof: _builtins.bytes
+    """The trustee's proof that h_s is an n-th residue (so decryption yields m exactly)."""
     def __init__(
         self,
         *,
@@ -182,10 +190,12 @@ class TrusteeKey(_message.Message):
         identity_public_key: _builtins.bytes = ...,
         paillier_n: _builtins.bytes = ...,
         signature: _builtins.bytes = ...,
+        hs: _builtins.bytes = ...,
+        hs_proof: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["identity_public_key", b"identity_public_key", "paillier_n", b"paillier_n", "signature", b"signature", "trustee_id", b"trustee_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hs", b"hs", "hs_proof", b"hs_proof", "identity_public_key", b"identity_public_key", "paillier_n", b"paillier_n", "signature", b"signature", "trustee_id", b"trustee_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

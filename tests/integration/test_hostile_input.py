@@ -10,10 +10,9 @@ from sqlmodel import Session, select
 from agent.client import CoordinatorClient
 from agent.errors import CoordinatorUnavailable
 from coordinator.store import EnrolmentToken, LogLeaf, Participant, SubmissionRow
-from fedcarbon import serde
+from fedcarbon import serde, shares
 from fedcarbon.audit import signing
 from fedcarbon.crypto import vector
-from fedcarbon.crypto.knowledge import encrypt_with_proofs
 from fedcarbon.submission import SubmissionBody, sign_body, submission_proof_context
 from fedcarbon.v1 import coordinator_pb2, coordinator_pb2_grpc, submission_pb2
 from tests.integration.conftest import Federation, company
@@ -220,12 +219,8 @@ def test_an_out_of_range_contribution_stops_the_release(open_campaign: Federatio
         huge = [every_slot_full] * len(campaign.moduli)
         # The cheater knows its own (absurd) plaintext, so it can prove knowledge of it.
         context = submission_proof_context(campaign.digest, fed.agents["castings"])
-        cts, proofs = encrypt_with_proofs(campaign.moduli, huge, context)
-        body = _body(
-            fed,
-            vector.to_bytes(cts, campaign.moduli),
-            proofs=tuple(p.to_bytes(n) for p, n in zip(proofs, campaign.moduli, strict=True)),
-        )
+        cts, proofs = shares.encrypt(campaign, huge, context)
+        body = _body(fed, vector.to_bytes(cts, campaign.moduli), proofs=tuple(proofs))
         client.submit(sign_body(_identity(fed), body))
     fed.operator("campaign", "close", "target")
     fed.run_trustees()
@@ -279,13 +274,9 @@ def test_a_ciphertext_built_from_other_peoples_ciphertexts_is_refused(
         ]
         moduli = campaign.moduli
         context = submission_proof_context(campaign.digest, fed.agents["castings"])
-        own, proofs = encrypt_with_proofs(moduli, [0] * len(moduli), context)
+        own, proofs = shares.encrypt(campaign, [0] * len(moduli), context)
         crafted = pow(others[1], -1, n * n)  # cancels one other contributor out
-        body = _body(
-            fed,
-            vector.to_bytes([crafted, *own[1:]], moduli),
-            proofs=tuple(p.to_bytes(m) for p, m in zip(proofs, moduli, strict=True)),
-        )
+        body = _body(fed, vector.to_bytes([crafted, *own[1:]], moduli), proofs=tuple(proofs))
         with pytest.raises(CoordinatorUnavailable, match="proof of plaintext knowledge"):
             client.submit(sign_body(_identity(fed), body))
 

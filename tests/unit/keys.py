@@ -6,7 +6,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from phe import paillier
 
 from fedcarbon.campaign import CampaignKey
-from fedcarbon.trustee_keys import sign_statement
+from fedcarbon.trustee_keys import KeyStatement, sign_statement
 
 UNIT_KEY_BITS = 512  # unit tests only; integration tests use 2048 (STYLE.md)
 
@@ -29,14 +29,15 @@ def shared_key(
 ) -> CampaignKey:
     """A campaign key whose statements each trustee signed for ``campaign_id``."""
     return CampaignKey(
-        tuple(
-            sign_statement(
-                trustee_identity(t), campaign_id, t, trustee_keypair(t, campaign_id)[0].n
-            )
-            for t in trustees
-        ),
+        tuple(_statement(t, campaign_id) for t in trustees),
         threshold,
     )
+
+
+@cache
+def _statement(trustee_id: str, campaign_id: str) -> KeyStatement:
+    private = trustee_keypair(trustee_id, campaign_id)[1]
+    return sign_statement(trustee_identity(trustee_id), campaign_id, trustee_id, private)
 
 
 def private_keys(

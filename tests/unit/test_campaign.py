@@ -237,7 +237,7 @@ def test_one_trustee_cannot_count_twice_under_two_ids() -> None:
         trustee_identity("trustee-a"),
         "steel-2024",
         "trustee-z",
-        trustee_keypair("trustee-a", "steel-2024")[0].n,
+        trustee_keypair("trustee-a", "steel-2024")[1],
     )
     key = replace(THRESHOLD_KEY, statements=(THRESHOLD_KEY.statements[0], twin))
     message = _error(key=key)

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from fedcarbon import shares
 from fedcarbon.campaign import Campaign, CampaignKind, MetricSpec, new_campaign
 from fedcarbon.crypto import vector
-from fedcarbon.crypto.knowledge import encrypt_with_proofs
 from fedcarbon.crypto.opening import Opening, open_ciphertext
 from fedcarbon.crypto.shamir import InconsistentSharesError
 from fedcarbon.decryption import (
@@ -47,7 +46,7 @@ def _aggregate(campaign: Campaign, rows: list[list[int]]) -> list[int]:
         plaintexts = shares.share_vector(
             campaign, shares.offset_values(campaign, fixed), shares.indicators(fixed)
         )
-        cts, _ = encrypt_with_proofs(campaign.moduli, plaintexts, b"ctx")
+        cts, _ = shares.encrypt(campaign, plaintexts, b"ctx")
         vectors.append(cts)
     return vector.add_vectors(vectors, campaign.moduli)
 
@@ -115,7 +114,7 @@ def test_inconsistent_shares_from_a_contributor_are_detected_with_t_plus_one_ope
     block = CAMPAIGN.block
     tampered = list(honest)
     tampered[2 * block] += 1  # trustee 3's first value plaintext: its share of slot 0 shifts
-    cts, _ = encrypt_with_proofs(CAMPAIGN.moduli, tampered, b"ctx")
+    cts, _ = shares.encrypt(CAMPAIGN, tampered, b"ctx")
     opened = {t: _open(CAMPAIGN, cts, t, "values") for t in TRUSTEES}
     with pytest.raises(InconsistentSharesError):
         combine_shares(CAMPAIGN, cts, opened, "values")
@@ -137,7 +136,7 @@ def test_k_zero_contributors_plus_one_victim_fail_the_non_zero_check() -> None:
 
 def test_an_out_of_range_contribution_fails_the_release() -> None:
     plaintexts = shares.share_vector(CAMPAIGN, [CAMPAIGN.prime - 1, 0], [1, 0])
-    cts, _ = encrypt_with_proofs(CAMPAIGN.moduli, plaintexts, b"ctx")
+    cts, _ = shares.encrypt(CAMPAIGN, plaintexts, b"ctx")
     values = combine_shares(
         CAMPAIGN, cts, {t: _open(CAMPAIGN, cts, t, "values") for t in ("t1", "t2")}, "values"
     )
@@ -148,3 +147,23 @@ def test_an_out_of_range_contribution_fails_the_release() -> None:
 def test_the_field_exceeds_every_honest_total() -> None:
     widest = max(m.max - m.min for m in METRICS)
     assert CAMPAIGN.prime > widest * CAMPAIGN.max_contributors
+
+
+def test_every_proof_of_a_share_vector_verifies_and_a_moved_one_does_not() -> None:
+    plaintexts = shares.share_vector(CAMPAIGN, [5, 1005], [1, 1])
+    cts, proofs = shares.encrypt(CAMPAIGN, plaintexts, b"ctx")
+    blobs = vector.to_bytes(cts, CAMPAIGN.moduli)
+    assert shares.unproven(CAMPAIGN, [(blobs, proofs, b"ctx")]) == []
+    assert shares.unproven(CAMPAIGN, [(blobs, proofs, b"other")]) == [0]
+    swapped = [*proofs[CAMPAIGN.block :], *proofs[: CAMPAIGN.block]]
+    crossed = [*blobs[CAMPAIGN.block :], *blobs[: CAMPAIGN.block]]
+    assert shares.unproven(CAMPAIGN, [(blobs, proofs, b"ctx"), (crossed, swapped, b"ctx")]) == [1]
+
+
+def test_short_exponent_share_ciphertexts_decrypt_with_plain_phe() -> None:
+    plaintexts = shares.share_vector(CAMPAIGN, [5, 1005], [1, 1])
+    cts, _ = shares.encrypt(CAMPAIGN, plaintexts, b"ctx")
+    keys = private_keys(TRUSTEES, CAMPAIGN.campaign_id)
+    for j, trustee in enumerate(TRUSTEES):
+        for position in range(j * CAMPAIGN.block, (j + 1) * CAMPAIGN.block):
+            assert keys[trustee].raw_decrypt(cts[position]) == plaintexts[position]
