@@ -28,6 +28,7 @@ from phe import paillier
 
 from fedcarbon import shares
 from fedcarbon.campaign import CampaignKey, CampaignKind, MetricSpec, new_campaign
+from fedcarbon.crypto import vector
 from fedcarbon.crypto.knowledge import encrypt_with_proofs, verify_vector
 from fedcarbon.crypto.opening import Opening, open_ciphertext, verify_opening
 from fedcarbon.decryption import combine_shares
@@ -77,19 +78,14 @@ def main() -> None:
     baseline_plain = [secrets.randbelow(n0) for _ in range(campaign.packing.ciphertexts)]
     base_moduli = [n0] * len(baseline_plain)
 
-    def agent_dealer_free() -> tuple[list[int], list[object]]:
+    def agent_dealer_free() -> tuple[list[int], list[bytes]]:
         plaintexts = shares.share_vector(
             campaign, shares.offset_values(campaign, fixed), shares.indicators(fixed)
         )
-        return encrypt_with_proofs(campaign.moduli, plaintexts, b"ctx")  # type: ignore[return-value]
+        return shares.encrypt(campaign, plaintexts, b"ctx")
 
-    cts, proofs = encrypt_with_proofs(
-        campaign.moduli,
-        shares.share_vector(
-            campaign, shares.offset_values(campaign, fixed), shares.indicators(fixed)
-        ),
-        b"ctx",
-    )
+    cts, proofs = agent_dealer_free()
+    blobs = vector.to_bytes(cts, campaign.moduli)
     base_cts, base_proofs = encrypt_with_proofs(base_moduli, baseline_plain, b"ctx")
     private = pairs[0][1]
     block = [cts[p] for p in campaign.block_range(0, "values")]
@@ -123,7 +119,7 @@ def main() -> None:
         (
             "coordinator proof check, baseline",
             _median(args.runs, lambda: verify_vector(base_moduli, base_cts, base_proofs, b"ctx")),
-        ),  # type: ignore[arg-type]
+        ),
         (
             "coordinator proof check (one batch per key), dealer-free",
             _median(args.runs, lambda: shares.unproven(campaign, [(blobs, proofs, b"ctx")])),
