@@ -13,19 +13,19 @@ VALUES = encrypt_vector(PUBLIC, [1, 2, 3, 4])
 
 
 def test_valid_vector_round_trips_and_aggregates() -> None:
-    checked = check_ciphertexts(to_bytes(VALUES, N), N, expected=4)
+    checked = check_ciphertexts(to_bytes(VALUES, [N] * len(VALUES)), N, expected=4)
     assert checked.values == tuple(VALUES)
-    total = add_vectors([checked.values, checked.values], N)
+    total = add_vectors([checked.values, checked.values], [N] * len(VALUES))
     assert [PRIVATE.raw_decrypt(c) for c in total] == [2, 4, 6, 8]
 
 
 def test_count_mismatch_is_refused() -> None:
     with pytest.raises(InvalidCiphertextError, match="expected 5 ciphertexts, got 4"):
-        check_ciphertexts(to_bytes(VALUES, N), N, expected=5)
+        check_ciphertexts(to_bytes(VALUES, [N] * len(VALUES)), N, expected=5)
 
 
 def test_wrong_width_names_the_index() -> None:
-    blobs = to_bytes(VALUES, N)
+    blobs = to_bytes(VALUES, [N] * len(VALUES))
     blobs[2] = blobs[2][1:]
     with pytest.raises(
         InvalidCiphertextError, match=f"ciphertext 2 has {ciphertext_length(N) - 1}"
