@@ -138,7 +138,7 @@ def main() -> int:
 
     # Proofs to verify: today's and the new ones, one vector per batch size.
     largest = max(args.batches)
-    old_c, old_proofs = encrypt_with_proofs(public, [m] * 4, context)
+    old_c, old_proofs = encrypt_with_proofs([public.n] * 4, [m] * 4, context)
     precompute(key)
     table_build_start = time.process_time()
     fixedbase.FixedBase(key.hs, key.nsquare)
