@@ -19,6 +19,8 @@ from agent.config import AgentConfig, load_config, write_config
 from agent.contribution import Contribution, encrypt_and_sign, prepare
 from agent.errors import AgentError
 from agent.identity import load_or_create_identity
+from agent.mappings_cli import app as mappings_app
+from agent.mappings_cli import audit_entry, mapped_rows
 from agent.policy import period_label, refusals
 from fedcarbon import serde
 from fedcarbon.accounting.errors import AccountingError
@@ -49,6 +51,7 @@ HOME = typer.Option(
     help="Directory with agent.toml, the identity key and the local store.",
 )
 JSON = typer.Option(False, "--json", help="Print JSON instead of tables.")
+app.add_typer(mappings_app, name="mappings")
 _USER_ERRORS = (AgentError, FedcarbonError, AccountingError, AuditError, OSError, ValueError)
 
 
@@ -282,10 +285,17 @@ def preview(campaign_id: str, home: Path = HOME, as_json: bool = JSON) -> None:
                 "rejected": [str(r) for r in collection.rejected],
                 "adapter_failures": collection.failures,
                 "policy_refusals": reasons,
+                "mapped_lines": [audit_entry(u) for u in collection.mapped],
             }
         )
         return
     _report_collection(collection)
+    if collection.mapped:
+        table(
+            "Spend lines mapped to a factor",
+            ["record", "text", "naics6", "how", "by"],
+            mapped_rows(collection.mapped),
+        )
     table(f"Leaves this machine (campaign {campaign_id})", ["field", "value"], list(leaves.items()))
     table(
         "Stays here: your figures, only sent encrypted inside the ciphertexts",

@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 import numpy as np
 import numpy.typing as npt
@@ -289,3 +290,9 @@ class Matcher:
                 )
             out.append(candidates)
         return out
+
+
+@cache
+def default_matcher() -> Matcher:
+    """The matcher over the shipped reference list, built once per process (about 2 s)."""
+    return Matcher()
