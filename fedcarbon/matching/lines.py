@@ -16,7 +16,8 @@ def read_descriptions(path: Path, column: str) -> list[str]:
 
     Raises:
         LinesError: the file is missing, not UTF-8 text, has no header or no such column, or a
-            row's description is empty or longer than ``MAX_DESCRIPTION`` (names file and row).
+            row's description is empty, holds control characters or is longer than
+            ``MAX_DESCRIPTION`` (names file and row).
     """
     name = str(path)
     try:
@@ -32,6 +33,12 @@ def read_descriptions(path: Path, column: str) -> list[str]:
                 value = (row.get(column) or "").strip()
                 if not value:
                     raise LinesError(name, f"column {column!r} is empty", row=reader.line_num)
+                if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+                    raise LinesError(
+                        name,
+                        f"column {column!r} contains a control character (binary data?)",
+                        row=reader.line_num,
+                    )
                 if len(value) > MAX_DESCRIPTION:
                     raise LinesError(
                         name,
