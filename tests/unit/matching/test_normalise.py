@@ -1,4 +1,4 @@
-"""ERP short texts become index words: no units, pack sizes or part numbers; abbreviations expand."""
+"""ERP short texts become index words: no units, pack sizes or part numbers; expanded words."""
 
 from fedcarbon.matching.normalise import expand, normalise
 
