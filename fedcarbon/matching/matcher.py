@@ -48,8 +48,8 @@ NEAR_DUPLICATE = 0.75
 """Cosine similarity (normalised text) from which a confirmed line counts as a near-duplicate."""
 
 # Logistic calibration: P(correct) = 1 / (1 + exp(-(A + B * score + C * margin))).
-CALIBRATION = (-2.05, 2.32, 9.31)
-HISTORY_CALIBRATION = (-5.71, 6.1)
+CALIBRATION = (-2.68, 4.16, 7.79)
+HISTORY_CALIBRATION = (-10.61, 17.34)
 """Near-duplicate history: P(same code) = 1 / (1 + exp(-(A + B * similarity)))."""
 
 SERVICE_PENALTY = 0.85
@@ -65,6 +65,10 @@ _SERVICE_QUERY = re.compile(
     re.IGNORECASE,
 )
 _BATCH = 256
+MIN_QUERY_IDF = 4.0
+"""Query n-grams found in more than about 5 % of the phrases (idf below this) are skipped:
+they barely move a cosine but dominate the cost of the sparse product (measured on the dev set:
+same top-1/top-5, a third less time)."""
 
 
 class Decision(StrEnum):
@@ -208,6 +212,7 @@ class Matcher:
             [_SERVICE_PHRASE.search(p.text) is not None for p in phrases], dtype=np.bool_
         )
         self._doc_matrix_t = self._tfidf.matrix.T.tocsr()
+        self._informative = (self._tfidf.idf >= MIN_QUERY_IDF).astype(np.float32)[np.newaxis, :]
 
     def _prepare(self, text: str, *, phrase: bool = False) -> str:
         if not self.options.normalise:
@@ -257,6 +262,8 @@ class Matcher:
     def _rank(self, texts: Sequence[str], top: int) -> list[list[Candidate]]:
         prepared = [self._prepare(t) for t in texts]
         queries = self._tfidf.transform(prepared)
+        if self.options.normalise:
+            queries = queries.multiply(self._informative).tocsr()
         scores = np.asarray((queries @ self._doc_matrix_t).todense(), dtype=np.float32)
         if self.options.service_penalty:
             plain = np.asarray([_SERVICE_QUERY.search(t) is None for t in texts], dtype=np.bool_)

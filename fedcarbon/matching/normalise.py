@@ -316,6 +316,14 @@ SYNONYMS: Mapping[str, str] = {
     "antifreeze": "antifreeze",
 }
 
+# Words every index phrase uses ("... manufacturing", "made from purchased ..."): they add cost
+# and no distinction. An "(except X)" clause names what a code is *not*, so it is dropped too.
+_STOP_WORDS = """
+    and or of the in for with to on by at as from made purchased manufacturing mfg
+    etc nec other all based type types
+"""
+STOPWORDS: frozenset[str] = frozenset(_STOP_WORDS.split())
+_EXCEPT_RE = re.compile(r"\(\s*except[^)]*\)|\bexcept\b[^,;]*", re.IGNORECASE)
 _TOKEN_RE = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _NUMERIC_UNIT_RE = re.compile(r"^\d[\d.]*(?:[a-z]{1,5})?$")
 _DIGIT_RE = re.compile(r"\d")
@@ -323,7 +331,7 @@ _DIGIT_RE = re.compile(r"\d")
 
 def _keep(token: str) -> bool:
     """False for numbers, part numbers, units and pack words: they carry no commodity."""
-    if token in UNITS or len(token) == 1:
+    if token in UNITS or token in STOPWORDS or len(token) == 1:
         return False
     return not _DIGIT_RE.search(token)
 
@@ -333,7 +341,7 @@ def normalise(text: str) -> str:
 
     ``"HEX BOLT M8X40 DIN933 8.8 ZP 100/BX"`` -> ``"hex bolt zinc plated"``.
     """
-    lowered = text.lower().replace("&", " and ")
+    lowered = _EXCEPT_RE.sub(" ", text.lower().replace("&", " and "))
     words: list[str] = []
     for token in _TOKEN_RE.findall(lowered):
         if not _keep(token):
