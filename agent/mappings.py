@@ -26,6 +26,7 @@ from sqlmodel import Field, Session, SQLModel, select
 from fedcarbon.accounting.records import ActivityRecord
 from fedcarbon.adapters.contract import Rejected
 from fedcarbon.matching import UNMATCHED_ACTIVITY
+from fedcarbon.matching.lines import MAX_DESCRIPTION
 from fedcarbon.matching.matcher import (
     AUTO_ACCEPT,
     MATCHER_VERSION,
@@ -113,11 +114,14 @@ def confirm(
     """Store (or replace) the code a person chose for ``description``.
 
     Raises:
-        ValueError: the description is empty or the code has no EPA spend factor.
+        ValueError: the description is empty or too long, nobody is named, or the code has no
+            EPA spend factor.
     """
     text = " ".join(description.split())
     if not text:
         raise ValueError("description is empty")
+    if len(text) > MAX_DESCRIPTION:
+        raise ValueError(f"description has {len(text)} characters (at most {MAX_DESCRIPTION})")
     if naics6 not in load_reference().titles:
         raise ValueError(
             f"{naics6!r} is not a NAICS-6 code with an EPA v1.2 spend factor "

@@ -88,6 +88,8 @@ def test_an_empty_description_or_confirmer_is_refused(engine: Engine) -> None:
         mappings.confirm(engine, "   ", "332722", by="alice")
     with pytest.raises(ValueError, match="who confirmed"):
         mappings.confirm(engine, "bolts", "332722", by=" ")
+    with pytest.raises(ValueError, match=r"at most 1000\)"):
+        mappings.confirm(engine, "x" * 1001, "332722", by="alice")
 
 
 def test_a_second_confirmation_of_the_same_text_replaces_the_first(engine: Engine) -> None:
