@@ -22,6 +22,8 @@ from agent.footprint_cli import register as register_footprint_commands
 from agent.gossip import check_view, exchange_all
 from agent.identity import load_or_create_identity
 from agent.ledger import Ledger, differencing_refusals, load_ledger, record_joined, unchecked
+from agent.mappings_cli import app as mappings_app
+from agent.mappings_cli import audit_entry, mapped_rows
 from agent.policy import period_label, refusals
 from fedcarbon import serde
 from fedcarbon.accounting.errors import AccountingError
@@ -54,6 +56,7 @@ HOME = typer.Option(
 )
 JSON = typer.Option(False, "--json", help="Print JSON instead of tables.")
 register_footprint_commands(app)  # footprint, pact export (agent/footprint_cli.py)
+app.add_typer(mappings_app, name="mappings")
 _USER_ERRORS = (AgentError, FedcarbonError, AccountingError, AuditError, OSError, ValueError)
 
 
@@ -297,10 +300,17 @@ def preview(campaign_id: str, home: Path = HOME, as_json: bool = JSON) -> None:
                 "rejected": [str(r) for r in collection.rejected],
                 "adapter_failures": collection.failures,
                 "policy_refusals": reasons,
+                "mapped_lines": [audit_entry(u) for u in collection.mapped],
             }
         )
         return
     _report_collection(collection)
+    if collection.mapped:
+        table(
+            "Spend lines mapped to a factor",
+            ["record", "text", "naics6", "how", "by"],
+            mapped_rows(collection.mapped),
+        )
     table(f"Leaves this machine (campaign {campaign_id})", ["field", "value"], list(leaves.items()))
     table(
         "Stays here: your figures, only sent encrypted inside the ciphertexts",

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from agent import mappings, store
 from agent.config import AgentConfig
 from agent.errors import ConfigError
 from fedcarbon.accounting.engine import Footprint, compute_footprint
@@ -20,6 +21,7 @@ from fedcarbon.adapters.collection import collect as collect_from
 from fedcarbon.adapters.collection import load_adapters
 from fedcarbon.adapters.contract import Period, Rejected
 from fedcarbon.adapters.errors import AdapterError
+from fedcarbon.matching import UNMATCHED_ACTIVITY
 
 
 @dataclass
@@ -30,13 +32,17 @@ class Collection:
     failures: dict[str, str] = field(default_factory=dict)
     # Suppliers' product footprints (PACT) read by adapters: factors for Scope 3 category 1.
     supplier_footprints: list[Any] = field(default_factory=list)
+    # Spend lines given a NAICS code from their description (audit trail, agent/mappings.py).
+    mapped: list[mappings.MappingUse] = field(default_factory=list)
 
 
-def collect(config: AgentConfig, start: date, end: date) -> Collection:
+def collect(config: AgentConfig, start: date, end: date, *, resolve: bool = True) -> Collection:
     """Every record in the period from every configured adapter.
 
     A bad ``[[adapters]]`` table is fatal (the user must fix it); a source that is down or
-    an adapter that crashes is reported and the others carry on.
+    an adapter that crashes is reported and the others carry on. With ``resolve``, spend lines
+    without a code get one from confirmed mappings or a confident match; the others are
+    reported as rejected until reviewed (``fedcarbon agent mappings review``).
     """
     period = Period(start, end)
     try:
@@ -56,6 +62,11 @@ def collect(config: AgentConfig, start: date, end: date) -> Collection:
         footprints = getattr(item.adapter, "footprints", None)
         if callable(footprints) and item.label in gathered.results:
             collection.supplier_footprints.extend(footprints())
+    if resolve and any(r.activity == UNMATCHED_ACTIVITY for r in collection.records):
+        resolution = mappings.resolve(store.open_store(config.database_url), collection.records)
+        collection.records = resolution.records
+        collection.rejected.extend(resolution.rejected)
+        collection.mapped = resolution.used
     return collection
 
 

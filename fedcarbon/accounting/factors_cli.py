@@ -300,3 +300,69 @@ def gwp_table(
         "compositions. CH4 = non-fossil methane; CH4_fossil for fugitive fossil methane.",
         soft_wrap=True,
     )
+
+
+@app.command("match")
+def match(
+    file: Path = typer.Argument(..., help="CSV file of purchase lines (UTF-8, header row)."),
+    column: str = typer.Option(
+        "description", "--column", help="Column holding the free-text description."
+    ),
+    top: int = typer.Option(5, "--top", min=1, max=50, help="Candidates per line."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Suggest NAICS-6 codes (EPA spend-based factors) for free-text purchase lines, offline.
+
+    Each line gets its best candidates with a calibrated confidence and the NAICS index phrase
+    that matched; the best one's confidence decides auto-accept, review or unknown. Nothing
+    leaves the machine. See docs/factor-matching.md.
+    """
+    from fedcarbon.matching.errors import MatchingError
+    from fedcarbon.matching.lines import read_descriptions
+    from fedcarbon.matching.matcher import Matcher
+
+    try:
+        descriptions = read_descriptions(file, column)
+    except MatchingError as exc:
+        raise _fail(str(exc)) from None
+    matches = Matcher().match(descriptions, top=top)
+    if as_json:
+        _print_json(
+            {
+                "matches": [
+                    {
+                        "row": i,
+                        "description": m.description,
+                        "candidates": [
+                            {
+                                "naics6": c.naics6,
+                                "title": c.title,
+                                "score": c.score,
+                                "reason": c.reason,
+                            }
+                            for c in m.candidates
+                        ],
+                    }
+                    for i, m in enumerate(matches, start=1)
+                ]
+            }
+        )
+        return
+    table = Table(title=f"{len(matches)} purchase lines matched")
+    for name in ("row", "description", "decision", "naics6", "confidence", "title", "reason"):
+        table.add_column(name, overflow="fold")
+    for i, m in enumerate(matches, start=1):
+        for rank, c in enumerate(m.candidates):
+            first = rank == 0
+            table.add_row(
+                str(i) if first else "",
+                m.description if first else "",
+                m.decision.value if first else "",
+                c.naics6,
+                f"{c.score:.2f}",
+                c.title,
+                c.reason,
+            )
+        if not m.candidates:
+            table.add_row(str(i), m.description, m.decision.value, "", "", "", "")
+    _out.print(table)

@@ -39,6 +39,7 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     "instrument",
     "data_quality",
     "source",
+    "description",
 )
 """Columns a CSV may have; an empty cell means "not given"."""
 
@@ -69,6 +70,8 @@ class ActivityRecord:
     instrument: str | None = None
     data_quality: str | None = None
     source: str | None = None
+    description: str | None = None
+    """Free text of a purchase line (ERP short text): what ``spend.unmatched`` is matched by."""
     row: int | None = field(default=None, compare=False)
 
     @property
@@ -189,6 +192,7 @@ def _parse_one(row: Mapping[str, str | None], line: int, source: str | None) -> 
         instrument=_text(row, "instrument"),
         data_quality=_text(row, "data_quality"),
         source=_text(row, "source") or source,
+        description=_text(row, "description"),
         row=line,
     )
 

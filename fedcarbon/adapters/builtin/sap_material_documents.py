@@ -16,6 +16,11 @@ region from the ``plants`` table, activity from the ``materials`` table (materia
 ignored and counted: a material-document export holds every screw), quantity signed by movement
 type (consumption ``201 221 261`` positive, their reversals ``202 222 262`` negative), SAP
 internal units of measure translated by ``DEFAULT_UNITS`` plus ``units``.
+
+With ``match_unmapped = true`` a material missing from ``materials`` is not ignored but becomes a
+spend line to match (activity ``spend.unmatched``): its amount (``DMBTR``) in its currency
+(``WAERS``) with the material text (``MAKTX``) as description; the agent maps it to a NAICS-6
+spend factor through confirmed mappings or the offline matcher (``fedcarbon agent mappings``).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from fedcarbon.adapters.contract import Adapter, FetchResult, Period, Rejected
 from fedcarbon.adapters.credentials import read_secret, redact
 from fedcarbon.adapters.errors import CredentialError, SourceUnavailableError
 from fedcarbon.adapters.mapping import RecordMapping, map_rows
+from fedcarbon.matching import UNMATCHED_ACTIVITY
 
 DEFAULT_UNITS: Mapping[str, str] = {
     "KWH": "kWh",
@@ -99,6 +105,11 @@ class SapConfig:
         decimal_comma: CSV numbers use a decimal comma.
         encoding: CSV text encoding (SAP GUI often writes ``cp1252``).
         timeout: seconds to wait for the OData service.
+        match_unmapped: read materials missing from ``materials`` as spend lines to match by
+            their text (activity ``spend.unmatched``) instead of ignoring them.
+        text_column: column of the material short text (with ``match_unmapped``).
+        amount_column: column of the amount in local currency (with ``match_unmapped``).
+        currency_column: column of the amount's currency code (with ``match_unmapped``).
     """
 
     materials: Mapping[str, str]
@@ -117,6 +128,10 @@ class SapConfig:
     decimal_comma: bool = False
     encoding: str = "utf-8-sig"
     timeout: float = 30.0
+    match_unmapped: bool = False
+    text_column: str = "MAKTX"
+    amount_column: str = "DMBTR"
+    currency_column: str = "WAERS"
 
     def __post_init__(self) -> None:
         if (self.path is None) == (self.url is None):
@@ -136,9 +151,13 @@ class SapConfig:
                 "period_start": "BUDAT",
                 "period_end": "BUDAT",
                 "region": "_REGION",
+                "description": "_DESCRIPTION",
             },
             units={**DEFAULT_UNITS, **self.units},
-            activities={_material_key(k): v for k, v in self.materials.items()},
+            activities={
+                **{_material_key(k): v for k, v in self.materials.items()},
+                **({UNMATCHED_ACTIVITY: UNMATCHED_ACTIVITY} if self.match_unmapped else {}),
+            },
             unmapped="ignore",
             filters={"BWART": self.movement_types + self.reversal_types},
             negate={"BWART": self.reversal_types},
@@ -173,6 +192,7 @@ class SapMaterialDocumentAdapter(Adapter):
         super().__init__(config)
         self.config: SapConfig = config
         self._mapping = config.mapping()
+        self._known = {_material_key(k) for k in config.materials}
 
     def describe(self) -> str:
         origin = _without_query(self.config.url) if self.config.url else str(self.config.path)
@@ -206,6 +226,15 @@ class SapMaterialDocumentAdapter(Adapter):
         out = {str(k).strip().upper() if k else "": v for k, v in row.items()}
         out["_REGION"] = self.config.plants.get(str(out.get("WERKS", "")).strip(), "")
         out["_MATERIAL"] = _material_key(str(out.get("MATNR", "")))
+        out["_DESCRIPTION"] = ""
+        if self.config.match_unmapped and out["_MATERIAL"] not in self._known:
+            text = str(out.get(self.config.text_column.upper()) or "").strip()
+            if text:
+                # A spend line: the amount in its currency, matched later by its text.
+                out["_MATERIAL"] = UNMATCHED_ACTIVITY
+                out["_DESCRIPTION"] = text
+                out["MENGE"] = out.get(self.config.amount_column.upper(), "")
+                out["MEINS"] = out.get(self.config.currency_column.upper(), "")
         out["BUDAT"] = _odata_date(out.get("BUDAT", ""))
         if self.config.date_format is None and re.fullmatch(r"\d{8}", str(out["BUDAT"])):
             raw = str(out["BUDAT"])  # SAP's internal date format YYYYMMDD

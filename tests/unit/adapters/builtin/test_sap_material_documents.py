@@ -84,3 +84,33 @@ def test_saved_odata_response_file_is_read(tmp_path: Path) -> None:
     adapter = create_adapter("sap", {**SAP_OPTIONS, "format": "odata", "path": str(path)})
     (record,) = adapter.fetch(YEAR_2024).records
     assert (record.region, record.quantity, str(record.period_end)) == ("AT", 3.0, "2024-03-15")
+
+
+SPEND_EXPORT = (
+    "MBLNR,MJAHR,ZEILE,BWART,MATNR,WERKS,MENGE,MEINS,BUDAT,MAKTX,DMBTR,WAERS\n"
+    "5000000001,2024,1,201,100200,1000,10,L,20240315,Diesel,15.00,EUR\n"
+    "5000000002,2024,1,201,777001,1000,4,ST,20240316,HEX BOLT M8X40 ZP,120.50,EUR\n"
+    "5000000003,2024,1,202,777001,1000,1,ST,20240317,HEX BOLT M8X40 ZP,30.00,EUR\n"
+    "5000000004,2024,1,201,777002,1000,1,ST,20240318,,99.00,EUR\n"
+)
+
+
+def test_unmapped_materials_become_spend_lines_to_match(tmp_path: Path) -> None:
+    path = tmp_path / "mb51.csv"
+    path.write_text(SPEND_EXPORT)
+    adapter = create_adapter("sap", {**SAP_OPTIONS, "path": str(path), "match_unmapped": True})
+    result = adapter.fetch(YEAR_2024)
+    spend = {r.record_id: r for r in result.records if r.activity == "spend.unmatched"}
+    assert set(spend) == {"sap:5000000002-2024-1", "sap:5000000003-2024-1"}
+    line = spend["sap:5000000002-2024-1"]
+    assert (line.quantity, line.unit, line.description) == (120.5, "EUR", "HEX BOLT M8X40 ZP")
+    assert spend["sap:5000000003-2024-1"].quantity == -30.0  # reversal
+    assert result.ignored == 1  # no text: nothing to match it by
+
+
+def test_without_match_unmapped_unknown_materials_stay_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "mb51.csv"
+    path.write_text(SPEND_EXPORT)
+    result = create_adapter("sap", {**SAP_OPTIONS, "path": str(path)}).fetch(YEAR_2024)
+    assert [r.activity for r in result.records] == ["fuel.diesel"]
+    assert result.ignored == 3

@@ -1,0 +1,1 @@
+"""The matcher's reference list (NAICS 2017 index phrases); see LICENCES.md."""
