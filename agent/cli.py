@@ -476,9 +476,10 @@ def results(campaign_id: str, home: Path = HOME, as_json: bool = JSON) -> None:
     try:
         with CoordinatorClient(config.coordinator) as client:
             result = client.get_result(campaign_id)
+            campaign = client.get_campaign(campaign_id)
     except AgentError as error:
         fail(str(error))
-    show_result(result, as_json)
+    show_result(result, as_json, campaign)
 
 
 @app.command("check-log")

@@ -24,9 +24,8 @@ from fedcarbon.campaign import (
     new_campaign,
 )
 from fedcarbon.console import fail, print_json, show_result, table
-from fedcarbon.crypto.encoding import to_fixed
 from fedcarbon.errors import FedcarbonError
-from fedcarbon.metrics import CATALOGUE, definition
+from fedcarbon.metrics import CATALOGUE, base_spec, distribution_specs
 
 app = typer.Typer(
     help="Run the coordinator and operate campaigns: enrolment tokens, campaigns, releases.",
@@ -150,25 +149,17 @@ def participants(home: Path = HOME, as_json: bool = JSON) -> None:
     )
 
 
-def _metric(text: str) -> MetricSpec:
-    """NAME or NAME:MIN:MAX (bounds in the metric's unit; tight bounds mean less DP noise)."""
-    name, _, bounds = text.partition(":")
-    d = definition(name)
-    if bounds:
-        low, sep, high = bounds.partition(":")
-        if not sep:
-            raise ValueError(f"--metric {text!r}: expected NAME or NAME:MIN:MAX")
-        return MetricSpec(
-            d.name,
-            d.unit,
-            d.default_scale,
-            to_fixed(low, d.default_scale, name=name),
-            to_fixed(high, d.default_scale, name=name),
-            d.description,
-        )
-    return MetricSpec(
-        d.name, d.unit, d.default_scale, 0, to_fixed(d.default_max, d.default_scale), d.description
-    )
+def _schema(metric: list[str], distribution: list[str]) -> tuple[MetricSpec, ...]:
+    """The campaign's slots: plain metrics, then each distribution's base and derived slots."""
+    if not metric and not distribution:
+        raise ValueError("name at least one --metric or --distribution")
+    specs = [base_spec(m) for m in metric]
+    for text in distribution:
+        for spec in distribution_specs(text):
+            if spec.name in {s.name for s in specs}:
+                specs = [s for s in specs if s.name != spec.name]  # the distribution's bounds win
+            specs.append(spec)
+    return tuple(specs)
 
 
 @campaign_app.command("create")
@@ -184,7 +175,12 @@ def campaign_create(
         ..., help="Campaign key JSON from `fedcarbon trustee keygen` or `trustee ceremony`."
     ),
     metric: list[str] = typer.Option(
-        ..., help=f"Metric NAME or NAME:MIN:MAX to collect (repeat). Known: {', '.join(CATALOGUE)}."
+        [], help=f"Metric NAME or NAME:MIN:MAX to collect (repeat). Known: {', '.join(CATALOGUE)}."
+    ),
+    distribution: list[str] = typer.Option(
+        [],
+        help="Metric NAME or NAME:MIN:MAX whose distribution to release (repeat): adds x^2, a "
+        "log-spaced histogram and, for intensities, numerator and denominator slots.",
     ),
     period_start: str = typer.Option(..., help="Reporting period start, YYYY-MM-DD."),
     period_end: str = typer.Option(..., help="Reporting period end (inclusive), YYYY-MM-DD."),
@@ -221,7 +217,7 @@ def campaign_create(
             title=title or campaign_id,
             period_start=date.fromisoformat(period_start),
             period_end=date.fromisoformat(period_end),
-            metrics=tuple(_metric(m) for m in metric),
+            metrics=_schema(metric, distribution),
             key=key,
             min_contributors=min_contributors,
             max_contributors=max_contributors,
@@ -308,7 +304,9 @@ def campaign_close(campaign_id: str, home: Path = HOME, as_json: bool = JSON) ->
 def campaign_result(campaign_id: str, home: Path = HOME, as_json: bool = JSON) -> None:
     """Show a campaign's released statistic (sums and means over contributors)."""
     try:
-        result = campaigns.get_result(_engine(home), campaign_id)
+        engine = _engine(home)
+        result = campaigns.get_result(engine, campaign_id)
+        campaign = campaigns.get_campaign(engine, campaign_id)
     except CoordinatorError as error:
         fail(str(error))
-    show_result(result, as_json)
+    show_result(result, as_json, campaign)

@@ -23,7 +23,10 @@ from fedcarbon.accounting.engine import Footprint
 from fedcarbon.accounting.errors import AccountingError
 from fedcarbon.accounting.pcf import emissions_for_customer
 from fedcarbon.accounting.units import conversion_factor
-from fedcarbon.campaign import Campaign
+from fedcarbon.campaign import Campaign, MetricSpec
+from fedcarbon.crypto.encoding import to_fixed
+from fedcarbon.distribution import Derived, Histogram, SlotSpec, derived_value, distribution_slots
+from fedcarbon.distribution import parse as parse_derived
 from fedcarbon.errors import MetricError
 
 
@@ -36,6 +39,10 @@ class MetricDefinition:
     # Suggested fixed-point scale and bounds for a new campaign (operators may narrow them).
     default_scale: int
     default_max: float
+    # Ratio metrics: the numerator and denominator whose sums give the pooled ratio.
+    ratio: tuple["MetricDefinition", "MetricDefinition"] | None = None
+    # Benchmarks mark the best quartile at the low end for emissions (less is better).
+    lower_is_better: bool = True
 
 
 def output_tonnes(footprint: Footprint) -> float:
@@ -59,6 +66,24 @@ def _intensity(footprint: Footprint, _: Campaign, __: str) -> float:
     return (footprint.scope1_kgco2e + footprint.scope2_market_kgco2e) / tonnes
 
 
+_INTENSITY_NUMERATOR = MetricDefinition(
+    "intensity_kgco2e_per_t:num",
+    "kg CO2e",
+    "Scope 1 + 2 (market): numerator of the pooled intensity",
+    lambda f, c, b: f.scope1_kgco2e + f.scope2_market_kgco2e,
+    3,
+    1e12,
+)
+_INTENSITY_DENOMINATOR = MetricDefinition(
+    "intensity_kgco2e_per_t:den",
+    "t",
+    "production output: denominator of the pooled intensity",
+    lambda f, c, b: output_tonnes(f),
+    3,
+    1e9,
+)
+
+
 def _delivered(footprint: Footprint, campaign: Campaign, buyer: str) -> float:
     if not buyer:
         raise MetricError("delivered_to_buyer_kgco2e: the campaign names no buyer")
@@ -69,7 +94,13 @@ CATALOGUE: dict[str, MetricDefinition] = {
     definition.name: definition
     for definition in (
         MetricDefinition(
-            "participants", "1", "1 per contributor: the released count", lambda f, c, b: 1.0, 0, 1
+            "participants",
+            "1",
+            "1 per contributor: the released count",
+            lambda f, c, b: 1.0,
+            0,
+            1,
+            lower_is_better=False,
         ),
         MetricDefinition(
             "scope1_kgco2e", "kg CO2e", "Scope 1", lambda f, c, b: f.scope1_kgco2e, 3, 1e12
@@ -111,6 +142,7 @@ CATALOGUE: dict[str, MetricDefinition] = {
             _intensity,
             3,
             1e7,
+            ratio=(_INTENSITY_NUMERATOR, _INTENSITY_DENOMINATOR),
         ),
         MetricDefinition(
             "delivered_to_buyer_kgco2e",
@@ -142,7 +174,88 @@ def metric_values(
     """
     buyer = buyer_name or campaign.buyer_id
     values: dict[str, Decimal] = {}
+    base_values: dict[str, Decimal] = {}
+
+    def base(name: str) -> Decimal:
+        if name not in base_values:
+            value = float(definition(name).compute(footprint, campaign, buyer))
+            base_values[name] = Decimal(repr(value))
+        return base_values[name]
+
     for metric in campaign.metrics:
-        value = float(definition(metric.name).compute(footprint, campaign, buyer))
-        values[metric.name] = Decimal(repr(value))
+        derived = parse_derived(metric.name)
+        if derived is None:
+            values[metric.name] = base(metric.name)
+        elif derived.role in ("num", "den"):
+            values[metric.name] = _ratio_part(derived, footprint, campaign, buyer)
+        else:
+            # The base value is rounded to its own slot's scale first, so that x^2 and the bin
+            # describe exactly the x that is summed.
+            values[metric.name] = derived_value(derived, _as_summed(campaign, derived, base))
     return values
+
+
+def _ratio_part(derived: Derived, footprint: Footprint, campaign: Campaign, buyer: str) -> Decimal:
+    ratio = definition(derived.base).ratio
+    if ratio is None:
+        raise MetricError(f"metric {derived.base!r} is not a ratio; it has no {derived.role}")
+    part = ratio[0] if derived.role == "num" else ratio[1]
+    return Decimal(repr(float(part.compute(footprint, campaign, buyer))))
+
+
+def _as_summed(campaign: Campaign, derived: Derived, base: Callable[[str], Decimal]) -> Decimal:
+    for metric in campaign.metrics:
+        if metric.name == derived.base:
+            return Decimal(to_fixed(base(derived.base), metric.scale)).scaleb(-metric.scale)
+    return base(derived.base)
+
+
+def base_spec(text: str) -> MetricSpec:
+    """NAME or NAME:MIN:MAX (bounds in the metric's unit; tight bounds mean less DP noise)."""
+    name, _, bounds = text.partition(":")
+    d = definition(name)
+    if bounds:
+        low, sep, high = bounds.partition(":")
+        if not sep:
+            raise MetricError(f"metric {text!r}: expected NAME or NAME:MIN:MAX")
+        return MetricSpec(
+            d.name,
+            d.unit,
+            d.default_scale,
+            to_fixed(low, d.default_scale, name=name),
+            to_fixed(high, d.default_scale, name=name),
+            d.description,
+        )
+    return MetricSpec(
+        d.name, d.unit, d.default_scale, 0, to_fixed(d.default_max, d.default_scale), d.description
+    )
+
+
+def distribution_specs(text: str, *, histogram: Histogram | None = None) -> tuple[MetricSpec, ...]:
+    """The base metric and every derived slot a benchmark of its distribution needs.
+
+    ``text`` is NAME or NAME:LO:HI as for ``--metric``; the histogram defaults to 4 log-spaced
+    bins per decade over six decades below the upper bound (fedcarbon.distribution).
+    """
+    spec = base_spec(text)
+    d = definition(spec.name)
+    if spec.name == "participants":
+        raise MetricError("participants is a count; it has no distribution")
+    ratio = None
+    if d.ratio is not None:
+        ratio = (_slot(_default(d.ratio[0])), _slot(_default(d.ratio[1])))
+    derived = distribution_slots(_slot(spec), histogram=histogram, ratio=ratio)
+    return (
+        spec,
+        *(MetricSpec(s.name, s.unit, s.scale, s.min, s.max, s.description) for s in derived),
+    )
+
+
+def _default(d: MetricDefinition) -> MetricSpec:
+    return MetricSpec(
+        d.name, d.unit, d.default_scale, 0, to_fixed(d.default_max, d.default_scale), d.description
+    )
+
+
+def _slot(spec: MetricSpec) -> SlotSpec:
+    return SlotSpec(spec.name, spec.unit, spec.scale, spec.min, spec.max, spec.description)
