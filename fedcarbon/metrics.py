@@ -16,7 +16,7 @@ Definitions (GHG Protocol Corporate Standard ch. 4 for scopes; intensity ratios 
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from fedcarbon.accounting.engine import Footprint
@@ -234,16 +234,29 @@ def base_spec(text: str) -> MetricSpec:
 def distribution_specs(text: str, *, histogram: Histogram | None = None) -> tuple[MetricSpec, ...]:
     """The base metric and every derived slot a benchmark of its distribution needs.
 
-    ``text`` is NAME or NAME:LO:HI as for ``--metric``; the histogram defaults to 4 log-spaced
-    bins per decade over six decades below the upper bound (fedcarbon.distribution).
+    ``text`` is NAME, NAME:MIN:MAX as for ``--metric``, or for a ratio metric
+    NAME:MIN:MAX:NUM_MAX:DEN_MAX, bounding one member's numerator and denominator too (with
+    differential privacy those bounds are the sensitivity, so set them tight). The histogram
+    defaults to 4 log-spaced bins per decade over six decades below MAX (fedcarbon.distribution).
     """
-    spec = base_spec(text)
+    parts = text.split(":")
+    if len(parts) not in (1, 3, 5):
+        raise MetricError(
+            f"--distribution {text!r}: expected NAME, NAME:MIN:MAX or NAME:MIN:MAX:NUM_MAX:DEN_MAX"
+        )
+    spec = base_spec(":".join(parts[:3]))
     d = definition(spec.name)
     if spec.name == "participants":
         raise MetricError("participants is a count; it has no distribution")
     ratio = None
     if d.ratio is not None:
-        ratio = (_slot(_default(d.ratio[0])), _slot(_default(d.ratio[1])))
+        numerator, denominator = (_default(part) for part in d.ratio)
+        if len(parts) == 5:
+            numerator = replace(numerator, max=to_fixed(parts[3], numerator.scale, name=text))
+            denominator = replace(denominator, max=to_fixed(parts[4], denominator.scale, name=text))
+        ratio = (_slot(numerator), _slot(denominator))
+    elif len(parts) == 5:
+        raise MetricError(f"--distribution {text!r}: {spec.name} is not a ratio metric")
     derived = distribution_slots(_slot(spec), histogram=histogram, ratio=ratio)
     return (
         spec,

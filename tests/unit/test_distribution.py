@@ -179,3 +179,18 @@ def metric_values_like(campaign: Campaign, row: dict[str, Decimal]) -> dict[str,
         else:
             out[metric.name] = derived_value(derived, x)
     return out
+
+
+def test_ratio_part_bounds_are_set_with_the_distribution() -> None:
+    specs = {s.name: s for s in distribution_specs("intensity_kgco2e_per_t:0:2000:5e7:1e5")}
+    assert specs["intensity_kgco2e_per_t:num"].max == 5 * 10**10
+    assert specs["intensity_kgco2e_per_t:den"].max == 10**8
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [("scope1_kgco2e:0:10:5:5", "not a ratio metric"), ("intensity_kgco2e_per_t:0", "expected")],
+)
+def test_a_malformed_distribution_request_is_refused(text: str, why: str) -> None:
+    with pytest.raises(MetricError, match=why):
+        distribution_specs(text)
