@@ -20,6 +20,7 @@ from agent.contribution import Contribution, encrypt_and_sign, prepare
 from agent.errors import AgentError
 from agent.identity import load_or_create_identity
 from agent.policy import period_label, refusals
+from agent.report import report_command
 from fedcarbon import serde
 from fedcarbon.accounting.errors import AccountingError
 from fedcarbon.audit.errors import AuditError
@@ -41,6 +42,8 @@ app = typer.Typer(
     "submit it encrypted, keep the receipts.",
     no_args_is_help=True,
 )
+
+app.command("report")(report_command)
 
 HOME = typer.Option(
     Path("fedcarbon-agent"),
