@@ -160,9 +160,9 @@ def histogram_chart(benchmark: Benchmark) -> str:
     if benchmark.position is not None and d.histogram is not None:
         x = _x_of(d, benchmark.position.value, first, left, step)
         parts.append(
-            f'<line id="own-position" x1="{x:.1f}" y1="36" x2="{x:.1f}" y2="{base}" '
+            f'<line id="own-position" x1="{x:.1f}" y1="22" x2="{x:.1f}" y2="{base}" '
             f'stroke="{_PALETTE[4]}" stroke-width="3"/>'
-            f'<text x="{x + 4:.1f}" y="{base - 8}" fill="{_PALETTE[4]}" font-weight="bold">'
+            f'<text x="{x + 4:.1f}" y="32" fill="{_PALETTE[4]}" font-weight="bold">'
             f"you: {_fmt(benchmark.position.value)}</text>"
         )
     parts.append("</svg>")

@@ -5,8 +5,10 @@ the SQLite file by default and the log key), so run them on the coordinator host
 """
 
 import json
+import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -160,6 +162,60 @@ def _schema(metric: list[str], distribution: list[str]) -> tuple[MetricSpec, ...
                 specs = [s for s in specs if s.name != spec.name]  # the distribution's bounds win
             specs.append(spec)
     return tuple(specs)
+
+
+@app.command()
+def status(home: Path = HOME, as_json: bool = JSON) -> None:
+    """Campaigns, participation and releases for the operator; never a figure.
+
+    Participation is counted from the accepted submissions (ids only); a release shows its
+    state, contributor count, time and reason, not its sums.
+    """
+    from sqlmodel import Session
+
+    engine = _engine(home)
+    rows: list[dict[str, Any]] = []
+    for c in campaigns.list_campaigns(engine):
+        with Session(engine) as session:
+            answered = len(campaigns.submissions_of(session, c.campaign_id))
+        result = campaigns.get_result(engine, c.campaign_id)
+        rows.append(
+            {
+                "campaign_id": c.campaign_id,
+                "kind": c.kind.value,
+                "state": c.state.value,
+                "period": f"{c.period_start}..{c.period_end}",
+                "k": c.min_contributors,
+                "invited": len(c.invited),
+                "submissions": answered,
+                "slots": len(c.metrics),
+                "epsilon": c.epsilon,
+                "released_unix_ms": result.released_unix_ms,
+                "release_contributors": result.contributors,
+                "reason": result.reason,
+            }
+        )
+    if as_json:
+        print_json({"campaigns": rows, "participants": len(enrolment.list_participants(engine))})
+        return
+    table(
+        "Campaigns",
+        ["id", "kind", "state", "k", "answered", "released", "note"],
+        [
+            [
+                r["campaign_id"],
+                r["kind"],
+                r["state"],
+                r["k"],
+                f"{r['submissions']} of {r['invited']}" if r["invited"] else r["submissions"],
+                time.strftime("%Y-%m-%d %H:%M", time.gmtime(r["released_unix_ms"] / 1000))
+                if r["released_unix_ms"]
+                else "-",
+                r["reason"],
+            ]
+            for r in rows
+        ],
+    )
 
 
 @campaign_app.command("create")

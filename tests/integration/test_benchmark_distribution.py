@@ -1,6 +1,7 @@
 """A benchmark over 50 generated suppliers: released distribution statistics against the
 plaintext computation (exact sums, quantiles within a bin width, DP within the proven bound)."""
 
+import json
 import math
 import statistics
 from decimal import Decimal
@@ -72,6 +73,30 @@ def test_fifty_supplier_benchmark_releases_the_plaintext_distribution(
         "agent", "results", "cohort-exact", "--home", federation.agent_home(MEMBERS[0].key)
     )
     assert "pooled (ratio of sums)" in shown and "(mean of ratios)" in shown
+
+    page = federation.root / "report.html"
+    federation.cli(
+        "agent",
+        "report",
+        "--home",
+        federation.agent_home(MEMBERS[0].key),
+        "--year",
+        "2024",
+        "--trend-years",
+        "1",
+        "--out",
+        str(page),
+    )
+    text = page.read_text()
+    assert 'id="own-position"' in text and "distribution over 50 members" in text
+
+    status = federation.cli_json(
+        "coordinator", "status", "--home", str(federation.coordinator_home)
+    )
+    (row,) = status["campaigns"]
+    assert row["submissions"] == 50 and row["release_contributors"] == 50
+    released_sums = {str(m.sum_fixed) for m in result.metrics if m.sum_fixed > 50}
+    assert not any(figure in json.dumps(status) for figure in released_sums)  # no figure
 
     _run(federation, "cohort-dp", (f"{METRIC}:0:2000:50000000:100000", "--epsilon", "4"), rounds=2)
     campaign = get_campaign(engine, "cohort-dp")
