@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from agent import upstream
 from agent.config import AgentConfig
 from agent.errors import ConfigError
+from agent.store import open_store
 from fedcarbon.accounting.engine import Footprint, compute_footprint
-from fedcarbon.accounting.factors import FactorCatalog
+from fedcarbon.accounting.factors import EmissionFactor, FactorCatalog
 from fedcarbon.accounting.pact import factors_from_pact
 from fedcarbon.accounting.records import ActivityRecord
 from fedcarbon.adapters.collection import collect as collect_from
@@ -30,6 +32,8 @@ class Collection:
     failures: dict[str, str] = field(default_factory=dict)
     # Suppliers' product footprints (PACT) read by adapters: factors for Scope 3 category 1.
     supplier_footprints: list[Any] = field(default_factory=list)
+    # Factors for released upstream totals this agent includes (agent.upstream).
+    upstream_factors: list[EmissionFactor] = field(default_factory=list)
 
 
 def collect(config: AgentConfig, start: date, end: date) -> Collection:
@@ -56,6 +60,17 @@ def collect(config: AgentConfig, start: date, end: date) -> Collection:
         footprints = getattr(item.adapter, "footprints", None)
         if callable(footprints) and item.label in gathered.results:
             collection.supplier_footprints.extend(footprints())
+    if (config.home / "agent.sqlite").exists():
+        records, factors = upstream.records_and_factors(
+            open_store(config.database_url),
+            start,
+            end,
+            site=config.organisation,
+            region=config.region,
+            gwp=config.gwp,
+        )
+        collection.records += records
+        collection.upstream_factors += factors
     return collection
 
 
@@ -71,4 +86,6 @@ def catalog_for(config: AgentConfig, supplier_footprints: Sequence[Any] = ()) ->
 
 def footprint_for(config: AgentConfig, collection: Collection) -> Footprint:
     catalog = catalog_for(config, collection.supplier_footprints)
+    if collection.upstream_factors:
+        catalog = catalog.overlay(upstream.catalog(collection.upstream_factors))
     return compute_footprint(collection.records, catalog, gwp=config.gwp)

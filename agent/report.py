@@ -28,7 +28,13 @@ from fedcarbon.campaign import CampaignKind, CampaignState
 from fedcarbon.console import fail
 from fedcarbon.errors import FedcarbonError
 from fedcarbon.metrics import CATALOGUE
-from fedcarbon.results import Distribution, Position, describe
+from fedcarbon.results import (
+    Distribution,
+    Position,
+    SupplyChainAnswer,
+    describe,
+    supply_chain,
+)
 
 _PALETTE = ("#1b6b93", "#4fa095", "#a2c579", "#f2c14e", "#e07a5f", "#8d6fa6", "#5b5b5b")
 
@@ -46,9 +52,7 @@ class Benchmark:
 class SupplyChain:
     campaign_id: str
     title: str
-    total_kgco2e: float
-    contributors: int
-    invited: int
+    answer: SupplyChainAnswer
 
 
 @dataclass(frozen=True)
@@ -312,20 +316,33 @@ def _benchmark_sections(benchmarks: Sequence[Benchmark]) -> list[str]:
 def _supply_chain_sections(chains: Sequence[SupplyChain]) -> list[str]:
     out: list[str] = []
     for c in chains:
+        a = c.answer
         out.append(f"<h2>Supply chain: {html.escape(c.title)}</h2>")
-        coverage = (
-            f"{c.contributors} of {c.invited} invited suppliers answered"
-            if c.invited
-            else (f"{c.contributors} suppliers answered")
-        )
+        rows = [(f"{p.product} (category {p.category})", p.kgco2e) for p in a.products]
+        if a.products:
+            rows.append(("products not named (category 1)", a.other_kgco2e))
+        else:
+            rows.append(("all deliveries", a.total_kgco2e))
+        out.append(bar_chart("Emissions delivered to you, by product (kg CO2e)", rows, "kg"))
         out.append(
             bar_chart(
-                "Emissions delivered to you (kg CO2e)",
-                [("answered suppliers", c.total_kgco2e)],
+                "By your Scope 3 category (kg CO2e)",
+                [(f"category {n}", v) for n, v in a.by_category.items()],
                 "kg",
             )
         )
-        out.append(f"<p>{html.escape(coverage)}.</p>")
+        coverage = (
+            f"{a.answered} of {a.invited} invited suppliers answered"
+            if a.invited
+            else f"{a.answered} suppliers answered"
+        )
+        primary = (
+            f"; primary data share {a.primary_share:.0%}" if a.primary_share is not None else ""
+        )
+        out.append(
+            f"<p>Total {_fmt(a.total_kgco2e)} kg CO2e ({html.escape(a.exactness)}). "
+            f"{html.escape(coverage)}{primary}.</p>"
+        )
     return out
 
 
@@ -374,24 +391,9 @@ def gather(home: Path, year: int, trend_years: int) -> Report:
                 if campaign.campaign_id not in own and not mine:
                     continue
                 result = client.get_result(campaign.campaign_id)
-                if mine:
-                    total = next(
-                        (
-                            float(m.sum)
-                            for m in result.metrics
-                            if m.name == "delivered_to_buyer_kgco2e"
-                        ),
-                        0.0,
-                    )
-                    chains.append(
-                        SupplyChain(
-                            campaign.campaign_id,
-                            campaign.title,
-                            total,
-                            result.contributors,
-                            len(campaign.invited),
-                        )
-                    )
+                answer = supply_chain(campaign, result) if mine else None
+                if answer is not None:
+                    chains.append(SupplyChain(campaign.campaign_id, campaign.title, answer))
                 for d in describe(campaign, result):
                     value = own.get(campaign.campaign_id, {}).get(d.metric)
                     definition = CATALOGUE.get(d.metric)

@@ -27,7 +27,7 @@ from fedcarbon.campaign import (
 )
 from fedcarbon.console import fail, print_json, show_result, table
 from fedcarbon.errors import FedcarbonError
-from fedcarbon.metrics import CATALOGUE, base_spec, distribution_specs
+from fedcarbon.metrics import CATALOGUE, base_spec, distribution_specs, supply_chain_specs
 
 app = typer.Typer(
     help="Run the coordinator and operate campaigns: enrolment tokens, campaigns, releases.",
@@ -151,16 +151,21 @@ def participants(home: Path = HOME, as_json: bool = JSON) -> None:
     )
 
 
-def _schema(metric: list[str], distribution: list[str]) -> tuple[MetricSpec, ...]:
-    """The campaign's slots: plain metrics, then each distribution's base and derived slots."""
-    if not metric and not distribution:
-        raise ValueError("name at least one --metric or --distribution")
+def _schema(
+    metric: list[str], distribution: list[str], products: list[str]
+) -> tuple[MetricSpec, ...]:
+    """The campaign's slots: plain metrics, each distribution's base and derived slots, and a
+    supply-chain breakdown by product (with the primary-data part) when products are named."""
+    if not metric and not distribution and not products:
+        raise ValueError("name at least one --metric, --distribution or --product")
     specs = [base_spec(m) for m in metric]
-    for text in distribution:
-        for spec in distribution_specs(text):
-            if spec.name in {s.name for s in specs}:
-                specs = [s for s in specs if s.name != spec.name]  # the distribution's bounds win
-            specs.append(spec)
+    extra = [spec for text in distribution for spec in distribution_specs(text)]
+    if products:
+        extra += supply_chain_specs(products)
+    for spec in extra:
+        if spec.name in {s.name for s in specs}:
+            specs = [s for s in specs if s.name != spec.name]  # the derived request's bounds win
+        specs.append(spec)
     return tuple(specs)
 
 
@@ -250,6 +255,11 @@ def campaign_create(
         [], help="supply_chain: invited supplier participant id (repeat)."
     ),
     cohort: str = typer.Option("", help="benchmark: cohort label, e.g. machining/DE/sme/2024."),
+    product: list[str] = typer.Option(
+        [],
+        help="supply_chain: break the buyer's total down by this product, PRODUCT or "
+        "PRODUCT=SCOPE3_CATEGORY (repeat); adds delivered emissions and their primary-data part.",
+    ),
     epsilon: float = typer.Option(
         0.0, help="Differential privacy epsilon for the release (0 = none)."
     ),
@@ -273,7 +283,7 @@ def campaign_create(
             title=title or campaign_id,
             period_start=date.fromisoformat(period_start),
             period_end=date.fromisoformat(period_end),
-            metrics=_schema(metric, distribution),
+            metrics=_schema(metric, distribution, product),
             key=key,
             min_contributors=min_contributors,
             max_contributors=max_contributors,

@@ -81,10 +81,11 @@ def show_result(
 ) -> None:
     """A released statistic: per-metric sums and means, the distributions the schema asked for
     (with how exact each figure is), or why nothing was released."""
-    from fedcarbon.results import describe
+    from fedcarbon.results import describe, supply_chain
 
     metrics = _plain_rows(result)
     distributions = describe(campaign, result) if campaign is not None else []
+    chain = supply_chain(campaign, result) if campaign is not None else None
     if as_json:
         print_json(
             {
@@ -97,6 +98,9 @@ def show_result(
                 "metrics": metrics,
                 "slots": {m.name: m.sum for m in result.metrics if ":" in m.name},
                 "distributions": [asdict(d) for d in distributions],
+                "supply_chain": None
+                if chain is None
+                else asdict(chain) | {"by_category": chain.by_category},
             }
         )
         return
@@ -137,6 +141,16 @@ def show_result(
         table(f"Distribution of {d.metric} ({d.unit})", ["statistic", "value", "how exact"], rows)
         for note in d.notes:
             typer.echo(f"note: {note}")
+    if chain is not None and (chain.products or chain.primary_share is not None):
+        rows = [[f"product {p.product}", f"cat {p.category}", kg(p.kgco2e)] for p in chain.products]
+        if chain.products:
+            rows.append(["products not named", "cat 1", kg(chain.other_kgco2e)])
+        rows += [[f"Scope 3 category {n}", "", kg(v)] for n, v in chain.by_category.items()]
+        if chain.primary_share is not None:
+            rows.append(["primary data share", "", f"{chain.primary_share:.1%}"])
+        answered = f"{chain.answered} of {chain.invited}" if chain.invited else str(chain.answered)
+        rows.append(["suppliers answered", "", answered])
+        table("Supply-chain breakdown (kg CO2e)", ["part", "buyer's category", "value"], rows)
 
 
 def _num(value: float | None) -> str:

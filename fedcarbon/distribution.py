@@ -21,6 +21,13 @@ the campaign digest covers, so every agent derives the same way:
 ``BASE:num`` / ``BASE:den``
     numerator and denominator of a ratio metric (e.g. emissions and output for an intensity):
     the pooled ratio is sum(num) / sum(den), a ratio of sums, never a sum of ratios.
+``BASE:product:P:catN``
+    the part of a supply-chain value carried by deliveries of product P, which the buyer
+    counts in its Scope 3 category N: summed, the buyer's breakdown by product and category.
+``BASE:primary``
+    the part of the value from primary data (the emission-weighted primary data share, as
+    PACT's ``primaryDataShare`` defines it): summed and divided by the sum of the base value,
+    the cohort's primary data share.
 """
 
 import math
@@ -103,10 +110,12 @@ class Derived:
     """A parsed derived slot name: which base metric, which role, and its parameters."""
 
     base: str
-    role: str  # "sq", "bin", "num", "den"
+    role: str  # "sq", "bin", "num", "den", "product", "primary"
     sq_shift: int = 0
     histogram: Histogram | None = None
     bin_index: int = 0
+    product: str = ""
+    category: int = 0
 
 
 def parse(name: str) -> Derived | None:
@@ -128,13 +137,18 @@ def parse(name: str) -> Derived | None:
             if not 0 <= index < histogram.slots:
                 raise ValueError
             return Derived(base, "bin", histogram=histogram, bin_index=index)
-        if role in ("num", "den") and len(parts) == 1:
+        if role in ("num", "den", "primary") and len(parts) == 1:
             return Derived(base, role)
+        if role == "product" and len(parts) == 3 and parts[1] and parts[2].startswith("cat"):
+            category = int(parts[2][3:])
+            if not 1 <= category <= 15:
+                raise ValueError
+            return Derived(base, "product", product=parts[1], category=category)
     except (ValueError, MetricError):
         pass
     raise MetricError(
         f"metric {name!r}: not a derived slot this version understands "
-        "(BASE:sq:K, BASE:bin:LO:HI:B:I, BASE:num or BASE:den)"
+        "(BASE:sq:K, BASE:bin:LO:HI:B:I, BASE:num, BASE:den, BASE:product:P:catN, BASE:primary)"
     )
 
 
@@ -246,3 +260,30 @@ def distribution_slots(
 
 def _renamed(spec: SlotSpec, name: str) -> SlotSpec:
     return SlotSpec(name, spec.unit, spec.scale, spec.min, spec.max, spec.description)
+
+
+def product_slot(base: SlotSpec, product: str, category: int) -> SlotSpec:
+    """The slot for one product (group) the buyer counts in Scope 3 category ``category``."""
+    if not product or ":" in product or product != product.strip():
+        raise MetricError(f"product {product!r}: must be non-empty, without ':' or edge spaces")
+    if not 1 <= category <= 15:
+        raise MetricError(f"product {product!r}: Scope 3 category must be 1..15, got {category}")
+    return SlotSpec(
+        f"{base.name}:product:{product}:cat{category}",
+        base.unit,
+        base.scale,
+        base.min,
+        base.max,
+        f"{base.name} carried by deliveries of {product} (buyer's Scope 3 category {category})",
+    )
+
+
+def primary_slot(base: SlotSpec) -> SlotSpec:
+    return SlotSpec(
+        f"{base.name}:primary",
+        base.unit,
+        base.scale,
+        base.min,
+        base.max,
+        f"the part of {base.name} from primary data",
+    )

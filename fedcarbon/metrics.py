@@ -21,11 +21,19 @@ from decimal import Decimal
 
 from fedcarbon.accounting.engine import Footprint
 from fedcarbon.accounting.errors import AccountingError
-from fedcarbon.accounting.pcf import emissions_for_customer
+from fedcarbon.accounting.pcf import CRADLE_TO_GATE_SCOPE3, emissions_for_customer
 from fedcarbon.accounting.units import conversion_factor
 from fedcarbon.campaign import Campaign, MetricSpec
 from fedcarbon.crypto.encoding import to_fixed
-from fedcarbon.distribution import Derived, Histogram, SlotSpec, derived_value, distribution_slots
+from fedcarbon.distribution import (
+    Derived,
+    Histogram,
+    SlotSpec,
+    derived_value,
+    distribution_slots,
+    primary_slot,
+    product_slot,
+)
 from fedcarbon.distribution import parse as parse_derived
 from fedcarbon.errors import MetricError
 
@@ -188,11 +196,61 @@ def metric_values(
             values[metric.name] = base(metric.name)
         elif derived.role in ("num", "den"):
             values[metric.name] = _ratio_part(derived, footprint, campaign, buyer)
+        elif derived.role == "product":
+            values[metric.name] = _delivered_product(footprint, buyer, derived)
+        elif derived.role == "primary":
+            values[metric.name] = base(derived.base) * Decimal(repr(primary_share(footprint)))
         else:
             # The base value is rounded to its own slot's scale first, so that x^2 and the bin
             # describe exactly the x that is summed.
             values[metric.name] = derived_value(derived, _as_summed(campaign, derived, base))
     return values
+
+
+def primary_share(footprint: Footprint) -> float:
+    """Share of the cradle-to-gate pool (Scope 1, 2 market, Scope 3 cat 1, 3, 4, 5) that comes
+    from primary data: the emission-weighted share PACT calls ``primaryDataShare``."""
+    keys = [k for k in footprint.by_category if _in_cradle_to_gate(k)]
+    total = sum(footprint.by_category[k] for k in keys)
+    primary = sum(footprint.primary_by_category.get(k, 0.0) for k in keys)
+    return min(1.0, max(0.0, primary / total)) if total > 0 else 0.0
+
+
+def _in_cradle_to_gate(key: str) -> bool:
+    scope, _, category = key.partition(".")
+    if scope in ("scope1", "scope2"):
+        return True
+    return scope == "scope3" and category in {f"cat{n}" for n in CRADLE_TO_GATE_SCOPE3}
+
+
+def _delivered_product(footprint: Footprint, buyer: str, derived: Derived) -> Decimal:
+    if derived.base != "delivered_to_buyer_kgco2e":
+        raise MetricError("a product breakdown is only defined for delivered_to_buyer_kgco2e")
+    if not buyer:
+        raise MetricError("delivered_to_buyer_kgco2e: the campaign names no buyer")
+    value = emissions_for_customer(footprint, buyer, product=derived.product)
+    return Decimal(repr(float(value)))
+
+
+def supply_chain_specs(products: list[str]) -> tuple[MetricSpec, ...]:
+    """The buyer's request: delivered emissions, their primary-data part, and one slot per
+    product (``PRODUCT`` or ``PRODUCT=CATEGORY``, the buyer's Scope 3 category, default 1)."""
+    base = _default(definition("delivered_to_buyer_kgco2e"))
+    slots = [primary_slot(_slot(base))]
+    for text in products:
+        product, sep, category = text.partition("=")
+        try:
+            number = int(category) if sep else 1
+        except ValueError:
+            raise MetricError(f"--product {text!r}: the category must be a number 1..15") from None
+        slots.append(product_slot(_slot(base), product, number))
+    names = [s.name for s in slots]
+    if len(set(names)) != len(names):
+        raise MetricError(f"--product: a product is named twice ({', '.join(products)})")
+    return (
+        base,
+        *(MetricSpec(s.name, s.unit, s.scale, s.min, s.max, s.description) for s in slots),
+    )
 
 
 def _ratio_part(derived: Derived, footprint: Footprint, campaign: Campaign, buyer: str) -> Decimal:

@@ -357,3 +357,72 @@ def _pooled(
             top / bottom, low, high, "differentially private: ratio of two noised sums (95 %)"
         )
     return Figure(top / bottom, top / bottom, top / bottom, "exact ratio of the released sums")
+
+
+# -- supply chain: the buyer's breakdown -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProductShare:
+    product: str
+    category: int
+    kgco2e: float
+
+
+@dataclass(frozen=True, slots=True)
+class SupplyChainAnswer:
+    """A buyer's released supply-chain figures: total, by product and by its Scope 3
+    category, the primary-data share and how many invited suppliers answered."""
+
+    total_kgco2e: float
+    answered: int
+    invited: int
+    products: tuple[ProductShare, ...]
+    other_kgco2e: float  # deliveries of products the request did not name
+    primary_share: float | None
+    exactness: str
+
+    @property
+    def by_category(self) -> dict[int, float]:
+        """kg CO2e per buyer's Scope 3 category; products not named count as category 1."""
+        out: dict[int, float] = {}
+        for item in self.products:
+            out[item.category] = out.get(item.category, 0.0) + item.kgco2e
+        if self.other_kgco2e:
+            out[1] = out.get(1, 0.0) + self.other_kgco2e
+        return dict(sorted(out.items()))
+
+    @property
+    def coverage(self) -> float | None:
+        return self.answered / self.invited if self.invited else None
+
+
+def supply_chain(campaign: "Campaign", result: CampaignResult) -> SupplyChainAnswer | None:
+    """The buyer's breakdown from a released supply-chain campaign (None if not released)."""
+    base = "delivered_to_buyer_kgco2e"
+    if result.state is not CampaignState.RELEASED or not any(
+        m.name == base for m in result.metrics
+    ):
+        return None
+    sums = {m.name: float(m.sum) for m in result.metrics}
+    total = sums[base]
+    products = []
+    for name in sums:
+        derived = parse(name)
+        if derived is not None and derived.base == base and derived.role == "product":
+            products.append(ProductShare(derived.product, derived.category, sums[name]))
+    primary = sums.get(f"{base}:primary")
+    noise = _slot_noise(campaign, base)
+    return SupplyChainAnswer(
+        total_kgco2e=total,
+        answered=result.contributors,
+        invited=len(campaign.invited),
+        products=tuple(products),
+        other_kgco2e=total - sum(p.kgco2e for p in products),
+        primary_share=primary / total if primary is not None and total > 0 else None,
+        exactness=(
+            f"differentially private: +/-{noise:.4g} kg CO2e (95 %)"
+            if noise
+            else "exact sum of the answered suppliers' values, each rounded to 1 g"
+        ),
+    )

@@ -14,7 +14,7 @@ from fedcarbon.campaign import Campaign, CampaignKind, CampaignState, new_campai
 from fedcarbon.crypto.encoding import to_fixed
 from fedcarbon.distribution import INT64_MAX, Histogram, SlotSpec, parse, square_slot
 from fedcarbon.errors import MetricError
-from fedcarbon.metrics import distribution_specs, metric_values
+from fedcarbon.metrics import distribution_specs, metric_values, primary_share, supply_chain_specs
 from fedcarbon.results import CampaignResult, MetricResult, describe
 from tests.unit.keys import threshold_campaign_key
 
@@ -194,3 +194,56 @@ def test_ratio_part_bounds_are_set_with_the_distribution() -> None:
 def test_a_malformed_distribution_request_is_refused(text: str, why: str) -> None:
     with pytest.raises(MetricError, match=why):
         distribution_specs(text)
+
+
+# -- supply-chain breakdown ---------------------------------------------------------------
+
+
+def test_a_buyers_request_names_products_with_their_scope3_category() -> None:
+    names = [s.name for s in supply_chain_specs(["modules", "tooling=2"])]
+    assert names == [
+        "delivered_to_buyer_kgco2e",
+        "delivered_to_buyer_kgco2e:primary",
+        "delivered_to_buyer_kgco2e:product:modules:cat1",
+        "delivered_to_buyer_kgco2e:product:tooling:cat2",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("products", "why"),
+    [
+        (["a:b"], "without ':'"),
+        (["tooling=16"], "category must be 1..15"),
+        (["tooling=two"], "must be a number"),
+        (["x", "x"], "named twice"),
+        ([" x"], "edge spaces"),
+    ],
+)
+def test_a_malformed_product_breakdown_is_refused(products: list[str], why: str) -> None:
+    with pytest.raises(MetricError, match=why):
+        supply_chain_specs(products)
+
+
+def test_product_slots_add_up_to_the_delivered_total_and_primary_share_is_weighted() -> None:
+    from agent.demo_data import BUYER, COMPANIES
+
+    alpine = next(c for c in COMPANIES if c.key == "alpine")
+    footprint = compute_footprint(records_for(alpine))
+    campaign = new_campaign(
+        campaign_id="sc-2024",
+        kind=CampaignKind.SUPPLY_CHAIN,
+        title="t",
+        period_start=date(2024, 1, 1),
+        period_end=date(2024, 12, 31),
+        metrics=supply_chain_specs(["fasteners", "other=2"]),
+        key=threshold_campaign_key(("a", "b", "c")),
+        buyer_id="helix",
+    )
+    values = metric_values(footprint, campaign, buyer_name=BUYER)
+    total = values["delivered_to_buyer_kgco2e"]
+    assert total > 0
+    assert values["delivered_to_buyer_kgco2e:product:fasteners:cat1"] == pytest.approx(total)
+    assert values["delivered_to_buyer_kgco2e:product:other:cat2"] == 0
+    share = values["delivered_to_buyer_kgco2e:primary"] / total
+    assert 0 < share < 1  # alpine's spend-based lines are secondary data
+    assert float(share) == pytest.approx(primary_share(footprint))

@@ -14,7 +14,7 @@ from agent.report import Benchmark, Report, SupplyChain, render
 from fedcarbon.accounting.engine import compute_footprint
 from fedcarbon.cli import app
 from fedcarbon.metrics import metric_values
-from fedcarbon.results import describe
+from fedcarbon.results import ProductShare, SupplyChainAnswer, describe
 from tests.unit.test_distribution import _campaign, _release
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -40,16 +40,32 @@ def _report() -> Report:
                 "dist-2024", "Intensity <metals>", distribution, distribution.position(own), True
             )
         ],
-        [SupplyChain("sc-2024", "Tier-1 suppliers", 1.25e7, 3, 4)],
+        [
+            SupplyChain(
+                "sc-2024",
+                "Tier-1 suppliers",
+                SupplyChainAnswer(
+                    1.25e7,
+                    3,
+                    4,
+                    (ProductShare("drive_modules", 1, 9e6), ProductShare("tooling", 2, 1e6)),
+                    2.5e6,
+                    0.4,
+                    "exact",
+                ),
+            )
+        ],
     )
 
 
 def test_the_report_is_self_contained_and_marks_the_members_position() -> None:
     page = render(_report())
     assert not re.search(r"(src|href)=", page)  # no external asset of any kind
-    assert page.count('<svg class="chart"') == 5  # scope, category, trend, histogram, supply chain
+    # scope, category, trend, histogram, supply chain by product and by category
+    assert page.count('<svg class="chart"') == 6
     assert 'id="own-position"' in page and "Intensity &lt;metals&gt;" in page
-    assert "3 of 4 invited suppliers answered" in page
+    assert "3 of 4 invited suppliers answered; primary data share 40%" in page
+    assert "tooling (category 2)" in page and "category 1" in page
     assert "pooled (ratio of sums)" in page
 
 
@@ -125,7 +141,7 @@ def test_the_report_renders_in_headless_chromium_with_its_charts(tmp_path: Path)
     console = [line for line in dom.stderr.splitlines() if ":CONSOLE" in line]
     assert console == [], console  # no console message, no uncaught error
     laid_out = re.search(r'data-charts="(\d+)"', dom.stdout)
-    assert laid_out is not None and int(laid_out.group(1)) == 5  # every chart has a size
+    assert laid_out is not None and int(laid_out.group(1)) == 6  # every chart has a size
     assert 'id="own-position"' in dom.stdout
     shot = tmp_path / "report.png"
     taken = _chromium(
