@@ -24,6 +24,10 @@ def test_demo_releases_verified_totals(tmp_path: Path) -> None:
     assert report["verified"] is True
     assert set(c["kind"] for c in report["campaigns"].values()) == {"supply_chain", "benchmark"}
     assert all(c["state"] == "released" for c in report["campaigns"].values())
+    # three tiers: the assembler's own supply chain was released and carried up to the OEM
+    tier1 = report["campaigns"]["scope3-danube-2024"]
+    assert tier1["kind"] == "supply_chain" and tier1["contributors"] == 3
+    assert report["campaigns"]["scope3-helix-2024"]["verified"] is True
     assert report["campaigns"][next(iter(report["campaigns"]))]["contributors"] >= 3
     assert report["audit"]["tampered_rejected"] is True
     assert report["leaks"] == []
