@@ -99,7 +99,10 @@ def asks(campaign: Campaign) -> str:
     for metric in campaign.metrics:
         derived = parse(metric.name)
         base = metric.name if derived is None else derived.base
-        label = base if derived is None else f"{base} (distribution)"
+        label = base
+        if derived is not None:
+            what = "by product" if derived.role in ("product", "primary") else "distribution"
+            label = f"{base} ({what})"
         if derived is not None and base in names:
             names[names.index(base)] = label
         if base not in names and label not in names:
