@@ -155,7 +155,7 @@ def test_a_noised_release_says_how_far_each_figure_may_be_off(
     cohort: tuple[Campaign, list[dict[str, Decimal]]],
 ) -> None:
     _, rows = cohort
-    campaign = _campaign("intensity_kgco2e_per_t:0:1000", epsilon=1.0)
+    campaign = _campaign("intensity_kgco2e_per_t:0:1000:5e7:1e5", epsilon=1.0)
     rows = [metric_values_like(campaign, row) for row in rows]
     (found,) = describe(campaign, _release(campaign, rows))
     assert found.noised and "differentially private" in found.mean.exactness
@@ -247,3 +247,11 @@ def test_product_slots_add_up_to_the_delivered_total_and_primary_share_is_weight
     share = values["delivered_to_buyer_kgco2e:primary"] / total
     assert 0 < share < 1  # alpine's spend-based lines are secondary data
     assert float(share) == pytest.approx(primary_share(footprint))
+
+
+def test_a_noise_plan_trustees_cannot_draw_is_refused_when_the_campaign_is_created() -> None:
+    from fedcarbon.errors import CampaignError
+
+    with pytest.raises(CampaignError, match=r"intensity_kgco2e_per_t:num.*tighter bounds"):
+        _campaign("intensity_kgco2e_per_t:0:2000", epsilon=4.0)
+    assert _campaign("intensity_kgco2e_per_t:0:2000:5e7:1e5", epsilon=4.0).noise is not None
