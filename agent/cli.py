@@ -16,6 +16,8 @@ from agent import store
 from agent.client import CoordinatorClient
 from agent.collect import Collection, collect, footprint_for
 from agent.config import AgentConfig, load_config, write_config
+from agent.consent import app as consent_app
+from agent.consent import consent_refusal
 from agent.contribution import Contribution, encrypt_and_sign, prepare
 from agent.errors import AgentError
 from agent.footprint_cli import register as register_footprint_commands
@@ -25,6 +27,8 @@ from agent.ledger import Ledger, differencing_refusals, load_ledger, record_join
 from agent.mappings_cli import app as mappings_app
 from agent.mappings_cli import audit_entry, mapped_rows
 from agent.policy import period_label, refusals
+from agent.report import report_command
+from agent.upstream import app as upstream_app
 from fedcarbon import serde
 from fedcarbon.accounting.errors import AccountingError
 from fedcarbon.audit.errors import AuditError
@@ -47,6 +51,10 @@ app = typer.Typer(
     "submit it encrypted, keep the receipts.",
     no_args_is_help=True,
 )
+
+app.command("report")(report_command)
+app.add_typer(consent_app, name="consent")
+app.add_typer(upstream_app, name="upstream")
 
 HOME = typer.Option(
     Path("fedcarbon-agent"),
@@ -338,6 +346,9 @@ def _submit_one(
             f"campaign {campaign.campaign_id}: declined by local policy: " + "; ".join(reasons)
         )
     earlier = store.pending(engine, campaign.campaign_id)
+    refused = None if earlier is not None else consent_refusal(engine, campaign, config.policy)
+    if refused:
+        raise AgentError(refused)
     records = rejected = 0
     if earlier is not None:
         # A previous attempt was signed and maybe sent, but its reply never came back: resend
@@ -441,6 +452,9 @@ def submit(
                     reasons = _refusals(config, me, c, ledger)
                     if c.campaign_id in submitted:
                         continue
+                    no_consent = consent_refusal(engine, c, config.policy)
+                    if no_consent and store.pending(engine, c.campaign_id) is None:
+                        reasons.append(no_consent)
                     if reasons:
                         skipped[c.campaign_id] = "; ".join(reasons)
                     else:
@@ -529,6 +543,7 @@ def results(
     show_result(
         result,
         as_json,
+        campaign,
         trust={
             "signed_by": proof.signed_by,
             "threshold": campaign.key.threshold,

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from agent import mappings, store
+from agent import mappings, store, upstream
 from agent.config import AgentConfig
 from agent.errors import ConfigError
+from agent.store import open_store
 from fedcarbon.accounting.engine import Footprint, compute_footprint
-from fedcarbon.accounting.factors import FactorCatalog
+from fedcarbon.accounting.factors import EmissionFactor, FactorCatalog
 from fedcarbon.accounting.pact import factors_from_pact
 from fedcarbon.accounting.records import ActivityRecord
 from fedcarbon.adapters.collection import collect as collect_from
@@ -34,6 +35,8 @@ class Collection:
     supplier_footprints: list[Any] = field(default_factory=list)
     # Spend lines given a NAICS code from their description (audit trail, agent/mappings.py).
     mapped: list[mappings.MappingUse] = field(default_factory=list)
+    # Factors for released upstream totals this agent includes (agent.upstream).
+    upstream_factors: list[EmissionFactor] = field(default_factory=list)
 
 
 def collect(config: AgentConfig, start: date, end: date, *, resolve: bool = True) -> Collection:
@@ -67,6 +70,17 @@ def collect(config: AgentConfig, start: date, end: date, *, resolve: bool = True
         collection.records = resolution.records
         collection.rejected.extend(resolution.rejected)
         collection.mapped = resolution.used
+    if (config.home / "agent.sqlite").exists():
+        records, factors = upstream.records_and_factors(
+            open_store(config.database_url),
+            start,
+            end,
+            site=config.organisation,
+            region=config.region,
+            gwp=config.gwp,
+        )
+        collection.records += records
+        collection.upstream_factors += factors
     return collection
 
 
@@ -82,4 +96,6 @@ def catalog_for(config: AgentConfig, supplier_footprints: Sequence[Any] = ()) ->
 
 def footprint_for(config: AgentConfig, collection: Collection) -> Footprint:
     catalog = catalog_for(config, collection.supplier_footprints)
+    if collection.upstream_factors:
+        catalog = catalog.overlay(upstream.catalog(collection.upstream_factors))
     return compute_footprint(collection.records, catalog, gwp=config.gwp)

@@ -33,6 +33,9 @@ class Policy:
     delta_per_period: float = 1e-6
     # Benchmarks without noise reveal exact cohort sums; accept them only if you agree.
     allow_unnoised_benchmarks: bool = True
+    # Submit only to campaigns granted with `fedcarbon agent consent grant` (a revoked one is
+    # refused whatever this says).
+    require_consent: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ _POLICY_TYPES: dict[str, tuple[type, ...]] = {
     "epsilon_per_period": (int, float),
     "delta_per_period": (int, float),
     "allow_unnoised_benchmarks": (bool,),
+    "require_consent": (bool,),
 }
 
 
@@ -192,6 +196,7 @@ def write_config(
         "min_threshold = 2  # trustees that must cooperate to decrypt; 1 accepts a single holder",
         "epsilon_per_period = 10.0  # differential-privacy budget per reporting period",
         "allow_unnoised_benchmarks = true",
+        "require_consent = false  # true: submit only to what `agent consent grant` allowed",
     ]
     lines += [
         "",

@@ -2,10 +2,13 @@
 
 It starts a coordinator, three trustees and seven agents (six suppliers and a buyer) as
 separate processes talking gRPC over 127.0.0.1, using only the public CLI, exactly as the
-operators, suppliers and trustees would. It runs a supply-chain campaign (the buyer's Scope 3
-over its direct suppliers) and a benchmark campaign (carbon intensity of the cohort), then
-checks the released figures against sums computed here, in the demo's own process, from the
-same activity files: the only place where plaintext figures of several companies meet.
+operators, suppliers and trustees would. Three tiers: first the tier-1 assembler asks its own
+suppliers (tier 2) in a supply-chain campaign and includes the released total upstream; then
+the OEM's supply-chain campaign (its Scope 3 over its direct suppliers, the assembler's share
+of its suppliers' emissions included) and a benchmark campaign (carbon intensity of the
+cohort). It checks the released figures against sums computed here, in the demo's own process,
+from the same activity files (for the OEM, over the whole tree): the only place where
+plaintext figures of several companies meet.
 """
 
 import json
@@ -25,6 +28,7 @@ from rich.console import Console
 
 from agent.demo_data import BUYER, COMPANIES, YEAR, Company, records_for, write_company_data
 from fedcarbon.accounting.engine import compute_footprint
+from fedcarbon.accounting.pcf import cradle_to_gate_kgco2e
 from fedcarbon.accounting.records import read_activity_csv
 from fedcarbon.campaign import CampaignKind
 from fedcarbon.console import fail, kg, table
@@ -42,6 +46,9 @@ BENCHMARK_METRICS = (
 # The noised benchmark: bounds are the sensitivity, so they are set tight (kg CO2e per tonne).
 DP_METRICS = ("intensity_kgco2e_per_t:0:1000", "participants")
 STEP_TIMEOUT_S = 300
+# Tier 1 runs its own supply-chain campaign over its suppliers (tier 2) and carries the
+# released total up to the OEM: three tiers (agent.upstream).
+TIER1_BUYER = "danube"
 
 
 class DemoError(Exception):
@@ -142,9 +149,13 @@ def _enrol_everyone(fed: Federation, trustees: int) -> None:
 
     buyer = next(c for c in COMPANIES if c.role == "buyer")
     fed.participants[buyer.key] = _init_agent(fed, buyer, _tokens(fed, "buyer", 1)[0], {})
-    suppliers = [c for c in COMPANIES if c.role == "supplier"]
-    tokens = _tokens(fed, "supplier", len(suppliers))
     aliases = {fed.participants[buyer.key]: BUYER}
+    # The tier-1 supplier that asks its own suppliers enrols first, so they can name it.
+    tier1 = _company(TIER1_BUYER)
+    fed.participants[tier1.key] = _init_agent(fed, tier1, _tokens(fed, "supplier", 1)[0], aliases)
+    aliases[fed.participants[tier1.key]] = tier1.organisation
+    suppliers = [c for c in COMPANIES if c.role == "supplier" and c.key != tier1.key]
+    tokens = _tokens(fed, "supplier", len(suppliers))
     with ThreadPoolExecutor(3) as pool:
         ids = list(
             pool.map(
@@ -153,7 +164,7 @@ def _enrol_everyone(fed: Federation, trustees: int) -> None:
             )
         )
     fed.participants.update({c.key: pid for c, pid in zip(suppliers, ids, strict=True)})
-    fed.step(f"{len(suppliers)} suppliers and the buyer enrolled with single-use tokens")
+    fed.step(f"{len(suppliers) + 1} suppliers and the buyer enrolled with single-use tokens")
 
 
 def _init_agent(fed: Federation, company: Company, token: str, aliases: dict[str, str]) -> str:
@@ -196,18 +207,43 @@ def _campaign_metrics(campaign_id: str, kind: CampaignKind) -> tuple[str, ...]:
     return SUPPLY_CHAIN_METRICS if kind is CampaignKind.SUPPLY_CHAIN else BENCHMARK_METRICS
 
 
-def _open_campaigns(fed: Federation, bits: int, threshold: int, epsilon: float) -> dict[str, str]:
-    keys = fed.workdir / "keys"
-    keys.mkdir(exist_ok=True)
-    home = str(fed.workdir / "coordinator")
-    buyer = fed.participants["helix"]
-    invited = [fed.participants[c.key] for c in COMPANIES if c.direct_supplier]
-    campaigns = {
-        f"scope3-{buyer.split('-')[0]}-{YEAR}": CampaignKind.SUPPLY_CHAIN,
+def _company(key: str) -> Company:
+    return next(c for c in COMPANIES if c.key == key)
+
+
+def _suppliers_of(buyer: Company) -> list[Company]:
+    """The suppliers whose activity data records deliveries to ``buyer``."""
+    return [
+        c
+        for c in COMPANIES
+        if c.role == "supplier" and any(line.customer == buyer.organisation for line in c.lines)
+    ]
+
+
+def _buyer_key(campaign_id: str) -> str:
+    """Supply-chain campaigns are named scope3-<buyer key>-<year>."""
+    return campaign_id.split("-")[1]
+
+
+def _plan(epsilon: float) -> list[dict[str, CampaignKind]]:
+    """Campaigns in stages: first the tier-1 supplier's own supply chain (tier 2 answers), whose
+    released total it then includes upstream; then the OEM's supply chain and the benchmarks."""
+    later = {
+        f"scope3-helix-{YEAR}": CampaignKind.SUPPLY_CHAIN,
         f"benchmark-metals-eu-{YEAR}": CampaignKind.BENCHMARK,
     }
     if epsilon > 0:
-        campaigns[f"benchmark-metals-eu-{YEAR}-dp"] = CampaignKind.BENCHMARK
+        later[f"benchmark-metals-eu-{YEAR}-dp"] = CampaignKind.BENCHMARK
+    return [{f"scope3-{TIER1_BUYER}-{YEAR}": CampaignKind.SUPPLY_CHAIN}, later]
+
+
+def _open_campaigns(
+    fed: Federation, bits: int, threshold: int, epsilon: float, stage: int = 0
+) -> dict[str, str]:
+    keys = fed.workdir / "keys"
+    keys.mkdir(exist_ok=True)
+    home = str(fed.workdir / "coordinator")
+    campaigns = {cid: kind for cid, kind in _plan(epsilon)[stage].items()}
     for campaign_id, kind in campaigns.items():
         started = time.perf_counter()
         statements = []
@@ -250,7 +286,10 @@ def _open_campaigns(fed: Federation, bits: int, threshold: int, epsilon: float) 
             *[a for m in metrics for a in ("--metric", m)],
         ]
         if kind is CampaignKind.SUPPLY_CHAIN:
-            args += ["--buyer", buyer, "--title", f"{BUYER}: Scope 3 cat. 1 from direct suppliers"]
+            buyer = _company(_buyer_key(campaign_id))
+            invited = [fed.participants[c.key] for c in _suppliers_of(buyer)]
+            args += ["--buyer", fed.participants[buyer.key]]
+            args += ["--title", f"{buyer.organisation}: Scope 3 cat. 1 from direct suppliers"]
             args += [a for pid in invited for a in ("--invite", pid)]
         else:
             args += ["--cohort", f"metals/EU/{YEAR}", "--title", "Carbon intensity, metals, EU"]
@@ -281,6 +320,20 @@ def _submit_all(fed: Federation) -> dict[str, list[dict[str, Any]]]:
     return results
 
 
+def _include_upstream(fed: Federation, campaigns: dict[str, str]) -> None:
+    """Each supplier that was a buyer in a released supply-chain campaign carries it upstream."""
+    for campaign_id, kind in campaigns.items():
+        buyer = _company(_buyer_key(campaign_id)) if kind == "supply_chain" else None
+        if buyer is None or buyer.role != "supplier":
+            continue
+        home = str(fed.workdir / "agents" / buyer.key)
+        fed.cli("agent", "upstream", "include", campaign_id, "--home", home)
+        fed.step(
+            f"{buyer.organisation} includes the released total of {campaign_id} in what it "
+            "delivers to its customer (multi-tier roll-up)"
+        )
+
+
 def _close_and_release(fed: Federation, campaigns: dict[str, str]) -> None:
     home = str(fed.workdir / "coordinator")
     for campaign_id in campaigns:
@@ -300,25 +353,47 @@ def _close_and_release(fed: Federation, campaigns: dict[str, str]) -> None:
 
 def _expected(fed: Federation, campaign_id: str, kind: str) -> dict[str, int]:
     """The same figures in plaintext, summed here: the demo's proof of correctness."""
-    home = fed.workdir / "agents"
-    buyer = fed.participants["helix"]
     metrics = _metric_names(_campaign_metrics(campaign_id, CampaignKind(kind)))
     contributors = [c for c in COMPANIES if c.role == "supplier"]
+    buyer = BUYER
     if kind == "supply_chain":
-        contributors = [c for c in contributors if c.direct_supplier]
+        buyer_company = _company(_buyer_key(campaign_id))
+        buyer = buyer_company.organisation
+        contributors = _suppliers_of(buyer_company)
     totals = dict.fromkeys(metrics, 0)
     for company in contributors:
-        records, errors = read_activity_csv(home / company.key / "activities.csv")
-        if errors:
-            raise DemoError(f"{company.key}: {errors[0]}")
-        footprint = compute_footprint(records)
-        values = _values(footprint, metrics, buyer)
+        values = _values(_footprint(fed, company), metrics, buyer)
+        if kind == "supply_chain" and company.key == TIER1_BUYER:
+            # Multi-tier: what its own suppliers delivered to it (summed here, in plaintext,
+            # over the tree) joins its cradle-to-gate pool, allocated by the mass it delivers.
+            upstream = sum(_delivered(fed, s, company.organisation) for s in _suppliers_of(company))
+            own = _footprint(fed, company)
+            share = sum(o.quantity for o in own.outputs if o.customer == buyer) / sum(
+                o.quantity for o in own.outputs
+            )
+            values["delivered_to_buyer_kgco2e"] = Decimal(
+                repr((cradle_to_gate_kgco2e(own) + upstream) * share)
+            )
         for name in metrics:
             totals[name] += to_fixed(values[name], CATALOGUE[name].default_scale)
     return totals
 
 
+def _footprint(fed: Federation, company: Company) -> Any:
+    records, errors = read_activity_csv(fed.workdir / "agents" / company.key / "activities.csv")
+    if errors:
+        raise DemoError(f"{company.key}: {errors[0]}")
+    return compute_footprint(records)
+
+
+def _delivered(fed: Federation, company: Company, buyer: str) -> float:
+    """Plaintext: what ``company`` delivers to ``buyer`` (kg CO2e), rounded as it is sent."""
+    value = _values(_footprint(fed, company), ("delivered_to_buyer_kgco2e",), buyer)
+    return float(Decimal(to_fixed(value["delivered_to_buyer_kgco2e"], 3)).scaleb(-3))
+
+
 def _values(footprint: Any, metrics: Sequence[str], buyer: str) -> dict[str, Decimal]:
+    """The metrics as an agent computes them; ``buyer`` is the customer name in the data."""
     from fedcarbon.campaign import Campaign, CampaignKey, MetricSpec
     from fedcarbon.crypto.packing import PackingLayout
 
@@ -334,7 +409,7 @@ def _values(footprint: Any, metrics: Sequence[str], buyer: str) -> dict[str, Dec
         key=CampaignKey((), 1),
         packing=PackingLayout(1, 1, 1),
     )
-    return metric_values(footprint, probe, buyer_name=BUYER)
+    return metric_values(footprint, probe, buyer_name=buyer)
 
 
 def _noise_bound(fed: Federation, campaign_id: str, name: str) -> tuple[float, float] | None:
@@ -402,9 +477,15 @@ def run_demo(
     try:
         _start_coordinator(fed)
         _enrol_everyone(fed, trustees)
-        campaigns = _open_campaigns(fed, bits, threshold, epsilon)
-        submitted = _submit_all(fed)
-        _close_and_release(fed, campaigns)
+        campaigns: dict[str, str] = {}
+        submitted: dict[str, list[dict[str, Any]]] = {}
+        for stage in range(len(_plan(epsilon))):
+            opened = _open_campaigns(fed, bits, threshold, epsilon, stage)
+            for key, done in _submit_all(fed).items():
+                submitted.setdefault(key, []).extend(done)
+            _close_and_release(fed, opened)
+            campaigns |= opened
+            _include_upstream(fed, opened)
         buyer_home = str(workdir / "agents" / "helix")
         report: dict[str, Any] = {
             "workdir": str(workdir),
@@ -619,7 +700,7 @@ def demo(
         False, "--json", help="Print one JSON object with the results and `verified`."
     ),
 ) -> None:
-    """Run a coordinator, 3 trustees and 7 agents on loopback through two campaigns."""
+    """Run a coordinator, 3 trustees and 7 agents on loopback through three tiers of campaigns."""
     if epsilon < 0:
         fail(f"--epsilon must be >= 0, got {epsilon}")
     if workdir is None:

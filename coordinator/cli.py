@@ -5,8 +5,10 @@ the SQLite file by default and the log key), so run them on the coordinator host
 """
 
 import json
+import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -24,9 +26,8 @@ from fedcarbon.campaign import (
     new_campaign,
 )
 from fedcarbon.console import fail, print_json, show_result, table
-from fedcarbon.crypto.encoding import to_fixed
 from fedcarbon.errors import FedcarbonError
-from fedcarbon.metrics import CATALOGUE, definition
+from fedcarbon.metrics import CATALOGUE, base_spec, distribution_specs, supply_chain_specs
 from fedcarbon.trustee_keys import statement_from_document
 
 app = typer.Typer(
@@ -151,24 +152,75 @@ def participants(home: Path = HOME, as_json: bool = JSON) -> None:
     )
 
 
-def _metric(text: str) -> MetricSpec:
-    """NAME or NAME:MIN:MAX (bounds in the metric's unit; tight bounds mean less DP noise)."""
-    name, _, bounds = text.partition(":")
-    d = definition(name)
-    if bounds:
-        low, sep, high = bounds.partition(":")
-        if not sep:
-            raise ValueError(f"--metric {text!r}: expected NAME or NAME:MIN:MAX")
-        return MetricSpec(
-            d.name,
-            d.unit,
-            d.default_scale,
-            to_fixed(low, d.default_scale, name=name),
-            to_fixed(high, d.default_scale, name=name),
-            d.description,
+def _schema(
+    metric: list[str], distribution: list[str], products: list[str]
+) -> tuple[MetricSpec, ...]:
+    """The campaign's slots: plain metrics, each distribution's base and derived slots, and a
+    supply-chain breakdown by product (with the primary-data part) when products are named."""
+    if not metric and not distribution and not products:
+        raise ValueError("name at least one --metric, --distribution or --product")
+    specs = [base_spec(m) for m in metric]
+    extra = [spec for text in distribution for spec in distribution_specs(text)]
+    if products:
+        extra += supply_chain_specs(products)
+    for spec in extra:
+        if spec.name in {s.name for s in specs}:
+            specs = [s for s in specs if s.name != spec.name]  # the derived request's bounds win
+        specs.append(spec)
+    return tuple(specs)
+
+
+@app.command()
+def status(home: Path = HOME, as_json: bool = JSON) -> None:
+    """Campaigns, participation and releases for the operator; never a figure.
+
+    Participation is counted from the accepted submissions (ids only); a release shows its
+    state, contributor count, time and reason, not its sums.
+    """
+    from sqlmodel import Session
+
+    engine = _engine(home)
+    rows: list[dict[str, Any]] = []
+    for c in campaigns.list_campaigns(engine):
+        with Session(engine) as session:
+            answered = len(campaigns.submissions_of(session, c.campaign_id))
+        result = campaigns.get_result(engine, c.campaign_id)
+        rows.append(
+            {
+                "campaign_id": c.campaign_id,
+                "kind": c.kind.value,
+                "state": c.state.value,
+                "period": f"{c.period_start}..{c.period_end}",
+                "k": c.min_contributors,
+                "invited": len(c.invited),
+                "submissions": answered,
+                "slots": len(c.metrics),
+                "epsilon": c.epsilon,
+                "released_unix_ms": result.released_unix_ms,
+                "release_contributors": result.contributors,
+                "reason": result.reason,
+            }
         )
-    return MetricSpec(
-        d.name, d.unit, d.default_scale, 0, to_fixed(d.default_max, d.default_scale), d.description
+    if as_json:
+        print_json({"campaigns": rows, "participants": len(enrolment.list_participants(engine))})
+        return
+    table(
+        "Campaigns",
+        ["id", "kind", "state", "k", "answered", "released", "note"],
+        [
+            [
+                r["campaign_id"],
+                r["kind"],
+                r["state"],
+                r["k"],
+                f"{r['submissions']} of {r['invited']}" if r["invited"] else r["submissions"],
+                time.strftime("%Y-%m-%d %H:%M", time.gmtime(r["released_unix_ms"] / 1000))
+                if r["released_unix_ms"]
+                else "-",
+                r["reason"],
+            ]
+            for r in rows
+        ],
     )
 
 
@@ -190,7 +242,12 @@ def campaign_create(
         2, help="How many of the trustees must open their shares to release anything (t)."
     ),
     metric: list[str] = typer.Option(
-        ..., help=f"Metric NAME or NAME:MIN:MAX to collect (repeat). Known: {', '.join(CATALOGUE)}."
+        [], help=f"Metric NAME or NAME:MIN:MAX to collect (repeat). Known: {', '.join(CATALOGUE)}."
+    ),
+    distribution: list[str] = typer.Option(
+        [],
+        help="Metric NAME or NAME:MIN:MAX whose distribution to release (repeat): adds x^2, a "
+        "log-spaced histogram and, for intensities, numerator and denominator slots.",
     ),
     period_start: str = typer.Option(..., help="Reporting period start, YYYY-MM-DD."),
     period_end: str = typer.Option(..., help="Reporting period end (inclusive), YYYY-MM-DD."),
@@ -204,6 +261,11 @@ def campaign_create(
         [], help="supply_chain: invited supplier participant id (repeat)."
     ),
     cohort: str = typer.Option("", help="benchmark: cohort label, e.g. machining/DE/sme/2024."),
+    product: list[str] = typer.Option(
+        [],
+        help="supply_chain: break the buyer's total down by this product, PRODUCT or "
+        "PRODUCT=SCOPE3_CATEGORY (repeat); adds delivered emissions and their primary-data part.",
+    ),
     epsilon: float = typer.Option(
         0.0, help="Differential privacy epsilon for the release (0 = none)."
     ),
@@ -229,7 +291,7 @@ def campaign_create(
             title=title or campaign_id,
             period_start=date.fromisoformat(period_start),
             period_end=date.fromisoformat(period_end),
-            metrics=tuple(_metric(m) for m in metric),
+            metrics=_schema(metric, distribution, product),
             key=key,
             min_contributors=min_contributors,
             max_contributors=max_contributors,
@@ -316,7 +378,9 @@ def campaign_close(campaign_id: str, home: Path = HOME, as_json: bool = JSON) ->
 def campaign_result(campaign_id: str, home: Path = HOME, as_json: bool = JSON) -> None:
     """Show a campaign's released statistic (sums and means over contributors)."""
     try:
-        result = campaigns.get_result(_engine(home), campaign_id)
+        engine = _engine(home)
+        result = campaigns.get_result(engine, campaign_id)
+        campaign = campaigns.get_campaign(engine, campaign_id)
     except CoordinatorError as error:
         fail(str(error))
-    show_result(result, as_json)
+    show_result(result, as_json, campaign)

@@ -332,6 +332,7 @@ def new_campaign(
     problems = key_problems(key, campaign_id)
     if problems:
         raise CampaignError(f"{where}: inconsistent key: {'; '.join(problems)}")
+    _check_noise_can_be_drawn(where, metrics, key, epsilon, delta)
     packing = planned_packing(metrics, max_contributors, key, epsilon, delta)
     return Campaign(
         campaign_id=campaign_id,
@@ -351,3 +352,34 @@ def new_campaign(
         cohort=cohort,
         created_unix_ms=created_unix_ms,
     )
+
+
+def _check_noise_can_be_drawn(
+    where: str, metrics: tuple[MetricSpec, ...], key: CampaignKey, epsilon: float, delta: float
+) -> None:
+    """Refuse at creation a noise plan trustees could not sample, rather than after closing.
+
+    Colluder-tolerant shares are drawn in floating point up to MAX_SHARE_SCALE
+    (fedcarbon.privacy.calibration); the scale is bound / epsilon per metric, so a wide bound
+    (the default 10^12 kg) with a small epsilon share exceeds it.
+    """
+    from fedcarbon.privacy.calibration import MAX_SHARE_SCALE
+
+    plan = plan_noise(
+        [m.name for m in metrics],
+        [(m.min, m.max) for m in metrics],
+        epsilon,
+        delta,
+        len(key.trustee_ids),
+        key.threshold,
+    )
+    if plan is None:
+        return
+    for metric, spec in zip(metrics, plan.specs, strict=True):
+        if spec is not None and spec.honest_parties > 1 and spec.scale > MAX_SHARE_SCALE:
+            raise CampaignError(
+                f"{where}: metric {metric.name!r}: with bounds [{metric.min}, {metric.max}] "
+                f"(scale {metric.scale}) and epsilon {float(spec.epsilon):.3g} for it, the noise "
+                f"scale {float(spec.scale):.3g} exceeds what trustees can draw "
+                f"({float(MAX_SHARE_SCALE):.3g}); set tighter bounds or a larger epsilon"
+            )

@@ -3,6 +3,7 @@
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -12,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from fedcarbon.campaign import Campaign
     from fedcarbon.results import CampaignResult
 
 # Piped output (CI logs, `| less`) gets a comfortable fixed width instead of rich's 80.
@@ -55,19 +57,44 @@ def kg(value: float | Decimal) -> str:
     return f"{float(value):,.3f}"
 
 
+def _plain_rows(result: "CampaignResult") -> dict[str, dict[str, Any]]:
+    """Per plain metric: its sum and mean. A sum of members' ratios (unit with '/') means
+    nothing, so people never see it (``sum`` stays in JSON as the raw slot sum for checks);
+    its mean is the unweighted mean of the members' ratios."""
+    rows: dict[str, dict[str, Any]] = {}
+    for m in result.metrics:
+        if ":" in m.name:
+            continue  # derived slots are shown through their distribution
+        ratio = "/" in m.unit
+        rows[m.name] = {
+            "sum": m.sum,
+            "ratio": ratio,
+            "mean": m.mean(result.contributors),
+            "mean_of": "members' ratios (unweighted)" if ratio else "members",
+            "unit": m.unit,
+        }
+    return rows
+
+
 def show_result(
-    result: "CampaignResult", as_json: bool, trust: dict[str, Any] | None = None
+    result: "CampaignResult",
+    as_json: bool,
+    campaign: "Campaign | None" = None,
+    trust: dict[str, Any] | None = None,
 ) -> None:
-    """A released statistic: per-metric sums and means, or why nothing was released.
+    """A released statistic: per-metric sums and means, the distributions the schema asked for
+    (with how exact each figure is), or why nothing was released.
 
     ``trust`` (from the agent, which checked the trustees' signatures) says who vouches for it.
     """
-    metrics: dict[str, dict[str, Any]] = {
-        m.name: {"sum": m.sum, "mean": m.mean(result.contributors), "unit": m.unit}
-        for m in result.metrics
-    }
-    for name, count in zip(metrics, result.nonzero, strict=False):
-        metrics[name]["nonzero_contributors"] = count
+    from fedcarbon.results import describe, supply_chain
+
+    metrics = _plain_rows(result)
+    for m, count in zip(result.metrics, result.nonzero, strict=False):
+        if m.name in metrics:
+            metrics[m.name]["nonzero_contributors"] = count
+    distributions = describe(campaign, result) if campaign is not None else []
+    chain = supply_chain(campaign, result) if campaign is not None else None
     if as_json:
         print_json(
             {
@@ -79,6 +106,11 @@ def show_result(
                 "delta": result.delta,
                 "metrics": metrics,
                 **({"trust": trust} if trust is not None else {}),
+                "slots": {m.name: m.sum for m in result.metrics if ":" in m.name},
+                "distributions": [asdict(d) for d in distributions],
+                "supply_chain": None
+                if chain is None
+                else asdict(chain) | {"by_category": chain.by_category},
             }
         )
         return
@@ -89,8 +121,47 @@ def show_result(
     table(
         f"Campaign {result.campaign_id}: {result.contributors} contributors{noise}",
         ["metric", "sum", "mean", "unit"],
-        [[name, kg(m["sum"]), kg(m["mean"]), m["unit"]] for name, m in metrics.items()],
+        [
+            [
+                name,
+                "-" if m["ratio"] else kg(m["sum"]),
+                kg(m["mean"]) + (" (mean of ratios)" if m["ratio"] else ""),
+                m["unit"],
+            ]
+            for name, m in metrics.items()
+        ],
     )
+    for d in distributions:
+        rows: list[list[Any]] = [
+            ["count", d.count, "exact (contributors)"],
+            ["mean", _num(d.mean.value), d.mean.exactness],
+        ]
+        if d.sd is not None:
+            rows.append(["standard deviation", _num(d.sd.value), d.sd.exactness])
+        for q in d.quantiles:
+            rows.append(
+                [
+                    f"p{round(q.q * 100)}",
+                    f"~{_num(q.estimate)}",
+                    f"in [{_num(q.low)}, {_num(q.high)})",
+                ]
+            )
+        if d.pooled is not None:
+            rows.append(["pooled (ratio of sums)", _num(d.pooled.value), d.pooled.exactness])
+        table(f"Distribution of {d.metric} ({d.unit})", ["statistic", "value", "how exact"], rows)
+        for note in d.notes:
+            typer.echo(f"note: {note}")
+    if chain is not None and (chain.products or chain.primary_share is not None):
+        rows = [[f"product {p.product}", f"cat {p.category}", kg(p.kgco2e)] for p in chain.products]
+        if chain.products:
+            rows.append(["products not named", "cat 1", kg(chain.other_kgco2e)])
+        rows += [[f"Scope 3 category {n}", "", kg(v)] for n, v in chain.by_category.items()]
+        if chain.primary_share is not None:
+            rows.append(["primary data share", "", f"{chain.primary_share:.1%}"])
+        answered = f"{chain.answered} of {chain.invited}" if chain.invited else str(chain.answered)
+        rows.append(["suppliers answered", "", answered])
+        table("Supply-chain breakdown (kg CO2e)", ["part", "buyer's category", "value"], rows)
+
     if trust is not None:
         signed = ", ".join(trust["signed_by"]) or "nobody yet"
         verdict = "verified" if not trust["problems"] else "NOT verified"
@@ -98,3 +169,8 @@ def show_result(
             f"signed by {len(trust['signed_by'])} trustee(s) ({signed}); "
             f"{trust['threshold']} needed: {verdict}"
         )
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"

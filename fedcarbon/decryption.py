@@ -131,6 +131,8 @@ def indicator_problems(campaign: Campaign, contributors: int, counts: Sequence[i
     """
     problems = []
     for metric, count in zip(campaign.metrics, counts, strict=True):
+        if is_count_slot(metric.name):
+            continue
         if count > contributors:
             problems.append(
                 f"{metric.name}: {count} non-zero flags from {contributors} contributors; a "
@@ -142,6 +144,18 @@ def indicator_problems(campaign: Campaign, contributors: int, counts: Sequence[i
                 f"k = {campaign.min_contributors}"
             )
     return problems
+
+
+def is_count_slot(name: str) -> bool:
+    """Slots that count members rather than carry a figure: exempt from the non-zero k.
+
+    ``participants`` is 1 for everyone, and a histogram bin (``BASE:bin:...``,
+    fedcarbon.distribution) holds 1 for the members in it: its total says how many members
+    fall in a bin, which the release shows anyway. Every other slot (values, squares, a
+    ratio's numerator and denominator, product and primary-data parts) is a sum of figures,
+    which fewer than k non-zero members would reveal.
+    """
+    return name == "participants" or ":bin:" in name
 
 
 def released_sums(campaign: Campaign, contributors: int, totals: Sequence[int]) -> list[int]:

@@ -16,14 +16,25 @@ Definitions (GHG Protocol Corporate Standard ch. 4 for scopes; intensity ratios 
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from fedcarbon.accounting.engine import Footprint
 from fedcarbon.accounting.errors import AccountingError
-from fedcarbon.accounting.pcf import emissions_for_customer
+from fedcarbon.accounting.pcf import CRADLE_TO_GATE_SCOPE3, emissions_for_customer
 from fedcarbon.accounting.units import conversion_factor
-from fedcarbon.campaign import Campaign
+from fedcarbon.campaign import Campaign, MetricSpec
+from fedcarbon.crypto.encoding import to_fixed
+from fedcarbon.distribution import (
+    Derived,
+    Histogram,
+    SlotSpec,
+    derived_value,
+    distribution_slots,
+    primary_slot,
+    product_slot,
+)
+from fedcarbon.distribution import parse as parse_derived
 from fedcarbon.errors import MetricError
 
 
@@ -36,6 +47,10 @@ class MetricDefinition:
     # Suggested fixed-point scale and bounds for a new campaign (operators may narrow them).
     default_scale: int
     default_max: float
+    # Ratio metrics: the numerator and denominator whose sums give the pooled ratio.
+    ratio: tuple["MetricDefinition", "MetricDefinition"] | None = None
+    # Benchmarks mark the best quartile at the low end for emissions (less is better).
+    lower_is_better: bool = True
 
 
 def output_tonnes(footprint: Footprint) -> float:
@@ -59,6 +74,24 @@ def _intensity(footprint: Footprint, _: Campaign, __: str) -> float:
     return (footprint.scope1_kgco2e + footprint.scope2_market_kgco2e) / tonnes
 
 
+_INTENSITY_NUMERATOR = MetricDefinition(
+    "intensity_kgco2e_per_t:num",
+    "kg CO2e",
+    "Scope 1 + 2 (market): numerator of the pooled intensity",
+    lambda f, c, b: f.scope1_kgco2e + f.scope2_market_kgco2e,
+    3,
+    1e12,
+)
+_INTENSITY_DENOMINATOR = MetricDefinition(
+    "intensity_kgco2e_per_t:den",
+    "t",
+    "production output: denominator of the pooled intensity",
+    lambda f, c, b: output_tonnes(f),
+    3,
+    1e9,
+)
+
+
 def _delivered(footprint: Footprint, campaign: Campaign, buyer: str) -> float:
     if not buyer:
         raise MetricError("delivered_to_buyer_kgco2e: the campaign names no buyer")
@@ -69,7 +102,13 @@ CATALOGUE: dict[str, MetricDefinition] = {
     definition.name: definition
     for definition in (
         MetricDefinition(
-            "participants", "1", "1 per contributor: the released count", lambda f, c, b: 1.0, 0, 1
+            "participants",
+            "1",
+            "1 per contributor: the released count",
+            lambda f, c, b: 1.0,
+            0,
+            1,
+            lower_is_better=False,
         ),
         MetricDefinition(
             "scope1_kgco2e", "kg CO2e", "Scope 1", lambda f, c, b: f.scope1_kgco2e, 3, 1e12
@@ -111,6 +150,7 @@ CATALOGUE: dict[str, MetricDefinition] = {
             _intensity,
             3,
             1e7,
+            ratio=(_INTENSITY_NUMERATOR, _INTENSITY_DENOMINATOR),
         ),
         MetricDefinition(
             "delivered_to_buyer_kgco2e",
@@ -142,7 +182,151 @@ def metric_values(
     """
     buyer = buyer_name or campaign.buyer_id
     values: dict[str, Decimal] = {}
+    base_values: dict[str, Decimal] = {}
+
+    def base(name: str) -> Decimal:
+        if name not in base_values:
+            value = float(definition(name).compute(footprint, campaign, buyer))
+            base_values[name] = Decimal(repr(value))
+        return base_values[name]
+
     for metric in campaign.metrics:
-        value = float(definition(metric.name).compute(footprint, campaign, buyer))
-        values[metric.name] = Decimal(repr(value))
+        derived = parse_derived(metric.name)
+        if derived is None:
+            values[metric.name] = base(metric.name)
+        elif derived.role in ("num", "den"):
+            values[metric.name] = _ratio_part(derived, footprint, campaign, buyer)
+        elif derived.role == "product":
+            values[metric.name] = _delivered_product(footprint, buyer, derived)
+        elif derived.role == "primary":
+            values[metric.name] = base(derived.base) * Decimal(repr(primary_share(footprint)))
+        else:
+            # The base value is rounded to its own slot's scale first, so that x^2 and the bin
+            # describe exactly the x that is summed.
+            values[metric.name] = derived_value(derived, _as_summed(campaign, derived, base))
     return values
+
+
+def primary_share(footprint: Footprint) -> float:
+    """Share of the cradle-to-gate pool (Scope 1, 2 market, Scope 3 cat 1, 3, 4, 5) that comes
+    from primary data: the emission-weighted share PACT calls ``primaryDataShare``."""
+    keys = [k for k in footprint.by_category if _in_cradle_to_gate(k)]
+    total = sum(footprint.by_category[k] for k in keys)
+    primary = sum(footprint.primary_by_category.get(k, 0.0) for k in keys)
+    return min(1.0, max(0.0, primary / total)) if total > 0 else 0.0
+
+
+def _in_cradle_to_gate(key: str) -> bool:
+    scope, _, category = key.partition(".")
+    if scope in ("scope1", "scope2"):
+        return True
+    return scope == "scope3" and category in {f"cat{n}" for n in CRADLE_TO_GATE_SCOPE3}
+
+
+def _delivered_product(footprint: Footprint, buyer: str, derived: Derived) -> Decimal:
+    if derived.base != "delivered_to_buyer_kgco2e":
+        raise MetricError("a product breakdown is only defined for delivered_to_buyer_kgco2e")
+    if not buyer:
+        raise MetricError("delivered_to_buyer_kgco2e: the campaign names no buyer")
+    value = emissions_for_customer(footprint, buyer, product=derived.product)
+    return Decimal(repr(float(value)))
+
+
+def supply_chain_specs(products: list[str]) -> tuple[MetricSpec, ...]:
+    """The buyer's request: delivered emissions, their primary-data part, and one slot per
+    product (``PRODUCT`` or ``PRODUCT=CATEGORY``, the buyer's Scope 3 category, default 1)."""
+    base = _default(definition("delivered_to_buyer_kgco2e"))
+    slots = [primary_slot(_slot(base))]
+    for text in products:
+        product, sep, category = text.partition("=")
+        try:
+            number = int(category) if sep else 1
+        except ValueError:
+            raise MetricError(f"--product {text!r}: the category must be a number 1..15") from None
+        slots.append(product_slot(_slot(base), product, number))
+    names = [s.name for s in slots]
+    if len(set(names)) != len(names):
+        raise MetricError(f"--product: a product is named twice ({', '.join(products)})")
+    return (
+        base,
+        *(MetricSpec(s.name, s.unit, s.scale, s.min, s.max, s.description) for s in slots),
+    )
+
+
+def _ratio_part(derived: Derived, footprint: Footprint, campaign: Campaign, buyer: str) -> Decimal:
+    ratio = definition(derived.base).ratio
+    if ratio is None:
+        raise MetricError(f"metric {derived.base!r} is not a ratio; it has no {derived.role}")
+    part = ratio[0] if derived.role == "num" else ratio[1]
+    return Decimal(repr(float(part.compute(footprint, campaign, buyer))))
+
+
+def _as_summed(campaign: Campaign, derived: Derived, base: Callable[[str], Decimal]) -> Decimal:
+    for metric in campaign.metrics:
+        if metric.name == derived.base:
+            return Decimal(to_fixed(base(derived.base), metric.scale)).scaleb(-metric.scale)
+    return base(derived.base)
+
+
+def base_spec(text: str) -> MetricSpec:
+    """NAME or NAME:MIN:MAX (bounds in the metric's unit; tight bounds mean less DP noise)."""
+    name, _, bounds = text.partition(":")
+    d = definition(name)
+    if bounds:
+        low, sep, high = bounds.partition(":")
+        if not sep:
+            raise MetricError(f"metric {text!r}: expected NAME or NAME:MIN:MAX")
+        return MetricSpec(
+            d.name,
+            d.unit,
+            d.default_scale,
+            to_fixed(low, d.default_scale, name=name),
+            to_fixed(high, d.default_scale, name=name),
+            d.description,
+        )
+    return MetricSpec(
+        d.name, d.unit, d.default_scale, 0, to_fixed(d.default_max, d.default_scale), d.description
+    )
+
+
+def distribution_specs(text: str, *, histogram: Histogram | None = None) -> tuple[MetricSpec, ...]:
+    """The base metric and every derived slot a benchmark of its distribution needs.
+
+    ``text`` is NAME, NAME:MIN:MAX as for ``--metric``, or for a ratio metric
+    NAME:MIN:MAX:NUM_MAX:DEN_MAX, bounding one member's numerator and denominator too (with
+    differential privacy those bounds are the sensitivity, so set them tight). The histogram
+    defaults to 4 log-spaced bins per decade over six decades below MAX (fedcarbon.distribution).
+    """
+    parts = text.split(":")
+    if len(parts) not in (1, 3, 5):
+        raise MetricError(
+            f"--distribution {text!r}: expected NAME, NAME:MIN:MAX or NAME:MIN:MAX:NUM_MAX:DEN_MAX"
+        )
+    spec = base_spec(":".join(parts[:3]))
+    d = definition(spec.name)
+    if spec.name == "participants":
+        raise MetricError("participants is a count; it has no distribution")
+    ratio = None
+    if d.ratio is not None:
+        numerator, denominator = (_default(part) for part in d.ratio)
+        if len(parts) == 5:
+            numerator = replace(numerator, max=to_fixed(parts[3], numerator.scale, name=text))
+            denominator = replace(denominator, max=to_fixed(parts[4], denominator.scale, name=text))
+        ratio = (_slot(numerator), _slot(denominator))
+    elif len(parts) == 5:
+        raise MetricError(f"--distribution {text!r}: {spec.name} is not a ratio metric")
+    derived = distribution_slots(_slot(spec), histogram=histogram, ratio=ratio)
+    return (
+        spec,
+        *(MetricSpec(s.name, s.unit, s.scale, s.min, s.max, s.description) for s in derived),
+    )
+
+
+def _default(d: MetricDefinition) -> MetricSpec:
+    return MetricSpec(
+        d.name, d.unit, d.default_scale, 0, to_fixed(d.default_max, d.default_scale), d.description
+    )
+
+
+def _slot(spec: MetricSpec) -> SlotSpec:
+    return SlotSpec(spec.name, spec.unit, spec.scale, spec.min, spec.max, spec.description)

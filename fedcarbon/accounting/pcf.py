@@ -531,8 +531,11 @@ def emissions_for_customer(
     physical: Mapping[str, float] | None = None,
     masses: Mapping[str, float] | None = None,
     scope3_categories: Sequence[int] = CRADLE_TO_GATE_SCOPE3,
+    product: str | None = None,
 ) -> float:
     """kg CO2e of the cradle-to-gate footprint carried by deliveries to ``customer``.
+
+    With ``product``, only the deliveries of that product (a buyer's breakdown by product).
 
     Each output line's share of the pool, summed over lines whose ``customer`` matches: what
     the customer counts in its Scope 3 category 1 for these purchases. 0.0 when the customer
@@ -544,5 +547,9 @@ def emissions_for_customer(
     lines = _lines(footprint.outputs, method, prices, physical, masses)
     pool = cradle_to_gate_kgco2e(footprint, scope3_categories)
     total_basis = sum(line.basis for line in lines)
-    own = sum(line.basis for line in lines if line.output.customer == customer)
+    own = sum(
+        line.basis
+        for line in lines
+        if line.output.customer == customer and (product is None or line.output.product == product)
+    )
     return pool * own / total_basis
