@@ -132,8 +132,10 @@ def _enrol(fed: Federation, company: Company) -> str:
     return fed.agents[company.key]
 
 
-def _campaign(fed: Federation, buyer: str, extra: tuple[str, ...] = ()) -> str:
-    campaign_id = f"{buyer}-suppliers"
+def _campaign(
+    fed: Federation, buyer: str, extra: tuple[str, ...] = (), suffix: str = "suppliers"
+) -> str:
+    campaign_id = f"{buyer}-{suffix}"
     invite = [a for s in TREE[buyer] for a in ("--invite", fed.agents[s])]
     fed.open_campaign(
         campaign_id,
@@ -166,11 +168,7 @@ def test_three_tier_roll_up_equals_the_plaintext_sum_over_the_tree(
         assert got == pytest.approx(expected, abs=0.001 * len(TREE[buyer]))
         home = federation.agent_home(buyer)
         federation.cli("agent", "upstream", "include", f"{buyer}-suppliers", "--home", home)
-    oem_campaign = _campaign(
-        federation,
-        "oem",
-        ("--product", "modules", "--product", "tooling=2", "--product", "harness"),
-    )
+    oem_campaign = _campaign(federation, "oem")
     released = _release(federation, oem_campaign, "oem")
 
     expected = _delivered("assembler") + _delivered("wiring")
@@ -182,26 +180,32 @@ def test_three_tier_roll_up_equals_the_plaintext_sum_over_the_tree(
     )
     chain = released["supply_chain"]
     assert (chain["answered"], chain["invited"]) == (2, 3)
-    products = {p["product"]: p for p in chain["products"]}
-    outputs = compute_footprint(records_for(ASSEMBLER)).outputs
-    to_oem = [o for o in outputs if o.customer == OEM.organisation]
-    tooling = (
-        _delivered("assembler")
-        * sum(o.quantity for o in to_oem if o.product == "tooling")
-        / sum(o.quantity for o in to_oem)
-    )
-    assert products["tooling"]["kgco2e"] == pytest.approx(tooling, abs=0.001)
-    assert products["tooling"]["category"] == 2
-    assert chain["by_category"]["2"] == pytest.approx(tooling, abs=0.001)
-    assert chain["by_category"]["1"] == pytest.approx(expected - tooling, abs=0.01)
-    assert products["harness"]["kgco2e"] == pytest.approx(_delivered("wiring"), abs=0.001)
-    # wiring's data is secondary, the rest primary (upstream totals count as primary data)
-    assert chain["primary_share"] == pytest.approx(_delivered("assembler") / expected, abs=1e-6)
     listed = federation.cli_json(
         "agent", "upstream", "list", "--home", federation.agent_home("forge")
     )
     assert [row["campaign_id"] for row in listed] == ["forge-suppliers"]
     assert Decimal(listed[0]["total_kgco2e"]) > 0
+
+
+def test_a_breakdown_by_single_supplier_products_fails_the_non_zero_k(
+    federation: Federation,
+) -> None:
+    """Each product here comes from one supplier: its slot would be that supplier's own
+    figure, so the non-zero k (issue 12) fails the campaign before any value is opened."""
+    for key in ("oem", "assembler", "wiring", "idle"):
+        _enrol(federation, COMPANIES[key])
+    by_product = _campaign(
+        federation,
+        "oem",
+        ("--product", "modules", "--product", "tooling=2", "--product", "harness"),
+        suffix="products",
+    )
+    refused = _release(federation, by_product, "oem")
+    assert refused["state"] == "failed"
+    assert (
+        "only 1 contributor(s) with a non-zero delivered_to_buyer_kgco2e:product:"
+        in (refused["reason"])
+    )
 
 
 def test_only_the_buyer_of_a_released_campaign_can_carry_it_upstream(
