@@ -47,6 +47,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fedcarbon.accounting import gwp as gwp_table
+from fedcarbon.accounting.activity_table import ActivityTable
 from fedcarbon.accounting.errors import (
     AccountingError,
     CategoryError,
@@ -518,13 +519,13 @@ class RecordResults(Sequence[RecordResult]):
 def _with_group_size(
     exc: AccountingError,
     records: Sequence[ActivityRecord],
-    group_list: list[int],
+    group_list: list[int] | npt.NDArray[np.int64],
 ) -> AccountingError:
     """Say how many other records share the failing record's activity, region and unit."""
     failing = next((i for i, r in enumerate(records) if r.record_id == exc.record_id), None)
     if failing is None:
         return exc
-    others = group_list.count(group_list[failing]) - 1
+    others = int(np.count_nonzero(np.asarray(group_list) == group_list[failing])) - 1
     if others > 0:
         exc.message += f" (and {others} more record(s) with the same activity, region and unit)"
         exc.args = (str(exc),)
@@ -554,9 +555,11 @@ def compute_footprint(
     n = len(records)
     keys: dict[tuple[object, ...], int] = {}
     firsts: list[int] = []
-    group_list: list[int] = [0] * n
-    primary_list: list[bool] = [False] * n
-    for i, r in enumerate(records):
+    group_list: list[int] | npt.NDArray[np.int64] = [0] * n
+    primary_list: list[bool] | npt.NDArray[np.bool_] = [False] * n
+    if isinstance(records, ActivityTable):  # columns: the same groups without a Python loop
+        group_list, firsts, primary_list = records.grouping()
+    for i, r in enumerate(() if isinstance(records, ActivityTable) else records):
         key = (r.activity, r.region, r.unit, r.period_start.year, r.scope3_category, r.instrument)
         gi = keys.get(key)
         if gi is None:
@@ -573,7 +576,10 @@ def compute_footprint(
         raise _with_group_size(exc, records, group_list) from exc.__cause__
 
     group_index = np.asarray(group_list, dtype=np.int64)
-    quantity = np.fromiter((r.quantity for r in records), dtype=np.float64, count=n)
+    if isinstance(records, ActivityTable):
+        quantity = records.quantities
+    else:
+        quantity = np.fromiter((r.quantity for r in records), dtype=np.float64, count=n)
 
     def per_group(values: list[float]) -> FloatArray:
         return np.asarray(values, dtype=np.float64)
@@ -651,6 +657,14 @@ def compute_footprint(
         biogenic,
         primary,
     )
+    period = (
+        records.period_bounds()
+        if isinstance(records, ActivityTable)
+        else (
+            min((r.period_start for r in records), default=None),
+            max((r.period_end for r in records), default=None),
+        )
+    )
     return Footprint(
         gwp=gwp,
         scope1_kgco2e=scope1,
@@ -663,8 +677,8 @@ def compute_footprint(
         primary_data_share=share,
         records=results,
         outputs=tuple(outputs),
-        period_start=min((r.period_start for r in records), default=None),
-        period_end=max((r.period_end for r in records), default=None),
+        period_start=period[0],
+        period_end=period[1],
         primary_by_category=MappingProxyType(primary_by_category),
     )
 
