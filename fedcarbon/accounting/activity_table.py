@@ -42,6 +42,7 @@ from fedcarbon.accounting.records import (
 )
 
 IntArray = npt.NDArray[np.int64]
+CodeArray = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
@@ -63,7 +64,7 @@ class _Encoded:
     """A dictionary-encoded text column: ``values[codes[i]]`` is row i's raw cell."""
 
     values: list[str]
-    codes: IntArray
+    codes: CodeArray
 
 
 @dataclass
@@ -72,14 +73,17 @@ class RawColumns:
 
     ``lines`` is each row's 1-based file line (header = 1); ``extra`` the row indices that had
     more cells than the header has columns. Missing cells of short rows read as empty.
+    ``numbers`` is the quantity column already parsed by the reader (NaN where a cell is not a
+    number), or None to parse ``quantity`` here.
     """
 
     header: list[str]
     lines: IntArray
     record_id: list[str]
-    quantity: list[str]
+    quantity: Sequence[str]
     encoded: dict[str, _Encoded]
     extra: list[int]
+    numbers: FloatArray | None = None
 
     def __len__(self) -> int:
         return int(self.lines.shape[0])
@@ -191,7 +195,7 @@ def _read_with_csv_module(path: Path, encoding: str, delimiter: str) -> RawColum
                 flush()
         flush()
     encoded = {
-        name: _Encoded(list(index), np.asarray(codes[name], dtype=np.int64))
+        name: _Encoded(list(index), np.asarray(codes[name], dtype=np.int32))
         for name, index in indices.items()
     }
     return RawColumns(
@@ -199,8 +203,68 @@ def _read_with_csv_module(path: Path, encoding: str, delimiter: str) -> RawColum
     )
 
 
+class _ArrowText(Sequence[str]):
+    """A string column kept in pyarrow's buffers; a cell becomes a ``str`` only when read."""
+
+    def __init__(self, chunks: list[Any]) -> None:
+        self._chunks = chunks
+        self._starts = np.cumsum([0] + [len(c) for c in chunks])
+
+    def __len__(self) -> int:
+        return int(self._starts[-1])
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        chunk = int(np.searchsorted(self._starts, index, side="right")) - 1
+        value: str = self._chunks[chunk][index - int(self._starts[chunk])].as_py()
+        return value
+
+
+def _arrow_numbers(column: Any) -> FloatArray:
+    """Quantities parsed by pyarrow, exactly as ``float()`` would, NaN where it cannot.
+
+    pyarrow's string-to-double cast (a correctly rounded parser) accepts plain decimal and
+    exponent notation only; a batch with anything else (blank cells, spaces, ``1_000``, other
+    scripts' digits) is parsed cell by cell with ``float()`` instead, so the result never
+    depends on which parser ran. Tested against ``float()`` in tests/unit/accounting.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        parsed: FloatArray = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+        return parsed
+    except pa.ArrowInvalid:
+        return _python_numbers(column.to_pylist())
+
+
+def _python_numbers(cells: list[str]) -> FloatArray:
+    """``float()`` of every stripped cell, NaN where it raises."""
+    try:
+        return np.fromiter(map(float, map(str.strip, cells)), dtype=np.float64, count=len(cells))
+    except ValueError:
+        parsed = np.empty(len(cells), dtype=np.float64)
+        for i, cell in enumerate(cells):
+            try:
+                parsed[i] = float(cell.strip())
+            except ValueError:
+                parsed[i] = math.nan
+        return parsed
+
+
 def _read_with_arrow(path: Path, lines: IntArray) -> RawColumns | None:
-    """Columns by pyarrow's CSV reader; None when pyarrow is missing or the file is irregular."""
+    """Columns by pyarrow's CSV reader, batch by batch; None if the file is irregular for it.
+
+    Each batch's text columns are dictionary-encoded and re-coded against the file's running
+    dictionary, so only one batch of cells is in memory at a time besides the record ids.
+    """
     try:
         import pyarrow as pa
         import pyarrow.csv as pcsv
@@ -213,10 +277,17 @@ def _read_with_arrow(path: Path, lines: IntArray) -> RawColumns | None:
     header = next(csv.reader([first]))
     if len(set(header)) != len(header):
         return None
+    record_id: list[str] = []
+    quantity_chunks: list[Any] = []
+    numbers: list[FloatArray] = []
+    indices: dict[str, dict[str, int]] = {n: {} for n in header if n in _ENCODED}
+    codes: dict[str, list[CodeArray]] = {n: [] for n in indices}
     try:
-        table = pcsv.read_csv(
+        reader = pcsv.open_csv(
             path,
-            read_options=pcsv.ReadOptions(column_names=header, skip_rows=1, use_threads=True),
+            read_options=pcsv.ReadOptions(
+                column_names=header, skip_rows=1, use_threads=True, block_size=1 << 22
+            ),
             parse_options=pcsv.ParseOptions(delimiter=",", quote_char=False),
             convert_options=pcsv.ConvertOptions(
                 column_types={name: pa.string() for name in header},
@@ -224,23 +295,44 @@ def _read_with_arrow(path: Path, lines: IntArray) -> RawColumns | None:
                 quoted_strings_can_be_null=False,
             ),
         )
+        for batch in reader:
+            if "record_id" in header:
+                record_id.extend(batch.column("record_id").to_pylist())
+            if "quantity" in header:
+                cells = batch.column("quantity")
+                quantity_chunks.append(cells)
+                numbers.append(_arrow_numbers(cells))
+            for name, index in indices.items():
+                encoded = batch.column(name).dictionary_encode()
+                local = encoded.dictionary.to_pylist()
+                remap = np.asarray(
+                    [index.setdefault(value, len(index)) for value in local], dtype=np.int32
+                )
+                codes[name].append(remap[encoded.indices.to_numpy(zero_copy_only=False)])
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None  # ragged rows, bad UTF-8: the csv module reports them as the row parser does
-    if table.num_rows != len(lines) - 1:
+    n = len(lines) - 1
+    if len(record_id) != n and "record_id" in header:
         return None
-    n = table.num_rows
     empty = [""] * n
-    record_id = table.column("record_id").to_pylist() if "record_id" in header else empty
-    quantity = table.column("quantity").to_pylist() if "quantity" in header else empty
-    encoded: dict[str, _Encoded] = {}
-    for name in header:
-        if name in _ENCODED:
-            array = table.column(name).combine_chunks().dictionary_encode()
-            encoded[name] = _Encoded(
-                array.dictionary.to_pylist(), array.indices.to_numpy().astype(np.int64)
-            )
-    del table
-    return RawColumns(header, lines[1:].copy(), record_id, quantity, encoded, [])
+    encoded_columns = {
+        name: _Encoded(
+            list(index),
+            np.concatenate(codes[name]) if codes[name] else np.zeros(0, dtype=np.int32),
+        )
+        for name, index in indices.items()
+    }
+    if any(len(column.codes) != n for column in encoded_columns.values()):
+        return None
+    return RawColumns(
+        header,
+        lines[1:].copy(),
+        record_id if "record_id" in header else empty,
+        _ArrowText(quantity_chunks) if "quantity" in header else empty,
+        encoded_columns,
+        [],
+        np.concatenate(numbers) if numbers else None,
+    )
 
 
 def read_columns(path: str | Path, *, encoding: str = "utf-8-sig") -> RawColumns | None:
@@ -311,18 +403,18 @@ class _Normalised:
     """A validated, re-encoded column: ``values[codes[i]]`` is row i's field value."""
 
     values: list[Any]
-    codes: IntArray
+    codes: CodeArray
 
 
 def _normalise(name: str, column: _Encoded | None, n: int, bad: BoolArray) -> _Normalised:
     """Apply the field's check once per distinct raw cell; flag rows whose cell fails it."""
     if column is None:  # an optional column the file does not have
-        return _Normalised([None], np.zeros(n, dtype=np.int64))
+        return _Normalised([None], np.zeros(n, dtype=np.int32))
     check = _CHECKS.get(name, _text)
     required = name in CANONICAL_COLUMNS
     index: dict[Any, int] = {}
     values: list[Any] = []
-    remap = np.empty(len(column.values), dtype=np.int64)
+    remap = np.empty(len(column.values), dtype=np.int32)
     valid = np.ones(len(column.values), dtype=np.bool_)
     for k, raw in enumerate(column.values):
         value = check(raw)
@@ -342,18 +434,9 @@ def _normalise(name: str, column: _Encoded | None, n: int, bad: BoolArray) -> _N
     return _Normalised(values, remap[column.codes])
 
 
-def _quantities(cells: list[str], bad: BoolArray) -> FloatArray:
-    """``float()`` of every cell, as the row parser does; failing or non-finite cells flag."""
-    try:
-        numbers = np.fromiter(map(float, map(str.strip, cells)), dtype=np.float64, count=len(cells))
-    except ValueError:
-        parsed = np.empty(len(cells), dtype=np.float64)
-        for i, cell in enumerate(cells):
-            try:
-                parsed[i] = float(cell.strip())
-            except ValueError:
-                parsed[i] = math.nan
-        numbers = parsed
+def _quantities(raw: RawColumns, bad: BoolArray) -> FloatArray:
+    """Every quantity as ``float()`` reads it; failing or non-finite cells flag their row."""
+    numbers = raw.numbers if raw.numbers is not None else _python_numbers(list(raw.quantity))
     bad |= ~np.isfinite(numbers)
     return numbers
 
@@ -374,7 +457,7 @@ def validate_columns(
     bad = np.zeros(n, dtype=np.bool_)
     record_ids = [cell.strip() for cell in raw.record_id]
     bad |= np.fromiter((not rid for rid in record_ids), dtype=np.bool_, count=n)
-    quantity = _quantities(raw.quantity, bad)
+    quantity = _quantities(raw, bad)
     fields = {name: _normalise(name, raw.encoded.get(name), n, bad) for name in _ENCODED}
     starts, ends = fields["period_start"], fields["period_end"]
     start_ord = np.asarray([d.toordinal() if d else 0 for d in starts.values], dtype=np.int64)
@@ -421,12 +504,15 @@ def validate_columns(
     sources = fields["source"]
     if source is not None and None in sources.values:
         sources.values[sources.values.index(None)] = source
-    table = ActivityTable(
-        record_id=kept_ids,
-        quantity=quantity[kept],
-        rows=raw.lines[kept],
-        fields={name: _Normalised(f.values, f.codes[kept]) for name, f in fields.items()},
-    )
+    if len(kept) == n:  # nothing rejected: keep the arrays as they are
+        table = ActivityTable(record_id=kept_ids, quantity=quantity, rows=raw.lines, fields=fields)
+    else:
+        table = ActivityTable(
+            record_id=kept_ids,
+            quantity=quantity[kept],
+            rows=raw.lines[kept],
+            fields={name: _Normalised(f.values, f.codes[kept]) for name, f in fields.items()},
+        )
     return table, found
 
 
@@ -468,12 +554,11 @@ class ActivityTable(Sequence[ActivityRecord]):
     @classmethod
     def empty(cls) -> ActivityTable:
         """A table of no records."""
-        none = np.zeros(0, dtype=np.int64)
         return cls(
             record_id=[],
             quantity=np.zeros(0, dtype=np.float64),
-            rows=none,
-            fields={name: _Normalised([None], none) for name in _ENCODED},
+            rows=np.zeros(0, dtype=np.int64),
+            fields={name: _Normalised([None], np.zeros(0, dtype=np.int32)) for name in _ENCODED},
         )
 
     def __len__(self) -> int:
@@ -567,7 +652,7 @@ class ActivityTable(Sequence[ActivityRecord]):
         n = len(self)
         starts = self._fields["period_start"]
         years = np.asarray([d.year if d else 0 for d in starts.values], dtype=np.int64)
-        parts = [
+        parts: list[npt.NDArray[np.integer[Any]]] = [
             self._fields["activity"].codes,
             self._fields["region"].codes,
             self._fields["unit"].codes,
@@ -583,7 +668,7 @@ class ActivityTable(Sequence[ActivityRecord]):
                 _, inverse = np.unique(key, return_inverse=True)
                 key = inverse.astype(np.int64).reshape(-1)
                 span = int(key.max()) + 1
-            key = key * width + part
+            key = key * width + part.astype(np.int64)
             span *= width
         _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
         order = np.argsort(first, kind="stable")
