@@ -105,7 +105,7 @@ class RawColumns:
 # -- parsing -------------------------------------------------------------------------------
 
 
-def _scan_lines(path: Path) -> IntArray | None:
+def plain_lines(path: Path) -> IntArray | None:
     """File line (1-based) of every non-empty line, or None if the file is not plain.
 
     Plain: no quote character (so no field spans lines), no NUL, and every CR followed by LF.
@@ -339,7 +339,7 @@ def read_columns(path: str | Path, *, encoding: str = "utf-8-sig") -> RawColumns
     """A CSV file's cells as columns (pyarrow when the file is plain); None if it is empty."""
     path = Path(path)
     if encoding.replace("_", "-").lower() in ("utf-8", "utf-8-sig", "utf8"):
-        lines = _scan_lines(path)
+        lines = plain_lines(path)
         if lines is not None:
             raw = _read_with_arrow(path, lines)
             if raw is not None:
@@ -607,15 +607,18 @@ class ActivityTable(Sequence[ActivityRecord]):
     def __iter__(self) -> Iterator[ActivityRecord]:
         return iter(self.to_records())
 
-    def to_records(self) -> list[ActivityRecord]:
-        """Every record as an ``ActivityRecord`` (what row-wise callers want)."""
+    def to_records(self, *, with_rows: bool = True) -> list[ActivityRecord]:
+        """Every record as an ``ActivityRecord`` (what row-wise callers want).
+
+        ``with_rows=False`` leaves ``row`` None (an adapter's batch position is no file line).
+        """
         columns: list[list[Any]] = []
         for name in _ENCODED:
             column = self._fields[name]
             values = column.values
             columns.append([values[k] for k in column.codes.tolist()])
         quantity = self._quantity.tolist()
-        rows = self._rows.tolist()
+        rows = self._rows.tolist() if with_rows else [None] * len(self)
         start, end, site, activity, *rest = columns
         return [
             ActivityRecord(*cells)
@@ -623,6 +626,35 @@ class ActivityTable(Sequence[ActivityRecord]):
                 self._record_id, start, end, site, activity, quantity, *rest, rows, strict=True
             )
         ]
+
+    @property
+    def rows(self) -> IntArray:
+        """Every record's file row (or batch position), in order."""
+        return self._rows
+
+    def select(self, keep: BoolArray) -> ActivityTable:
+        """The records where ``keep`` is true, in order."""
+        if keep.all():
+            return self
+        index = np.flatnonzero(keep)
+        return ActivityTable(
+            record_id=[self._record_id[i] for i in index.tolist()],
+            quantity=self._quantity[index],
+            rows=self._rows[index],
+            fields={n: _Normalised(f.values, f.codes[index]) for n, f in self._fields.items()},
+        )
+
+    def periods_where(self, test: Callable[[date, date], bool]) -> BoolArray:
+        """``test(period_start, period_end)`` per record, evaluated once per distinct pair."""
+        starts, ends = self._fields["period_start"], self._fields["period_end"]
+        pair = starts.codes.astype(np.int64) * len(ends.values) + ends.codes
+        pairs, inverse = np.unique(pair, return_inverse=True)
+        width = len(ends.values)
+        results = np.asarray(
+            [test(starts.values[p // width], ends.values[p % width]) for p in pairs.tolist()],
+            dtype=np.bool_,
+        )
+        return results[inverse.reshape(-1)] if len(self) else np.zeros(0, dtype=np.bool_)
 
     @property
     def quantities(self) -> FloatArray:
