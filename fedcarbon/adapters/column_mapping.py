@@ -83,10 +83,13 @@ class SourceColumns:
         out = {name: c.values[int(c.codes[i])] for name, c in self.columns.items()}
         return {name: value for name, value in out.items() if value is not MISSING}
 
-    def missing_rows(self) -> BoolArray:
-        """Rows that lack one of the columns (they came from a file without it)."""
+    def missing_rows(self, names: set[str]) -> BoolArray:
+        """Rows that lack one of the columns ``names`` (a file or a short row without it)."""
         missing = np.zeros(len(self), dtype=np.bool_)
-        for column in self.columns.values():
+        for name in names:
+            column = self.columns.get(name)
+            if column is None:
+                continue
             flags = np.asarray([v is MISSING for v in column.values], dtype=np.bool_)
             if flags.any():
                 missing |= flags[column.codes]
@@ -171,6 +174,7 @@ class _Field:
         self.values: list[str] = [""]
         self.codes: CodeArray = np.zeros(n, dtype=np.int32)
         self.texts: list[str] | None = None
+        self.lookup: dict[str, int] | None = None  # value -> code, built by _override
 
     def text(self, i: int) -> str:
         if self.texts is not None:
@@ -245,6 +249,9 @@ def _map_fields(
             texts, refused = _per_value(column, functools.partial(_dates, mapping, name))
         else:
             texts, refused = _per_value(column, _cell_text)
+        texts = ["" if v is MISSING else t for v, t in zip(column.values, texts, strict=True)]
+        absent = np.asarray([v is MISSING for v in column.values], dtype=np.bool_)
+        refused &= ~absent[column.codes]
         unsure |= refused
         out.values = ["" if t is None else t for t in texts]
         out.codes = column.codes
@@ -274,7 +281,9 @@ def _quantity_column(
 ) -> tuple[FloatArray, BoolArray]:
     """Each row's number as ``map_row`` reads it (NaN if empty), and which rows have one."""
     numbers, refused = _per_value(column, lambda v: _quantity(v, mapping.decimal_comma))
-    empty = np.asarray([not _cell_text(v) for v in column.values], dtype=np.bool_)[column.codes]
+    empty = np.asarray([v is MISSING or not _cell_text(v) for v in column.values], dtype=np.bool_)[
+        column.codes
+    ]
     if mapping.defaults.get("quantity"):
         # An empty cell with a default: map_row parses the empty cell (and refuses it).
         unsure |= empty
@@ -417,7 +426,9 @@ def map_columns(
         fields = {name: _Field(n) for name in FIELDS}
         quantity = np.full(n, math.nan)
         filtered = np.zeros(n, dtype=np.bool_)
-    missing = table.missing_rows()
+    # map_row refuses a row without a column the mapping names; a canonically named column
+    # (used without a mapping entry) simply counts as empty there, as below.
+    missing = table.missing_rows(mapping.source_columns())
     unsure |= missing
     filtered &= ~missing
     given = ~np.isnan(quantity)
@@ -464,13 +475,17 @@ def map_columns(
 
 
 def _override(out: _Field, i: int, text: str) -> None:
+    """Set row ``i`` of a field to ``map_row``'s text."""
     if out.texts is not None:
         out.texts[i] = text
         return
-    try:
-        code = out.values.index(text)
-    except ValueError:
-        code = len(out.values)
+    if out.lookup is None:
+        out.lookup = {}
+        for k, value in enumerate(out.values):
+            out.lookup.setdefault(value, k)
+    code = out.lookup.get(text)
+    if code is None:
+        code = out.lookup[text] = len(out.values)
         out.values.append(text)
     out.codes[i] = code
 
