@@ -99,27 +99,42 @@ def write_xlsx(path: Path, csv_path: Path, rows: int) -> None:
     book.save(path)
 
 
+_PEAK = (
+    "import atexit, os\n"
+    "def _peak():\n"
+    "    with open('/proc/self/status') as status:\n"
+    "        line = next(l for l in status if l.startswith('VmHWM:'))\n"
+    "    with open(os.environ['BENCH_PEAK_FILE'], 'w') as out:\n"
+    "        out.write(line.split()[1])\n"
+    "atexit.register(_peak)\n"
+)
+"""Prepended to a child's code: writes its own peak RSS (VmHWM, kB) at exit. ``ru_maxrss``
+from ``wait4`` would not do: a child forked from this big process inherits its high-water
+mark through exec."""
+
+
 def child(code: str) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of ``python -c code`` in a fresh process."""
-    start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    if status != 0:
-        raise SystemExit(f"child failed ({status}): {code}")
-    return seconds, usage.ru_maxrss / 1024
+    with tempfile.NamedTemporaryFile("r", suffix=".peak") as peak:
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", _PEAK + code],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            env={**os.environ, "BENCH_PEAK_FILE": peak.name},
+            check=False,
+        )
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            raise SystemExit(f"child failed ({done.returncode}): {code}")
+        return seconds, int(peak.read() or 0) / 1024
 
 
 def cli(args: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of the ``fedcarbon`` console script, output discarded."""
-    exe = Path(sys.executable).with_name("fedcarbon")
-    start = time.perf_counter()
-    process = subprocess.Popen([str(exe), *args], stdout=subprocess.DEVNULL, cwd=ROOT)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    if status != 0:
-        raise SystemExit(f"fedcarbon {' '.join(args)} exited with {status}")
-    return seconds, usage.ru_maxrss / 1024
+    """``fedcarbon ARGS`` as the console script runs it (``cli.main``), output discarded."""
+    return child(
+        f"import sys; sys.argv = ['fedcarbon', *{args!r}]\nfrom fedcarbon.cli import main\nmain()"
+    )
 
 
 def median_of(action: Callable[[], object], runs: int) -> float:
