@@ -265,3 +265,40 @@ def test_round_trip_of_written_records(tmp_path: Path) -> None:
     write_activity_csv(records, path)
     table, errors = read_activity_table(path)
     assert (table.to_records(), errors) == (records, [])
+
+
+@settings(max_examples=200)
+@given(
+    lines=st.lists(st.sampled_from(["", "a", "b,c", "\r"]), max_size=12),
+    crlf=st.booleans(),
+    final_newline=st.booleans(),
+    chunk=st.integers(1, 7),
+)
+def test_plain_lines_numbers_non_empty_lines_across_chunk_borders(
+    lines: list[str], crlf: bool, final_newline: bool, chunk: int
+) -> None:
+    import fedcarbon.accounting.activity_table as module
+
+    pieces = [line.replace("\r", "") for line in lines]
+    text = ("\r\n" if crlf else "\n").join(pieces) + (
+        ("\r\n" if crlf else "\n") if final_newline else ""
+    )
+    expected = [i + 1 for i, line in enumerate(pieces) if line]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "a.csv"
+        path.write_bytes(text.encode())
+        saved = module._SCAN_BYTES
+        module._SCAN_BYTES = chunk
+        try:
+            got = module.plain_lines(path)
+        finally:
+            module._SCAN_BYTES = saved
+    assert got is not None and got.tolist() == expected
+
+
+def test_plain_lines_refuses_a_lone_carriage_return(tmp_path: Path) -> None:
+    from fedcarbon.accounting.activity_table import plain_lines
+
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"a,b\rc,d\n")
+    assert plain_lines(path) is None
