@@ -55,6 +55,7 @@ _ENCODED = tuple(c for c in FIELDS if c not in _PLAIN)
 CHUNK_ROWS = 65_536
 """Rows the ``csv``-module path holds as Python lists at a time (bounds its memory)."""
 _SCAN_BYTES = 1 << 23
+_ITER_BLOCK = 4096
 _BAD: Any = object()
 """What a check returns for a cell that is set but wrong (a category of 16)."""
 
@@ -609,26 +610,30 @@ class ActivityTable(Sequence[ActivityRecord]):
         )
 
     def __iter__(self) -> Iterator[ActivityRecord]:
-        return iter(self.to_records())
+        # In blocks: a consumer that stops early (a search for one id) builds little.
+        for start in range(0, len(self), _ITER_BLOCK):
+            yield from self._records(start, min(start + _ITER_BLOCK, len(self)), True)
 
     def to_records(self, *, with_rows: bool = True) -> list[ActivityRecord]:
         """Every record as an ``ActivityRecord`` (what row-wise callers want).
 
         ``with_rows=False`` leaves ``row`` None (an adapter's batch position is no file line).
         """
+        return self._records(0, len(self), with_rows)
+
+    def _records(self, first: int, stop: int, with_rows: bool) -> list[ActivityRecord]:
         columns: list[list[Any]] = []
         for name in _ENCODED:
             column = self._fields[name]
             values = column.values
-            columns.append([values[k] for k in column.codes.tolist()])
-        quantity = self._quantity.tolist()
-        rows = self._rows.tolist() if with_rows else [None] * len(self)
+            columns.append([values[k] for k in column.codes[first:stop].tolist()])
+        quantity = self._quantity[first:stop].tolist()
+        rows = self._rows[first:stop].tolist() if with_rows else [None] * (stop - first)
         start, end, site, activity, *rest = columns
+        ids = self._record_id[first:stop]
         return [
             ActivityRecord(*cells)
-            for cells in zip(
-                self._record_id, start, end, site, activity, quantity, *rest, rows, strict=True
-            )
+            for cells in zip(ids, start, end, site, activity, quantity, *rest, rows, strict=True)
         ]
 
     @property

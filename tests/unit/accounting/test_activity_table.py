@@ -302,3 +302,16 @@ def test_plain_lines_refuses_a_lone_carriage_return(tmp_path: Path) -> None:
     path = tmp_path / "a.csv"
     path.write_bytes(b"a,b\rc,d\n")
     assert plain_lines(path) is None
+
+
+def test_iteration_in_blocks_gives_every_record_in_order(tmp_path: Path) -> None:
+    import fedcarbon.accounting.activity_table as module
+
+    rows = [f"r{i},2023-01-01,2023-01-31,S,fuel.gas,{i},kWh,GB" for i in range(10)]
+    table, _ = read_activity_table(_write(tmp_path, HEADER + "\n" + "\n".join(rows) + "\n"))
+    saved = module._ITER_BLOCK
+    module._ITER_BLOCK = 3
+    try:
+        assert list(table) == table.to_records() and [r.row for r in table] == list(range(2, 12))
+    finally:
+        module._ITER_BLOCK = saved
