@@ -304,7 +304,10 @@ def main() -> int:
             f"{scaled / engine_list:.1f}x | {rss} |"
         )
     ratio = cli_table[0] / engine_list
-    verdict = "met" if ratio <= 10 else "NOT met"
+    if args.rows >= 1_000_000:
+        verdict = "met" if ratio <= 10 else "NOT met"
+    else:
+        verdict = "not judged: the target is for 1,000,000 rows (start-up weighs more here)"
     print(
         f"\nTarget (CLI end to end <= 10x compute_footprint on the same rows): {ratio:.1f}x, "
         f"{verdict}. Against compute_footprint on the table: {cli_table[0] / engine_table:.1f}x."
