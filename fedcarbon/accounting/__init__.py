@@ -17,6 +17,8 @@ _EXPORTS = {
     "ActivityRecord": "fedcarbon.accounting.records",
     "RowError": "fedcarbon.accounting.records",
     "read_activity_csv": "fedcarbon.accounting.records",
+    "ActivityTable": "fedcarbon.accounting.activity_table",
+    "read_activity_table": "fedcarbon.accounting.activity_table",
     "compute_footprint": "fedcarbon.accounting.engine",
     "Footprint": "fedcarbon.accounting.engine",
     "RecordResult": "fedcarbon.accounting.engine",

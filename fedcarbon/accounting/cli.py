@@ -6,6 +6,7 @@ Heavy imports (numpy, pint, the factor datasets) happen inside the command so th
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import Counter
 from pathlib import Path
@@ -76,12 +77,12 @@ def compute(
     Bad rows are all reported with their row numbers and then nothing is computed (exit 1):
     no activity is ever dropped silently.
     """
+    from fedcarbon.accounting.activity_table import read_activity_table
     from fedcarbon.accounting.engine import compute_footprint
     from fedcarbon.accounting.errors import AccountingError
     from fedcarbon.accounting.factors import FactorCatalog
     from fedcarbon.accounting.gwp import GWP_SETS
     from fedcarbon.accounting.inventory import read_inventory
-    from fedcarbon.accounting.records import read_activity_csv
 
     basis = gwp.upper()
     if basis not in GWP_SETS:
@@ -92,8 +93,8 @@ def compute(
         if not path.is_file():
             raise _fail(f"factor file {str(path)!r} does not exist")
     try:
-        parsed, row_errors = read_activity_csv(activities)
-    except (OSError, UnicodeDecodeError) as exc:
+        parsed, row_errors = read_activity_table(activities)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise _fail(f"cannot read {str(activities)!r}: {exc}") from None
     if row_errors:
         _err.print(

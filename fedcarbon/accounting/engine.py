@@ -47,6 +47,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fedcarbon.accounting import gwp as gwp_table
+from fedcarbon.accounting.activity_table import ActivityTable
 from fedcarbon.accounting.errors import (
     AccountingError,
     CategoryError,
@@ -671,13 +672,13 @@ class RecordResults(Sequence[RecordResult]):
 def _with_group_size(
     exc: AccountingError,
     records: Sequence[ActivityRecord],
-    group_list: list[int],
+    group_list: list[int] | npt.NDArray[np.int64],
 ) -> AccountingError:
     """Say how many other records share the failing record's activity, region and unit."""
     failing = next((i for i, r in enumerate(records) if r.record_id == exc.record_id), None)
     if failing is None:
         return exc
-    others = group_list.count(group_list[failing]) - 1
+    others = int(np.count_nonzero(np.asarray(group_list) == group_list[failing])) - 1
     if others > 0:
         exc.message += f" (and {others} more record(s) with the same activity, region and unit)"
         exc.args = (str(exc),)
@@ -757,7 +758,10 @@ def compute_footprint(
         raise _with_group_size(exc, records, group_list) from exc.__cause__
 
     group_index = np.asarray(group_list, dtype=np.int64)
-    quantity = np.fromiter((r.quantity for r in records), dtype=np.float64, count=n)
+    if isinstance(records, ActivityTable):
+        quantity = records.quantities
+    else:
+        quantity = np.fromiter((r.quantity for r in records), dtype=np.float64, count=n)
 
     def per_group(values: list[float]) -> FloatArray:
         return np.asarray(values, dtype=np.float64)
@@ -872,6 +876,14 @@ def compute_footprint(
         dqr,
         uptake,
     )
+    period = (
+        records.period_bounds()
+        if isinstance(records, ActivityTable)
+        else (
+            min((r.period_start for r in records), default=None),
+            max((r.period_end for r in records), default=None),
+        )
+    )
     return Footprint(
         gwp=gwp,
         scope1_kgco2e=scope1,
@@ -884,8 +896,8 @@ def compute_footprint(
         primary_data_share=share,
         records=results,
         outputs=tuple(outputs),
-        period_start=min((r.period_start for r in records), default=None),
-        period_end=max((r.period_end for r in records), default=None),
+        period_start=period[0],
+        period_end=period[1],
         primary_by_category=MappingProxyType(primary_by_category),
         gwp_sets=gwp_sets,
         kgco2e_by_gwp_set=MappingProxyType(by_set),

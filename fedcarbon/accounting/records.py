@@ -197,23 +197,38 @@ def _parse_one(row: Mapping[str, str | None], line: int, source: str | None) -> 
     )
 
 
+def header_errors(columns: Iterable[str], *, has_rows: bool) -> list[RowError]:
+    """Row-1 errors for a header: required columns missing, and (given rows) unknown ones.
+
+    A header-only file is only checked for missing columns, so that a wrong file is not a
+    silent empty result.
+    """
+    present = set(columns)
+    errors = [
+        RowError(1, None, column, "required column is missing")
+        for column in CANONICAL_COLUMNS
+        if column not in present
+    ]
+    if has_rows:
+        known = set(CANONICAL_COLUMNS) | set(OPTIONAL_COLUMNS)
+        errors += [
+            RowError(1, None, column, "unknown column (typo?)")
+            for column in sorted(present - known)
+        ]
+    return errors
+
+
 def _parse_numbered(
     numbered: Iterable[tuple[int, Mapping[str, str | None]]], source: str | None
 ) -> tuple[list[ActivityRecord], list[RowError]]:
     records: list[ActivityRecord] = []
     errors: list[RowError] = []
     seen: dict[str, int] = {}
-    known = set(CANONICAL_COLUMNS) | set(OPTIONAL_COLUMNS)
     checked_columns = False
     for line, row in numbered:
         if not checked_columns:
             checked_columns = True
-            present = {c for c in row if c is not None}
-            for column in CANONICAL_COLUMNS:
-                if column not in present:
-                    errors.append(RowError(1, None, column, "required column is missing"))
-            for column in sorted(present - known):
-                errors.append(RowError(1, None, column, "unknown column (typo?)"))
+            errors = header_errors([c for c in row if c is not None], has_rows=True)
             if errors:
                 return [], errors
         if None in row:
@@ -252,7 +267,20 @@ def parse_activity_rows(
 
 
 def read_activity_csv(path: str | Path) -> tuple[list[ActivityRecord], list[RowError]]:
-    """Read an activity CSV (UTF-8, header row) into records and row errors."""
+    """Read an activity CSV (UTF-8, header row) into records and row errors.
+
+    The file is read and checked column-wise (``activity_table.read_activity_table``); callers
+    that can work on columns (``compute_footprint`` can) should use that table directly and skip
+    building a record object per row.
+    """
+    from fedcarbon.accounting.activity_table import read_activity_table
+
+    table, errors = read_activity_table(path)
+    return table.to_records(), errors
+
+
+def read_activity_csv_rowwise(path: str | Path) -> tuple[list[ActivityRecord], list[RowError]]:
+    """The row-by-row reader (``csv.DictReader``): the reference the column reader is tested on."""
     path = Path(path)
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
@@ -266,8 +294,7 @@ def read_activity_csv(path: str | Path) -> tuple[list[ActivityRecord], list[RowE
         records, errors = _parse_numbered(numbered(), source=None)
         if not records and not errors:
             # Header only: still check the columns so a wrong file is not a silent empty result.
-            missing = [c for c in CANONICAL_COLUMNS if c not in reader.fieldnames]
-            errors = [RowError(1, None, c, "required column is missing") for c in missing]
+            errors = header_errors(reader.fieldnames, has_rows=False)
         return records, errors
 
 

@@ -20,12 +20,18 @@ Example agent configuration::
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
+import numpy as np
+import numpy.typing as npt
+
+from fedcarbon.accounting.activity_table import plain_lines
 from fedcarbon.adapters.builtin.exports import ExportAdapter
+from fedcarbon.adapters.column_mapping import SourceColumn, SourceColumns
+from fedcarbon.adapters.contract import Rejected
 from fedcarbon.adapters.mapping import IDENTITY, RecordMapping
 
 
@@ -67,15 +73,133 @@ class CsvAdapter(ExportAdapter):
     def describe(self) -> str:
         return f"csv {self.config.path}"
 
-    def _rows(self, path: Path) -> list[tuple[str, Mapping[str, Any]]]:
-        with path.open(newline="", encoding=self.config.encoding) as handle:
-            reader = csv.DictReader(handle, delimiter=self.config.delimiter)
-            return [(f"{path.name}:{reader.line_num}", _clean(row)) for row in reader]
+    def _columns(self, path: Path) -> tuple[SourceColumns, list[Rejected]]:
+        return read_csv_columns(path, self.config.encoding, self.config.delimiter)
 
 
-def _clean(row: dict[str | Any, Any]) -> dict[str, Any]:
-    extra = row.pop(None, None)
-    cleaned: dict[str, Any] = {str(k).strip(): v for k, v in row.items()}
-    if extra:
-        cleaned["\0extra"] = extra
-    return cleaned
+class _Refs(Sequence[str]):
+    """``file.csv:line`` for each row, made when asked (a million strings cost memory)."""
+
+    def __init__(self, name: str, lines: list[int] | npt.NDArray[np.int64]) -> None:
+        self._name = name
+        self._lines = lines
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return f"{self._name}:{int(self._lines[index])}"
+
+
+def read_csv_columns(
+    path: Path, encoding: str, delimiter: str
+) -> tuple[SourceColumns, list[Rejected]]:
+    """An export's cells as dictionary-encoded columns, and the ragged rows refused.
+
+    pyarrow reads plain UTF-8 files (no quote character, see ``activity_table.plain_lines``);
+    anything else goes through the ``csv`` module. Header names are stripped; a repeated name
+    keeps its last column, as ``csv.DictReader``'s dicts do.
+    """
+    if encoding.replace("_", "-").lower() in ("utf-8", "utf-8-sig", "utf8"):
+        lines = plain_lines(path)
+        if lines is not None:
+            found = _arrow_columns(path, delimiter, lines)
+            if found is not None:
+                return found, []
+    return _csv_module_columns(path, encoding, delimiter)
+
+
+def _header(line: str, delimiter: str) -> list[str]:
+    return [name.strip() for name in next(csv.reader([line], delimiter=delimiter))]
+
+
+def _arrow_columns(
+    path: Path, delimiter: str, lines: npt.NDArray[np.int64]
+) -> SourceColumns | None:
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    if len(lines) == 0 or lines[0] != 1:
+        return None
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        names = _header(handle.readline().rstrip("\r\n"), delimiter)
+    if len(set(names)) != len(names):
+        return None
+    labels = [f"c{j}" for j in range(len(names))]
+    indices: list[dict[str, int]] = [{} for _ in names]
+    codes: list[list[npt.NDArray[np.int32]]] = [[] for _ in names]
+    try:
+        reader = pcsv.open_csv(
+            path,
+            read_options=pcsv.ReadOptions(column_names=labels, skip_rows=1, block_size=1 << 22),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter, quote_char=False),
+            convert_options=pcsv.ConvertOptions(
+                column_types={label: pa.string() for label in labels},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        for batch in reader:
+            for j, index in enumerate(indices):
+                encoded = batch.column(j).dictionary_encode()
+                remap = np.asarray(
+                    [index.setdefault(v, len(index)) for v in encoded.dictionary.to_pylist()],
+                    dtype=np.int32,
+                )
+                codes[j].append(remap[encoded.indices.to_numpy(zero_copy_only=False)])
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None  # ragged rows, bad UTF-8: the csv module path reports them
+    columns = {
+        name: SourceColumn(
+            list(indices[j]),
+            np.concatenate(codes[j]) if codes[j] else np.zeros(0, dtype=np.int32),
+        )
+        for j, name in enumerate(names)
+    }
+    if any(len(c.codes) != len(lines) - 1 for c in columns.values()):
+        return None
+    return SourceColumns(columns, _Refs(path.name, lines[1:]))
+
+
+def _csv_module_columns(
+    path: Path, encoding: str, delimiter: str
+) -> tuple[SourceColumns, list[Rejected]]:
+    refused: list[Rejected] = []
+    with path.open(newline="", encoding=encoding) as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        header = next(reader, None)
+        if header is None:
+            return SourceColumns({}, []), []
+        names = [str(name).strip() for name in header]
+        position = {name: j for j, name in enumerate(names)}  # a repeated name: the last wins
+        width = len(names)
+        indices: dict[str, dict[str, int]] = {name: {} for name in position}
+        codes: dict[str, list[int]] = {name: [] for name in position}
+        lines: list[int] = []
+        for row in reader:
+            if not row:
+                continue  # csv.DictReader skips empty rows too
+            ref = f"{path.name}:{reader.line_num}"
+            if len(row) > width:
+                refused.append(Rejected(ref, None, "more cells than header columns"))
+                continue
+            if len(row) < width:
+                refused.append(Rejected(ref, None, "fewer cells than header columns"))
+                continue
+            lines.append(reader.line_num)
+            for name, j in position.items():
+                index = indices[name]
+                codes[name].append(index.setdefault(row[j], len(index)))
+    columns = {
+        name: SourceColumn(list(indices[name]), np.asarray(codes[name], dtype=np.int32))
+        for name in position
+    }
+    return SourceColumns(columns, _Refs(path.name, lines)), refused

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from fedcarbon.adapters.builtin.exports import ExportAdapter
+from fedcarbon.adapters.column_mapping import SourceColumns
+from fedcarbon.adapters.contract import Rejected
 from fedcarbon.adapters.mapping import IDENTITY, RecordMapping
 
 
@@ -51,6 +53,9 @@ class ExcelAdapter(ExportAdapter):
     def describe(self) -> str:
         sheet = f" [{self.config.sheet}]" if self.config.sheet else ""
         return f"xlsx {self.config.path}{sheet}"
+
+    def _columns(self, path: Path) -> tuple[SourceColumns, list[Rejected]]:
+        return SourceColumns.from_rows(self._rows(path)), []
 
     def _rows(self, path: Path) -> list[tuple[str, Mapping[str, Any]]]:
         import openpyxl

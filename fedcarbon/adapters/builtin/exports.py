@@ -10,13 +10,13 @@ from __future__ import annotations
 import csv
 import json
 from abc import abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
+from fedcarbon.adapters.column_mapping import SourceColumns, map_columns
 from fedcarbon.adapters.contract import Adapter, FetchResult, Period, Rejected
 from fedcarbon.adapters.errors import SourceUnavailableError
-from fedcarbon.adapters.mapping import RecordMapping, map_rows
+from fedcarbon.adapters.mapping import RecordMapping
 
 
 def export_files(adapter: str, path: Path, pattern: str) -> list[Path]:
@@ -65,47 +65,47 @@ def watermark_for(files: list[Path], period: Period) -> str:
     return json.dumps(state, sort_keys=True, separators=(",", ":"))
 
 
-RowReader = Callable[[Path], list[tuple[str, Mapping[str, Any]]]]
+ColumnReader = Callable[[Path], tuple[SourceColumns, list[Rejected]]]
+"""Reads one export file into columns, with the rows it refused outright (ragged rows)."""
 
 
 def read_exports(
     adapter: str,
     files: list[Path],
-    rows_of: RowReader,
+    columns_of: ColumnReader,
     mapping: RecordMapping,
     period: Period,
 ) -> FetchResult:
-    """Map every row of ``files`` (read by ``rows_of``), rejecting ragged rows and broken files.
+    """Map every row of ``files`` (read column-wise by ``columns_of``) in one batch.
 
     A file that cannot be read or decoded is reported as one ``Rejected`` entry and the other
-    files are still read: one corrupt export must not hide a month of good ones.
+    files are still read: one corrupt export must not hide a month of good ones. All files are
+    mapped together, so a record id repeated across files is caught as a duplicate.
     """
     rejected: list[Rejected] = []
-    pending: list[tuple[str, Mapping[str, Any]]] = []
+    parts: list[SourceColumns] = []
     for path in files:
         try:
-            rows = rows_of(path)
+            table, refused = columns_of(path)
         except (OSError, UnicodeDecodeError, csv.Error, ValueError, KeyError) as exc:
             rejected.append(Rejected(path.name, None, f"file could not be read: {exc}"))
             continue
-        for ref, row in rows:
-            if "\0extra" in row:
-                rejected.append(Rejected(ref, None, "more cells than header columns"))
-                continue
-            if any(v is None for v in row.values()):
-                rejected.append(Rejected(ref, None, "fewer cells than header columns"))
-                continue
-            pending.append((ref, row))
-    mapped = map_rows(pending, mapping, source=adapter, period=period)
+        rejected.extend(refused)
+        if len(table):
+            parts.append(table)
+    if not parts:
+        return FetchResult([], rejected, None, 0)
+    mapped = map_columns(SourceColumns.concat(parts), mapping, source=adapter, period=period)
     rejected.extend(mapped.rejected)
     return FetchResult(mapped.records, rejected, None, mapped.ignored)
 
 
 class ExportAdapter(Adapter):
-    """An adapter over export files: ``path``/``pattern`` pick them, ``_rows`` reads one.
+    """An adapter over export files: ``path``/``pattern`` pick them, ``_columns`` reads one.
 
-    Subclasses (CSV, Excel) only say how a file becomes rows; which files to read, incremental
-    sync by file fingerprint and row mapping are the same for every export format.
+    Subclasses (CSV, Excel) only say how a file becomes columns; which files to read,
+    incremental sync by file fingerprint and the (column-wise) mapping are the same for every
+    export format.
     """
 
     incremental = True
@@ -118,7 +118,7 @@ class ExportAdapter(Adapter):
         result = read_exports(
             self.name,
             changed_files(files, watermark, period),
-            self._rows,
+            self._columns,
             self.config.mapping,
             period,
         )
@@ -127,5 +127,5 @@ class ExportAdapter(Adapter):
         )
 
     @abstractmethod
-    def _rows(self, path: Path) -> list[tuple[str, Mapping[str, Any]]]:
-        """Every row of one export file, each with a source reference (file:row)."""
+    def _columns(self, path: Path) -> tuple[SourceColumns, list[Rejected]]:
+        """One export file as columns (each row's reference is file:row), and refused rows."""
