@@ -632,6 +632,11 @@ def _print(report: dict[str, Any], console: Console) -> None:
                 )
             else:
                 mark = "[green]equal[/]" if m["equal"] else "[red]DIFFERENT[/]"
+            if "/" in m["unit"]:  # a sum of members' ratios means nothing: show the mean only
+                rows.append(
+                    ["  " + name, "-", kg(m["mean"]) + " (mean of ratios)", m["unit"], "-", mark]
+                )
+                continue
             rows.append(
                 [name, kg(m["released_sum"]), kg(m["mean"]), m["unit"], kg(m["expected_sum"]), mark]
             )
