@@ -97,6 +97,8 @@ class Installation:
     purchased: tuple[PurchasedPrecursor, ...] = ()
     electricity_ef: float = 0.0
     identifier: str = ""
+    provenance: tuple[Figure, ...] = ()
+    """How numbers read through adapters were made (``fedcarbon.cbam.activity``)."""
 
 
 @dataclass(frozen=True)
@@ -371,4 +373,4 @@ def compute(installation: Installation) -> InstallationResult:
         return result
 
     goods = tuple(see_of(p.name, ()) for p in installation.processes)
-    return InstallationResult(installation, total, goods, tuple(figures))
+    return InstallationResult(installation, total, goods, (*installation.provenance, *figures))

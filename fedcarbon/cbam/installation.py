@@ -5,9 +5,11 @@ See docs/cbam.md for the format, with an example.
 """
 
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from fedcarbon.cbam.activity import resolve_activity
 from fedcarbon.cbam.embedded import (
     EF_HEAT_DEFAULT,
     Installation,
@@ -212,4 +214,5 @@ def load_installation(path: Path) -> Installation:
         raise InstallationFileError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as error:
         raise InstallationFileError(f"{path}: not valid TOML ({error})") from None
-    return installation_from_dict(data, str(path))
+    resolved, figures = resolve_activity(data, path.parent, str(path))
+    return replace(installation_from_dict(resolved, str(path)), provenance=figures)
