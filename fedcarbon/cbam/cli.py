@@ -172,7 +172,8 @@ def default_command(
 
 def _received(paths: list[Path]) -> dict[str, Communication]:
     received: dict[str, Communication] = {}
-    for path in paths:
+    files = [f for p in paths for f in (sorted(p.glob("*.json")) if p.is_dir() else [p])]
+    for path in files:
         try:
             communication = Communication.from_json(path.read_bytes(), str(path))
         except OSError as error:
@@ -191,7 +192,9 @@ def declaration_command(
         ..., help="Customs lines CSV: year, cn_code, country, installation, net_mass_t[, route]."
     ),
     received: list[Path] = typer.Option(
-        [], "--received", help="A communication JSON received from an operator (repeatable)."
+        [],
+        "--received",
+        help="A communication JSON received from an operator, or a directory of them (repeatable).",
     ),
     defaults: Path | None = TABLE,
     markups: Path | None = MARKUPS,

@@ -72,3 +72,18 @@ def test_declaration_human_output_states_assumptions(tmp_path: Path) -> None:
     result = runner.invoke(app, ["declaration", str(customs)])
     assert result.exit_code == 0, result.output
     assert "assumption: no free-allocation adjustment assumed" in result.output
+
+
+def test_declaration_reads_a_directory_of_communications(tmp_path: Path) -> None:
+    received = tmp_path / "received"
+    received.mkdir()
+    runner.invoke(app, ["compute", str(EXAMPLE), "--communication", str(received / "c.json")])
+    customs = tmp_path / "customs.csv"
+    customs.write_text(
+        "year,cn_code,country,installation,net_mass_t\n2026,25232900,TR,TR-CEM-0001,100\n"
+    )
+    result = runner.invoke(
+        app, ["declaration", str(customs), "--received", str(received), "--json"]
+    )
+    (line,) = json.loads(result.stdout)["years"][0]["lines"]
+    assert line["source"] == "communicated by TR-CEM-0001"
