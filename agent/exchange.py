@@ -14,6 +14,7 @@ The coordinator sees only the sealed blob, the two participant ids and a digest
 
 import hmac
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,7 @@ from fedcarbon.errors import FedcarbonError
 from fedcarbon.v1 import exchange_pb2, exchange_pb2_grpc
 
 DEFAULT_TIMEOUT_S = 30.0
+_SAFE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,80}")
 T = TypeVar("T")
 
 app = typer.Typer(
@@ -225,6 +227,9 @@ def read_inbox(home: Path, pins: dict[str, str]) -> list[Received]:
         messages = client.inbox(me.participant_id, identity)
     found = []
     for message in messages:
+        if not _SAFE_ID.fullmatch(message.sender_id):
+            # Ids become file names: a coordinator must not steer where the inbox writes.
+            raise AgentError(f"message from a malformed sender id {message.sender_id[:80]!r}")
         fingerprint = envelope.identity_fingerprint(message.sender_identity_public_key)
         pinned = pins.get(message.sender_id)
         if pinned is not None and not hmac.compare_digest(pinned.lower(), fingerprint):

@@ -196,6 +196,8 @@ def declare(
                 price, markup = 0.0, default.markup_pct
                 fallback = " (Other countries and territories)" if default.lookup.fallback else ""
                 source = f"default value {default.lookup.value.good_key}{fallback} +{markup:g} %"
+                if line.installation in received:
+                    source += f" ({line.installation} sent no figure for CN {line.cn_code})"
             embedded = line.net_mass_t * (sd + (si if counted else 0.0))
             exempt = exempt_applies and sector_of(line.cn_code) in DE_MINIMIS_SECTORS
             declared.append(

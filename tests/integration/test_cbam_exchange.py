@@ -13,9 +13,11 @@ import struct
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session, select
 
 from agent.errors import CoordinatorUnavailable
 from agent.exchange import ExchangeClient
+from coordinator.exchange import ExchangeMessageRow
 from fedcarbon.audit import signing
 from fedcarbon.audit.receipts import Receipt, verify_log_export, verify_receipt
 from fedcarbon.audit.remote import RemoteLog
@@ -208,3 +210,33 @@ def test_a_tampered_blob_is_refused_by_the_importer(federation: Federation, tmp_
         "--out", str(tmp_path / "in"), expect=1,
     )  # fmt: skip
     assert "does not open" in result
+
+
+def test_a_coordinator_cannot_steer_where_the_inbox_writes(
+    federation: Federation, tmp_path: Path
+) -> None:
+    fed = federation
+    fed.add_agent(company("nordstahl"), name="operator")
+    importer_id = fed.add_agent(company("helix"), name="importer")
+    keys = fed.cli_json("agent", "cbam", "key", "--home", fed.agent_home("importer"))
+    installation = tmp_path / "installation.toml"
+    installation.write_text(INSTALLATION)
+    communication = tmp_path / "communication.json"
+    fed.cli("cbam", "compute", str(installation), "--communication", str(communication))
+    fed.cli_json(
+        "agent", "cbam", "send", str(communication), "--to", importer_id,
+        "--fingerprint", keys["exchange_key_fingerprint"], "--home", fed.agent_home("operator"),
+    )  # fmt: skip
+    # The operator of the coordinator runs the database: it rewrites the sender's id.
+    with Session(fed.server.engine) as session:
+        (row,) = session.exec(select(ExchangeMessageRow)).all()
+        row.sender_id = "../../outside"
+        session.add(row)
+        session.commit()
+    out = tmp_path / "in"
+    result = fed.cli(
+        "agent", "cbam", "inbox", "--home", fed.agent_home("importer"), "--out", str(out),
+        expect=1,
+    )  # fmt: skip
+    assert "malformed sender id" in result
+    assert not (tmp_path / "outside").exists() and not list(tmp_path.glob("**/outside*"))

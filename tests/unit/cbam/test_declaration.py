@@ -132,3 +132,8 @@ def test_missing_column_is_named(tmp_path: Path) -> None:
 def test_ambiguous_clinker_default_asks_for_route(tmp_path: Path) -> None:
     with pytest.raises(DeclarationError, match=r"row 2.*route"):
         _declare(_lines(tmp_path, "2026,25231000,DZA,,100\n"))
+
+
+def test_default_used_for_a_good_the_installation_did_not_send_is_noted(tmp_path: Path) -> None:
+    (year,) = _declare(_lines(tmp_path, "2026,72131000,ZAF,ZA-STEEL-1,100\n"))
+    assert "ZA-STEEL-1 sent no figure for CN 72131000" in year.lines[0].source
