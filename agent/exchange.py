@@ -41,7 +41,7 @@ from fedcarbon.cbam import envelope
 from fedcarbon.cbam.communication import Communication
 from fedcarbon.console import fail, print_json, table
 from fedcarbon.errors import FedcarbonError
-from fedcarbon.v1 import exchange_pb2, exchange_pb2_grpc
+from fedcarbon.v1 import coordinator_pb2, coordinator_pb2_grpc, exchange_pb2, exchange_pb2_grpc
 
 DEFAULT_TIMEOUT_S = 30.0
 _SAFE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,80}")
@@ -79,6 +79,7 @@ class ExchangeClient:
         self._timeout = timeout
         self._channel = grpc.insecure_channel(address)
         self._stub = exchange_pb2_grpc.ExchangeStub(self._channel)
+        self._audit = coordinator_pb2_grpc.AuditLogStub(self._channel)
 
     def close(self) -> None:
         self._channel.close()
@@ -156,6 +157,19 @@ class ExchangeClient:
         )
         return answer.message_id, serde.receipt_from_proto(answer.receipt), answer.duplicate
 
+    def logged(self, sealed: bytes, leaf_index: int) -> Receipt:
+        """Evidence that the coordinator logged this blob: an inclusion proof of its entry."""
+        head = serde.tree_head_from_proto(
+            self._call(self._audit.GetTreeHead, coordinator_pb2.GetTreeHeadRequest())
+        )
+        proof = self._call(
+            self._audit.GetInclusionProof,
+            coordinator_pb2.GetInclusionProofRequest(
+                leaf_index=leaf_index, tree_size=head.tree_size
+            ),
+        )
+        return Receipt(envelope.log_entry(sealed), leaf_index, head, list(proof.path))
+
     def inbox(self, participant_id: str, identity: Ed25519PrivateKey) -> list[Any]:
         now = int(time.time() * 1000)
         signature = signing.sign(
@@ -220,13 +234,17 @@ def send_communication(
 
 
 def read_inbox(home: Path, pins: dict[str, str]) -> list[Received]:
-    """Open every message sent to this agent; a pinned sender must match its fingerprint."""
+    """Open every message sent to this agent, each proven to be in the log; a pinned sender
+    must match its fingerprint."""
     config, me, identity = _setup(home)
     key = load_or_create_encryption_key(exchange_key_path(config))
     with ExchangeClient(config.coordinator) as client:
         messages = client.inbox(me.participant_id, identity)
+        evidence = [client.logged(m.sealed, m.leaf_index) for m in messages]
     found = []
-    for message in messages:
+    for message, receipt in zip(messages, evidence, strict=True):
+        # What was delivered is what was logged (RFC 9162 inclusion under the pinned log key).
+        verify_receipt(receipt, me.log_public_key, log_id=me.log_id)
         if not _SAFE_ID.fullmatch(message.sender_id):
             # Ids become file names: a coordinator must not steer where the inbox writes.
             raise AgentError(f"message from a malformed sender id {message.sender_id[:80]!r}")

@@ -240,3 +240,31 @@ def test_a_coordinator_cannot_steer_where_the_inbox_writes(
     )  # fmt: skip
     assert "malformed sender id" in result
     assert not (tmp_path / "outside").exists() and not list(tmp_path.glob("**/outside*"))
+
+
+def test_a_blob_swapped_in_the_database_is_not_in_the_log(
+    federation: Federation, tmp_path: Path
+) -> None:
+    fed = federation
+    fed.add_agent(company("nordstahl"), name="operator")
+    importer_id = fed.add_agent(company("helix"), name="importer")
+    keys = fed.cli_json("agent", "cbam", "key", "--home", fed.agent_home("importer"))
+    installation = tmp_path / "installation.toml"
+    installation.write_text(INSTALLATION)
+    communication = tmp_path / "communication.json"
+    fed.cli("cbam", "compute", str(installation), "--communication", str(communication))
+    fed.cli_json(
+        "agent", "cbam", "send", str(communication), "--to", importer_id,
+        "--fingerprint", keys["exchange_key_fingerprint"], "--home", fed.agent_home("operator"),
+    )  # fmt: skip
+    # Whoever runs the database alters the stored blob after it was logged.
+    with Session(fed.server.engine) as session:
+        (row,) = session.exec(select(ExchangeMessageRow)).all()
+        row.sealed = row.sealed[:-1] + bytes([row.sealed[-1] ^ 1])
+        session.add(row)
+        session.commit()
+    result = fed.cli(
+        "agent", "cbam", "inbox", "--home", fed.agent_home("importer"),
+        "--out", str(tmp_path / "in"), expect=1,
+    )  # fmt: skip
+    assert "inclusion" in result, result
