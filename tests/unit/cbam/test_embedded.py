@@ -2,7 +2,7 @@
 
 The expected numbers are worked by hand beside each test from the formulas of Regulation (EU)
 2023/956 Annex IV point 2 and the attribution equations (2023/1773 Annex III F.1, kept by
-2025/2547); they are not the Commission's example workbooks (see docs/cbam.md).
+2025/2547). The Commission's own worked examples are in test_commission_examples.py.
 """
 
 from pathlib import Path
