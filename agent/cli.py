@@ -12,7 +12,7 @@ from typing import Any
 import typer
 from sqlmodel import Session
 
-from agent import store
+from agent import exchange, store
 from agent.client import CoordinatorClient
 from agent.collect import Collection, collect, footprint_for
 from agent.config import AgentConfig, load_config, write_config
@@ -65,6 +65,7 @@ HOME = typer.Option(
 JSON = typer.Option(False, "--json", help="Print JSON instead of tables.")
 register_footprint_commands(app)  # footprint, pact export (agent/footprint_cli.py)
 app.add_typer(mappings_app, name="mappings")
+app.add_typer(exchange.app, name="cbam")
 _USER_ERRORS = (AgentError, FedcarbonError, AccountingError, AuditError, OSError, ValueError)
 
 

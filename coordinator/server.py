@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from coordinator import campaigns
 from coordinator.config import CoordinatorConfig
+from coordinator.exchange import ExchangeService
 from coordinator.log import TransparencyLog
 from coordinator.service import (
     AuditLogService,
@@ -26,13 +27,16 @@ from coordinator.store import open_engine
 from coordinator.submissions import SubmissionDesk
 from coordinator.telemetry import serve_metrics
 from fedcarbon.audit import signing
-from fedcarbon.v1 import coordinator_pb2, coordinator_pb2_grpc
+from fedcarbon.v1 import coordinator_pb2, coordinator_pb2_grpc, exchange_pb2, exchange_pb2_grpc
 
 log = logging.getLogger("fedcarbon.coordinator")
 
-SERVICE_NAMES = tuple(
-    coordinator_pb2.DESCRIPTOR.services_by_name[name].full_name
-    for name in ("Participants", "Campaigns", "Trustees", "AuditLog")
+SERVICE_NAMES = (
+    *(
+        coordinator_pb2.DESCRIPTOR.services_by_name[name].full_name
+        for name in ("Participants", "Campaigns", "Trustees", "AuditLog")
+    ),
+    exchange_pb2.DESCRIPTOR.services_by_name["Exchange"].full_name,
 )
 # Requests are small; a generous cap still stops a memory-exhaustion attempt early.
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
@@ -87,6 +91,7 @@ def start(config: CoordinatorConfig, *, workers: int = 16) -> RunningServer:
         TrusteesService(engine, transparency), server
     )
     coordinator_pb2_grpc.add_AuditLogServicer_to_server(AuditLogService(transparency), server)
+    exchange_pb2_grpc.add_ExchangeServicer_to_server(ExchangeService(engine, transparency), server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in (*SERVICE_NAMES, ""):

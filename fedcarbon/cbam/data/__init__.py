@@ -1,0 +1,1 @@
+"""Packaged CBAM reference data (see NOTICE.md for sources and licences)."""
