@@ -53,6 +53,7 @@ from fedcarbon.submission import (
     DECRYPTION_SHARE_CONTEXT,
     NOISE_SHARE_CONTEXT,
     SubmissionBody,
+    is_submission_entry,
     noise_proof_context,
     submission_proof_context,
 )
@@ -168,7 +169,7 @@ def verify_log_completeness(
         return ["the log entries do not match the coordinator's signed tree head"]
     logged = set()
     for entry in entries:
-        if is_cohort_entry(entry):
+        if not is_submission_entry(entry):  # cohorts, CBAM exchange receipts
             continue
         try:
             body = serde.body_from_bytes(serde.signed_from_entry(entry).body)

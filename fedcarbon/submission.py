@@ -53,6 +53,19 @@ def noise_proof_context(campaign_digest: bytes, trustee_id: str, aggregate_diges
     return b"noise\x00" + campaign_digest + aggregate_digest + trustee_id.encode()
 
 
+TYPED_ENTRY_PREFIX = b"fedcarbon.v1."
+"""Log entries that are not submissions (cohorts, CBAM exchange receipts) start with this.
+
+Its first byte, 'f' (0x66), is field 12 with wire type 6, which no protobuf message can
+start with, so a typed entry is never mistaken for a SignedSubmission, nor the reverse.
+"""
+
+
+def is_submission_entry(entry: bytes) -> bool:
+    """True for a serialised SignedSubmission, False for a typed entry of another kind."""
+    return not entry.startswith(TYPED_ENTRY_PREFIX)
+
+
 def entry_id(entry: bytes) -> str:
     """A submission's id: hex SHA-256 of its log entry (the serialised SignedSubmission)."""
     return hashlib.sha256(entry).hexdigest()

@@ -268,3 +268,31 @@ def test_a_blob_swapped_in_the_database_is_not_in_the_log(
         "--out", str(tmp_path / "in"), expect=1,
     )  # fmt: skip
     assert "inclusion" in result, result
+
+
+def test_a_campaign_is_still_released_when_the_log_holds_exchange_receipts(
+    federation: Federation, tmp_path: Path
+) -> None:
+    """Trustees read the whole log before decrypting: an exchange receipt in it is a typed
+    entry, not a malformed submission, so it must not make them refuse every campaign."""
+    fed = federation
+    importer_id = fed.add_agent(company("helix"), name="importer")
+    members = ("nordstahl", "castings", "alpine")
+    for key in members:
+        fed.add_agent(company(key))
+    keys = fed.cli_json("agent", "cbam", "key", "--home", fed.agent_home("importer"))
+    installation = tmp_path / "installation.toml"
+    installation.write_text(INSTALLATION)
+    communication = tmp_path / "communication.json"
+    fed.cli("cbam", "compute", str(installation), "--communication", str(communication))
+    args = ("agent", "cbam", "send", str(communication), "--to", importer_id, "--fingerprint")
+    fed.cli_json(*args, keys["exchange_key_fingerprint"], "--home", fed.agent_home("nordstahl"))
+    fed.open_campaign("after-exchange")
+    for key in members:
+        fed.submit(key, "after-exchange")
+    fed.operator("campaign", "close", "after-exchange")
+    fed.run_trustees()
+    result = fed.cli_json(
+        "coordinator", "campaign", "result", "after-exchange", "--home", str(fed.coordinator_home)
+    )
+    assert result["state"] == "released", result["reason"]
