@@ -5,7 +5,7 @@ from datetime import date
 from agent.consent import asks
 from fedcarbon.campaign import CampaignKind, new_campaign
 from fedcarbon.metrics import base_spec, distribution_specs, supply_chain_specs
-from tests.unit.keys import threshold_campaign_key
+from tests.unit.keys import shared_key
 
 
 def test_a_request_is_described_by_its_figures_with_derived_slots_grouped() -> None:
@@ -20,7 +20,7 @@ def test_a_request_is_described_by_its_figures_with_derived_slots_grouped() -> N
             *supply_chain_specs(["modules=1"]),
             *distribution_specs("scope1_kgco2e:0:1000000"),
         ),
-        key=threshold_campaign_key(("a", "b", "c")),
+        key=shared_key(("a", "b", "c"), 2, "sc-2024"),
         buyer_id="oem-1",
     )
     assert asks(campaign) == (

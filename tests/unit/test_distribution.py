@@ -16,7 +16,7 @@ from fedcarbon.distribution import INT64_MAX, Histogram, SlotSpec, parse, square
 from fedcarbon.errors import MetricError
 from fedcarbon.metrics import distribution_specs, metric_values, primary_share, supply_chain_specs
 from fedcarbon.results import CampaignResult, MetricResult, describe
-from tests.unit.keys import threshold_campaign_key
+from tests.unit.keys import shared_key
 
 
 def _campaign(*texts: str, epsilon: float = 0.0) -> Campaign:
@@ -28,7 +28,7 @@ def _campaign(*texts: str, epsilon: float = 0.0) -> Campaign:
         period_start=date(2024, 1, 1),
         period_end=date(2024, 12, 31),
         metrics=(*metrics,),
-        key=threshold_campaign_key(("a", "b", "c")),
+        key=shared_key(("a", "b", "c"), 2, "dist-2024"),
         epsilon=epsilon,
     )
 
@@ -236,7 +236,7 @@ def test_product_slots_add_up_to_the_delivered_total_and_primary_share_is_weight
         period_start=date(2024, 1, 1),
         period_end=date(2024, 12, 31),
         metrics=supply_chain_specs(["fasteners", "other=2"]),
-        key=threshold_campaign_key(("a", "b", "c")),
+        key=shared_key(("a", "b", "c"), 2, "sc-2024"),
         buyer_id="helix",
     )
     values = metric_values(footprint, campaign, buyer_name=BUYER)
