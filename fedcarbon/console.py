@@ -170,6 +170,7 @@ def show_result(
             f"{trust['threshold']} needed: {verdict}"
         )
 
+
 def _num(value: float | None) -> str:
     if value is None:
         return "-"
