@@ -19,9 +19,10 @@ from agent.config import AgentConfig, load_config, write_config
 from agent.contribution import Contribution, encrypt_and_sign, prepare
 from agent.errors import AgentError
 from agent.identity import load_or_create_identity
-from agent.policy import period_label, refusals
+from agent.policy import manifest_refusals, period_label, refusals
 from fedcarbon import serde
 from fedcarbon.accounting.errors import AccountingError
+from fedcarbon.audit import signing
 from fedcarbon.audit.errors import AuditError
 from fedcarbon.audit.receipts import (
     ConsistencyEvidence,
@@ -34,6 +35,8 @@ from fedcarbon.campaign import Campaign, CampaignState
 from fedcarbon.console import fail, print_json, show_result, table
 from fedcarbon.crypto import vector
 from fedcarbon.errors import FedcarbonError
+from fedcarbon.federation.legal_id import normalise_legal_id
+from fedcarbon.federation.manifest import Manifest, load_manifest
 from fedcarbon.submission import SignedSubmission
 
 app = typer.Typer(
@@ -49,6 +52,11 @@ HOME = typer.Option(
     help="Directory with agent.toml, the identity key and the local store.",
 )
 JSON = typer.Option(False, "--json", help="Print JSON instead of tables.")
+manifest_app = typer.Typer(
+    help="The federation manifest this agent pinned: who may hold campaign keys and attest.",
+    no_args_is_help=True,
+)
+app.add_typer(manifest_app, name="manifest")
 _USER_ERRORS = (AgentError, FedcarbonError, AccountingError, AuditError, OSError, ValueError)
 
 
@@ -66,8 +74,9 @@ def _enrolment(config: AgentConfig) -> store.Enrolment:
     return found
 
 
-def _enrol(config: AgentConfig, token: str) -> store.Enrolment:
+def _enrol(config: AgentConfig, token: str, legal_id: str = "") -> store.Enrolment:
     identity = load_or_create_identity(config.identity_key_path)
+    legal_id = normalise_legal_id(legal_id) if legal_id else config.legal_id
     with CoordinatorClient(config.coordinator) as client:
         result = client.enrol(
             token=token,
@@ -76,6 +85,7 @@ def _enrol(config: AgentConfig, token: str) -> store.Enrolment:
             sector=config.sector,
             region=config.region,
             size_band=config.size_band,
+            legal_id=legal_id,
         )
     row = store.Enrolment(
         participant_id=result.participant_id,
@@ -84,6 +94,7 @@ def _enrol(config: AgentConfig, token: str) -> store.Enrolment:
         log_id=result.log_id,
         log_public_key=result.log_public_key,
         enrolled_unix_ms=int(time.time() * 1000),
+        legal_id=legal_id,
     )
     with Session(store.open_store(config.database_url)) as session:
         session.merge(row)
@@ -107,11 +118,28 @@ def init(
     customer: list[str] = typer.Option(
         [], help="PARTICIPANT_ID=NAME: how a buyer appears as `customer` in your data (repeat)."
     ),
+    legal_id: str = typer.Option(
+        "",
+        "--legal-id",
+        help="Your organisation's legal identifier: LEI:<20 chars>, VAT:<CC><number> or "
+        "CRN:<CC>:<number>; trustees or registrars attest it before you count towards k.",
+    ),
+    manifest: Path | None = typer.Option(
+        None,
+        "--manifest",
+        help="The federation manifest to pin (from a source you trust, not the coordinator).",
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """Create an agent home (agent.toml, identity key) and optionally enrol."""
+    """Create an agent home (agent.toml, identity key), pin the manifest, optionally enrol."""
     if (home / "agent.toml").exists():
         fail(f"{home / 'agent.toml'} already exists; edit it or choose another --home")
+    pinned: Manifest | None = None
+    try:
+        legal_id = normalise_legal_id(legal_id) if legal_id else ""
+        pinned = load_manifest(manifest) if manifest else None
+    except FedcarbonError as error:
+        fail(str(error))
     aliases = {}
     for item in customer:
         pid, sep, name = item.partition("=")
@@ -128,10 +156,19 @@ def init(
         size_band=size_band,
         activities=activities,
         customers=aliases,
+        legal_id=legal_id,
     )
     config = _load(home)
-    load_or_create_identity(config.identity_key_path)
-    document: dict[str, Any] = {"home": str(home), "config": str(path)}
+    identity = load_or_create_identity(config.identity_key_path)
+    document: dict[str, Any] = {
+        "home": str(home),
+        "config": str(path),
+        "identity_key": signing.public_key_bytes(identity).hex(),
+    }
+    if pinned is not None:
+        engine = store.open_store(config.database_url)
+        store.pin_manifest(engine, pinned, str(manifest), int(time.time() * 1000))
+        document["manifest_fingerprint"] = pinned.fingerprint
     if token:
         try:
             enrolled = _enrol(config, token)
@@ -142,21 +179,186 @@ def init(
         print_json(document)
         return
     typer.echo(f"agent home ready: {path}")
+    typer.echo(
+        f"identity key {document['identity_key']}: give it to your registrar or trustees "
+        "through a channel you trust, so they can attest you"
+    )
+    if pinned is not None:
+        typer.echo(
+            f"pinned manifest {pinned.federation} v{pinned.version}, fingerprint "
+            f"{pinned.fingerprint} (compare it with the one your trustees publish)"
+        )
     if token:
         typer.echo(f"enrolled as {document['participant_id']} ({document['role']})")
 
 
 @app.command()
 def enrol(
-    token: str = typer.Option(..., help="Single-use token from the operator."), home: Path = HOME
+    token: str = typer.Option(..., help="Single-use token from the operator."),
+    legal_id: str = typer.Option(
+        "", "--legal-id", help="Legal identifier to enrol with (default: legal_id in agent.toml)."
+    ),
+    home: Path = HOME,
 ) -> None:
     """Enrol with the coordinator using a single-use token and this agent's identity key."""
     config = _load(home)
     try:
-        enrolled = _enrol(config, token)
+        enrolled = _enrol(config, token, legal_id)
     except _USER_ERRORS as error:
         fail(f"enrolment failed: {error}")
     typer.echo(f"enrolled as {enrolled.participant_id} ({enrolled.role})")
+
+
+def _pinned(config: AgentConfig) -> Manifest | None:
+    try:
+        return store.pinned_manifest(store.open_store(config.database_url))
+    except FedcarbonError as error:
+        fail(str(error))
+
+
+def _key_holders(client: CoordinatorClient, campaign: Campaign) -> list[tuple[str, bytes]]:
+    """(trustee id, identity key) of each key holder, as the coordinator's registry has them.
+
+    An id the registry does not know gets an empty key, which no manifest trustee has.
+    """
+    known = {t.trustee_id: t.identity_public_key for t in client.list_trustees()}
+    return [(tid, known.get(tid, b"")) for tid in campaign.key.trustee_ids]
+
+
+def _declines(
+    config: AgentConfig,
+    me: store.Enrolment,
+    client: CoordinatorClient,
+    campaign: Campaign,
+    manifest: Manifest | None,
+) -> list[str]:
+    """The local policy and the pinned manifest's reasons to decline a campaign."""
+    reasons = refusals(
+        campaign,
+        config.policy,
+        me.participant_id,
+        store.spent(store.open_store(config.database_url)),
+    )
+    return reasons + manifest_refusals(
+        _key_holders(client, campaign),
+        campaign.key.threshold,
+        manifest,
+        config.policy.min_threshold,
+    )
+
+
+@manifest_app.command("show")
+def manifest_show(home: Path = HOME, as_json: bool = JSON) -> None:
+    """Show the pinned manifest: its fingerprint, trustees and registrars."""
+    manifest = _pinned(_load(home))
+    if manifest is None:
+        fail("no manifest pinned; `fedcarbon agent manifest update FILE`")
+    if as_json:
+        print_json(manifest.to_document() | {"fingerprint": manifest.fingerprint})
+        return
+    typer.echo(
+        f"{manifest.federation} v{manifest.version}, fingerprint {manifest.fingerprint}; "
+        f"a member counts once {manifest.min_attestations} of these attest it"
+    )
+    table(
+        "Trustees and registrars",
+        ["id", "organisation", "legal id", "role", "identity key"],
+        [
+            [t.trustee_id, t.organisation, t.legal_id, "trustee", t.identity_key.hex()[:16]]
+            for t in manifest.trustees
+        ]
+        + [
+            [r.registrar_id, r.organisation, "", "registrar", r.identity_key.hex()[:16]]
+            for r in manifest.registrars
+        ],
+    )
+
+
+@manifest_app.command("update")
+def manifest_update(
+    file: Path = typer.Argument(..., help="The new manifest, from a source you trust."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+    home: Path = HOME,
+    as_json: bool = JSON,
+) -> None:
+    """Pin a new manifest: an explicit act of yours, logged with old and new fingerprints."""
+    config = _load(home)
+    try:
+        new = load_manifest(file)
+    except FedcarbonError as error:
+        fail(str(error))
+    old = _pinned(config)
+    if old is not None and old.fingerprint == new.fingerprint:
+        fail(f"{file} is the manifest already pinned ({new.fingerprint})")
+    if old is not None and new.federation == old.federation and new.version <= old.version:
+        fail(
+            f"{file} is version {new.version} of {new.federation}, not newer than the pinned "
+            f"version {old.version}"
+        )
+    if not yes and not as_json:
+        typer.echo(f"pinned now: {old.fingerprint if old else 'none'}")
+        typer.echo(f"new:        {new.fingerprint} ({new.federation} v{new.version})")
+        for t in new.trustees:
+            typer.echo(f"  trustee {t.trustee_id}: {t.organisation} ({t.legal_id})")
+        for r in new.registrars:
+            typer.echo(f"  registrar {r.registrar_id}: {r.organisation}")
+        typer.confirm("Pin this manifest?", abort=True)
+    engine = store.open_store(config.database_url)
+    previous = store.pin_manifest(engine, new, str(file), int(time.time() * 1000))
+    if as_json:
+        print_json({"old_fingerprint": previous, "new_fingerprint": new.fingerprint})
+    else:
+        typer.echo(f"manifest pinned: {previous or 'none'} -> {new.fingerprint}")
+
+
+@manifest_app.command("history")
+def manifest_history(home: Path = HOME, as_json: bool = JSON) -> None:
+    """Every pin of a manifest in this agent, with time and old/new fingerprints."""
+    config = _load(home)
+    rows = store.manifest_changes(store.open_store(config.database_url))
+    items = [
+        {
+            "changed_unix_ms": r.changed_unix_ms,
+            "old_fingerprint": r.old_fingerprint,
+            "new_fingerprint": r.new_fingerprint,
+            "source": r.source,
+        }
+        for r in rows
+    ]
+    if as_json:
+        print_json(items)
+        return
+    table(
+        "Manifest changes",
+        ["when (ms)", "old", "new", "from"],
+        [
+            [
+                r.changed_unix_ms,
+                r.old_fingerprint[:16] or "none",
+                r.new_fingerprint[:16],
+                r.source,
+            ]
+            for r in rows
+        ],
+    )
+
+
+@app.command()
+def migrate(home: Path = HOME, as_json: bool = JSON) -> None:
+    """Bring a store made by an earlier version up to date (also done at every start)."""
+    from sqlalchemy import create_engine
+
+    config = _load(home)
+    engine = create_engine(config.database_url)
+    try:
+        added = store.migrate(engine)
+    finally:
+        engine.dispose()
+    store.open_store(config.database_url).dispose()
+    if as_json:
+        print_json({"added_columns": added})
+    else:
+        typer.echo("added: " + ", ".join(added) if added else "the store is up to date")
 
 
 @app.command()
@@ -165,16 +367,17 @@ def campaigns(home: Path = HOME, as_json: bool = JSON) -> None:
     config = _load(home)
     me = _enrolment(config)
     engine = store.open_store(config.database_url)
+    manifest = _pinned(config)
     try:
         with CoordinatorClient(config.coordinator) as client:
             found = client.list_campaigns()
+            declines = {c.campaign_id: _declines(config, me, client, c, manifest) for c in found}
     except AgentError as error:
         fail(str(error))
-    spent = store.spent(engine)
     submitted = {s.campaign_id for s in store.submissions(engine)}
     rows: list[dict[str, Any]] = []
     for c in found:
-        reasons = refusals(c, config.policy, me.participant_id, spent)
+        reasons = declines[c.campaign_id]
         status = (
             "submitted"
             if c.campaign_id in submitted
@@ -190,11 +393,18 @@ def campaigns(home: Path = HOME, as_json: bool = JSON) -> None:
                 "key_fingerprint": c.key.fingerprint,
                 "metrics": [m.name for m in c.metrics],
                 "status": status,
+                "manifest_fingerprint": manifest.fingerprint if manifest else "",
             }
         )
     if as_json:
         print_json(rows)
         return
+    typer.echo(
+        f"pinned manifest: {manifest.federation} v{manifest.version}, "
+        f"fingerprint {manifest.fingerprint}"
+        if manifest
+        else "no federation manifest pinned (`fedcarbon agent manifest update FILE`)"
+    )
     table(
         "Campaigns",
         ["id", "kind", "state", "k", "key (fingerprint)", "this agent"],
@@ -245,15 +455,10 @@ def preview(campaign_id: str, home: Path = HOME, as_json: bool = JSON) -> None:
     try:
         with CoordinatorClient(config.coordinator) as client:
             campaign = client.get_campaign(campaign_id)
+            reasons = _declines(config, me, client, campaign, _pinned(config))
         collection, contribution = _prepare(config, campaign)
     except _USER_ERRORS as error:
         fail(str(error))
-    reasons = refusals(
-        campaign,
-        config.policy,
-        me.participant_id,
-        store.spent(store.open_store(config.database_url)),
-    )
     width = vector.ciphertext_length(campaign.key.paillier_n)
     leaves = {
         "participant_id": me.participant_id,
@@ -307,7 +512,7 @@ def _submit_one(
     allow_partial: bool = False,
 ) -> dict[str, Any]:
     engine = store.open_store(config.database_url)
-    reasons = refusals(campaign, config.policy, me.participant_id, store.spent(engine))
+    reasons = _declines(config, me, client, campaign, _pinned(config))
     if reasons:
         raise AgentError(
             f"campaign {campaign.campaign_id}: declined by local policy: " + "; ".join(reasons)
@@ -406,8 +611,9 @@ def submit(
                 engine = store.open_store(config.database_url)
                 submitted = {s.campaign_id for s in store.submissions(engine)}
                 targets = []
+                manifest = _pinned(config)
                 for c in client.list_campaigns(CampaignState.OPEN):
-                    reasons = refusals(c, config.policy, me.participant_id, store.spent(engine))
+                    reasons = _declines(config, me, client, c, manifest)
                     if c.campaign_id in submitted:
                         continue
                     if reasons:

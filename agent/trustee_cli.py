@@ -16,6 +16,7 @@ from agent import store
 from agent.client import CoordinatorClient
 from agent.config import load_config, write_config
 from agent.errors import AgentError
+from agent.federation_cli import approve, manifest_app
 from agent.identity import (
     load_or_create_encryption_key,
     load_or_create_identity,
@@ -27,11 +28,15 @@ from fedcarbon.console import fail, print_json
 from fedcarbon.crypto.errors import CryptoError
 from fedcarbon.crypto.vector import MIN_KEY_BITS
 from fedcarbon.decryption import DecryptionShare, NoiseShare
+from fedcarbon.errors import FedcarbonError
 
 app = typer.Typer(
     help="Key holders: create campaign keys, verify aggregates, decrypt releases only.",
     no_args_is_help=True,
 )
+
+app.add_typer(manifest_app, name="manifest")
+app.command("approve")(approve)
 
 HOME = typer.Option(
     Path("fedcarbon-trustee"),
@@ -241,8 +246,13 @@ def run(
     trustee_id, config = _me(home)
     identity = load_or_create_identity(config.identity_key_path)  # type: ignore[attr-defined]
     ring = KeyRing(home)
-    enrolled = store.enrolment(store.open_store(config.database_url))  # type: ignore[attr-defined]
+    engine = store.open_store(config.database_url)  # type: ignore[attr-defined]
+    enrolled = store.enrolment(engine)
     log_key = enrolled.log_public_key if enrolled else b""
+    try:
+        manifest = store.pinned_manifest(engine)
+    except FedcarbonError as error:
+        fail(str(error))
     answered: list[dict[str, str]] = []
     while True:
         try:
@@ -254,11 +264,16 @@ def run(
                     bundle = client.get_aggregate(campaign_id)
                     entries = _log_entries(client, bundle.tree_head.tree_size)
                     problems = verify_log_completeness(bundle, entries, log_key)
+                    if manifest is None:
+                        problems.append(
+                            "this trustee has no federation manifest pinned, so it cannot "
+                            "check who the contributors are (`fedcarbon trustee manifest pin`)"
+                        )
                     try:
                         if phase == "noise":
-                            reply = make_noise(bundle, ring, trustee_id, problems)
+                            reply = make_noise(bundle, ring, trustee_id, problems, manifest)
                         else:
-                            reply = answer(bundle, ring, trustee_id, problems)
+                            reply = answer(bundle, ring, trustee_id, problems, manifest)
                     except CryptoError as error:  # e.g. no key made for this campaign
                         reply = DecryptionShare(
                             campaign_id, trustee_id, bundle.digest, (), f"cannot decrypt: {error}"

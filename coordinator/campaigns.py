@@ -12,6 +12,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, select
 
 from coordinator.errors import ConflictError, InvalidRequestError, NotFoundError
+from coordinator.membership import legal_entities
 from coordinator.store import (
     AggregateRow,
     CampaignRow,
@@ -21,19 +22,40 @@ from coordinator.store import (
     SubmissionRow,
 )
 from fedcarbon import serde
-from fedcarbon.campaign import Campaign, CampaignState, KeyScheme
+from fedcarbon.campaign import DEFAULT_MIN_CONTRIBUTORS, Campaign, CampaignState, KeyScheme
 from fedcarbon.crypto import vector
+from fedcarbon.crypto.vector import MIN_KEY_BITS
+from fedcarbon.federation.manifest import Manifest
 from fedcarbon.results import CampaignResult
 from fedcarbon.v1 import campaign_pb2, result_pb2
 
+# The agents' default policy (agent/config.py: Policy), enforced again at creation so that a
+# weak campaign is refused before anyone is asked to answer it (issue 12).
+MIN_THRESHOLD = 2
 
-def _to_row(campaign: Campaign) -> CampaignRow:
+
+def _to_row(campaign: Campaign, weak_allowed: bool = False) -> CampaignRow:
     return CampaignRow(
         campaign_id=campaign.campaign_id,
         definition=serde.campaign_to_proto(campaign).SerializeToString(deterministic=True),
         state=campaign.state.value,
         created_unix_ms=campaign.created_unix_ms,
+        weak_allowed=weak_allowed,
     )
+
+
+def weaknesses(campaign: Campaign) -> list[str]:
+    """Where a campaign is below the default minimums (key size, threshold, k)."""
+    found = []
+    if campaign.key.bits < MIN_KEY_BITS:
+        found.append(f"the key has {campaign.key.bits} bits, below {MIN_KEY_BITS}")
+    if campaign.key.threshold < MIN_THRESHOLD:
+        found.append(
+            f"the key needs {campaign.key.threshold} trustee(s) to decrypt, below {MIN_THRESHOLD}"
+        )
+    if campaign.min_contributors < DEFAULT_MIN_CONTRIBUTORS:
+        found.append(f"k = {campaign.min_contributors}, below {DEFAULT_MIN_CONTRIBUTORS}")
+    return found
 
 
 def _from_row(row: CampaignRow) -> Campaign:
@@ -43,9 +65,24 @@ def _from_row(row: CampaignRow) -> Campaign:
 
 
 def create_campaign(
-    engine: Engine, campaign: Campaign, sealed_shares: dict[str, bytes] | None = None
+    engine: Engine,
+    campaign: Campaign,
+    sealed_shares: dict[str, bytes] | None = None,
+    *,
+    allow_weak: bool = False,
 ) -> Campaign:
-    """Store a new campaign (and the sealed key shares to forward to its trustees)."""
+    """Store a new campaign (and the sealed key shares to forward to its trustees).
+
+    Below the default minimums it is refused unless ``allow_weak`` (test federations), which
+    is recorded with the campaign.
+    """
+    weak = weaknesses(campaign)
+    if weak and not allow_weak:
+        raise InvalidRequestError(
+            f"campaign {campaign.campaign_id!r} is below the default minimums: "
+            + "; ".join(weak)
+            + " (pass --allow-weak for a test federation; agents' default policy refuses it)"
+        )
     with Session(engine) as session:
         if session.get(CampaignRow, campaign.campaign_id) is not None:
             raise ConflictError(f"campaign {campaign.campaign_id!r} already exists")
@@ -87,9 +124,15 @@ def create_campaign(
                     campaign_id=campaign.campaign_id, trustee_id=trustee_id, sealed_share=sealed
                 )
             )
-        session.add(_to_row(campaign))
+        session.add(_to_row(campaign, weak_allowed=bool(weak)))
         session.commit()
     return campaign
+
+
+def weak_allowed(engine: Engine, campaign_id: str) -> bool:
+    with Session(engine) as session:
+        row = session.get(CampaignRow, campaign_id)
+        return bool(row and row.weak_allowed)
 
 
 def get_campaign(engine: Engine, campaign_id: str) -> Campaign:
@@ -141,8 +184,16 @@ def aggregate_submissions(campaign: Campaign, entries: list[bytes]) -> list[int]
     return vector.add_vectors(vectors, n)
 
 
-def close_campaign(engine: Engine, campaign_id: str) -> tuple[CampaignState, str]:
-    """Stop accepting submissions; aggregate if at least k contributed, else fail."""
+def close_campaign(
+    engine: Engine, campaign_id: str, manifest: Manifest | None = None
+) -> tuple[CampaignState, str]:
+    """Stop accepting submissions; aggregate if at least k contributed, else fail.
+
+    With a federation manifest, k counts distinct legal entities among contributors attested
+    by enough of its trustees and registrars, and an unattested contributor fails the
+    campaign (trustees would refuse the aggregate anyway). Without one, k counts participant
+    ids: a federation that never installed a manifest (tests, min_threshold = 1 setups).
+    """
     campaign = get_campaign(engine, campaign_id)
     if campaign.state is not CampaignState.OPEN:
         raise ConflictError(f"campaign {campaign_id!r} is {campaign.state.value}, not open")
@@ -153,6 +204,26 @@ def close_campaign(engine: Engine, campaign_id: str) -> tuple[CampaignState, str
             raise ConflictError(f"campaign {campaign_id!r} changed state while closing")
         rows = submissions_of(session, campaign_id)
         contributors = sorted({row.participant_id for row in rows})
+        if manifest is not None:
+            entities = legal_entities(session, manifest, contributors)
+            unattested = [pid for pid in contributors if pid not in entities]
+            distinct = len(set(entities.values()))
+            if unattested or distinct < campaign.min_contributors:
+                reason = (
+                    f"only {distinct} distinct attested legal "
+                    f"entit{'y' if distinct == 1 else 'ies'} among {len(contributors)} "
+                    f"contributor(s); at least {campaign.min_contributors} are required before "
+                    "anything is released"
+                    + (
+                        f"; not attested by {manifest.min_attestations} trustee(s) or "
+                        f"registrar(s) of the manifest: {', '.join(unattested)}"
+                        if unattested
+                        else ""
+                    )
+                )
+                fail_campaign(session, campaign_id, len(contributors), reason)
+                session.commit()
+                return CampaignState.FAILED, reason
         if len(contributors) < campaign.min_contributors:
             reason = (
                 f"only {len(contributors)} contributor(s); at least {campaign.min_contributors} "

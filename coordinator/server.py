@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from coordinator.config import CoordinatorConfig
 from coordinator.log import TransparencyLog
+from coordinator.membership import InstalledManifest
 from coordinator.service import (
     AuditLogService,
     CampaignsService,
@@ -76,7 +77,8 @@ def start(config: CoordinatorConfig, *, workers: int = 16) -> RunningServer:
         ],
     )
     coordinator_pb2_grpc.add_ParticipantsServicer_to_server(
-        ParticipantsService(engine, transparency), server
+        ParticipantsService(engine, transparency, InstalledManifest(config.manifest_path)),
+        server,
     )
     coordinator_pb2_grpc.add_CampaignsServicer_to_server(
         CampaignsService(engine, SubmissionDesk(engine, transparency)), server
