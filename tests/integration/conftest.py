@@ -126,7 +126,12 @@ class Federation:
         return str(document["participant_id"])
 
     def add_agent(
-        self, company: Company, *, buyer_id: str | None = None, name: str | None = None
+        self,
+        company: Company,
+        *,
+        buyer_id: str | None = None,
+        name: str | None = None,
+        legal_id: str | None = None,
     ) -> str:
         name = name or company.key
         home = self.root / "agents" / name
@@ -148,7 +153,7 @@ class Federation:
             "--token",
             self.token(company.role),
             "--legal-id",
-            demo_legal_id(name),
+            legal_id or demo_legal_id(name),
             "--manifest",
             str(manifest),
         ]
