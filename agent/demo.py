@@ -23,7 +23,15 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from agent.demo_data import BUYER, COMPANIES, YEAR, Company, records_for, write_company_data
+from agent.demo_data import (
+    BUYER,
+    COMPANIES,
+    YEAR,
+    Company,
+    demo_legal_id,
+    records_for,
+    write_company_data,
+)
 from fedcarbon.accounting.engine import compute_footprint
 from fedcarbon.accounting.records import read_activity_csv
 from fedcarbon.campaign import CampaignKind
@@ -42,6 +50,8 @@ BENCHMARK_METRICS = (
 # The noised benchmark: bounds are the sensitivity, so they are set tight (kg CO2e per tonne).
 DP_METRICS = ("intensity_kgco2e_per_t:0:1000", "participants")
 STEP_TIMEOUT_S = 300
+MANIFEST_FILE = "federation-manifest.json"
+MIN_ATTESTATIONS = 2  # distinct trustees that attest each member
 
 
 class DemoError(Exception):
@@ -139,6 +149,7 @@ def _enrol_everyone(fed: Federation, trustees: int) -> None:
     with ThreadPoolExecutor(3) as pool:
         fed.trustees = list(pool.map(trustee, range(trustees)))
     fed.step(f"{trustees} trustees enrolled: {', '.join(fed.trustees)}")
+    _write_manifest(fed)
 
     buyer = next(c for c in COMPANIES if c.role == "buyer")
     fed.participants[buyer.key] = _init_agent(fed, buyer, _tokens(fed, "buyer", 1)[0], {})
@@ -154,6 +165,52 @@ def _enrol_everyone(fed: Federation, trustees: int) -> None:
         )
     fed.participants.update({c.key: pid for c, pid in zip(suppliers, ids, strict=True)})
     fed.step(f"{len(suppliers)} suppliers and the buyer enrolled with single-use tokens")
+    _attest_everyone(fed)
+
+
+def _trustee_home(fed: Federation, index: int) -> str:
+    return str(fed.workdir / f"trustee-{index + 1}")
+
+
+def _write_manifest(fed: Federation) -> None:
+    """The trustees write the federation manifest, each signs it; everyone pins it."""
+    entries = []
+    for index in range(len(fed.trustees)):
+        entry = fed.workdir / f"trustee-{index + 1}.entry.json"
+        fed.cli(
+            "trustee", "manifest", "entry", "--home", _trustee_home(fed, index),
+            "--legal-id", demo_legal_id(f"trustee-{index + 1}"), "--out", str(entry),
+        )  # fmt: skip
+        entries += ["--trustee", str(entry)]
+    manifest = fed.workdir / MANIFEST_FILE
+    fed.cli(
+        "trustee", "manifest", "draft", "--federation", "fedcarbon-demo", *entries,
+        "--min-attestations", str(MIN_ATTESTATIONS), "--out", str(manifest),
+    )  # fmt: skip
+    for index in range(len(fed.trustees)):
+        fed.cli("trustee", "manifest", "sign", str(manifest), "--home", _trustee_home(fed, index))
+    for index in range(len(fed.trustees)):
+        fed.cli("trustee", "manifest", "pin", str(manifest), "--home", _trustee_home(fed, index))
+    home = str(fed.workdir / "coordinator")
+    fed.cli("coordinator", "manifest", "install", str(manifest), "--home", home)
+    fingerprint = fed.cli_json("audit", "verify", "manifest", str(manifest))["fingerprint"]
+    fed.step(
+        f"federation manifest signed by all {len(fed.trustees)} trustees "
+        f"(fingerprint {fingerprint[:16]}), pinned by trustees and installed by the operator"
+    )
+
+
+def _attest_everyone(fed: Federation) -> None:
+    """Trustees check each member's claimed legal identity and attest it."""
+    for index in range(MIN_ATTESTATIONS):
+        fed.cli(
+            "trustee", "approve", "--yes", "--home", _trustee_home(fed, index),
+            "--coordinator", fed.address, "--json",
+        )  # fmt: skip
+    fed.step(
+        f"every member's legal identity attested by {MIN_ATTESTATIONS} trustees: "
+        "k counts distinct attested legal entities"
+    )
 
 
 def _init_agent(fed: Federation, company: Company, token: str, aliases: dict[str, str]) -> str:
@@ -180,6 +237,10 @@ def _init_agent(fed: Federation, company: Company, token: str, aliases: dict[str
         "activities.csv",
         "--token",
         token,
+        "--legal-id",
+        demo_legal_id(company.key),
+        "--manifest",
+        str(fed.workdir / MANIFEST_FILE),
     ]
     for pid, name in aliases.items():
         args += ["--customer", f"{pid}={name}"]
