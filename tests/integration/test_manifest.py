@@ -194,3 +194,54 @@ def test_audit_verify_manifest(federation: Federation) -> None:
     assert result.exit_code == 1
     failure = json.loads(result.stdout)
     assert failure["valid"] is False and "changed after it signed" in failure["error"]
+
+
+def test_hostile_attestations_and_enrolments_are_refused_naming_why(
+    federation: Federation,
+) -> None:
+    from dataclasses import replace
+
+    from agent.client import CoordinatorClient
+    from agent.errors import CoordinatorUnavailable
+    from fedcarbon.audit import signing
+    from fedcarbon.federation.attestation import attest
+    from fedcarbon.v1 import coordinator_pb2
+
+    pid = federation.add_agent(company("castings"))
+    trustee_key = signing.load_private_key(federation.trustee_home(2) / "identity.pem")
+    with CoordinatorClient(federation.address) as client:
+        ((member, _),) = client.members(pid)
+        other = replace(member, legal_id=demo_legal_id("someone-else"))
+        with pytest.raises(CoordinatorUnavailable, match="another identity key, legal id"):
+            client.submit_attestation(attest(trustee_key, other))
+        forged = replace(attest(trustee_key, member), signature=bytes(64))
+        with pytest.raises(CoordinatorUnavailable, match="does not verify"):
+            client.submit_attestation(forged)
+        with pytest.raises(CoordinatorUnavailable, match="keys must be 32 bytes"):
+            client._call(
+                client._participants.SubmitAttestation,
+                coordinator_pb2.Attestation(participant_id=pid, attester_key=b"x"),
+            )
+        with pytest.raises(CoordinatorUnavailable, match="unknown participant"):
+            client.members("nobody")
+        identity = signing.generate_signing_key()
+        with pytest.raises(CoordinatorUnavailable, match="check digits are wrong"):
+            client.enrol(
+                token=federation.token("supplier"),
+                organisation="Bad Id GmbH",
+                identity=identity,
+                legal_id="LEI:5493001KJTIIGC8Y1R13",
+            )
+        with pytest.raises(CoordinatorUnavailable, match="must be sent as 'VAT:DE123456789'"):
+            client.enrol(
+                token=federation.token("supplier"),
+                organisation="Lowercase GmbH",
+                identity=identity,
+                legal_id="vat:de 123456789",
+            )
+    bad = federation.cli(
+        "agent", "init", "--home", str(federation.root / "bad"), "--organisation", "Bad",
+        "--coordinator", federation.address, "--legal-id", "LEI:5493001KJTIIGC8Y1R13",
+        expect=1,
+    )  # fmt: skip
+    assert "LEI check digits are wrong" in bad
