@@ -35,6 +35,7 @@ from fedcarbon.campaign import Campaign, CampaignState
 from fedcarbon.console import fail, print_json, show_result, table
 from fedcarbon.crypto import vector
 from fedcarbon.errors import FedcarbonError
+from fedcarbon.federation.attestation import attesters_of
 from fedcarbon.federation.legal_id import normalise_legal_id
 from fedcarbon.federation.manifest import Manifest, load_manifest
 from fedcarbon.submission import SignedSubmission
@@ -239,12 +240,37 @@ def _declines(
         me.participant_id,
         store.spent(store.open_store(config.database_url)),
     )
-    return reasons + manifest_refusals(
-        _key_holders(client, campaign),
-        campaign.key.threshold,
-        manifest,
-        config.policy.min_threshold,
+    return (
+        reasons
+        + manifest_refusals(
+            _key_holders(client, campaign),
+            campaign.key.threshold,
+            manifest,
+            config.policy.min_threshold,
+        )
+        + _unattested(client, me, manifest)
     )
+
+
+def _unattested(
+    client: CoordinatorClient, me: store.Enrolment, manifest: Manifest | None
+) -> list[str]:
+    """Not yet attested enough: the contribution would not count and would fail the campaign
+    for everyone (trustees refuse an aggregate with an unattested contributor)."""
+    if manifest is None:
+        return []
+    found = client.members(me.participant_id)
+    attesters = {
+        key
+        for member, attestations in found
+        for key in attesters_of(manifest, member, attestations)
+    }
+    if len(attesters) >= manifest.min_attestations:
+        return []
+    return [
+        f"this participant is attested by {len(attesters)} of the {manifest.min_attestations} "
+        "trustees or registrars of the manifest it needs (ask them: `fedcarbon trustee approve`)"
+    ]
 
 
 @manifest_app.command("show")

@@ -174,39 +174,53 @@ def _trustee_home(fed: Federation, index: int) -> str:
 
 def _write_manifest(fed: Federation) -> None:
     """The trustees write the federation manifest, each signs it; everyone pins it."""
-    entries = []
-    for index in range(len(fed.trustees)):
-        entry = fed.workdir / f"trustee-{index + 1}.entry.json"
+    count = len(fed.trustees)
+
+    def entry(index: int) -> list[str]:
+        path = fed.workdir / f"trustee-{index + 1}.entry.json"
         fed.cli(
             "trustee", "manifest", "entry", "--home", _trustee_home(fed, index),
-            "--legal-id", demo_legal_id(f"trustee-{index + 1}"), "--out", str(entry),
+            "--legal-id", demo_legal_id(f"trustee-{index + 1}"), "--out", str(path),
         )  # fmt: skip
-        entries += ["--trustee", str(entry)]
+        return ["--trustee", str(path)]
+
+    with ThreadPoolExecutor(3) as pool:
+        entries = [arg for pair in pool.map(entry, range(count)) for arg in pair]
     manifest = fed.workdir / MANIFEST_FILE
     fed.cli(
         "trustee", "manifest", "draft", "--federation", "fedcarbon-demo", *entries,
         "--min-attestations", str(MIN_ATTESTATIONS), "--out", str(manifest),
     )  # fmt: skip
-    for index in range(len(fed.trustees)):
+    for index in range(count):  # one after the other: each adds its signature to the file
         fed.cli("trustee", "manifest", "sign", str(manifest), "--home", _trustee_home(fed, index))
-    for index in range(len(fed.trustees)):
-        fed.cli("trustee", "manifest", "pin", str(manifest), "--home", _trustee_home(fed, index))
     home = str(fed.workdir / "coordinator")
-    fed.cli("coordinator", "manifest", "install", str(manifest), "--home", home)
+    with ThreadPoolExecutor(3) as pool:
+        list(
+            pool.map(
+                lambda args: fed.cli(*args),
+                [
+                    ("trustee", "manifest", "pin", str(manifest), "--home", _trustee_home(fed, i))
+                    for i in range(count)
+                ]
+                + [("coordinator", "manifest", "install", str(manifest), "--home", home)],
+            )
+        )
     fingerprint = fed.cli_json("audit", "verify", "manifest", str(manifest))["fingerprint"]
     fed.step(
-        f"federation manifest signed by all {len(fed.trustees)} trustees "
-        f"(fingerprint {fingerprint[:16]}), pinned by trustees and installed by the operator"
+        f"federation manifest signed by all {count} trustees (fingerprint "
+        f"{fingerprint[:16]}), pinned by trustees and installed by the operator"
     )
 
 
 def _attest_everyone(fed: Federation) -> None:
     """Trustees check each member's claimed legal identity and attest it."""
-    for index in range(MIN_ATTESTATIONS):
-        fed.cli(
-            "trustee", "approve", "--yes", "--home", _trustee_home(fed, index),
-            "--coordinator", fed.address, "--json",
-        )  # fmt: skip
+
+    def approve(index: int) -> str:
+        home = _trustee_home(fed, index)
+        return fed.cli("trustee", "approve", "--yes", "--home", home, "--json")
+
+    with ThreadPoolExecutor(MIN_ATTESTATIONS) as pool:
+        list(pool.map(approve, range(MIN_ATTESTATIONS)))
     fed.step(
         f"every member's legal identity attested by {MIN_ATTESTATIONS} trustees: "
         "k counts distinct attested legal entities"

@@ -245,3 +245,24 @@ def test_hostile_attestations_and_enrolments_are_refused_naming_why(
         expect=1,
     )  # fmt: skip
     assert "LEI check digits are wrong" in bad
+
+
+def test_an_agent_declines_while_it_is_not_attested_enough(federation: Federation) -> None:
+    """Its contribution would not count, and trustees would refuse the whole aggregate."""
+    home = federation.root / "agents" / "fresh"
+    document = federation.cli_json(
+        "agent", "init", "--home", str(home), "--organisation", "Fresh GmbH", "--coordinator",
+        federation.address, "--token", federation.token("supplier"),
+        "--legal-id", demo_legal_id("fresh"), "--manifest", str(federation.ensure_manifest()),
+    )  # fmt: skip
+    federation.open_campaign("early")
+
+    def status() -> str:
+        (row,) = federation.cli_json("agent", "campaigns", "--home", str(home))
+        return str(row["status"])
+
+    assert "attested by 0 of the 2 trustees or registrars" in status()
+    federation.attest(document["participant_id"], trustees=1)
+    assert "attested by 1 of the 2" in status()
+    federation.attest(document["participant_id"], trustees=2)
+    assert status() == "ok"
