@@ -338,7 +338,8 @@ def campaign_list(
     as_json: bool = JSON,
 ) -> None:
     """List campaigns and their states."""
-    found = campaigns.list_campaigns(_engine(home), state)
+    engine = _engine(home)
+    found = campaigns.list_campaigns(engine, state)
     if as_json:
         print_json(
             [
@@ -348,6 +349,7 @@ def campaign_list(
                     "state": c.state.value,
                     "k": c.min_contributors,
                     "title": c.title,
+                    "weak_allowed": campaigns.weak_allowed(engine, c.campaign_id),
                 }
                 for c in found
             ]
