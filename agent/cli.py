@@ -26,11 +26,12 @@ from agent.identity import load_or_create_identity
 from agent.ledger import Ledger, differencing_refusals, load_ledger, record_joined, unchecked
 from agent.mappings_cli import app as mappings_app
 from agent.mappings_cli import audit_entry, mapped_rows
-from agent.policy import period_label, refusals
+from agent.policy import manifest_refusals, period_label, refusals
 from agent.report import report_command
 from agent.upstream import app as upstream_app
 from fedcarbon import serde
 from fedcarbon.accounting.errors import AccountingError
+from fedcarbon.audit import signing
 from fedcarbon.audit.errors import AuditError
 from fedcarbon.audit.receipts import (
     ConsistencyEvidence,
@@ -44,6 +45,9 @@ from fedcarbon.console import fail, print_json, show_result, table
 from fedcarbon.crypto import vector
 from fedcarbon.errors import FedcarbonError
 from fedcarbon.evidence import ResultEvidence, to_document
+from fedcarbon.federation.attestation import attesters_of
+from fedcarbon.federation.legal_id import normalise_legal_id
+from fedcarbon.federation.manifest import Manifest, load_manifest
 from fedcarbon.submission import SignedSubmission
 
 app = typer.Typer(
@@ -66,6 +70,11 @@ JSON = typer.Option(False, "--json", help="Print JSON instead of tables.")
 register_footprint_commands(app)  # footprint, pact export (agent/footprint_cli.py)
 app.add_typer(mappings_app, name="mappings")
 app.add_typer(exchange.app, name="cbam")
+manifest_app = typer.Typer(
+    help="The federation manifest this agent pinned: who may hold campaign keys and attest.",
+    no_args_is_help=True,
+)
+app.add_typer(manifest_app, name="manifest")
 _USER_ERRORS = (AgentError, FedcarbonError, AccountingError, AuditError, OSError, ValueError)
 
 
@@ -83,8 +92,9 @@ def _enrolment(config: AgentConfig) -> store.Enrolment:
     return found
 
 
-def _enrol(config: AgentConfig, token: str) -> store.Enrolment:
+def _enrol(config: AgentConfig, token: str, legal_id: str = "") -> store.Enrolment:
     identity = load_or_create_identity(config.identity_key_path)
+    legal_id = normalise_legal_id(legal_id) if legal_id else config.legal_id
     with CoordinatorClient(config.coordinator) as client:
         result = client.enrol(
             token=token,
@@ -93,6 +103,7 @@ def _enrol(config: AgentConfig, token: str) -> store.Enrolment:
             sector=config.sector,
             region=config.region,
             size_band=config.size_band,
+            legal_id=legal_id,
         )
     row = store.Enrolment(
         participant_id=result.participant_id,
@@ -101,6 +112,7 @@ def _enrol(config: AgentConfig, token: str) -> store.Enrolment:
         log_id=result.log_id,
         log_public_key=result.log_public_key,
         enrolled_unix_ms=int(time.time() * 1000),
+        legal_id=legal_id,
     )
     with Session(store.open_store(config.database_url)) as session:
         session.merge(row)
@@ -124,11 +136,28 @@ def init(
     customer: list[str] = typer.Option(
         [], help="PARTICIPANT_ID=NAME: how a buyer appears as `customer` in your data (repeat)."
     ),
+    legal_id: str = typer.Option(
+        "",
+        "--legal-id",
+        help="Your organisation's legal identifier: LEI:<20 chars>, VAT:<CC><number> or "
+        "CRN:<CC>:<number>; trustees or registrars attest it before you count towards k.",
+    ),
+    manifest: Path | None = typer.Option(
+        None,
+        "--manifest",
+        help="The federation manifest to pin (from a source you trust, not the coordinator).",
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """Create an agent home (agent.toml, identity key) and optionally enrol."""
+    """Create an agent home (agent.toml, identity key), pin the manifest, optionally enrol."""
     if (home / "agent.toml").exists():
         fail(f"{home / 'agent.toml'} already exists; edit it or choose another --home")
+    pinned: Manifest | None = None
+    try:
+        legal_id = normalise_legal_id(legal_id) if legal_id else ""
+        pinned = load_manifest(manifest) if manifest else None
+    except FedcarbonError as error:
+        fail(str(error))
     aliases = {}
     for item in customer:
         pid, sep, name = item.partition("=")
@@ -145,10 +174,19 @@ def init(
         size_band=size_band,
         activities=activities,
         customers=aliases,
+        legal_id=legal_id,
     )
     config = _load(home)
-    load_or_create_identity(config.identity_key_path)
-    document: dict[str, Any] = {"home": str(home), "config": str(path)}
+    identity = load_or_create_identity(config.identity_key_path)
+    document: dict[str, Any] = {
+        "home": str(home),
+        "config": str(path),
+        "identity_key": signing.public_key_bytes(identity).hex(),
+    }
+    if pinned is not None:
+        engine = store.open_store(config.database_url)
+        store.pin_manifest(engine, pinned, str(manifest), int(time.time() * 1000))
+        document["manifest_fingerprint"] = pinned.fingerprint
     if token:
         try:
             enrolled = _enrol(config, token)
@@ -159,30 +197,206 @@ def init(
         print_json(document)
         return
     typer.echo(f"agent home ready: {path}")
+    typer.echo(
+        f"identity key {document['identity_key']}: give it to your registrar or trustees "
+        "through a channel you trust, so they can attest you"
+    )
+    if pinned is not None:
+        typer.echo(
+            f"pinned manifest {pinned.federation} v{pinned.version}, fingerprint "
+            f"{pinned.fingerprint} (compare it with the one your trustees publish)"
+        )
     if token:
         typer.echo(f"enrolled as {document['participant_id']} ({document['role']})")
 
 
 @app.command()
 def enrol(
-    token: str = typer.Option(..., help="Single-use token from the operator."), home: Path = HOME
+    token: str = typer.Option(..., help="Single-use token from the operator."),
+    legal_id: str = typer.Option(
+        "", "--legal-id", help="Legal identifier to enrol with (default: legal_id in agent.toml)."
+    ),
+    home: Path = HOME,
 ) -> None:
     """Enrol with the coordinator using a single-use token and this agent's identity key."""
     config = _load(home)
     try:
-        enrolled = _enrol(config, token)
+        enrolled = _enrol(config, token, legal_id)
     except _USER_ERRORS as error:
         fail(f"enrolment failed: {error}")
     typer.echo(f"enrolled as {enrolled.participant_id} ({enrolled.role})")
 
 
-def _refusals(
-    config: AgentConfig, me: store.Enrolment, campaign: Campaign, ledger: Ledger
+def _pinned(config: AgentConfig) -> Manifest | None:
+    try:
+        return store.pinned_manifest(store.open_store(config.database_url))
+    except FedcarbonError as error:
+        fail(str(error))
+
+
+def _declines(
+    config: AgentConfig,
+    me: store.Enrolment,
+    client: CoordinatorClient,
+    campaign: Campaign,
+    manifest: Manifest | None,
+    ledger: Ledger,
 ) -> list[str]:
-    """The local policy's reasons to decline, and the differencing guard's (agent/ledger.py)."""
+    """Every reason to decline a campaign: the local policy, the pinned manifest (who holds
+    the keys, as their signed key statements say), this agent's attestation, and the
+    differencing guard (agent/ledger.py)."""
+    reasons = refusals(
+        campaign,
+        config.policy,
+        me.participant_id,
+        store.spent(store.open_store(config.database_url)),
+    )
+    return (
+        reasons
+        + manifest_refusals(
+            campaign.key.holders(),
+            campaign.key.threshold,
+            manifest,
+            config.policy.min_threshold,
+        )
+        + _unattested(client, me, manifest)
+        + differencing_refusals(campaign, ledger, config.policy.min_contributors)
+    )
+
+
+def _unattested(
+    client: CoordinatorClient, me: store.Enrolment, manifest: Manifest | None
+) -> list[str]:
+    """Not yet attested enough: the contribution would not count and would fail the campaign
+    for everyone (trustees refuse an aggregate with an unattested contributor)."""
+    if manifest is None:
+        return []
+    found = client.members(me.participant_id)
+    attesters = {
+        key
+        for member, attestations in found
+        for key in attesters_of(manifest, member, attestations)
+    }
+    if len(attesters) >= manifest.min_attestations:
+        return []
+    return [
+        f"this participant is attested by {len(attesters)} of the {manifest.min_attestations} "
+        "trustees or registrars of the manifest it needs (ask them: `fedcarbon trustee approve`)"
+    ]
+
+
+@manifest_app.command("show")
+def manifest_show(home: Path = HOME, as_json: bool = JSON) -> None:
+    """Show the pinned manifest: its fingerprint, trustees and registrars."""
+    manifest = _pinned(_load(home))
+    if manifest is None:
+        fail("no manifest pinned; `fedcarbon agent manifest update FILE`")
+    if as_json:
+        print_json(manifest.to_document() | {"fingerprint": manifest.fingerprint})
+        return
+    typer.echo(
+        f"{manifest.federation} v{manifest.version}, fingerprint {manifest.fingerprint}; "
+        f"a member counts once {manifest.min_attestations} of these attest it"
+    )
+    table(
+        "Trustees and registrars",
+        ["id", "organisation", "legal id", "role", "identity key"],
+        [
+            [t.trustee_id, t.organisation, t.legal_id, "trustee", t.identity_key.hex()[:16]]
+            for t in manifest.trustees
+        ]
+        + [
+            [r.registrar_id, r.organisation, "", "registrar", r.identity_key.hex()[:16]]
+            for r in manifest.registrars
+        ],
+    )
+
+
+@manifest_app.command("update")
+def manifest_update(
+    file: Path = typer.Argument(..., help="The new manifest, from a source you trust."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+    home: Path = HOME,
+    as_json: bool = JSON,
+) -> None:
+    """Pin a new manifest: an explicit act of yours, logged with old and new fingerprints."""
+    config = _load(home)
+    try:
+        new = load_manifest(file)
+    except FedcarbonError as error:
+        fail(str(error))
+    old = _pinned(config)
+    if old is not None and old.fingerprint == new.fingerprint:
+        fail(f"{file} is the manifest already pinned ({new.fingerprint})")
+    if old is not None and new.federation == old.federation and new.version <= old.version:
+        fail(
+            f"{file} is version {new.version} of {new.federation}, not newer than the pinned "
+            f"version {old.version}"
+        )
+    if not yes and not as_json:
+        typer.echo(f"pinned now: {old.fingerprint if old else 'none'}")
+        typer.echo(f"new:        {new.fingerprint} ({new.federation} v{new.version})")
+        for t in new.trustees:
+            typer.echo(f"  trustee {t.trustee_id}: {t.organisation} ({t.legal_id})")
+        for r in new.registrars:
+            typer.echo(f"  registrar {r.registrar_id}: {r.organisation}")
+        typer.confirm("Pin this manifest?", abort=True)
     engine = store.open_store(config.database_url)
-    reasons = refusals(campaign, config.policy, me.participant_id, store.spent(engine))
-    return reasons + differencing_refusals(campaign, ledger, config.policy.min_contributors)
+    previous = store.pin_manifest(engine, new, str(file), int(time.time() * 1000))
+    if as_json:
+        print_json({"old_fingerprint": previous, "new_fingerprint": new.fingerprint})
+    else:
+        typer.echo(f"manifest pinned: {previous or 'none'} -> {new.fingerprint}")
+
+
+@manifest_app.command("history")
+def manifest_history(home: Path = HOME, as_json: bool = JSON) -> None:
+    """Every pin of a manifest in this agent, with time and old/new fingerprints."""
+    config = _load(home)
+    rows = store.manifest_changes(store.open_store(config.database_url))
+    items = [
+        {
+            "changed_unix_ms": r.changed_unix_ms,
+            "old_fingerprint": r.old_fingerprint,
+            "new_fingerprint": r.new_fingerprint,
+            "source": r.source,
+        }
+        for r in rows
+    ]
+    if as_json:
+        print_json(items)
+        return
+    table(
+        "Manifest changes",
+        ["when (ms)", "old", "new", "from"],
+        [
+            [
+                r.changed_unix_ms,
+                r.old_fingerprint[:16] or "none",
+                r.new_fingerprint[:16],
+                r.source,
+            ]
+            for r in rows
+        ],
+    )
+
+
+@app.command()
+def migrate(home: Path = HOME, as_json: bool = JSON) -> None:
+    """Bring a store made by an earlier version up to date (also done at every start)."""
+    from sqlalchemy import create_engine
+
+    config = _load(home)
+    engine = create_engine(config.database_url)
+    try:
+        added = store.migrate(engine)
+    finally:
+        engine.dispose()
+    store.open_store(config.database_url).dispose()
+    if as_json:
+        print_json({"added_columns": added})
+    else:
+        typer.echo("added: " + ", ".join(added) if added else "the store is up to date")
 
 
 @app.command()
@@ -191,16 +405,20 @@ def campaigns(home: Path = HOME, as_json: bool = JSON) -> None:
     config = _load(home)
     me = _enrolment(config)
     engine = store.open_store(config.database_url)
+    manifest = _pinned(config)
     try:
         with CoordinatorClient(config.coordinator) as client:
             found = client.list_campaigns()
             ledger = load_ledger(engine, client, me.log_public_key)
+            declines = {
+                c.campaign_id: _declines(config, me, client, c, manifest, ledger) for c in found
+            }
     except AgentError as error:
         fail(str(error))
     submitted = {s.campaign_id for s in store.submissions(engine)}
     rows: list[dict[str, Any]] = []
     for c in found:
-        reasons = _refusals(config, me, c, ledger)
+        reasons = declines[c.campaign_id]
         status = (
             "submitted"
             if c.campaign_id in submitted
@@ -217,11 +435,18 @@ def campaigns(home: Path = HOME, as_json: bool = JSON) -> None:
                 "metrics": [m.name for m in c.metrics],
                 "status": status,
                 "cohort_checked_by": "trustees" if unchecked(c) else "agent and trustees",
+                "manifest_fingerprint": manifest.fingerprint if manifest else "",
             }
         )
     if as_json:
         print_json(rows)
         return
+    typer.echo(
+        f"pinned manifest: {manifest.federation} v{manifest.version}, "
+        f"fingerprint {manifest.fingerprint}"
+        if manifest
+        else "no federation manifest pinned (`fedcarbon agent manifest update FILE`)"
+    )
     table(
         "Campaigns",
         ["id", "kind", "state", "k", "key (fingerprint)", "this agent"],
@@ -273,10 +498,10 @@ def preview(campaign_id: str, home: Path = HOME, as_json: bool = JSON) -> None:
         with CoordinatorClient(config.coordinator) as client:
             campaign = client.get_campaign(campaign_id)
             ledger = load_ledger(store.open_store(config.database_url), client, me.log_public_key)
+            reasons = _declines(config, me, client, campaign, _pinned(config), ledger)
         collection, contribution = _prepare(config, campaign)
     except _USER_ERRORS as error:
         fail(str(error))
-    reasons = _refusals(config, me, campaign, ledger)
     width = vector.ciphertext_length(min(campaign.key.moduli))
     trustees = len(campaign.key.trustee_ids)
     count = len(campaign.moduli)
@@ -341,7 +566,8 @@ def _submit_one(
     allow_partial: bool = False,
 ) -> dict[str, Any]:
     engine = store.open_store(config.database_url)
-    reasons = _refusals(config, me, campaign, load_ledger(engine, client, me.log_public_key))
+    ledger = load_ledger(engine, client, me.log_public_key)
+    reasons = _declines(config, me, client, campaign, _pinned(config), ledger)
     if reasons:
         raise AgentError(
             f"campaign {campaign.campaign_id}: declined by local policy: " + "; ".join(reasons)
@@ -449,8 +675,9 @@ def submit(
                 submitted = {s.campaign_id for s in store.submissions(engine)}
                 ledger = load_ledger(engine, client, me.log_public_key)
                 targets = []
+                manifest = _pinned(config)
                 for c in client.list_campaigns(CampaignState.OPEN):
-                    reasons = _refusals(config, me, c, ledger)
+                    reasons = _declines(config, me, client, c, manifest, ledger)
                     if c.campaign_id in submitted:
                         continue
                     no_consent = consent_refusal(engine, c, config.policy)

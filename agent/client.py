@@ -15,6 +15,7 @@ from fedcarbon.audit.receipts import Receipt
 from fedcarbon.audit.treehead import TreeHead
 from fedcarbon.campaign import Campaign, CampaignState
 from fedcarbon.decryption import DecryptionShare, NoiseShare
+from fedcarbon.federation.attestation import Attestation, Member
 from fedcarbon.results import CampaignResult, ResultSignature
 from fedcarbon.submission import (
     DECRYPTION_SHARE_CONTEXT,
@@ -61,6 +62,9 @@ class AggregateBundle:
     indicator_shares: list[tuple[bytes, bytes]] = field(default_factory=list)
     value_shares: list[tuple[bytes, bytes]] = field(default_factory=list)
     result: CampaignResult | None = None
+    # Contributors as enrolled (legal id, organisation) and their attestations.
+    members: tuple[Member, ...] = ()
+    attestations: tuple[Attestation, ...] = ()
 
 
 _ROLE_NAMES = {
@@ -112,6 +116,7 @@ class CoordinatorClient:
         sector: str = "",
         region: str = "",
         size_band: str = "",
+        legal_id: str = "",
     ) -> EnrolmentResult:
         response = self._call(
             self._participants.Enrol,
@@ -123,10 +128,17 @@ class CoordinatorClient:
                 sector=sector,
                 region=region,
                 size_band=size_band,
+                legal_id=legal_id,
                 signature=signing.sign(
                     identity,
                     enrolment_message(
-                        token, organisation, encryption_public_key, sector, region, size_band
+                        token,
+                        organisation,
+                        encryption_public_key,
+                        sector,
+                        region,
+                        size_band,
+                        legal_id,
                     ),
                     context=ENROL_CONTEXT,
                 ),
@@ -149,6 +161,20 @@ class CoordinatorClient:
             )
             for t in response.trustees
         ]
+
+    def members(self, participant_id: str = "") -> list[tuple[Member, list[Attestation]]]:
+        """Members as enrolled (all suppliers and buyers, or one) with stored attestations."""
+        response = self._call(
+            self._participants.ListMembers,
+            coordinator_pb2.ListMembersRequest(participant_id=participant_id),
+        )
+        return [serde.member_from_proto(m) for m in response.members]
+
+    def submit_attestation(self, attestation: Attestation) -> int:
+        response = self._call(
+            self._participants.SubmitAttestation, serde.attestation_to_proto(attestation)
+        )
+        return int(response.attestations)
 
     # -- campaigns ----------------------------------------------------------------------
     def list_campaigns(self, state: CampaignState | None = None) -> list[Campaign]:
@@ -203,6 +229,7 @@ class CoordinatorClient:
             self._trustees.GetAggregate,
             coordinator_pb2.GetAggregateRequest(campaign_id=campaign_id),
         )
+        pairs = [serde.member_from_proto(m) for m in response.members]
         return AggregateBundle(
             campaign=serde.campaign_from_proto(response.campaign),
             submissions=[serde.signed_from_proto(s) for s in response.submissions],
@@ -217,6 +244,8 @@ class CoordinatorClient:
             result=serde.result_from_proto(response.result)
             if response.HasField("result")
             else None,
+            members=tuple(member for member, _ in pairs),
+            attestations=tuple(a for _, found in pairs for a in found),
         )
 
     def submit_share(self, share: DecryptionShare, identity: Ed25519PrivateKey) -> CampaignState:

@@ -14,6 +14,8 @@ from typing import Any
 from agent.errors import ConfigError
 from fedcarbon.campaign import DEFAULT_MIN_CONTRIBUTORS
 from fedcarbon.crypto.vector import MIN_KEY_BITS
+from fedcarbon.federation.errors import LegalIdError
+from fedcarbon.federation.legal_id import normalise_legal_id
 
 CONFIG_FILE = "agent.toml"
 
@@ -47,6 +49,8 @@ class AgentConfig:
     sector: str = ""
     region: str = ""
     size_band: str = ""
+    # "LEI:...", "VAT:<CC>..." or "CRN:<CC>:...": sent (signed) at enrolment, for attesters.
+    legal_id: str = ""
     gwp: str = "AR6"
     factors: tuple[Path, ...] = ()
     adapters: tuple[dict[str, Any], ...] = ()
@@ -91,6 +95,17 @@ def _check_policy_types(path: Path, options: dict[str, Any]) -> None:
             raise ConfigError(f"{path}: [policy] kinds must be a list of strings")
 
 
+def _legal_id(path: Path, value: object) -> str:
+    if value == "":
+        return ""
+    if not isinstance(value, str):
+        raise ConfigError(f"{path}: [agent] legal_id must be a string, got {value!r}")
+    try:
+        return normalise_legal_id(value)
+    except LegalIdError as error:
+        raise ConfigError(f"{path}: [agent] {error}") from None
+
+
 def load_config(home: Path) -> AgentConfig:
     path = home / CONFIG_FILE
     if not path.exists():
@@ -110,6 +125,7 @@ def load_config(home: Path) -> AgentConfig:
         "sector",
         "region",
         "size_band",
+        "legal_id",
         "gwp",
         "factors",
         "gossip",
@@ -143,6 +159,7 @@ def load_config(home: Path) -> AgentConfig:
         sector=section.get("sector", ""),
         region=section.get("region", ""),
         size_band=section.get("size_band", ""),
+        legal_id=_legal_id(path, section.get("legal_id", "")),
         gwp=section.get("gwp", "AR6"),
         factors=tuple(home / p for p in section.get("factors", [])),
         adapters=tuple(adapters),
@@ -174,6 +191,7 @@ def write_config(
     size_band: str = "",
     activities: str | None = None,
     customers: dict[str, str] | None = None,
+    legal_id: str = "",
 ) -> Path:
     """A commented starting configuration the participant can edit."""
     lines = [
@@ -185,6 +203,7 @@ def write_config(
         f"sector = {_toml_value(sector)}",
         f"region = {_toml_value(region)}  # ISO 3166-1 alpha-2",
         f"size_band = {_toml_value(size_band)}",
+        f"legal_id = {_toml_value(legal_id)}  # LEI:..., VAT:<CC>... or CRN:<CC>:...",
         'gwp = "AR6"  # or AR5',
         '# factors = ["our-supplier-factors.csv"]  # your own factors, searched first',
         '# gossip = ["trustee.example:7443"]  # trustees to compare the log\'s tree heads with',
@@ -193,7 +212,9 @@ def write_config(
         f"min_contributors = {DEFAULT_MIN_CONTRIBUTORS}  # refuse campaigns with a smaller k",
         'kinds = ["supply_chain", "benchmark"]',
         f"min_key_bits = {MIN_KEY_BITS}",
-        "min_threshold = 2  # trustees that must cooperate to decrypt; 1 accepts a single holder",
+        "# distinct organisations of the pinned federation manifest that must cooperate to",
+        "# decrypt; 1 accepts a single holder and campaigns without a pinned manifest",
+        "min_threshold = 2",
         "epsilon_per_period = 10.0  # differential-privacy budget per reporting period",
         "allow_unnoised_benchmarks = true",
         "require_consent = false  # true: submit only to what `agent consent grant` allowed",

@@ -26,7 +26,15 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from agent.demo_data import BUYER, COMPANIES, YEAR, Company, records_for, write_company_data
+from agent.demo_data import (
+    BUYER,
+    COMPANIES,
+    YEAR,
+    Company,
+    demo_legal_id,
+    records_for,
+    write_company_data,
+)
 from fedcarbon.accounting.engine import compute_footprint
 from fedcarbon.accounting.pcf import cradle_to_gate_kgco2e
 from fedcarbon.accounting.records import read_activity_csv
@@ -49,6 +57,8 @@ STEP_TIMEOUT_S = 300
 # Tier 1 runs its own supply-chain campaign over its suppliers (tier 2) and carries the
 # released total up to the OEM: three tiers (agent.upstream).
 TIER1_BUYER = "danube"
+MANIFEST_FILE = "federation-manifest.json"
+MIN_ATTESTATIONS = 2  # distinct trustees that attest each member
 
 
 class DemoError(Exception):
@@ -146,6 +156,7 @@ def _enrol_everyone(fed: Federation, trustees: int) -> None:
     with ThreadPoolExecutor(3) as pool:
         fed.trustees = list(pool.map(trustee, range(trustees)))
     fed.step(f"{trustees} trustees enrolled: {', '.join(fed.trustees)}")
+    _write_manifest(fed)
 
     buyer = next(c for c in COMPANIES if c.role == "buyer")
     fed.participants[buyer.key] = _init_agent(fed, buyer, _tokens(fed, "buyer", 1)[0], {})
@@ -165,6 +176,66 @@ def _enrol_everyone(fed: Federation, trustees: int) -> None:
         )
     fed.participants.update({c.key: pid for c, pid in zip(suppliers, ids, strict=True)})
     fed.step(f"{len(suppliers) + 1} suppliers and the buyer enrolled with single-use tokens")
+    _attest_everyone(fed)
+
+
+def _trustee_home(fed: Federation, index: int) -> str:
+    return str(fed.workdir / f"trustee-{index + 1}")
+
+
+def _write_manifest(fed: Federation) -> None:
+    """The trustees write the federation manifest, each signs it; everyone pins it."""
+    count = len(fed.trustees)
+
+    def entry(index: int) -> list[str]:
+        path = fed.workdir / f"trustee-{index + 1}.entry.json"
+        fed.cli(
+            "trustee", "manifest", "entry", "--home", _trustee_home(fed, index),
+            "--legal-id", demo_legal_id(f"trustee-{index + 1}"), "--out", str(path),
+        )  # fmt: skip
+        return ["--trustee", str(path)]
+
+    with ThreadPoolExecutor(3) as pool:
+        entries = [arg for pair in pool.map(entry, range(count)) for arg in pair]
+    manifest = fed.workdir / MANIFEST_FILE
+    fed.cli(
+        "trustee", "manifest", "draft", "--federation", "fedcarbon-demo", *entries,
+        "--min-attestations", str(MIN_ATTESTATIONS), "--out", str(manifest),
+    )  # fmt: skip
+    for index in range(count):  # one after the other: each adds its signature to the file
+        fed.cli("trustee", "manifest", "sign", str(manifest), "--home", _trustee_home(fed, index))
+    home = str(fed.workdir / "coordinator")
+    with ThreadPoolExecutor(3) as pool:
+        list(
+            pool.map(
+                lambda args: fed.cli(*args),
+                [
+                    ("trustee", "manifest", "pin", str(manifest), "--home", _trustee_home(fed, i))
+                    for i in range(count)
+                ]
+                + [("coordinator", "manifest", "install", str(manifest), "--home", home)],
+            )
+        )
+    fingerprint = fed.cli_json("audit", "verify", "manifest", str(manifest))["fingerprint"]
+    fed.step(
+        f"federation manifest signed by all {count} trustees (fingerprint "
+        f"{fingerprint[:16]}), pinned by trustees and installed by the operator"
+    )
+
+
+def _attest_everyone(fed: Federation) -> None:
+    """Trustees check each member's claimed legal identity and attest it."""
+
+    def approve(index: int) -> str:
+        home = _trustee_home(fed, index)
+        return fed.cli("trustee", "approve", "--yes", "--home", home, "--json")
+
+    with ThreadPoolExecutor(MIN_ATTESTATIONS) as pool:
+        list(pool.map(approve, range(MIN_ATTESTATIONS)))
+    fed.step(
+        f"every member's legal identity attested by {MIN_ATTESTATIONS} trustees: "
+        "k counts distinct attested legal entities"
+    )
 
 
 def _init_agent(fed: Federation, company: Company, token: str, aliases: dict[str, str]) -> str:
@@ -191,6 +262,10 @@ def _init_agent(fed: Federation, company: Company, token: str, aliases: dict[str
         "activities.csv",
         "--token",
         token,
+        "--legal-id",
+        demo_legal_id(company.key),
+        "--manifest",
+        str(fed.workdir / MANIFEST_FILE),
     ]
     for pid, name in aliases.items():
         args += ["--customer", f"{pid}={name}"]

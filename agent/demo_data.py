@@ -270,3 +270,17 @@ def generated_cohort(count: int, seed: int = 15) -> tuple[Company, ...]:
             )
         )
     return tuple(companies)
+
+
+def demo_legal_id(name: str) -> str:
+    """A well-formed, made-up LEI for a demo or test organisation (ISO 17442 check digits).
+
+    The prefix "FCDEMO" is no real LOU's; the rest is a hash of the name, so distinct names
+    give distinct LEIs.
+    """
+    import hashlib
+
+    from fedcarbon.federation.legal_id import lei_with_check_digits
+
+    body = hashlib.sha256(name.encode()).hexdigest().upper()[:12]
+    return "LEI:" + lei_with_check_digits("FCDEMO" + body)

@@ -1,10 +1,12 @@
 """The agent's local policy: checked against every campaign before anything is computed."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from agent.config import Policy
 from agent.store import BudgetSpend
 from fedcarbon.campaign import Campaign, CampaignState
+from fedcarbon.federation.manifest import Manifest, min_organisations_among
 from fedcarbon.privacy.budget import BudgetLedger, BudgetPolicy, LedgerEntry, PrivacyBudget
 from fedcarbon.privacy.errors import PrivacyError
 
@@ -80,4 +82,55 @@ def refusals(
     else:
         if not decision.allowed:
             reasons.append(decision.reason)
+    return reasons
+
+
+def manifest_refusals(
+    campaign_key_holders: Sequence[tuple[str, bytes]],
+    threshold: int,
+    manifest: Manifest | None,
+    min_threshold: int,
+) -> list[str]:
+    """Refuse key holders outside the pinned manifest, or t spread over too few organisations.
+
+    ``campaign_key_holders`` are (trustee id, Ed25519 identity key) pairs; the identity key,
+    not the id the coordinator shows, decides who a holder is. The organisations counted are
+    the manifest trustees' legal ids, so one entity listed under two names counts once: the
+    key is refused when fewer than ``min_threshold`` distinct organisations can together
+    decrypt it (min_organisations_among). Without a pinned manifest only ``min_threshold =
+    1`` (test set-ups) accepts anything.
+    """
+    if manifest is None:
+        if min_threshold <= 1:
+            return []
+        return [
+            "no federation manifest is pinned, so this agent cannot tell who holds the key "
+            "(`fedcarbon agent manifest update FILE`, or min_threshold = 1 for tests)"
+        ]
+    reasons = []
+    organisations = []
+    seen: set[bytes] = set()
+    for trustee_id, identity_key in campaign_key_holders:
+        trustee = manifest.trustee_by_key(identity_key)
+        if trustee is None:
+            reasons.append(
+                f"key holder {trustee_id} is not a trustee of the pinned manifest "
+                f"{manifest.federation} v{manifest.version} ({manifest.fingerprint[:16]})"
+            )
+            continue
+        if identity_key in seen:
+            reasons.append(f"key holder {trustee_id} is listed twice")
+            continue
+        seen.add(identity_key)
+        organisations.append(trustee.legal_id)
+    if reasons:
+        return reasons
+    if not 1 <= threshold <= len(organisations):
+        return [f"the key's threshold {threshold} does not fit its {len(organisations)} holders"]
+    spread = min_organisations_among(threshold, organisations)
+    if spread < min_threshold:
+        reasons.append(
+            f"{spread} organisation(s) of the manifest can decrypt this key together; "
+            f"policy requires at least {min_threshold} distinct organisations"
+        )
     return reasons

@@ -9,11 +9,13 @@ import os
 import time
 from typing import Any
 
-from sqlalchemy import BigInteger, Engine, LargeBinary, event
+from sqlalchemy import BigInteger, Engine, LargeBinary, event, inspect, text
 from sqlmodel import Column, Field, Session, SQLModel, create_engine, select
 
 from fedcarbon.audit.receipts import Receipt
 from fedcarbon.audit.treehead import TreeHead
+from fedcarbon.federation.errors import ManifestError
+from fedcarbon.federation.manifest import Manifest, manifest_from_json
 
 
 class Enrolment(SQLModel, table=True):
@@ -23,6 +25,31 @@ class Enrolment(SQLModel, table=True):
     log_id: str
     log_public_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     enrolled_unix_ms: int = Field(sa_type=BigInteger)
+    # The legal identifier this participant enrolled with (what attesters vouch for).
+    legal_id: str = ""
+
+
+class PinnedManifest(SQLModel, table=True):
+    """The federation manifest this agent accepts key holders from (one row).
+
+    Pinned by the supplier from a file it chose (`agent init --manifest`, `agent manifest
+    update`); the coordinator has no way to change it.
+    """
+
+    slot: int = Field(default=1, primary_key=True)
+    fingerprint: str
+    document: str
+    pinned_unix_ms: int = Field(sa_type=BigInteger)
+
+
+class ManifestChange(SQLModel, table=True):
+    """Every pin or change of the manifest, with old and new fingerprints (an audit trail)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    old_fingerprint: str
+    new_fingerprint: str
+    source: str
+    changed_unix_ms: int = Field(sa_type=BigInteger)
 
 
 class SubmissionRecord(SQLModel, table=True):
@@ -95,6 +122,27 @@ def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor.close()
 
 
+# Columns added to existing tables since the first release (new tables come from create_all).
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("enrolment", "legal_id", "VARCHAR NOT NULL DEFAULT ''"),
+)
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Add the columns an older store lacks; idempotent, run by open_store at every start."""
+    added = []
+    with engine.begin() as connection:
+        inspector = inspect(connection)
+        for table, column, ddl in ADDED_COLUMNS:
+            if not inspector.has_table(table):
+                continue
+            if column in {c["name"] for c in inspector.get_columns(table)}:
+                continue
+            connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+            added.append(f"{table}.{column}")
+    return added
+
+
 def open_store(url: str) -> Engine:
     """Open (creating if needed) the agent's store, readable by its owner only.
 
@@ -103,6 +151,7 @@ def open_store(url: str) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False})
     event.listen(engine, "connect", _pragmas)
     SQLModel.metadata.create_all(engine)
+    migrate(engine)
     path = engine.url.database
     if path and os.path.exists(path):
         os.chmod(path, 0o600)
@@ -244,3 +293,44 @@ def mark_verified(engine: Engine, log_key: bytes, heads: list[TreeHead]) -> None
                 row.verified = True
                 session.add(row)
         session.commit()
+def pinned_manifest(engine: Engine) -> Manifest | None:
+    """The pinned manifest, its signatures verified again (the store could be tampered with)."""
+    with Session(engine) as session:
+        row = session.get(PinnedManifest, 1)
+    if row is None:
+        return None
+    manifest = manifest_from_json(row.document, "the pinned manifest in agent.sqlite")
+    if manifest.fingerprint != row.fingerprint:
+        raise ManifestError("the pinned manifest does not match its recorded fingerprint")
+    return manifest
+
+
+def pin_manifest(engine: Engine, manifest: Manifest, source: str, when_ms: int) -> str:
+    """Pin ``manifest`` (already verified) and log the change; return the old fingerprint."""
+    with Session(engine) as session:
+        row = session.get(PinnedManifest, 1)
+        old = row.fingerprint if row else ""
+        session.merge(
+            PinnedManifest(
+                slot=1,
+                fingerprint=manifest.fingerprint,
+                document=manifest.to_json(),
+                pinned_unix_ms=when_ms,
+            )
+        )
+        session.add(
+            ManifestChange(
+                old_fingerprint=old,
+                new_fingerprint=manifest.fingerprint,
+                source=source,
+                changed_unix_ms=when_ms,
+            )
+        )
+        session.commit()
+    return old
+
+
+def manifest_changes(engine: Engine) -> list[ManifestChange]:
+    with Session(engine) as session:
+        query = select(ManifestChange).order_by(ManifestChange.id)  # type: ignore[arg-type]
+        return list(session.exec(query).all())

@@ -48,6 +48,8 @@ from fedcarbon.decryption import (
 )
 from fedcarbon.dp import sample_noise_slots
 from fedcarbon.errors import CampaignError, WireError
+from fedcarbon.federation.attestation import attested_entities
+from fedcarbon.federation.manifest import Manifest
 from fedcarbon.results import ResultSignature, sign_result
 from fedcarbon.submission import (
     DECRYPTION_SHARE_CONTEXT,
@@ -71,8 +73,53 @@ class Verdict:
     reasons: tuple[str, ...]
 
 
-def verify_bundle(bundle: AggregateBundle) -> Verdict:
-    """Recompute the aggregate from the signed submissions; list everything that differs."""
+def attestation_problems(
+    bundle: AggregateBundle, contributors: Sequence[str], manifest: Manifest
+) -> tuple[list[str], int]:
+    """Reasons to refuse for unattested contributors, and the distinct legal entities among them.
+
+    Each contributor must come with its enrolled record (whose identity key is the one that
+    signed its submission) and ``manifest.min_attestations`` valid attestations by distinct
+    trustees or registrars of the trustee's own pinned manifest. One legal entity counts
+    once, whatever the number of its participant ids (issue 12, sybils).
+    """
+    records = {m.participant_id: m for m in bundle.members}
+    members = []
+    reasons = []
+    for pid in contributors:
+        member = records.get(pid)
+        if member is None or member.identity_key != bundle.identity_keys.get(pid):
+            reasons.append(f"contributor {pid!r}: no enrolled record matching its identity key")
+            continue
+        members.append(member)
+    entities = attested_entities(manifest, members, bundle.attestations)
+    unattested = [m.participant_id for m in members if m.participant_id not in entities]
+    if unattested:
+        reasons.append(
+            f"contributor(s) not attested by {manifest.min_attestations} trustee(s) or "
+            f"registrar(s) of manifest {manifest.fingerprint[:16]}: {', '.join(unattested)}"
+        )
+    return reasons, len(set(entities.values()))
+
+
+def entity_of(bundle: AggregateBundle, manifest: Manifest | None) -> Callable[[str], str]:
+    """Participant id -> its attested legal entity, for the differencing guard's cohorts.
+
+    Cohorts are compared by legal entity so that one organisation under two participant ids
+    is one member, not two; ids this bundle holds no attested record for stay as they are.
+    """
+    if manifest is None:
+        return lambda participant_id: participant_id
+    entities = attested_entities(manifest, list(bundle.members), bundle.attestations)
+    return lambda participant_id: entities.get(participant_id, participant_id)
+
+
+def verify_bundle(bundle: AggregateBundle, manifest: Manifest | None = None) -> Verdict:
+    """Recompute the aggregate from the signed submissions; list everything that differs.
+
+    With the trustee's pinned ``manifest``, k counts distinct attested legal entities and an
+    unattested contributor is a reason to refuse; without one, k counts participant ids.
+    """
     campaign = bundle.campaign
     reasons: list[str] = []
     seen: set[str] = set()
@@ -139,6 +186,14 @@ def verify_bundle(bundle: AggregateBundle) -> Verdict:
         reasons.append(
             f"only {len(seen)} valid distinct contributors; k = {campaign.min_contributors}"
         )
+    elif manifest is not None:
+        problems, entities = attestation_problems(bundle, sorted(seen), manifest)
+        reasons += problems
+        if entities < campaign.min_contributors:
+            reasons.append(
+                f"only {entities} distinct attested legal entities among {len(seen)} "
+                f"contributors; k = {campaign.min_contributors}"
+            )
     if vectors and not reasons:
         recomputed = vector.to_bytes(vector.add_vectors(vectors, campaign.moduli), campaign.moduli)
         if recomputed != list(bundle.ciphertexts):
@@ -385,11 +440,15 @@ def verify_noise(bundle: AggregateBundle, ring: "KeyRing", trustee_id: str) -> l
 
 
 def make_noise(
-    bundle: AggregateBundle, ring: "KeyRing", trustee_id: str, log_problems: Sequence[str] = ()
+    bundle: AggregateBundle,
+    ring: "KeyRing",
+    trustee_id: str,
+    log_problems: Sequence[str] = (),
+    manifest: Manifest | None = None,
 ) -> NoiseShare | DecryptionShare:
     """This trustee's encrypted noise vector, or a refusal if the aggregate does not check out."""
     campaign = bundle.campaign
-    reasons = [*verify_bundle(bundle).reasons, *log_problems]
+    reasons = [*verify_bundle(bundle, manifest).reasons, *log_problems]
     if reasons:
         return DecryptionShare(
             campaign.campaign_id, trustee_id, bundle.digest, (), "; ".join(reasons)
@@ -471,6 +530,7 @@ def answer(
     trustee_id: str,
     log_problems: Sequence[str] = (),
     part: str = "values",
+    manifest: Manifest | None = None,
 ) -> DecryptionShare:
     """This trustee's openings of one part, or a refusal saying why.
 
@@ -479,7 +539,7 @@ def answer(
     """
     campaign = bundle.campaign
     previous = ring.already_decrypted(campaign.campaign_id)
-    verdict = verify_bundle(bundle)
+    verdict = verify_bundle(bundle, manifest)
     reasons = [*verdict.reasons, *log_problems]
     digest = bundle.digest
     if campaign.noise is not None and not reasons:

@@ -16,6 +16,7 @@ from agent import store
 from agent.client import CoordinatorClient
 from agent.config import load_config, write_config
 from agent.errors import AgentError
+from agent.federation_cli import approve, manifest_app
 from agent.gossip import check_view, exchange_all, problems, serve
 from agent.identity import (
     load_or_create_encryption_key,
@@ -25,6 +26,7 @@ from agent.identity import (
 from agent.trustee import (
     KeyRing,
     answer,
+    entity_of,
     make_noise,
     sign_release,
     verify_cohort,
@@ -37,12 +39,16 @@ from fedcarbon.console import fail, print_json
 from fedcarbon.crypto.errors import CryptoError
 from fedcarbon.crypto.vector import MIN_KEY_BITS
 from fedcarbon.decryption import DecryptionShare, NoiseShare
+from fedcarbon.errors import FedcarbonError
 from fedcarbon.trustee_keys import statement_to_document
 
 app = typer.Typer(
     help="Key holders: make per-campaign keys, verify aggregates, open releases only.",
     no_args_is_help=True,
 )
+
+app.add_typer(manifest_app, name="manifest")
+app.command("approve")(approve)
 
 HOME = typer.Option(
     Path("fedcarbon-trustee"),
@@ -209,8 +215,13 @@ def run(
     trustee_id, config = _me(home)
     identity = load_or_create_identity(config.identity_key_path)  # type: ignore[attr-defined]
     ring = KeyRing(home)
-    enrolled = store.enrolment(store.open_store(config.database_url))  # type: ignore[attr-defined]
+    engine = store.open_store(config.database_url)  # type: ignore[attr-defined]
+    enrolled = store.enrolment(engine)
     log_key = enrolled.log_public_key if enrolled else b""
+    try:
+        manifest = store.pinned_manifest(engine)
+    except FedcarbonError as error:
+        fail(str(error))
     answered: list[dict[str, str]] = []
     while True:
         try:
@@ -240,7 +251,12 @@ def run(
                         continue
                     part = "indicators" if phase == "indicators" else "values"
                     reasons = verify_log_completeness(bundle, entries, log_key)
-                    reasons += verify_cohort(bundle, entries)
+                    reasons += verify_cohort(bundle, entries, entity_of(bundle, manifest))
+                    if manifest is None:
+                        reasons.append(
+                            "this trustee has no federation manifest pinned, so it cannot "
+                            "check who the contributors are (`fedcarbon trustee manifest pin`)"
+                        )
                     seen = _gossip_check(client, config, bundle.tree_head, log_key)
                     if seen is not None and seen.ahead and not seen.forks:
                         # A head seen elsewhere is newer than the bundle's: ask again at the
@@ -254,9 +270,9 @@ def run(
                     reasons += problems(seen) if seen is not None else []
                     try:
                         if phase == "noise":
-                            reply = make_noise(bundle, ring, trustee_id, reasons)
+                            reply = make_noise(bundle, ring, trustee_id, reasons, manifest)
                         else:
-                            reply = answer(bundle, ring, trustee_id, reasons, part)
+                            reply = answer(bundle, ring, trustee_id, reasons, part, manifest)
                     except CryptoError as error:  # e.g. no key made for this campaign
                         reply = DecryptionShare(
                             campaign_id,

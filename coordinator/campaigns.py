@@ -20,6 +20,7 @@ from coordinator.errors import (
     UnavailableError,
 )
 from coordinator.log import TransparencyLog
+from coordinator.membership import legal_entities
 from coordinator.store import (
     AggregateRow,
     CampaignRow,
@@ -29,24 +30,45 @@ from coordinator.store import (
     SubmissionRow,
 )
 from fedcarbon import serde
-from fedcarbon.campaign import Campaign, CampaignState
+from fedcarbon.campaign import DEFAULT_MIN_CONTRIBUTORS, Campaign, CampaignState
 from fedcarbon.cohorts import cohort_of, cohort_to_entry
 from fedcarbon.crypto import vector
+from fedcarbon.crypto.vector import MIN_KEY_BITS
 from fedcarbon.errors import WireError
+from fedcarbon.federation.manifest import Manifest
 from fedcarbon.results import CampaignResult
 from fedcarbon.submission import entry_id
 from fedcarbon.v1 import campaign_pb2, result_pb2
 
 log = logging.getLogger("fedcarbon.coordinator")
 
+# The agents' default policy (agent/config.py: Policy), enforced again at creation so that a
+# weak campaign is refused before anyone is asked to answer it (issue 12).
+MIN_THRESHOLD = 2
 
-def _to_row(campaign: Campaign) -> CampaignRow:
+
+def _to_row(campaign: Campaign, weak_allowed: bool = False) -> CampaignRow:
     return CampaignRow(
         campaign_id=campaign.campaign_id,
         definition=serde.campaign_to_proto(campaign).SerializeToString(deterministic=True),
         state=campaign.state.value,
         created_unix_ms=campaign.created_unix_ms,
+        weak_allowed=weak_allowed,
     )
+
+
+def weaknesses(campaign: Campaign) -> list[str]:
+    """Where a campaign is below the default minimums (key size, threshold, k)."""
+    found = []
+    if campaign.key.bits < MIN_KEY_BITS:
+        found.append(f"the key has {campaign.key.bits} bits, below {MIN_KEY_BITS}")
+    if campaign.key.threshold < MIN_THRESHOLD:
+        found.append(
+            f"the key needs {campaign.key.threshold} trustee(s) to decrypt, below {MIN_THRESHOLD}"
+        )
+    if campaign.min_contributors < DEFAULT_MIN_CONTRIBUTORS:
+        found.append(f"k = {campaign.min_contributors}, below {DEFAULT_MIN_CONTRIBUTORS}")
+    return found
 
 
 def _from_row(row: CampaignRow) -> Campaign:
@@ -55,8 +77,19 @@ def _from_row(row: CampaignRow) -> Campaign:
     return serde.campaign_from_proto(message).with_state(CampaignState(row.state))
 
 
-def create_campaign(engine: Engine, campaign: Campaign) -> Campaign:
-    """Store a new campaign whose key holders are enrolled trustees, each with its own key."""
+def create_campaign(engine: Engine, campaign: Campaign, *, allow_weak: bool = False) -> Campaign:
+    """Store a new campaign whose key holders are enrolled trustees, each with its own key.
+
+    Below the default minimums it is refused unless ``allow_weak`` (test federations), which
+    is recorded with the campaign.
+    """
+    weak = weaknesses(campaign)
+    if weak and not allow_weak:
+        raise InvalidRequestError(
+            f"campaign {campaign.campaign_id!r} is below the default minimums: "
+            + "; ".join(weak)
+            + " (pass --allow-weak for a test federation; agents' default policy refuses it)"
+        )
     with Session(engine) as session:
         if session.get(CampaignRow, campaign.campaign_id) is not None:
             raise ConflictError(f"campaign {campaign.campaign_id!r} already exists")
@@ -89,7 +122,7 @@ def create_campaign(engine: Engine, campaign: Campaign) -> Campaign:
                     f"campaign {campaign.campaign_id!r} reuses a key of campaign "
                     f"{other.campaign_id!r}; every campaign needs its own keys"
                 )
-        session.add(_to_row(campaign))
+        session.add(_to_row(campaign, weak_allowed=bool(weak)))
         session.commit()
     return campaign
 
@@ -99,6 +132,12 @@ def _key_moduli(row: CampaignRow) -> list[int]:
     message = campaign_pb2.Campaign()
     message.ParseFromString(row.definition)
     return [int.from_bytes(k.paillier_n, "big") for k in message.key.trustee_keys]
+
+
+def weak_allowed(engine: Engine, campaign_id: str) -> bool:
+    with Session(engine) as session:
+        row = session.get(CampaignRow, campaign_id)
+        return bool(row and row.weak_allowed)
 
 
 def get_campaign(engine: Engine, campaign_id: str) -> Campaign:
@@ -162,8 +201,15 @@ def aggregate_submissions(campaign: Campaign, entries: list[bytes]) -> list[int]
 _CLOSE_RETRIES = 5
 
 
-def close_campaign(engine: Engine, campaign_id: str) -> tuple[CampaignState, str]:
+def close_campaign(
+    engine: Engine, campaign_id: str, manifest: Manifest | None = None
+) -> tuple[CampaignState, str]:
     """Stop accepting submissions; aggregate if at least k contributed, else fail.
+
+    With a federation manifest, k counts distinct legal entities among contributors attested
+    by enough of its trustees and registrars, and an unattested contributor fails the
+    campaign (trustees would refuse the aggregate anyway). Without one, k counts participant
+    ids: a federation that never installed a manifest (tests, min_threshold = 1 setups).
 
     An aggregated campaign's cohort (its sorted contributor ids and what is released about
     them) is appended to the transparency log in the same transaction, so agents and
@@ -174,13 +220,15 @@ def close_campaign(engine: Engine, campaign_id: str) -> tuple[CampaignState, str
         raise ConflictError(f"campaign {campaign_id!r} is {campaign.state.value}, not open")
     for _ in range(_CLOSE_RETRIES):
         try:
-            return _close(engine, campaign)
+            return _close(engine, campaign, manifest)
         except IntegrityError:
             continue  # another replica took the next log index: the transaction rolled back
     raise UnavailableError(f"campaign {campaign_id!r}: could not append its cohort to the log")
 
 
-def _close(engine: Engine, campaign: Campaign) -> tuple[CampaignState, str]:
+def _close(
+    engine: Engine, campaign: Campaign, manifest: Manifest | None
+) -> tuple[CampaignState, str]:
     campaign_id = campaign.campaign_id
     with Session(engine) as session:
         # Claim the transition first: it locks the row, so no submission slips in between
@@ -189,6 +237,26 @@ def _close(engine: Engine, campaign: Campaign) -> tuple[CampaignState, str]:
             raise ConflictError(f"campaign {campaign_id!r} changed state while closing")
         rows = submissions_of(session, campaign_id)
         contributors = sorted({row.participant_id for row in rows})
+        if manifest is not None:
+            entities = legal_entities(session, manifest, contributors)
+            unattested = [pid for pid in contributors if pid not in entities]
+            distinct = len(set(entities.values()))
+            if unattested or distinct < campaign.min_contributors:
+                reason = (
+                    f"only {distinct} distinct attested legal "
+                    f"entit{'y' if distinct == 1 else 'ies'} among {len(contributors)} "
+                    f"contributor(s); at least {campaign.min_contributors} are required before "
+                    "anything is released"
+                    + (
+                        f"; not attested by {manifest.min_attestations} trustee(s) or "
+                        f"registrar(s) of the manifest: {', '.join(unattested)}"
+                        if unattested
+                        else ""
+                    )
+                )
+                fail_campaign(session, campaign_id, len(contributors), reason)
+                session.commit()
+                return CampaignState.FAILED, reason
         if len(contributors) < campaign.min_contributors:
             reason = (
                 f"only {len(contributors)} contributor(s); at least {campaign.min_contributors} "

@@ -12,10 +12,11 @@ from typing import Any
 
 import typer
 
-from coordinator import campaigns, enrolment
+from coordinator import campaigns, enrolment, membership
 from coordinator.config import CoordinatorConfig, load_config, write_config
 from coordinator.errors import CoordinatorError
 from coordinator.server import load_or_create_log_key, serve_forever
+from coordinator.store import migrate as migrate_store
 from coordinator.store import now_ms, open_engine
 from coordinator.telemetry import configure_logging
 from fedcarbon.campaign import (
@@ -27,6 +28,7 @@ from fedcarbon.campaign import (
 )
 from fedcarbon.console import fail, print_json, show_result, table
 from fedcarbon.errors import FedcarbonError
+from fedcarbon.federation.manifest import Manifest, load_manifest
 from fedcarbon.metrics import CATALOGUE, base_spec, distribution_specs, supply_chain_specs
 from fedcarbon.trustee_keys import statement_from_document
 
@@ -38,8 +40,13 @@ campaign_app = typer.Typer(
     help="Create, list, close campaigns and read their results.", no_args_is_help=True
 )
 token_app = typer.Typer(help="Issue single-use enrolment tokens.", no_args_is_help=True)
+manifest_app = typer.Typer(
+    help="The federation manifest this coordinator checks attestations against.",
+    no_args_is_help=True,
+)
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(token_app, name="token")
+app.add_typer(manifest_app, name="manifest")
 
 HOME = typer.Option(
     Path("fedcarbon-coordinator"),
@@ -106,6 +113,52 @@ def serve(
         fail(str(error))
 
 
+def _manifest(home: Path) -> Manifest | None:
+    try:
+        return membership.InstalledManifest(_config(home).manifest_path).get()
+    except FedcarbonError as error:
+        fail(str(error))
+
+
+@manifest_app.command("install")
+def manifest_install(
+    file: Path = typer.Argument(..., help="The manifest, signed by every trustee."),
+    home: Path = HOME,
+    as_json: bool = JSON,
+) -> None:
+    """Verify a manifest and install it: attestations and k are checked against it."""
+    try:
+        manifest = load_manifest(file)
+    except FedcarbonError as error:
+        fail(str(error))
+    config = _config(home)
+    config.manifest_path.write_text(manifest.to_json())
+    if as_json:
+        print_json({"fingerprint": manifest.fingerprint, "path": str(config.manifest_path)})
+    else:
+        typer.echo(
+            f"manifest {manifest.federation} v{manifest.version} installed "
+            f"(fingerprint {manifest.fingerprint}); k now counts attested legal entities"
+        )
+
+
+@app.command()
+def migrate(home: Path = HOME, as_json: bool = JSON) -> None:
+    """Bring a store made by an earlier version up to date (also done at every start)."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(_config(home).effective_database_url)
+    try:
+        added = migrate_store(engine)
+    finally:
+        engine.dispose()
+    open_engine(_config(home).effective_database_url).dispose()  # and any new tables
+    if as_json:
+        print_json({"added_columns": added})
+    else:
+        typer.echo("added: " + ", ".join(added) if added else "the store is up to date")
+
+
 @token_app.command("issue")
 def token_issue(
     role: str = typer.Option(..., help="supplier, buyer or trustee."),
@@ -128,8 +181,13 @@ def token_issue(
 
 @app.command()
 def participants(home: Path = HOME, as_json: bool = JSON) -> None:
-    """List enrolled participants (no figures are ever stored here)."""
-    rows = enrolment.list_participants(_engine(home))
+    """List enrolled participants and their attestations (no figures are ever stored here)."""
+    engine = _engine(home)
+    rows = enrolment.list_participants(engine)
+    counts = {
+        row.participant_id: len(found)
+        for row, found in membership.members(engine, [p.participant_id for p in rows])
+    }
     if as_json:
         print_json(
             [
@@ -137,6 +195,8 @@ def participants(home: Path = HOME, as_json: bool = JSON) -> None:
                     "participant_id": p.participant_id,
                     "organisation": p.organisation,
                     "role": p.role,
+                    "legal_id": p.legal_id,
+                    "attestations": counts.get(p.participant_id, 0),
                     "sector": p.sector,
                     "region": p.region,
                     "size_band": p.size_band,
@@ -147,8 +207,20 @@ def participants(home: Path = HOME, as_json: bool = JSON) -> None:
         return
     table(
         "Participants",
-        ["id", "organisation", "role", "sector", "region", "size"],
-        [[p.participant_id, p.organisation, p.role, p.sector, p.region, p.size_band] for p in rows],
+        ["id", "organisation", "role", "legal id", "attestations", "sector", "region", "size"],
+        [
+            [
+                p.participant_id,
+                p.organisation,
+                p.role,
+                p.legal_id,
+                counts.get(p.participant_id, 0),
+                p.sector,
+                p.region,
+                p.size_band,
+            ]
+            for p in rows
+        ],
     )
 
 
@@ -270,6 +342,12 @@ def campaign_create(
         0.0, help="Differential privacy epsilon for the release (0 = none)."
     ),
     delta: float = typer.Option(0.0, help="Differential privacy delta."),
+    allow_weak: bool = typer.Option(
+        False,
+        "--allow-weak",
+        help="Test federations only: accept a key below 2048 bits, threshold 1 or k < 3 "
+        "(recorded with the campaign; agents' default policy still refuses it).",
+    ),
     home: Path = HOME,
     as_json: bool = JSON,
 ) -> None:
@@ -302,7 +380,7 @@ def campaign_create(
             cohort=cohort,
             created_unix_ms=now_ms(),
         )
-        campaigns.create_campaign(_engine(home), campaign)
+        campaigns.create_campaign(_engine(home), campaign, allow_weak=allow_weak)
     except (OSError, ValueError, FedcarbonError, CoordinatorError) as error:
         fail(str(error))
     if as_json:
@@ -312,6 +390,7 @@ def campaign_create(
                 "digest": campaign.digest.hex(),
                 "ciphertexts": campaign.packing.ciphertexts,
                 "slot_bits": campaign.packing.slot_bits,
+                "weak_allowed": bool(campaigns.weaknesses(campaign)),
             }
         )
     else:
@@ -329,7 +408,8 @@ def campaign_list(
     as_json: bool = JSON,
 ) -> None:
     """List campaigns and their states."""
-    found = campaigns.list_campaigns(_engine(home), state)
+    engine = _engine(home)
+    found = campaigns.list_campaigns(engine, state)
     if as_json:
         print_json(
             [
@@ -339,6 +419,7 @@ def campaign_list(
                     "state": c.state.value,
                     "k": c.min_contributors,
                     "title": c.title,
+                    "weak_allowed": campaigns.weak_allowed(engine, c.campaign_id),
                 }
                 for c in found
             ]
@@ -365,7 +446,7 @@ def campaign_list(
 def campaign_close(campaign_id: str, home: Path = HOME, as_json: bool = JSON) -> None:
     """Stop accepting submissions and aggregate; trustees then decrypt the aggregate only."""
     try:
-        state, detail = campaigns.close_campaign(_engine(home), campaign_id)
+        state, detail = campaigns.close_campaign(_engine(home), campaign_id, _manifest(home))
     except CoordinatorError as error:
         fail(str(error))
     if as_json:

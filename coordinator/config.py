@@ -31,6 +31,11 @@ class CoordinatorConfig:
         return self.home / "log-key.pem"
 
     @property
+    def manifest_path(self) -> Path:
+        """The federation manifest installed by `fedcarbon coordinator manifest install`."""
+        return self.home / "federation-manifest.json"
+
+    @property
     def effective_database_url(self) -> str:
         """The configured URL, or the embedded SQLite default in the home directory."""
         return self.database_url or f"sqlite:///{self.home / 'coordinator.sqlite'}"

@@ -11,6 +11,8 @@ from coordinator.errors import ConflictError, InvalidRequestError, Unauthenticat
 from coordinator.store import EnrolmentToken, Participant, now_ms
 from fedcarbon.audit import signing
 from fedcarbon.audit.errors import SignatureError
+from fedcarbon.federation.errors import LegalIdError
+from fedcarbon.federation.legal_id import normalise_legal_id
 from fedcarbon.submission import ENROL_CONTEXT, enrolment_message
 
 ROLES = ("supplier", "buyer", "trustee")
@@ -52,14 +54,28 @@ def enrol(
     sector: str = "",
     region: str = "",
     size_band: str = "",
+    legal_id: str = "",
 ) -> Participant:
-    """Redeem a token: proof of key possession first, then a compare-and-set on the token."""
+    """Redeem a token: proof of key possession first, then a compare-and-set on the token.
+
+    ``legal_id`` must be canonical (fedcarbon/federation/legal_id.py), as the agent signs it:
+    it is what attesters check and what k counts once per legal entity.
+    """
     if not organisation.strip():
         raise InvalidRequestError("organisation is required")
+    if legal_id:
+        try:
+            canonical = normalise_legal_id(legal_id)
+        except LegalIdError as error:
+            raise InvalidRequestError(str(error)) from None
+        if canonical != legal_id:
+            raise InvalidRequestError(f"legal_id {legal_id!r} must be sent as {canonical!r}")
     if encryption_key and len(encryption_key) != 32:
         raise InvalidRequestError("encryption_public_key must be 32 bytes (X25519)")
     try:
-        message = enrolment_message(token, organisation, encryption_key, sector, region, size_band)
+        message = enrolment_message(
+            token, organisation, encryption_key, sector, region, size_band, legal_id
+        )
         signing.verify(identity_key, message, signature, context=ENROL_CONTEXT)
     except SignatureError as error:
         raise UnauthenticatedError(f"enrolment signature: {error}") from None
@@ -87,6 +103,7 @@ def enrol(
             sector=sector,
             region=region,
             size_band=size_band,
+            legal_id=legal_id,
         )
         session.add(participant)
         session.commit()

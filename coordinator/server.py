@@ -17,6 +17,7 @@ from coordinator import campaigns
 from coordinator.config import CoordinatorConfig
 from coordinator.exchange import ExchangeService
 from coordinator.log import TransparencyLog
+from coordinator.membership import InstalledManifest
 from coordinator.service import (
     AuditLogService,
     CampaignsService,
@@ -82,7 +83,8 @@ def start(config: CoordinatorConfig, *, workers: int = 16) -> RunningServer:
         ],
     )
     coordinator_pb2_grpc.add_ParticipantsServicer_to_server(
-        ParticipantsService(engine, transparency), server
+        ParticipantsService(engine, transparency, InstalledManifest(config.manifest_path)),
+        server,
     )
     coordinator_pb2_grpc.add_CampaignsServicer_to_server(
         CampaignsService(engine, SubmissionDesk(engine, transparency)), server

@@ -10,7 +10,7 @@ import grpc
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from coordinator import campaigns, enrolment, release
+from coordinator import campaigns, enrolment, membership, release
 from coordinator.errors import (
     ConflictError,
     CoordinatorError,
@@ -89,9 +89,15 @@ def rpc(method: F) -> F:
 
 
 class ParticipantsService(coordinator_pb2_grpc.ParticipantsServicer):
-    def __init__(self, engine: Engine, log_: TransparencyLog) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        log_: TransparencyLog,
+        manifest: membership.InstalledManifest | None = None,
+    ) -> None:
         self._engine = engine
         self._log = log_
+        self._manifest = manifest
 
     @rpc
     def Enrol(
@@ -107,6 +113,7 @@ class ParticipantsService(coordinator_pb2_grpc.ParticipantsServicer):
             sector=request.sector,
             region=request.region,
             size_band=request.size_band,
+            legal_id=request.legal_id,
         )
         log.info(
             "participant enrolled",
@@ -134,6 +141,34 @@ class ParticipantsService(coordinator_pb2_grpc.ParticipantsServicer):
                 for t in enrolment.list_trustees(self._engine)
             ]
         )
+
+    @rpc
+    def ListMembers(
+        self, request: coordinator_pb2.ListMembersRequest, context: grpc.ServicerContext
+    ) -> coordinator_pb2.ListMembersResponse:
+        named = [request.participant_id] if request.participant_id else None
+        found = membership.members(self._engine, named)
+        if named and not found:
+            raise NotFoundError(f"unknown participant {request.participant_id!r}")
+        return coordinator_pb2.ListMembersResponse(
+            members=[
+                serde.member_to_proto(membership.member_of(row), attestations, _ROLES[row.role])
+                for row, attestations in found
+            ]
+        )
+
+    @rpc
+    def SubmitAttestation(
+        self, request: coordinator_pb2.Attestation, context: grpc.ServicerContext
+    ) -> coordinator_pb2.SubmitAttestationResponse:
+        attestation = serde.attestation_from_proto(request)
+        manifest = self._manifest.get() if self._manifest else None
+        count = membership.store_attestation(self._engine, attestation, manifest)
+        log.info(
+            "attestation stored",
+            extra={"participant": attestation.participant_id, "attestations": count},
+        )
+        return coordinator_pb2.SubmitAttestationResponse(attestations=count)
 
 
 _ROLES = {
@@ -254,6 +289,13 @@ class TrusteesService(coordinator_pb2_grpc.TrusteesServicer):
                 for body, signature in view.value_shares
             ],
             result=serde.result_to_proto(view.result) if view.result is not None else None,
+            members=[
+                serde.member_to_proto(membership.member_of(row), attestations, _ROLES[row.role])
+                for row, attestations in membership.members(
+                    self._engine,
+                    [p for p in view.identity_keys if p not in view.campaign.key.trustee_ids],
+                )
+            ],
         )
 
     @rpc

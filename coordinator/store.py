@@ -11,7 +11,7 @@ participant's plaintext figure (privacy model, point 6).
 
 import time
 
-from sqlalchemy import BigInteger, Engine, LargeBinary, UniqueConstraint, event
+from sqlalchemy import BigInteger, Engine, LargeBinary, UniqueConstraint, event, inspect, text
 from sqlmodel import Column, Field, Session, SQLModel, create_engine, select
 
 
@@ -29,6 +29,20 @@ class Participant(SQLModel, table=True):
     region: str = ""
     size_band: str = ""
     enrolled_unix_ms: int = Field(default_factory=now_ms, sa_type=BigInteger)
+    # "LEI:...", "VAT:..." or "CRN:...": the legal entity this participant claims to be; it
+    # counts towards k only once attested (fedcarbon/federation/attestation.py).
+    legal_id: str = ""
+
+
+class AttestationRow(SQLModel, table=True):
+    # Signed by a manifest trustee or registrar over the participant's exact enrolled record.
+    participant_id: str = Field(primary_key=True)
+    attester_key: bytes = Field(sa_column=Column(LargeBinary, primary_key=True))
+    legal_id: str
+    organisation: str
+    identity_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    received_unix_ms: int = Field(default_factory=now_ms, sa_type=BigInteger)
 
 
 class EnrolmentToken(SQLModel, table=True):
@@ -47,6 +61,8 @@ class CampaignRow(SQLModel, table=True):
     definition: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     state: str = Field(index=True)
     created_unix_ms: int = Field(default_factory=now_ms, sa_type=BigInteger)
+    # The operator passed --allow-weak: below the default minimums (a test federation).
+    weak_allowed: bool = False
 
 
 class SubmissionRow(SQLModel, table=True):
@@ -136,14 +152,44 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
+# Columns added to existing tables since the first release, with the SQL default that fills
+# them in rows written before (new tables are created by create_all).
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("participant", "legal_id", "VARCHAR NOT NULL DEFAULT ''"),
+    ("campaignrow", "weak_allowed", "BOOLEAN NOT NULL DEFAULT FALSE"),
+)
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Add the columns that stores created by earlier versions lack; return what was added.
+
+    Idempotent; runs at every start (open_engine), so `fedcarbon coordinator migrate` only
+    makes it explicit. Replicas racing on PostgreSQL use ADD COLUMN IF NOT EXISTS.
+    """
+    added = []
+    postgres = engine.dialect.name == "postgresql"
+    with engine.begin() as connection:
+        inspector = inspect(connection)
+        for table, column, ddl in ADDED_COLUMNS:
+            if not inspector.has_table(table):
+                continue
+            if column in {c["name"] for c in inspector.get_columns(table)}:
+                continue
+            guard = "IF NOT EXISTS " if postgres else ""
+            connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {guard}{column} {ddl}"))
+            added.append(f"{table}.{column}")
+    return added
+
+
 def open_engine(url: str) -> Engine:
-    """Create the engine and the tables; SQLite gets WAL and a busy timeout."""
+    """Create the engine and the tables, migrate older stores; SQLite gets WAL and a timeout."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, pool_pre_ping=True)
     SQLModel.metadata.create_all(engine)
+    migrate(engine)
     return engine
 
 

@@ -21,6 +21,7 @@ from fedcarbon.crypto.errors import CryptoError
 from fedcarbon.crypto.packing import PackingLayout
 from fedcarbon.decryption import DecryptionShare, NoiseShare
 from fedcarbon.errors import FedcarbonError, WireError
+from fedcarbon.federation.attestation import Attestation, Member
 from fedcarbon.results import CampaignResult, MetricResult, ResultSignature
 from fedcarbon.submission import SignedSubmission, SubmissionBody, entry_id
 from fedcarbon.trustee_keys import KeyStatement
@@ -398,3 +399,53 @@ def noise_from_bytes(raw: bytes) -> NoiseShare:
         ciphertexts=tuple(message.ciphertexts),
         proofs=tuple(message.proofs),
     )
+
+
+def attestation_to_proto(attestation: Attestation) -> coordinator_pb2.Attestation:
+    return coordinator_pb2.Attestation(
+        participant_id=attestation.participant_id,
+        identity_public_key=attestation.identity_key,
+        legal_id=attestation.legal_id,
+        organisation=attestation.organisation,
+        attester_key=attestation.attester_key,
+        signature=attestation.signature,
+    )
+
+
+def attestation_from_proto(message: coordinator_pb2.Attestation) -> Attestation:
+    if len(message.attester_key) != 32 or len(message.identity_public_key) != 32:
+        raise WireError(
+            f"attestation of {message.participant_id!r}: keys must be 32 bytes (Ed25519)"
+        )
+    return Attestation(
+        message.participant_id,
+        message.identity_public_key,
+        message.legal_id,
+        message.organisation,
+        message.attester_key,
+        message.signature,
+    )
+
+
+def member_to_proto(
+    member: Member, attestations: list[Attestation], role: "coordinator_pb2.Role.ValueType"
+) -> coordinator_pb2.Member:
+    return coordinator_pb2.Member(
+        participant_id=member.participant_id,
+        organisation=member.organisation,
+        role=role,
+        legal_id=member.legal_id,
+        identity_public_key=member.identity_key,
+        attestations=[attestation_to_proto(a) for a in attestations],
+    )
+
+
+def member_from_proto(message: coordinator_pb2.Member) -> tuple[Member, list[Attestation]]:
+    """The member as enrolled and the attestations the coordinator holds for it."""
+    member = Member(
+        message.participant_id,
+        message.identity_public_key,
+        message.legal_id,
+        message.organisation,
+    )
+    return member, [attestation_from_proto(a) for a in message.attestations]

@@ -83,7 +83,8 @@ def enrolment_message(
     sector: str,
     region: str,
     size_band: str,
+    legal_id: str = "",
 ) -> bytes:
     """What an enrolling participant signs: every field it asserts, not just the token."""
-    fields = (token, organisation, encryption_key.hex(), sector, region, size_band)
+    fields = (token, organisation, encryption_key.hex(), sector, region, size_band, legal_id)
     return b"\x00".join(f.encode() for f in fields)

@@ -371,3 +371,37 @@ def fetch_command(
         return report
 
     _run("fetched log", as_json, work)
+
+
+def check_manifest_file(path: Path) -> VerificationReport:
+    """A federation manifest: structure, and a valid signature of every listed trustee."""
+    from fedcarbon.federation.errors import ManifestError
+    from fedcarbon.federation.manifest import load_manifest
+
+    try:
+        manifest = load_manifest(path)
+    except ManifestError as error:
+        raise VerificationError(str(error), check="manifest_signatures") from None
+    return VerificationReport(
+        kind="manifest",
+        facts=[
+            ("federation", manifest.federation),
+            ("version", manifest.version),
+            ("fingerprint", manifest.fingerprint),
+            ("trustees", ", ".join(f"{t.trustee_id} ({t.legal_id})" for t in manifest.trustees)),
+            ("registrars", ", ".join(r.registrar_id for r in manifest.registrars) or "none"),
+            ("min_attestations", manifest.min_attestations),
+        ],
+        checks=["structure", "legal_ids", "every_trustee_signed"],
+    )
+
+
+@verify_app.command("manifest")
+def verify_manifest_command(
+    manifest: Annotated[
+        Path, typer.Argument(metavar="MANIFEST.json", help="A federation manifest file.")
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Check that every trustee a federation manifest lists has signed exactly this content."""
+    _run("manifest", as_json, lambda: check_manifest_file(manifest))

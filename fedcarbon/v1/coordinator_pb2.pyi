@@ -53,6 +53,7 @@ class EnrolRequest(_message.Message):
     REGION_FIELD_NUMBER: _builtins.int
     SIZE_BAND_FIELD_NUMBER: _builtins.int
     SIGNATURE_FIELD_NUMBER: _builtins.int
+    LEGAL_ID_FIELD_NUMBER: _builtins.int
     token: _builtins.str
     """Single-use token issued by the operator."""
     organisation: _builtins.str
@@ -64,7 +65,13 @@ class EnrolRequest(_message.Message):
     region: _builtins.str
     size_band: _builtins.str
     signature: _builtins.bytes
-    """Ed25519 over "fedcarbon.v1.enrol" || 0x00 || token: proves possession of the identity key."""
+    """Ed25519 over "fedcarbon.v1.enrol" || 0x00 || the NUL-separated asserted fields
+    (fedcarbon/submission.py: enrolment_message): proves possession of the identity key.
+    """
+    legal_id: _builtins.str
+    """The organisation's legal identifier: "LEI:<20 chars>", "VAT:<CC><number>" or
+    "CRN:<CC>:<number>" (fedcarbon/federation/legal_id.py); part of the signed message.
+    """
     def __init__(
         self,
         *,
@@ -76,10 +83,11 @@ class EnrolRequest(_message.Message):
         region: _builtins.str = ...,
         size_band: _builtins.str = ...,
         signature: _builtins.bytes = ...,
+        legal_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["encryption_public_key", b"encryption_public_key", "identity_public_key", b"identity_public_key", "organisation", b"organisation", "region", b"region", "sector", b"sector", "signature", b"signature", "size_band", b"size_band", "token", b"token"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["encryption_public_key", b"encryption_public_key", "identity_public_key", b"identity_public_key", "legal_id", b"legal_id", "organisation", b"organisation", "region", b"region", "sector", b"sector", "signature", b"signature", "size_band", b"size_band", "token", b"token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -282,6 +290,145 @@ class ListTrusteesResponse(_message.Message):
 Global___ListTrusteesResponse: _TypeAlias = ListTrusteesResponse  # noqa: Y015
 
 @_typing.final
+class Attestation(_message.Message):
+    """A manifest trustee or registrar vouches that this participant is this legal entity
+    (fedcarbon/federation/attestation.py).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PARTICIPANT_ID_FIELD_NUMBER: _builtins.int
+    IDENTITY_PUBLIC_KEY_FIELD_NUMBER: _builtins.int
+    LEGAL_ID_FIELD_NUMBER: _builtins.int
+    ORGANISATION_FIELD_NUMBER: _builtins.int
+    ATTESTER_KEY_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    participant_id: _builtins.str
+    identity_public_key: _builtins.bytes
+    legal_id: _builtins.str
+    organisation: _builtins.str
+    attester_key: _builtins.bytes
+    """The attester's Ed25519 identity key (raw 32 bytes), named in the federation manifest."""
+    signature: _builtins.bytes
+    """Ed25519 over "fedcarbon.v1.attestation" || 0x00 || participant_id || 0x00 ||
+    hex(identity_public_key) || 0x00 || legal_id || 0x00 || organisation.
+    """
+    def __init__(
+        self,
+        *,
+        participant_id: _builtins.str = ...,
+        identity_public_key: _builtins.bytes = ...,
+        legal_id: _builtins.str = ...,
+        organisation: _builtins.str = ...,
+        attester_key: _builtins.bytes = ...,
+        signature: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attester_key", b"attester_key", "identity_public_key", b"identity_public_key", "legal_id", b"legal_id", "organisation", b"organisation", "participant_id", b"participant_id", "signature", b"signature"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Attestation: _TypeAlias = Attestation  # noqa: Y015
+
+@_typing.final
+class Member(_message.Message):
+    """A participant as enrolled, with the attestations the coordinator holds for it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PARTICIPANT_ID_FIELD_NUMBER: _builtins.int
+    ORGANISATION_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
+    LEGAL_ID_FIELD_NUMBER: _builtins.int
+    IDENTITY_PUBLIC_KEY_FIELD_NUMBER: _builtins.int
+    ATTESTATIONS_FIELD_NUMBER: _builtins.int
+    participant_id: _builtins.str
+    organisation: _builtins.str
+    role: Global___Role.ValueType
+    legal_id: _builtins.str
+    identity_public_key: _builtins.bytes
+    @_builtins.property
+    def attestations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Attestation]: ...
+    def __init__(
+        self,
+        *,
+        participant_id: _builtins.str = ...,
+        organisation: _builtins.str = ...,
+        role: Global___Role.ValueType = ...,
+        legal_id: _builtins.str = ...,
+        identity_public_key: _builtins.bytes = ...,
+        attestations: _abc.Iterable[Global___Attestation] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attestations", b"attestations", "identity_public_key", b"identity_public_key", "legal_id", b"legal_id", "organisation", b"organisation", "participant_id", b"participant_id", "role", b"role"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Member: _TypeAlias = Member  # noqa: Y015
+
+@_typing.final
+class ListMembersRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PARTICIPANT_ID_FIELD_NUMBER: _builtins.int
+    participant_id: _builtins.str
+    """Only this participant; empty = every supplier and buyer."""
+    def __init__(
+        self,
+        *,
+        participant_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["participant_id", b"participant_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListMembersRequest: _TypeAlias = ListMembersRequest  # noqa: Y015
+
+@_typing.final
+class ListMembersResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEMBERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def members(self) -> _containers.RepeatedCompositeFieldContainer[Global___Member]: ...
+    def __init__(
+        self,
+        *,
+        members: _abc.Iterable[Global___Member] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["members", b"members"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListMembersResponse: _TypeAlias = ListMembersResponse  # noqa: Y015
+
+@_typing.final
+class SubmitAttestationResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ATTESTATIONS_FIELD_NUMBER: _builtins.int
+    attestations: _builtins.int
+    """Attestations now on record for the participant."""
+    def __init__(
+        self,
+        *,
+        attestations: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attestations", b"attestations"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubmitAttestationResponse: _TypeAlias = SubmitAttestationResponse  # noqa: Y015
+
+@_typing.final
 class TrusteeRequest(_message.Message):
     """---- Trustees: verify, then decrypt; they pull work, so none needs an open port. ----"""
 
@@ -415,6 +562,7 @@ class AggregateBundle(_message.Message):
     INDICATOR_SHARES_FIELD_NUMBER: _builtins.int
     VALUE_SHARES_FIELD_NUMBER: _builtins.int
     RESULT_FIELD_NUMBER: _builtins.int
+    MEMBERS_FIELD_NUMBER: _builtins.int
     aggregate_digest: _builtins.bytes
     target_digest: _builtins.bytes
     """Digest of what trustees decrypt: the aggregate times every noise share (or the aggregate)."""
@@ -444,6 +592,12 @@ class AggregateBundle(_message.Message):
     def result(self) -> _result_pb2.CampaignResult:
         """The released result, once there is one (for the "sign" phase)."""
 
+    @_builtins.property
+    def members(self) -> _containers.RepeatedCompositeFieldContainer[Global___Member]:
+        """Each contributor's enrolled identity and its attestations: trustees count distinct
+        attested legal entities towards k and refuse unattested contributors.
+        """
+
     def __init__(
         self,
         *,
@@ -458,10 +612,11 @@ class AggregateBundle(_message.Message):
         indicator_shares: _abc.Iterable[Global___SignedDecryptionShare] | None = ...,
         value_shares: _abc.Iterable[Global___SignedDecryptionShare] | None = ...,
         result: _result_pb2.CampaignResult | None = ...,
+        members: _abc.Iterable[Global___Member] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["campaign", b"campaign", "result", b"result", "tree_head", b"tree_head"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["aggregate_ciphertexts", b"aggregate_ciphertexts", "aggregate_digest", b"aggregate_digest", "campaign", b"campaign", "identity_keys", b"identity_keys", "indicator_shares", b"indicator_shares", "noise_shares", b"noise_shares", "result", b"result", "submissions", b"submissions", "target_digest", b"target_digest", "tree_head", b"tree_head", "value_shares", b"value_shares"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aggregate_ciphertexts", b"aggregate_ciphertexts", "aggregate_digest", b"aggregate_digest", "campaign", b"campaign", "identity_keys", b"identity_keys", "indicator_shares", b"indicator_shares", "members", b"members", "noise_shares", b"noise_shares", "result", b"result", "submissions", b"submissions", "target_digest", b"target_digest", "tree_head", b"tree_head", "value_shares", b"value_shares"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -47,6 +47,16 @@ class ParticipantsStub:
                 request_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.ListTrusteesRequest.SerializeToString,
                 response_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.ListTrusteesResponse.FromString,
                 _registered_method=True)
+        self.ListMembers = channel.unary_unary(
+                '/fedcarbon.v1.Participants/ListMembers',
+                request_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.ListMembersRequest.SerializeToString,
+                response_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.ListMembersResponse.FromString,
+                _registered_method=True)
+        self.SubmitAttestation = channel.unary_unary(
+                '/fedcarbon.v1.Participants/SubmitAttestation',
+                request_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.Attestation.SerializeToString,
+                response_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.SubmitAttestationResponse.FromString,
+                _registered_method=True)
 
 
 class ParticipantsServicer:
@@ -65,6 +75,20 @@ class ParticipantsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListMembers(self, request, context):
+        """Members with their claimed legal identity and attestations (for `trustee approve`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SubmitAttestation(self, request, context):
+        """Store an attestation signed by a manifest trustee or registrar.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ParticipantsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -77,6 +101,16 @@ def add_ParticipantsServicer_to_server(servicer, server):
                     servicer.ListTrustees,
                     request_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.ListTrusteesRequest.FromString,
                     response_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.ListTrusteesResponse.SerializeToString,
+            ),
+            'ListMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMembers,
+                    request_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.ListMembersRequest.FromString,
+                    response_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.ListMembersResponse.SerializeToString,
+            ),
+            'SubmitAttestation': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitAttestation,
+                    request_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.Attestation.FromString,
+                    response_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.SubmitAttestationResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -133,6 +167,60 @@ class Participants:
             '/fedcarbon.v1.Participants/ListTrustees',
             fedcarbon_dot_v1_dot_coordinator__pb2.ListTrusteesRequest.SerializeToString,
             fedcarbon_dot_v1_dot_coordinator__pb2.ListTrusteesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fedcarbon.v1.Participants/ListMembers',
+            fedcarbon_dot_v1_dot_coordinator__pb2.ListMembersRequest.SerializeToString,
+            fedcarbon_dot_v1_dot_coordinator__pb2.ListMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitAttestation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fedcarbon.v1.Participants/SubmitAttestation',
+            fedcarbon_dot_v1_dot_coordinator__pb2.Attestation.SerializeToString,
+            fedcarbon_dot_v1_dot_coordinator__pb2.SubmitAttestationResponse.FromString,
             options,
             channel_credentials,
             insecure,

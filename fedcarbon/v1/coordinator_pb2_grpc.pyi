@@ -37,6 +37,10 @@ class ParticipantsStub:
     Enrol: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.EnrolRequest, _coordinator_pb2.EnrolResponse]
     ListTrustees: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.ListTrusteesRequest, _coordinator_pb2.ListTrusteesResponse]
     """Public keys of enrolled trustees, for a key ceremony (compare fingerprints out of band)."""
+    ListMembers: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.ListMembersRequest, _coordinator_pb2.ListMembersResponse]
+    """Members with their claimed legal identity and attestations (for `trustee approve`)."""
+    SubmitAttestation: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.Attestation, _coordinator_pb2.SubmitAttestationResponse]
+    """Store an attestation signed by a manifest trustee or registrar."""
 
 @_typing.type_check_only
 class ParticipantsAsyncStub(ParticipantsStub):
@@ -44,6 +48,10 @@ class ParticipantsAsyncStub(ParticipantsStub):
     Enrol: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.EnrolRequest, _coordinator_pb2.EnrolResponse]  # type: ignore[assignment]
     ListTrustees: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.ListTrusteesRequest, _coordinator_pb2.ListTrusteesResponse]  # type: ignore[assignment]
     """Public keys of enrolled trustees, for a key ceremony (compare fingerprints out of band)."""
+    ListMembers: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.ListMembersRequest, _coordinator_pb2.ListMembersResponse]  # type: ignore[assignment]
+    """Members with their claimed legal identity and attestations (for `trustee approve`)."""
+    SubmitAttestation: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.Attestation, _coordinator_pb2.SubmitAttestationResponse]  # type: ignore[assignment]
+    """Store an attestation signed by a manifest trustee or registrar."""
 
 class ParticipantsServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -60,6 +68,22 @@ class ParticipantsServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_coordinator_pb2.ListTrusteesResponse, _abc.Awaitable[_coordinator_pb2.ListTrusteesResponse]]:
         """Public keys of enrolled trustees, for a key ceremony (compare fingerprints out of band)."""
+
+    @_abc_1.abstractmethod
+    def ListMembers(
+        self,
+        request: _coordinator_pb2.ListMembersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_coordinator_pb2.ListMembersResponse, _abc.Awaitable[_coordinator_pb2.ListMembersResponse]]:
+        """Members with their claimed legal identity and attestations (for `trustee approve`)."""
+
+    @_abc_1.abstractmethod
+    def SubmitAttestation(
+        self,
+        request: _coordinator_pb2.Attestation,
+        context: _ServicerContext,
+    ) -> _typing.Union[_coordinator_pb2.SubmitAttestationResponse, _abc.Awaitable[_coordinator_pb2.SubmitAttestationResponse]]:
+        """Store an attestation signed by a manifest trustee or registrar."""
 
 def add_ParticipantsServicer_to_server(servicer: ParticipantsServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
 

@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from agent.demo_data import COMPANIES, Company, write_company_data
+from agent.demo_data import COMPANIES, Company, demo_legal_id, write_company_data
 from coordinator.config import CoordinatorConfig, write_config
 from coordinator.server import RunningServer, start
 from fedcarbon.cli import app
 
 KEY_BITS = 2048  # integration tests use production-size keys (STYLE.md)
+MIN_ATTESTATIONS = 2  # of the three trustees, per member (issue 12: attested members)
 
 
 @dataclass
@@ -33,6 +34,51 @@ class Federation:
     @property
     def coordinator_home(self) -> Path:
         return self.root / "coordinator"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / "federation-manifest.json"
+
+    def trustee_home(self, index: int) -> Path:
+        return self.root / f"trustee-{index + 1}"
+
+    def ensure_manifest(self) -> Path:
+        """Once all trustees enrolled: they write, sign and pin the federation manifest, and
+        the operator installs it (what agents pin and attestations are checked against)."""
+        if self.manifest_path.exists():
+            return self.manifest_path
+        entries = []
+        for index, _ in enumerate(self.trustees):
+            entry = self.root / f"trustee-{index + 1}.entry.json"
+            self.cli(
+                "trustee", "manifest", "entry", "--home", str(self.trustee_home(index)),
+                "--legal-id", demo_legal_id(f"trustee-{index + 1}"), "--out", str(entry),
+            )  # fmt: skip
+            entries += ["--trustee", str(entry)]
+        draft = self.root / "manifest.draft.json"
+        self.cli(
+            "trustee", "manifest", "draft", "--federation", "test-federation", *entries,
+            "--min-attestations", str(MIN_ATTESTATIONS), "--out", str(draft),
+        )  # fmt: skip
+        for index, _ in enumerate(self.trustees):
+            self.cli(
+                "trustee", "manifest", "sign", str(draft), "--home", str(self.trustee_home(index))
+            )
+        for index, _ in enumerate(self.trustees):
+            self.cli(
+                "trustee", "manifest", "pin", str(draft), "--home", str(self.trustee_home(index))
+            )
+        self.operator("manifest", "install", str(draft))
+        draft.rename(self.manifest_path)
+        return self.manifest_path
+
+    def attest(self, participant_id: str, trustees: int = MIN_ATTESTATIONS) -> None:
+        """The first ``trustees`` trustees check the member's identity and attest it."""
+        for index in range(trustees):
+            self.cli(
+                "trustee", "approve", "--participant", participant_id, "--yes",
+                "--home", str(self.trustee_home(index)), "--coordinator", self.address,
+            )  # fmt: skip
 
     def cli(self, *args: str, expect: int = 0) -> str:
         result = self.runner.invoke(app, list(args), catch_exceptions=False)
@@ -80,11 +126,17 @@ class Federation:
         return str(document["participant_id"])
 
     def add_agent(
-        self, company: Company, *, buyer_id: str | None = None, name: str | None = None
+        self,
+        company: Company,
+        *,
+        buyer_id: str | None = None,
+        name: str | None = None,
+        legal_id: str | None = None,
     ) -> str:
         name = name or company.key
         home = self.root / "agents" / name
         write_company_data(company, home / "activities.csv")
+        manifest = self.ensure_manifest()
         args = [
             "agent",
             "init",
@@ -100,11 +152,16 @@ class Federation:
             "activities.csv",
             "--token",
             self.token(company.role),
+            "--legal-id",
+            legal_id or demo_legal_id(name),
+            "--manifest",
+            str(manifest),
         ]
         if buyer_id:
             args += ["--customer", f"{buyer_id}=Helix Motors AG"]
         document = self.cli_json(*args)
         self.agents[name] = document["participant_id"]
+        self.attest(document["participant_id"])
         return str(document["participant_id"])
 
     def agent_home(self, name: str) -> str:
@@ -120,6 +177,7 @@ class Federation:
         threshold: int = 2,
         extra: tuple[str, ...] = (),
     ) -> Path:
+        self.ensure_manifest()
         statements = self.key_statements(campaign_id)
         self.operator(
             "campaign",

@@ -230,7 +230,12 @@ def test_a_single_holder_key_works_for_agents_whose_policy_accepts_it(
         "2024-12-31",
         "--metric",
         "participants",
+        "--allow-weak",  # a single holder is below the coordinator's default minimums
     )
+    listed = federation.cli_json(
+        "coordinator", "campaign", "list", "--home", str(federation.coordinator_home)
+    )
+    assert [c["weak_allowed"] for c in listed] == [True]
     refused = federation.submit("nordstahl", "single", expect=1)
     assert "needs only 1 trustee(s) to decrypt; policy requires at least 2" in refused
     for key in members:

@@ -67,10 +67,17 @@ def _operator_reads_the_log(fed: Federation, trustee_ids: list[str]) -> int:
     return totals[0] + campaign.metrics[0].min
 
 
-def test_without_a_pinned_manifest_the_operator_reads_a_figure_from_the_log(
-    federation: Federation,
+def test_without_the_manifest_check_the_operator_reads_a_figure_from_the_log(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The attack, as it works when the agent trusts whatever key holders it is shown."""
+    """The attack, as it works when the agent trusts whatever key holders it is shown: the
+    defence removed, the operator recovers the victim's figure to the gram. With it (the
+    default policy), the victim refuses before encrypting anything:
+    tests/integration/test_manifest.py::test_an_operator_holding_the_key_itself_is_refused_before_encryption
+    and the test below."""
+    import agent.cli
+
+    monkeypatch.setattr(agent.cli, "manifest_refusals", lambda *_: [])
     fed = federation
     fed.add_agent(company("castings"))
     trustee_ids = _operator_trustees(fed)
@@ -82,3 +89,17 @@ def test_without_a_pinned_manifest_the_operator_reads_a_figure_from_the_log(
     assert figure == to_fixed(
         Decimal(preview["stays_here_encrypted_before_sending"]["scope1_kgco2e"]["value"]), 3
     )
+
+
+def test_with_the_pinned_manifest_the_victim_refuses_and_nothing_is_logged(
+    federation: Federation,
+) -> None:
+    fed = federation
+    fed.add_agent(company("castings"))
+    trustee_ids = _operator_trustees(fed)
+    _open_rigged_campaign(fed)
+    refused = fed.submit("castings", "rigged", expect=1)
+    for trustee_id in trustee_ids:
+        assert f"key holder {trustee_id} is not a trustee of the pinned manifest" in refused
+    with CoordinatorClient(fed.address) as client:
+        assert client.tree_head().tree_size == 0  # nothing of the victim's ever left

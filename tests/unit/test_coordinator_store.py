@@ -79,3 +79,26 @@ def test_an_enrolment_whose_fields_were_swapped_in_transit_is_refused(engine) ->
             identity_key=signing.public_key_bytes(key),
             signature=signed_for,
         )
+
+
+def test_a_campaign_below_the_default_minimums_is_refused_without_allow_weak(engine) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from coordinator.campaigns import create_campaign, weaknesses
+    from coordinator.errors import InvalidRequestError
+    from fedcarbon.campaign import CampaignKind, MetricSpec, new_campaign
+    from tests.unit.keys import shared_key
+
+    campaign = new_campaign(
+        campaign_id="weak",
+        kind=CampaignKind.BENCHMARK,
+        title="weak",
+        period_start=date(2024, 1, 1),
+        period_end=date(2024, 12, 31),
+        metrics=(MetricSpec("scope1_kgco2e", "kgCO2e", 3, 0, 10**9),),
+        key=shared_key(("t1", "t2", "t3"), 2, "weak"),
+        min_contributors=2,
+    )
+    assert weaknesses(campaign) == ["the key has 512 bits, below 2048", "k = 2, below 3"]
+    with pytest.raises(InvalidRequestError, match=r"below the default minimums.*--allow-weak"):
+        create_campaign(engine, campaign)
