@@ -19,10 +19,11 @@ import typer
 from agent.collect import Collection, catalog_for, collect, footprint_for
 from agent.config import AgentConfig, load_config
 from agent.errors import AgentError
+from agent.mappings_cli import audit_entry, mapped_rows
 from fedcarbon.accounting.errors import AccountingError
 from fedcarbon.accounting.inventory import Inventory
 from fedcarbon.adapters.contract import Period
-from fedcarbon.console import fail
+from fedcarbon.console import fail, table
 from fedcarbon.errors import FedcarbonError
 
 _USER_ERRORS = (AgentError, FedcarbonError, AccountingError, OSError, ValueError)
@@ -114,9 +115,18 @@ def footprint(
         "records_read": len(collection.records),
         "rows_rejected": len(collection.rejected),
         "adapters_unreadable": dict(collection.failures),
+        # Spend lines given a NAICS code from their description, with their audit trail
+        # (issue 17): which were auto-mapped, confirmed or overridden, and by whom.
+        "mapped_lines": [audit_entry(use) for use in collection.mapped],
     }
     name = f"{config.organisation} ({period})"
     emit_footprint(result, name, described, as_json=as_json, records=records, extra=extra)
+    if collection.mapped and not as_json:
+        table(
+            "Spend lines mapped to a factor from their description",
+            ["record", "description", "NAICS", "decided by", "who"],
+            mapped_rows(collection.mapped),
+        )
 
 
 @pact_app.command("export")

@@ -249,3 +249,19 @@ def test_confirm_command_names_a_bad_code(home: Path) -> None:
     )
     assert result.exit_code == 1
     assert "'12345' is not a NAICS-6 code" in result.stderr
+
+
+def test_agent_footprint_shows_which_spend_lines_were_auto_mapped(home: Path) -> None:
+    """Issue 17: footprints show which lines were mapped, how, and from what evidence."""
+    config = load_config(home)
+    engine = store.open_store(config.database_url)
+    mappings.confirm(engine, "PAPER COPY LTR 8.5X11 WHITE 10RM/CS", "322121", by="alice")
+    result = runner.invoke(
+        app,
+        ["footprint", "-p", "2024", "--allow-partial", "--json", "--home", str(home)],
+    )
+    assert result.exit_code == 0, result.output
+    mapped = {m["record_id"]: m for m in json.loads(result.stdout)["mapped_lines"]}
+    assert mapped["4500003"]["auto_mapped"] is True and mapped["4500003"]["naics6"] == "334111"
+    assert mapped["4500002"]["auto_mapped"] is False
+    assert mapped["4500002"]["confirmed_by"] == "alice"
