@@ -765,7 +765,7 @@ def results(
     except _USER_ERRORS as error:
         fail(str(error))
     proof = ResultEvidence(campaign, result)
-    problems = proof.problems() if result.metrics else []
+    problems = proof.problems(_pinned(config)) if result.metrics else []
     if evidence is not None:
         evidence.write_text(json.dumps(to_document(proof), indent=1) + "\n")
     show_result(

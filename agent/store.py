@@ -293,6 +293,8 @@ def mark_verified(engine: Engine, log_key: bytes, heads: list[TreeHead]) -> None
                 row.verified = True
                 session.add(row)
         session.commit()
+
+
 def pinned_manifest(engine: Engine) -> Manifest | None:
     """The pinned manifest, its signatures verified again (the store could be tampered with)."""
     with Session(engine) as session:

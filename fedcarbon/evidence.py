@@ -11,12 +11,16 @@ key holder is one of its trustees. The coordinator cannot forge any of it.
 import base64
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fedcarbon import serde
 from fedcarbon.campaign import Campaign
 from fedcarbon.errors import WireError
 from fedcarbon.results import CampaignResult, signatures_sufficient, signing_trustees
 from fedcarbon.v1 import campaign_pb2, result_pb2
+
+if TYPE_CHECKING:
+    from fedcarbon.federation.manifest import Manifest
 
 EVIDENCE_KIND = "fedcarbon.result-evidence.v1"
 
@@ -30,11 +34,22 @@ class ResultEvidence:
     def signed_by(self) -> list[str]:
         return signing_trustees(self.result, self.campaign)[0]
 
-    def problems(self) -> list[str]:
-        """Why the result must not be trusted (empty: at least t trustees vouch for it)."""
+    def problems(self, manifest: "Manifest | None" = None) -> list[str]:
+        """Why the result must not be trusted (empty: at least t trustees vouch for it).
+
+        With the reader's pinned ``manifest``, every key holder must be one of its trustees:
+        signatures by keys the coordinator chose would prove nothing.
+        """
         problems = []
         if self.result.campaign_id != self.campaign.campaign_id:
             problems.append("the result is for another campaign than the terms")
+        if manifest is not None:
+            problems += [
+                f"key holder {trustee_id} is not a trustee of manifest {manifest.federation} "
+                f"v{manifest.version} ({manifest.fingerprint[:16]})"
+                for trustee_id, identity_key in self.campaign.key.holders()
+                if manifest.trustee_by_key(identity_key) is None
+            ]
         return [*problems, *signatures_sufficient(self.result, self.campaign)]
 
 

@@ -289,16 +289,19 @@ def verify_consistency_command(
     )
 
 
-def check_result_file(path: Path) -> VerificationReport:
-    """Read a result evidence file (`agent results --evidence`) and check who vouches for it."""
-    from fedcarbon.errors import WireError
+def check_result_file(path: Path, manifest_path: Path | None = None) -> VerificationReport:
+    """Read a result evidence file (`agent results --evidence`) and check who vouches for it:
+    t signatures by the campaign's key holders, who must be trustees of ``manifest_path``."""
+    from fedcarbon.errors import FedcarbonError, WireError
     from fedcarbon.evidence import from_document
+    from fedcarbon.federation.manifest import load_manifest
 
     try:
         evidence = from_document(_read(path, "result evidence"), source=str(path))
-    except WireError as err:
+        manifest = load_manifest(manifest_path) if manifest_path is not None else None
+    except (WireError, FedcarbonError) as err:
         raise AuditFormatError(str(err)) from None
-    problems = evidence.problems()
+    problems = evidence.problems(manifest)
     if problems:
         raise VerificationError("; ".join(problems), check="result_signatures")
     campaign, result = evidence.campaign, evidence.result
@@ -315,6 +318,7 @@ def check_result_file(path: Path) -> VerificationReport:
         checks=[
             "campaign_digest",
             "key_statements",
+            *(["key_holders_in_manifest"] if manifest is not None else []),
             f"{campaign.key.threshold}_trustee_signatures",
         ],
     )
@@ -328,10 +332,16 @@ def verify_result_command(
             metavar="EVIDENCE.json", help="From `fedcarbon agent results CAMPAIGN --evidence F`."
         ),
     ],
+    manifest: Annotated[
+        Path | None,
+        typer.Option(
+            "--manifest", help="Your pinned federation manifest: key holders must be its trustees."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Check that at least t of the campaign's trustees signed these very released figures."""
-    _run("result", as_json, lambda: check_result_file(evidence))
+    _run("result", as_json, lambda: check_result_file(evidence, manifest))
 
 
 @app.command("fetch")

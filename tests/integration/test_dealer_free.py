@@ -10,6 +10,7 @@
 - A trustee that decrypted a campaign refuses a different aggregate for it.
 """
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -469,3 +470,27 @@ def test_a_tampered_evidence_file_fails_offline_verification(released: Federatio
     )
     out = released.cli("audit", "verify", "result", str(evidence), expect=1)
     assert "0 valid trustee signature(s); 2 needed" in out
+
+
+def test_offline_evidence_checks_the_key_holders_against_a_manifest(
+    released: Federation, tmp_path: Path
+) -> None:
+    """Signatures by keys the coordinator chose prove nothing: with the reader's manifest,
+    every key holder must be one of its trustees."""
+    evidence = released.root / "once.evidence.json"
+    released.cli(
+        "agent", "results", "once", "--home", released.agent_home("castings"),
+        "--evidence", str(evidence),
+    )  # fmt: skip
+    ours = released.cli_json(
+        "audit", "verify", "result", str(evidence), "--manifest", str(released.manifest_path)
+    )
+    assert ours["valid"] is True and "key_holders_in_manifest" in ours["checks"]
+    other = tmp_path / "other-manifest.json"
+    document = json.loads(released.manifest_path.read_text())
+    document["trustees"] = document["trustees"][:1]  # a manifest naming one trustee only
+    other.write_text(json.dumps(document))
+    out = released.cli(
+        "audit", "verify", "result", str(evidence), "--manifest", str(other), expect=1
+    )
+    assert "manifest" in out  # an altered manifest fails its trustees' signatures first
