@@ -22,6 +22,7 @@ from agent.contribution import Contribution, encrypt_and_sign, prepare
 from agent.errors import AgentError
 from agent.footprint_cli import register as register_footprint_commands
 from agent.gossip import check_view, exchange_all
+from agent.gossip import endpoints as gossip_endpoints
 from agent.identity import load_or_create_identity
 from agent.ledger import Ledger, differencing_refusals, load_ledger, record_joined, unchecked
 from agent.mappings_cli import app as mappings_app
@@ -631,7 +632,8 @@ def _submit_one(
     store.save_submission(engine, campaign.campaign_id, receipt, values, int(time.time() * 1000))
     store.clear_pending(engine, campaign.campaign_id)
     # Tell the trustees which head this receipt is under, so a split view shows (best effort).
-    _, failures = exchange_all(config.gossip, me.log_public_key, [receipt.tree_head])
+    peers = gossip_endpoints(config.gossip, _pinned(config))
+    _, failures = exchange_all(peers, me.log_public_key, [receipt.tree_head])
     for failure in failures:
         typer.secho(f"warning: {failure}", fg="yellow", err=True)
     return {
@@ -794,13 +796,12 @@ def check_log(home: Path = HOME, as_json: bool = JSON) -> None:
     me = _enrolment(config)
     engine = store.open_store(config.database_url)
     rows = store.submissions(engine)
+    peers = gossip_endpoints(config.gossip, _pinned(config))
     checked = []
     try:
         with CoordinatorClient(config.coordinator) as client:
             mine = [Receipt.from_json(row.receipt_json).tree_head for row in rows]
-            received, failures = exchange_all(
-                config.gossip, me.log_public_key, [*mine, client.tree_head()]
-            )
+            received, failures = exchange_all(peers, me.log_public_key, [*mine, client.tree_head()])
             current = client.tree_head()  # after the exchange: at least every head gossiped
             verify_tree_head(current, me.log_public_key)
             for row in rows:
@@ -829,7 +830,7 @@ def check_log(home: Path = HOME, as_json: bool = JSON) -> None:
         "root_hash": current.root_hash.hex(),
         "receipts": checked,
         "gossip": {
-            "endpoints": list(config.gossip),
+            "endpoints": peers,
             "unreachable": failures,
             "heads_received": len(received),
             "forks": forks,
@@ -848,8 +849,8 @@ def check_log(home: Path = HOME, as_json: bool = JSON) -> None:
             f"current signed tree head: size {current.tree_size}, root {current.root_hash.hex()}"
         )
         typer.echo(
-            f"gossip: {len(received)} head(s) from {len(config.gossip) - len(failures)} of "
-            f"{len(config.gossip)} trustee endpoint(s) compared"
+            f"gossip: {len(received)} head(s) from {len(peers) - len(failures)} of "
+            f"{len(peers)} trustee endpoint(s) compared"
         )
         for failure in failures:
             typer.secho(f"warning: {failure}", fg="yellow", err=True)

@@ -21,6 +21,7 @@ from agent.errors import AgentError
 from fedcarbon import serde
 from fedcarbon.audit.gossip import GossipCheck, check_heads, valid_heads
 from fedcarbon.audit.treehead import TreeHead
+from fedcarbon.federation.manifest import Manifest
 from fedcarbon.v1 import gossip_pb2, gossip_pb2_grpc
 
 MAX_HEADS_PER_CALL = 256
@@ -155,3 +156,15 @@ def problems(result: GossipCheck) -> list[str]:
             "it may be a split view"
         )
     return reasons
+
+
+def endpoints(configured: Sequence[str], manifest: Manifest | None) -> list[str]:
+    """The gossip endpoints to use: those in agent.toml, then the pinned manifest's trustees'.
+
+    The manifest's come from the trustees themselves (they signed it), so a coordinator
+    cannot steer an agent's gossip to endpoints of its own choosing.
+    """
+    found = list(configured)
+    if manifest is not None:
+        found += [e for e in manifest.gossip_endpoints() if e not in found]
+    return found

@@ -17,7 +17,7 @@ from agent.client import CoordinatorClient
 from agent.config import load_config, write_config
 from agent.errors import AgentError
 from agent.federation_cli import approve, manifest_app
-from agent.gossip import check_view, exchange_all, problems, serve
+from agent.gossip import check_view, endpoints, exchange_all, problems, serve
 from agent.identity import (
     load_or_create_encryption_key,
     load_or_create_identity,
@@ -40,6 +40,7 @@ from fedcarbon.crypto.errors import CryptoError
 from fedcarbon.crypto.vector import MIN_KEY_BITS
 from fedcarbon.decryption import DecryptionShare, NoiseShare
 from fedcarbon.errors import FedcarbonError
+from fedcarbon.federation.manifest import Manifest
 from fedcarbon.trustee_keys import statement_to_document
 
 app = typer.Typer(
@@ -163,7 +164,11 @@ def _log_entries(client: CoordinatorClient, size: int) -> list[bytes]:
 
 
 def _gossip_check(
-    client: CoordinatorClient, config: object, head: TreeHead, log_key: bytes
+    client: CoordinatorClient,
+    config: object,
+    head: TreeHead,
+    log_key: bytes,
+    manifest: Manifest | None = None,
 ) -> GossipCheck | None:
     """Compare the head the bundle is bound to with every head seen elsewhere (split views).
 
@@ -171,7 +176,8 @@ def _gossip_check(
     endpoint) and from the peers in ``gossip``; the coordinator must prove each a prefix.
     """
     engine = store.open_store(config.database_url)  # type: ignore[attr-defined]
-    received, failures = exchange_all(config.gossip, log_key, [head])  # type: ignore[attr-defined]
+    peers = endpoints(config.gossip, manifest)  # type: ignore[attr-defined]
+    received, failures = exchange_all(peers, log_key, [head])
     for failure in failures:
         typer.secho(f"warning: {failure}", fg="yellow", err=True)
     try:
@@ -257,7 +263,7 @@ def run(
                             "this trustee has no federation manifest pinned, so it cannot "
                             "check who the contributors are (`fedcarbon trustee manifest pin`)"
                         )
-                    seen = _gossip_check(client, config, bundle.tree_head, log_key)
+                    seen = _gossip_check(client, config, bundle.tree_head, log_key, manifest)
                     if seen is not None and seen.ahead and not seen.forks:
                         # A head seen elsewhere is newer than the bundle's: ask again at the
                         # next poll rather than refuse (an honest log may just have grown).
