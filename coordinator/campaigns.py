@@ -364,3 +364,40 @@ def aggregate_of(session: Session, campaign: Campaign) -> tuple[AggregateRow, li
     if row is None:
         raise NotFoundError(f"campaign {campaign.campaign_id!r} has no aggregate yet")
     return row, vector.split_concatenated(row.ciphertexts, campaign.moduli)
+
+
+RETIRED_KEY_SCHEMES = (campaign_pb2.KEY_SCHEME_SINGLE_HOLDER, campaign_pb2.KEY_SCHEME_THRESHOLD)
+
+
+def retire_dealt_campaigns(engine: Engine) -> list[str]:
+    """Fail every open or aggregated campaign that still uses a dealt key (fedcarbon 0.1).
+
+    Their keys were made by a dealer who saw the whole private key (issue 12); they are no
+    longer served (``list_campaigns`` skips them) and must not be decrypted. Released and
+    failed campaigns keep their stored results. Returns the campaign ids retired.
+    """
+    retired = []
+    with Session(engine) as session:
+        for row in session.exec(select(CampaignRow)).all():
+            message = campaign_pb2.Campaign()
+            try:
+                message.ParseFromString(row.definition)
+            except Exception:  # protobuf's DecodeError: not a campaign this can judge
+                continue
+            if message.key.scheme not in RETIRED_KEY_SCHEMES:
+                continue
+            state = CampaignState(row.state)
+            if state not in (CampaignState.OPEN, CampaignState.AGGREGATED):
+                continue
+            if state is CampaignState.OPEN:
+                set_state(session, row.campaign_id, CampaignState.OPEN, CampaignState.AGGREGATED)
+            fail_campaign(
+                session,
+                row.campaign_id,
+                0,
+                "retired: its key was dealt by a single party (fedcarbon 0.1); re-open the "
+                "campaign with dealer-free trustee keys (`fedcarbon trustee keygen`)",
+            )
+            retired.append(row.campaign_id)
+        session.commit()
+    return retired

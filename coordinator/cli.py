@@ -152,11 +152,17 @@ def migrate(home: Path = HOME, as_json: bool = JSON) -> None:
         added = migrate_store(engine)
     finally:
         engine.dispose()
-    open_engine(_config(home).effective_database_url).dispose()  # and any new tables
+    engine = open_engine(_config(home).effective_database_url)  # and any new tables
+    try:
+        retired = campaigns.retire_dealt_campaigns(engine)
+    finally:
+        engine.dispose()
     if as_json:
-        print_json({"added_columns": added})
+        print_json({"added_columns": added, "retired_campaigns": retired})
     else:
         typer.echo("added: " + ", ".join(added) if added else "the store is up to date")
+        if retired:
+            typer.echo("retired (dealt keys): " + ", ".join(retired))
 
 
 @token_app.command("issue")

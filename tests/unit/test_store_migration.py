@@ -67,3 +67,33 @@ def test_an_old_agent_store_is_migrated_when_opened(tmp_path: Path) -> None:
     assert agent_store.pinned_manifest(engine) is None
     assert agent_store.migrate(engine) == []
     engine.dispose()
+
+
+def test_migration_retires_open_campaigns_with_dealt_keys(tmp_path: Path) -> None:
+    """Upgrade path (issue 12): a 0.1 campaign whose key a dealer made is failed, not served."""
+    from coordinator.campaigns import list_campaigns, retire_dealt_campaigns
+    from fedcarbon.campaign import CampaignState
+    from fedcarbon.v1 import campaign_pb2
+
+    engine = coordinator_store.open_engine(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    dealt = campaign_pb2.Campaign(
+        campaign_id="dealt-2024",
+        key=campaign_pb2.CampaignKey(scheme=campaign_pb2.KEY_SCHEME_THRESHOLD, threshold=2),
+    )
+    with Session(engine) as session:
+        session.add(
+            coordinator_store.CampaignRow(
+                campaign_id="dealt-2024",
+                definition=dealt.SerializeToString(),
+                state="open",
+                created_unix_ms=1,
+            )
+        )
+        session.commit()
+    assert list_campaigns(engine) == []  # not served, and the listing does not break
+    assert retire_dealt_campaigns(engine) == ["dealt-2024"]
+    assert retire_dealt_campaigns(engine) == []
+    with Session(engine) as session:
+        row = session.get(coordinator_store.CampaignRow, "dealt-2024")
+        assert row is not None and row.state == CampaignState.FAILED.value
+    engine.dispose()
