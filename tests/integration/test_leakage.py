@@ -5,7 +5,7 @@ Three suppliers whose activity data carries distinctive quantities answer a benc
 campaign and a buyer's supply-chain campaign through a recording proxy; the coordinator runs
 in process with a Prometheus endpoint. Every figure an agent computes (record quantities,
 footprint totals per scope, category, gas and record, every campaign metric, its fixed-point
-integer, the packed plaintexts) becomes "needles": decimal text at several precisions and in
+integer, the offset slot values) becomes "needles": decimal text at several precisions and in
 exponent form, hex, base64, big- and little-endian integers (minimal, 6- and 8-byte), protobuf
 varints and IEEE-754 doubles. The tests then search every byte the coordinator stored (the
 SQLite file and its WAL), logged (each record as its JSON formatter writes it), exposed
@@ -256,8 +256,10 @@ class Canary:
                 needles += _texts(f"{key} metric {metric.name}", [str(value)])
                 needles += float_needles(f"{key} metric {metric.name}", float(value))
                 needles += int_needles(f"{key} metric {metric.name} fixed-point", fixed)
-            for index, plaintext in enumerate(contribution.plaintexts):
-                needles += int_needles(f"{key} {campaign_id} packed plaintext {index}", plaintext)
+            # The slot values (value - min) before Shamir sharing: shares are random, these
+            # are the figures themselves.
+            for metric, slot in zip(metrics, contribution.slot_values, strict=True):
+                needles += int_needles(f"{key} {campaign_id} slot value {metric.name}", slot)
         return needles
 
 
@@ -491,7 +493,9 @@ def test_every_metric_of_every_canary_has_needles(capture: Capture) -> None:
                 assert f"{company.key} metric {metric} fixed-point" in labels
                 assert f"{company.key} metric {metric}" in labels
         for campaign_id in CAMPAIGNS:
-            assert f"{company.key} {campaign_id} packed plaintext 0" in labels
+            assert any(
+                label.startswith(f"{company.key} {campaign_id} slot value ") for label in labels
+            )
 
 
 # -- the database ------------------------------------------------------------------------------

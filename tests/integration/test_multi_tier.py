@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agent.demo_data import Company, Line, records_for, write_company_data
+from agent.demo_data import Company, Line, demo_legal_id, records_for, write_company_data
 from fedcarbon.accounting.engine import compute_footprint
 from fedcarbon.accounting.pcf import cradle_to_gate_kgco2e
 from tests.integration.conftest import Federation
@@ -117,15 +117,18 @@ def _delivered(key: str) -> float:
 def _enrol(fed: Federation, company: Company) -> str:
     home = fed.root / "agents" / company.key
     write_company_data(company, home / "activities.csv")
+    manifest = fed.ensure_manifest()
     args = [
         "agent", "init", "--home", str(home), "--organisation", company.organisation,
         "--coordinator", fed.address, "--role", company.role, "--activities", "activities.csv",
-        "--token", fed.token(company.role),
+        "--token", fed.token(company.role), "--legal-id", demo_legal_id(company.key),
+        "--manifest", str(manifest),
     ]  # fmt: skip
     buyer = _buyer_of(company.key)
     if buyer in fed.agents:  # buyers enrol first; a test may leave the top tiers out
         args += ["--customer", f"{fed.agents[buyer]}={COMPANIES[buyer].organisation}"]
     fed.agents[company.key] = str(fed.cli_json(*args)["participant_id"])
+    fed.attest(fed.agents[company.key])
     # Two answering suppliers per tier: these agents accept k = 2 (the default is 3).
     config = home / "agent.toml"
     config.write_text(config.read_text().replace("min_contributors = 3", "min_contributors = 2"))
@@ -142,7 +145,7 @@ def _campaign(
         kind="supply_chain",
         metrics=("delivered_to_buyer_kgco2e", "participants"),
         k=2,
-        extra=("--buyer", fed.agents[buyer], *invite, *extra),
+        extra=("--buyer", fed.agents[buyer], *invite, "--allow-weak", *extra),
     )
     return campaign_id
 
