@@ -33,7 +33,7 @@ from agent.demo_data import Company, records_for
 from agent.identity import load_or_create_identity
 from coordinator.config import CoordinatorConfig, write_config
 from coordinator.server import start
-from coordinator.store import CohortEntryRow, DecryptionShareRow, LogLeaf
+from coordinator.store import CohortEntryRow, DecryptionShareRow, IndicatorShareRow, LogLeaf
 from fedcarbon.accounting.engine import compute_footprint
 from fedcarbon.accounting.pcf import emissions_for_customer
 from fedcarbon.cohorts import cohort_from_entry, is_cohort_entry
@@ -130,11 +130,17 @@ def _victim_figure(metric: str) -> Decimal:
 
 
 def _refusals(fed: Federation, campaign_id: str) -> list[str]:
+    """Trustees' refusals: they refuse at the first part they are asked to open (the flags)."""
     with Session(fed.server.engine) as session:
-        rows = session.exec(
-            select(DecryptionShareRow).where(DecryptionShareRow.campaign_id == campaign_id)
-        ).all()
-    return [row.refusal for row in rows]
+        rows = [
+            *session.exec(
+                select(IndicatorShareRow).where(IndicatorShareRow.campaign_id == campaign_id)
+            ).all(),
+            *session.exec(
+                select(DecryptionShareRow).where(DecryptionShareRow.campaign_id == campaign_id)
+            ).all(),
+        ]
+    return [row.refusal for row in rows if row.refusal]
 
 
 def _report(name: str, recovered: int | None, metric: str = METRIC) -> None:

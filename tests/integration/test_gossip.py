@@ -26,7 +26,7 @@ from agent.errors import AgentError
 from agent.gossip import GossipServer, exchange, serve
 from coordinator.config import CoordinatorConfig, write_config
 from coordinator.server import RunningServer, start
-from coordinator.store import DecryptionShareRow
+from coordinator.store import IndicatorShareRow
 from tests.integration.conftest import Federation, company
 
 pytestmark = pytest.mark.slow
@@ -142,7 +142,7 @@ def test_trustees_refuse_to_decrypt_on_a_forked_log(split: Split) -> None:
     fed.run_trustees()
     with Session(fed.server.engine) as session:
         rows = session.exec(
-            select(DecryptionShareRow).where(DecryptionShareRow.campaign_id == "split")
+            select(IndicatorShareRow).where(IndicatorShareRow.campaign_id == "split")
         ).all()
     assert len(rows) >= 2 and all("split view of the log" in row.refusal for row in rows)
     result = fed.cli_json(

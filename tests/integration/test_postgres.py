@@ -210,11 +210,12 @@ def replicas(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
             jobs += [_submitter(b.address, _signed(b, key, "shared")) for key in VIA_B]
             receipts = _concurrently(jobs)
             closes = _concurrently([_closer(server_a, "shared"), _closer(server_b, "shared")])
-            # Trustees answer through different replicas.
-            a.cli("trustee", "run", "--once", "--home", str(root / "trustee-1"))
-            with pytest.MonkeyPatch.context() as patch:
-                patch.setenv("FEDCARBON_AGENT_COORDINATOR", b.address)
-                b.cli("trustee", "run", "--once", "--home", str(root / "trustee-2"))
+            # Trustees answer through different replicas: the flags, the values, signatures.
+            for _ in range(3):
+                a.cli("trustee", "run", "--once", "--home", str(root / "trustee-1"))
+                with pytest.MonkeyPatch.context() as patch:
+                    patch.setenv("FEDCARBON_AGENT_COORDINATOR", b.address)
+                    b.cli("trustee", "run", "--once", "--home", str(root / "trustee-2"))
             yield Replicas(a, b, receipts, closes)
         finally:
             server_a.stop(0)

@@ -117,12 +117,13 @@ def test_without_attestations_the_sybil_attack_recovers_the_victims_figure(
     state, _ = close_campaign(fed.server.engine, "baseline")  # k counted over participant ids
     assert state is CampaignState.AGGREGATED
     with CoordinatorClient(fed.address) as client:
-        bundle = client.get_aggregate("baseline")
-        assert verify_bundle(bundle).ok  # every pre-attestation check passes
-        for index, trustee_id in enumerate(fed.trustees[:2]):
-            home = fed.trustee_home(index)
-            reply = answer(bundle, KeyRing(home), trustee_id)
-            client.submit_share(reply, load_or_create_identity(home / "identity.pem"))
+        assert verify_bundle(client.get_aggregate("baseline")).ok  # pre-attestation checks pass
+        for part in ("indicators", "values"):  # the flags first, then the values
+            bundle = client.get_aggregate("baseline")
+            for index, trustee_id in enumerate(fed.trustees[:2]):
+                home = fed.trustee_home(index)
+                reply = answer(bundle, KeyRing(home), trustee_id, (), part)
+                client.submit_share(reply, load_or_create_identity(home / "identity.pem"))
     result = fed.cli_json(
         "coordinator", "campaign", "result", "baseline", "--home", str(fed.coordinator_home)
     )
