@@ -3,6 +3,7 @@ trustees and agents driven through the public CLI (in process, via typer's CliRu
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -237,18 +238,25 @@ def company(key: str) -> Company:
     return next(c for c in COMPANIES if c.key == key)
 
 
-@pytest.fixture
-def federation(tmp_path: Path) -> Iterator[Federation]:
-    """A fresh coordinator (SQLite) with three enrolled trustees."""
-    home = tmp_path / "coordinator"
+@contextmanager
+def running_federation(root: Path) -> Iterator[Federation]:
+    """A fresh coordinator (SQLite) in ``root`` with three enrolled trustees, stopped on exit."""
+    home = root / "coordinator"
     home.mkdir()
     config = CoordinatorConfig(home=home, listen="127.0.0.1:0")
     write_config(config)
     server = start(config, workers=8)
-    fed = Federation(tmp_path, server)
+    fed = Federation(root, server)
     try:
         for index in range(3):
             fed.add_trustee(f"trustee-{index + 1}")
         yield fed
     finally:
         server.stop(0)
+
+
+@pytest.fixture
+def federation(tmp_path: Path) -> Iterator[Federation]:
+    """A fresh coordinator (SQLite) with three enrolled trustees."""
+    with running_federation(tmp_path) as fed:
+        yield fed

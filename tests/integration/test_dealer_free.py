@@ -12,7 +12,6 @@
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -27,9 +26,7 @@ from agent.errors import CoordinatorUnavailable
 from agent.identity import load_or_create_identity
 from agent.trustee import KeyRing, answer, verify_bundle
 from coordinator.campaigns import aggregate_submissions, get_campaign
-from coordinator.config import CoordinatorConfig, write_config
 from coordinator.release import get_signed_result, try_release
-from coordinator.server import start
 from coordinator.store import DecryptionShareRow, IndicatorShareRow, SubmissionRow
 from fedcarbon import serde, shares
 from fedcarbon.accounting.engine import compute_footprint
@@ -41,27 +38,10 @@ from fedcarbon.crypto.opening import Opening
 from fedcarbon.decryption import DecryptionShare, combine_shares
 from fedcarbon.results import signatures_sufficient
 from fedcarbon.submission import DECRYPTION_SHARE_CONTEXT
-from tests.integration.conftest import Federation, company
+from tests.integration.conftest import Federation, company, running_federation
 
 pytestmark = pytest.mark.slow
 MEMBERS = ("nordstahl", "castings", "alpine")
-
-
-@contextmanager
-def _federation(root: Path) -> Iterator[Federation]:
-    """The `federation` fixture's set-up, shared by the tests of one scenario."""
-    home = root / "coordinator"
-    home.mkdir()
-    config = CoordinatorConfig(home=home, listen="127.0.0.1:0")
-    write_config(config)
-    server = start(config, workers=8)
-    fed = Federation(root, server)
-    try:
-        for index in range(3):
-            fed.add_trustee(f"trustee-{index + 1}")
-        yield fed
-    finally:
-        server.stop(0)
 
 
 def _trustee_home(fed: Federation, trustee_id: str) -> Path:
@@ -144,7 +124,7 @@ class OneLiar:
 
 @pytest.fixture(scope="module")
 def one_liar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OneLiar]:
-    with _federation(tmp_path_factory.mktemp("one-liar")) as fed:
+    with running_federation(tmp_path_factory.mktemp("one-liar")) as fed:
         _aggregated(fed, "liar")
         liar = fed.trustees[0]
         state = _lie(fed, "liar", liar)
@@ -183,7 +163,7 @@ FOUR = ("nordstahl", "castings", "alpine", "rhein")
 @pytest.fixture(scope="module")
 def released(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
     """A campaign of four contributors, released and signed by the trustees."""
-    with _federation(tmp_path_factory.mktemp("released")) as fed:
+    with running_federation(tmp_path_factory.mktemp("released")) as fed:
         _aggregated(fed, "once", FOUR)
         fed.run_trustees()
         assert _result(fed, "once")["state"] == "released"
@@ -336,7 +316,7 @@ def _signed_row(fed: Federation, share: DecryptionShare) -> IndicatorShareRow:
 def test_a_liar_among_shares_that_arrived_together_does_not_stall_the_release(
     tmp_path: Path,
 ) -> None:
-    with _federation(tmp_path) as fed:
+    with running_federation(tmp_path) as fed:
         _aggregated(fed, "together")
         with CoordinatorClient(fed.address) as client:
             bundle = client.get_aggregate("together")

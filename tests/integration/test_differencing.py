@@ -31,14 +31,14 @@ from agent.config import load_config
 from agent.contribution import encrypt_and_sign
 from agent.demo_data import Company, records_for
 from agent.identity import load_or_create_identity
-from coordinator.config import CoordinatorConfig, write_config
+from coordinator.config import CoordinatorConfig
 from coordinator.server import start
 from coordinator.store import CohortEntryRow, DecryptionShareRow, IndicatorShareRow, LogLeaf
 from fedcarbon.accounting.engine import compute_footprint
 from fedcarbon.accounting.pcf import emissions_for_customer
 from fedcarbon.cohorts import cohort_from_entry, is_cohort_entry
 from fedcarbon.crypto.encoding import to_fixed
-from tests.integration.conftest import Federation, company
+from tests.integration.conftest import Federation, company, running_federation
 
 pytestmark = pytest.mark.slow
 
@@ -59,24 +59,13 @@ class Setting:
 
 @pytest.fixture(scope="module")
 def setting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setting]:
-    root = tmp_path_factory.mktemp("differencing")
-    home = root / "coordinator"
-    home.mkdir()
-    config = CoordinatorConfig(home=home, listen="127.0.0.1:0")
-    write_config(config)
-    server = start(config, workers=8)
-    fed = Federation(root, server)
-    try:
-        for index in range(3):
-            fed.add_trustee(f"trustee-{index + 1}")
+    with running_federation(tmp_path_factory.mktemp("differencing")) as fed:
         buyer = fed.add_agent(company("helix"))
         for supplier in SUPPLIERS:
             fed.add_agent(supplier, buyer_id=buyer)
         for key in ("nordstahl", "castings", "baltic"):
             fed.add_agent(company(key))
         yield Setting(fed, buyer)
-    finally:
-        server.stop(0)
 
 
 def _open_supply_chain(s: Setting, campaign_id: str, members: tuple[str, ...]) -> None:
@@ -104,8 +93,6 @@ def _released(fed: Federation, campaign_id: str, metric: str) -> int | None:
 
 
 def _close_and_decrypt(fed: Federation, campaign_id: str) -> None:
-    for index in range(3):  # while open: the trustees collect their key shares
-        fed.cli("trustee", "run", "--once", "--home", str(fed.root / f"trustee-{index + 1}"))
     fed.operator("campaign", "close", campaign_id)
     fed.run_trustees()
 
@@ -270,7 +257,6 @@ def test_a_store_from_before_cohort_entries_gets_them_at_start(federation: Feder
     federation.open_campaign("old")
     for key in BENCH:
         federation.submit(key, "old")
-    federation.run_trustees()  # while open: collect key shares
     federation.operator("campaign", "close", "old")
     with Session(federation.server.engine) as session:  # what an older coordinator left
         row = session.exec(select(CohortEntryRow)).one()

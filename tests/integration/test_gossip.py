@@ -137,7 +137,6 @@ def test_check_log_on_the_second_view_prints_the_fork(split: Split) -> None:
 
 def test_trustees_refuse_to_decrypt_on_a_forked_log(split: Split) -> None:
     fed = split.fed
-    fed.run_trustees()  # while open: collect key shares
     fed.operator("campaign", "close", "split")
     fed.run_trustees()
     with Session(fed.server.engine) as session:

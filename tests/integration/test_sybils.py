@@ -25,9 +25,7 @@ from agent.errors import CoordinatorUnavailable
 from agent.identity import load_or_create_identity
 from agent.trustee import KeyRing, answer, verify_bundle
 from coordinator.campaigns import close_campaign, get_result
-from coordinator.config import CoordinatorConfig, write_config
 from coordinator.membership import member_of
-from coordinator.server import start
 from coordinator.store import AttestationRow, Participant
 from fedcarbon.accounting.engine import compute_footprint
 from fedcarbon.audit import signing
@@ -35,7 +33,7 @@ from fedcarbon.campaign import CampaignState
 from fedcarbon.crypto.encoding import to_fixed
 from fedcarbon.federation.attestation import attest
 from fedcarbon.federation.manifest import load_manifest
-from tests.integration.conftest import Federation, company
+from tests.integration.conftest import Federation, company, running_federation
 
 pytestmark = pytest.mark.slow
 
@@ -82,27 +80,14 @@ class Attack:
 
 @pytest.fixture(scope="module")
 def attack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Attack]:
-    root = tmp_path_factory.mktemp("sybils")
-    home = root / "coordinator"
-    home.mkdir()
-    config = CoordinatorConfig(home=home, listen="127.0.0.1:0")
-    write_config(config)
-    server = start(config, workers=8)
-    fed = Federation(root, server)
-    try:
-        for index in range(3):
-            fed.add_trustee(f"trustee-{index + 1}")
+    with running_federation(tmp_path_factory.mktemp("sybils")) as fed:
         victim_id = fed.add_agent(company(VICTIM))  # a real supplier, attested by 2 trustees
         sybil_ids = [_enrol_sybil(fed, name, key) for name, key in SYBILS.items()]
         for campaign_id in ("baseline", "sybil", "forced"):
             fed.open_campaign(campaign_id, k=3)
             for name in (VICTIM, *SYBILS):
                 fed.submit(name, campaign_id)
-        for index in range(3):  # while open: trustees only collect their key shares
-            fed.cli("trustee", "run", "--once", "--home", str(fed.trustee_home(index)))
         yield Attack(fed, victim_id, sybil_ids)
-    finally:
-        server.stop(0)
 
 
 def _known_to_the_operator() -> int:
