@@ -1,7 +1,7 @@
 """A participant's own keys, kept in its home directory with owner-only permissions.
 
 - identity.pem: Ed25519, signs enrolment, submissions, trustee requests and shares;
-- encryption.pem (trustees): X25519, receives key shares sealed by the key ceremony.
+- encryption.pem: X25519, named in the federation manifest and for sealed exchanges (HPKE).
 """
 
 import os

@@ -1,8 +1,8 @@
-"""``fedcarbon trustee``: hold campaign keys (or key shares) and decrypt released aggregates only.
+"""``fedcarbon trustee``: make per-campaign keys, and open released aggregates only.
 
-A trustee never opens a port: it polls the coordinator for aggregates awaiting decryption,
-re-verifies each one from the signed submissions, and answers with a signed share or a
-signed refusal that says why.
+A trustee opens no port for the protocol (only the optional gossip endpoint): it polls the
+coordinator for aggregates awaiting it, re-verifies each one from the signed submissions and
+the log, and answers with signed openings of its own block or a signed refusal that says why.
 """
 
 import json

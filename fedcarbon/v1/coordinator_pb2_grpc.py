@@ -69,7 +69,7 @@ class ParticipantsServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListTrustees(self, request, context):
-        """Public keys of enrolled trustees, for a key ceremony (compare fingerprints out of band).
+        """Public keys of enrolled trustees (compare fingerprints with the federation manifest).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

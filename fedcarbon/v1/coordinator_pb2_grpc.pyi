@@ -36,7 +36,7 @@ class ParticipantsStub:
     def __new__(cls, channel: _aio.Channel) -> ParticipantsAsyncStub: ...
     Enrol: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.EnrolRequest, _coordinator_pb2.EnrolResponse]
     ListTrustees: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.ListTrusteesRequest, _coordinator_pb2.ListTrusteesResponse]
-    """Public keys of enrolled trustees, for a key ceremony (compare fingerprints out of band)."""
+    """Public keys of enrolled trustees (compare fingerprints with the federation manifest)."""
     ListMembers: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.ListMembersRequest, _coordinator_pb2.ListMembersResponse]
     """Members with their claimed legal identity and attestations (for `trustee approve`)."""
     SubmitAttestation: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.Attestation, _coordinator_pb2.SubmitAttestationResponse]
@@ -47,7 +47,7 @@ class ParticipantsAsyncStub(ParticipantsStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     Enrol: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.EnrolRequest, _coordinator_pb2.EnrolResponse]  # type: ignore[assignment]
     ListTrustees: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.ListTrusteesRequest, _coordinator_pb2.ListTrusteesResponse]  # type: ignore[assignment]
-    """Public keys of enrolled trustees, for a key ceremony (compare fingerprints out of band)."""
+    """Public keys of enrolled trustees (compare fingerprints with the federation manifest)."""
     ListMembers: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.ListMembersRequest, _coordinator_pb2.ListMembersResponse]  # type: ignore[assignment]
     """Members with their claimed legal identity and attestations (for `trustee approve`)."""
     SubmitAttestation: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.Attestation, _coordinator_pb2.SubmitAttestationResponse]  # type: ignore[assignment]
@@ -67,7 +67,7 @@ class ParticipantsServicer(metaclass=_abc_1.ABCMeta):
         request: _coordinator_pb2.ListTrusteesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_coordinator_pb2.ListTrusteesResponse, _abc.Awaitable[_coordinator_pb2.ListTrusteesResponse]]:
-        """Public keys of enrolled trustees, for a key ceremony (compare fingerprints out of band)."""
+        """Public keys of enrolled trustees (compare fingerprints with the federation manifest)."""
 
     @_abc_1.abstractmethod
     def ListMembers(
