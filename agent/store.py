@@ -9,13 +9,14 @@ import os
 import time
 from typing import Any
 
-from sqlalchemy import BigInteger, Engine, LargeBinary, event, inspect, text
+from sqlalchemy import BigInteger, Engine, LargeBinary, event
 from sqlmodel import Column, Field, Session, SQLModel, create_engine, select
 
 from fedcarbon.audit.receipts import Receipt
 from fedcarbon.audit.treehead import TreeHead
 from fedcarbon.federation.errors import ManifestError
 from fedcarbon.federation.manifest import Manifest, manifest_from_json
+from fedcarbon.migrations import add_missing_columns
 
 
 class Enrolment(SQLModel, table=True):
@@ -130,17 +131,7 @@ ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
 
 def migrate(engine: Engine) -> list[str]:
     """Add the columns an older store lacks; idempotent, run by open_store at every start."""
-    added = []
-    with engine.begin() as connection:
-        inspector = inspect(connection)
-        for table, column, ddl in ADDED_COLUMNS:
-            if not inspector.has_table(table):
-                continue
-            if column in {c["name"] for c in inspector.get_columns(table)}:
-                continue
-            connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
-            added.append(f"{table}.{column}")
-    return added
+    return add_missing_columns(engine, ADDED_COLUMNS)
 
 
 def open_store(url: str) -> Engine:

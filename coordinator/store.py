@@ -11,8 +11,10 @@ participant's plaintext figure (privacy model, point 6).
 
 import time
 
-from sqlalchemy import BigInteger, Engine, LargeBinary, UniqueConstraint, event, inspect, text
+from sqlalchemy import BigInteger, Engine, LargeBinary, UniqueConstraint, event
 from sqlmodel import Column, Field, Session, SQLModel, create_engine, select
+
+from fedcarbon.migrations import add_missing_columns
 
 
 def now_ms() -> int:
@@ -166,19 +168,7 @@ def migrate(engine: Engine) -> list[str]:
     Idempotent; runs at every start (open_engine), so `fedcarbon coordinator migrate` only
     makes it explicit. Replicas racing on PostgreSQL use ADD COLUMN IF NOT EXISTS.
     """
-    added = []
-    postgres = engine.dialect.name == "postgresql"
-    with engine.begin() as connection:
-        inspector = inspect(connection)
-        for table, column, ddl in ADDED_COLUMNS:
-            if not inspector.has_table(table):
-                continue
-            if column in {c["name"] for c in inspector.get_columns(table)}:
-                continue
-            guard = "IF NOT EXISTS " if postgres else ""
-            connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {guard}{column} {ddl}"))
-            added.append(f"{table}.{column}")
-    return added
+    return add_missing_columns(engine, ADDED_COLUMNS)
 
 
 def open_engine(url: str) -> Engine:
