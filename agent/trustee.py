@@ -513,11 +513,14 @@ def _target(bundle: AggregateBundle) -> list[bytes]:
     )
 
 
-def rebuilt_totals(bundle: AggregateBundle, part: str) -> tuple[list[int] | None, list[str]]:
-    """This trustee's own reconstruction of one part from everyone's signed openings."""
+def rebuilt_totals(
+    bundle: AggregateBundle, part: str, target_blobs: Sequence[bytes]
+) -> tuple[list[int] | None, list[str]]:
+    """This trustee's own reconstruction of one part from everyone's signed openings of
+    ``target_blobs`` (the bundle's ``_target``, computed once by the caller)."""
     signed = bundle.indicator_shares if part == "indicators" else bundle.value_shares
     openings, problems = _signed_openings(bundle, signed, part)
-    target = [int.from_bytes(blob, "big") for blob in _target(bundle)]
+    target = [int.from_bytes(blob, "big") for blob in target_blobs]
     try:
         return combine_shares(bundle.campaign, target, openings, part), problems
     except CryptoError as error:
@@ -548,8 +551,9 @@ def answer(
             digest = bundle.target_digest
     if previous is not None and previous != digest.hex():
         reasons.append("this campaign was already decrypted once, for a different aggregate")
+    target = _target(bundle) if not reasons else []
     if part == "values" and not reasons:
-        counts, problems = rebuilt_totals(bundle, "indicators")
+        counts, problems = rebuilt_totals(bundle, "indicators", target)
         if counts is None:
             reasons += problems or ["fewer than t trustees have opened the non-zero indicators"]
         else:
@@ -558,7 +562,7 @@ def answer(
         return DecryptionShare(
             campaign.campaign_id, trustee_id, digest, (), "; ".join(reasons), part
         )
-    opened = ring.open_part(campaign, trustee_id, _target(bundle), part)
+    opened = ring.open_part(campaign, trustee_id, target, part)
     ring.remember(campaign.campaign_id, digest)
     return DecryptionShare(campaign.campaign_id, trustee_id, digest, tuple(opened), "", part)
 
@@ -574,8 +578,9 @@ def sign_release(
     campaign, result = bundle.campaign, bundle.result
     if result is None:
         raise CryptoError(f"campaign {campaign.campaign_id!r} has no released result to sign")
-    counts, problems = rebuilt_totals(bundle, "indicators")
-    totals, more = rebuilt_totals(bundle, "values")
+    target = _target(bundle)
+    counts, problems = rebuilt_totals(bundle, "indicators", target)
+    totals, more = rebuilt_totals(bundle, "values", target)
     if counts is None or totals is None:
         raise CryptoError("cannot rebuild the release: " + "; ".join([*problems, *more]))
     contributors = len(bundle.submissions)

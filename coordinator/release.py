@@ -119,17 +119,21 @@ def _share_rows(session: Session, table: ShareTable, campaign_id: str) -> list[S
     )
 
 
+def _openings(rows: list[ShareRow]) -> dict[str, tuple[bytes, ...]]:
+    """Trustee id -> its stored openings, for every share that is not a refusal."""
+    return {
+        row.trustee_id: serde.share_from_bytes(row.body).shares for row in rows if not row.refusal
+    }
+
+
 def _indicator_counts(session: Session, campaign: Campaign) -> list[int] | None:
     """The non-zero counts rebuilt from the stored indicator openings, or None while short."""
     ready = target(session, campaign)
     if ready is None:
         return None
     rows = _share_rows(session, IndicatorShareRow, campaign.campaign_id)
-    usable = {
-        row.trustee_id: serde.share_from_bytes(row.body).shares for row in rows if not row.refusal
-    }
     try:
-        return combine_shares(campaign, _ints(ready[1]), usable, "indicators")
+        return combine_shares(campaign, _ints(ready[1]), _openings(rows), "indicators")
     except CryptoError:
         return None
 
@@ -295,13 +299,8 @@ def _combine(
     table = _TABLES[part]
     while True:
         rows = _share_rows(session, table, campaign.campaign_id)
-        usable = {
-            row.trustee_id: serde.share_from_bytes(row.body).shares
-            for row in rows
-            if not row.refusal
-        }
         try:
-            return combine_shares(campaign, target_ints, usable, part)
+            return combine_shares(campaign, target_ints, _openings(rows), part)
         except ShareError as error:
             # t honest shares may already be stored beside a lie: mark the liar, try again.
             for row in rows:
