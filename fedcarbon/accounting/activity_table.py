@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +40,7 @@ from fedcarbon.accounting.records import (
     _valid_activity,
     header_errors,
 )
+from fedcarbon.lazy import LazySequence
 
 IntArray = npt.NDArray[np.int64]
 CodeArray = npt.NDArray[np.int32]
@@ -208,7 +209,7 @@ def _read_with_csv_module(path: Path, encoding: str, delimiter: str) -> RawColum
     )
 
 
-class _ArrowText(Sequence[str]):
+class _ArrowText(LazySequence[str]):
     """A string column kept in pyarrow's buffers; a cell becomes a ``str`` only when read."""
 
     def __init__(self, chunks: list[Any]) -> None:
@@ -218,15 +219,7 @@ class _ArrowText(Sequence[str]):
     def __len__(self) -> int:
         return int(self._starts[-1])
 
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+    def _build(self, index: int) -> str:
         chunk = int(np.searchsorted(self._starts, index, side="right")) - 1
         value: str = self._chunks[chunk][index - int(self._starts[chunk])].as_py()
         return value
@@ -535,7 +528,7 @@ def read_activity_table(path: str | Path) -> tuple[ActivityTable, list[RowError]
 # -- the table -----------------------------------------------------------------------------
 
 
-class ActivityTable(Sequence[ActivityRecord]):
+class ActivityTable(LazySequence[ActivityRecord]):
     """Validated activity records as columns; a record object is built only when indexed.
 
     ``fields`` holds every field but ``record_id`` and ``quantity`` dictionary-encoded (values
@@ -568,21 +561,6 @@ class ActivityTable(Sequence[ActivityRecord]):
 
     def __len__(self) -> int:
         return len(self._record_id)
-
-    @overload
-    def __getitem__(self, index: int) -> ActivityRecord: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[ActivityRecord]: ...
-
-    def __getitem__(self, index: int | slice) -> ActivityRecord | list[ActivityRecord]:
-        if isinstance(index, slice):
-            return [self._build(i) for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
-        return self._build(index)
 
     def _value(self, name: str, i: int) -> Any:
         column = self._fields[name]

@@ -41,7 +41,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -76,6 +76,7 @@ from fedcarbon.accounting.quality import parse_data_quality
 from fedcarbon.accounting.records import ActivityRecord
 from fedcarbon.accounting.regions import check_region
 from fedcarbon.accounting.units import conversion_factor, is_currency
+from fedcarbon.lazy import LazySequence
 
 RESIDUAL_MIX_ACTIVITY = "electricity.residual_mix"
 SCOPE1_CATEGORIES = ("stationary", "mobile", "process", "fugitive")
@@ -562,7 +563,7 @@ class _Calculator:
 # -- lazy per-record results ----------------------------------------------------------------
 
 
-class RecordResults(Sequence[RecordResult]):
+class RecordResults(LazySequence[RecordResult]):
     """Per-record results built on demand from the engine's arrays (a million stay cheap)."""
 
     def __init__(
@@ -593,21 +594,6 @@ class RecordResults(Sequence[RecordResult]):
 
     def __len__(self) -> int:
         return int(self._positions.shape[0])
-
-    @overload
-    def __getitem__(self, index: int) -> RecordResult: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[RecordResult]: ...
-
-    def __getitem__(self, index: int | slice) -> RecordResult | list[RecordResult]:
-        if isinstance(index, slice):
-            return [self._build(i) for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
-        return self._build(index)
 
     def __iter__(self) -> Iterator[RecordResult]:
         for i in range(len(self)):

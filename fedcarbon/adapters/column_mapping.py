@@ -17,7 +17,7 @@ import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +44,7 @@ from fedcarbon.adapters.mapping import (
     _template_fields,
     map_row,
 )
+from fedcarbon.lazy import LazySequence
 
 CodeArray = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
@@ -383,7 +384,7 @@ def _apply_tables(
     return quantity
 
 
-class _QuantityText(Sequence[str]):
+class _QuantityText(LazySequence[str]):
     """The quantity text ``parse_activity_rows`` would see: ``repr`` of the number, or ''."""
 
     def __init__(self, numbers: FloatArray, given: BoolArray) -> None:
@@ -393,15 +394,7 @@ class _QuantityText(Sequence[str]):
     def __len__(self) -> int:
         return len(self._numbers)
 
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+    def _build(self, index: int) -> str:
         return repr(float(self._numbers[index])) if self._given[index] else ""
 
 

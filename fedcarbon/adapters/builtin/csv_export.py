@@ -20,10 +20,9 @@ Example agent configuration::
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, overload
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +32,7 @@ from fedcarbon.adapters.builtin.exports import ExportAdapter
 from fedcarbon.adapters.column_mapping import SourceColumn, SourceColumns
 from fedcarbon.adapters.contract import Rejected
 from fedcarbon.adapters.mapping import IDENTITY, RecordMapping
+from fedcarbon.lazy import LazySequence
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ class CsvAdapter(ExportAdapter):
         return read_csv_columns(path, self.config.encoding, self.config.delimiter)
 
 
-class _Refs(Sequence[str]):
+class _Refs(LazySequence[str]):
     """``file.csv:line`` for each row, made when asked (a million strings cost memory)."""
 
     def __init__(self, name: str, lines: list[int] | npt.NDArray[np.int64]) -> None:
@@ -87,15 +87,7 @@ class _Refs(Sequence[str]):
     def __len__(self) -> int:
         return len(self._lines)
 
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+    def _build(self, index: int) -> str:
         return f"{self._name}:{int(self._lines[index])}"
 
 
