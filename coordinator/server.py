@@ -27,6 +27,7 @@ from coordinator.service import (
 from coordinator.store import open_engine
 from coordinator.submissions import SubmissionDesk
 from coordinator.telemetry import serve_metrics
+from coordinator.wire import UndecodableRequests
 from fedcarbon.audit import signing
 from fedcarbon.v1 import coordinator_pb2, coordinator_pb2_grpc, exchange_pb2, exchange_pb2_grpc
 
@@ -77,6 +78,7 @@ def start(config: CoordinatorConfig, *, workers: int = 16) -> RunningServer:
     )
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=workers),
+        interceptors=[UndecodableRequests()],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
