@@ -49,6 +49,7 @@ from fedcarbon.evidence import ResultEvidence, to_document
 from fedcarbon.federation.attestation import attesters_of
 from fedcarbon.federation.legal_id import normalise_legal_id
 from fedcarbon.federation.manifest import Manifest, load_manifest
+from fedcarbon.homes import as_before
 from fedcarbon.submission import SignedSubmission
 
 app = typer.Typer(
@@ -165,29 +166,30 @@ def init(
         if not sep or not pid.strip() or not name.strip():
             fail(f"--customer {item!r}: expected PARTICIPANT_ID=NAME")
         aliases[pid.strip()] = name.strip()
-    path = write_config(
-        home,
-        organisation=organisation,
-        coordinator=coordinator,
-        role=role,
-        sector=sector,
-        region=region,
-        size_band=size_band,
-        activities=activities,
-        customers=aliases,
-        legal_id=legal_id,
-    )
-    config = _load(home)
-    identity = load_or_create_identity(config.identity_key_path)
-    document: dict[str, Any] = {
-        "home": str(home),
-        "config": str(path),
-        "identity_key": signing.public_key_bytes(identity).hex(),
-    }
-    if pinned is not None:
-        engine = store.open_store(config.database_url)
-        store.pin_manifest(engine, pinned, str(manifest), int(time.time() * 1000))
-        document["manifest_fingerprint"] = pinned.fingerprint
+    with as_before(home):  # a full disk or a bad store leaves no half-made home
+        path = write_config(
+            home,
+            organisation=organisation,
+            coordinator=coordinator,
+            role=role,
+            sector=sector,
+            region=region,
+            size_band=size_band,
+            activities=activities,
+            customers=aliases,
+            legal_id=legal_id,
+        )
+        config = _load(home)
+        identity = load_or_create_identity(config.identity_key_path)
+        document: dict[str, Any] = {
+            "home": str(home),
+            "config": str(path),
+            "identity_key": signing.public_key_bytes(identity).hex(),
+        }
+        if pinned is not None:
+            engine = store.open_store(config.database_url)
+            store.pin_manifest(engine, pinned, str(manifest), int(time.time() * 1000))
+            document["manifest_fingerprint"] = pinned.fingerprint
     if token:
         try:
             enrolled = _enrol(config, token)

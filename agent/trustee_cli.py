@@ -41,6 +41,7 @@ from fedcarbon.crypto.vector import MIN_KEY_BITS
 from fedcarbon.decryption import DecryptionShare, NoiseShare
 from fedcarbon.errors import FedcarbonError
 from fedcarbon.federation.manifest import Manifest
+from fedcarbon.homes import as_before
 from fedcarbon.trustee_keys import statement_to_document
 
 app = typer.Typer(
@@ -70,10 +71,11 @@ def init(
     """Create a trustee home with identity and encryption keys, and enrol."""
     if (home / "agent.toml").exists():
         fail(f"{home / 'agent.toml'} already exists")
-    write_config(home, organisation=organisation, coordinator=coordinator, role="trustee")
-    config = load_config(home)
-    identity = load_or_create_identity(config.identity_key_path)
-    encryption = load_or_create_encryption_key(home / "encryption.pem")
+    with as_before(home):  # a full disk leaves no half-made home
+        write_config(home, organisation=organisation, coordinator=coordinator, role="trustee")
+        config = load_config(home)
+        identity = load_or_create_identity(config.identity_key_path)
+        encryption = load_or_create_encryption_key(home / "encryption.pem")
     try:
         with CoordinatorClient(config.coordinator) as client:
             result = client.enrol(

@@ -27,8 +27,9 @@ from fedcarbon.campaign import (
     new_campaign,
 )
 from fedcarbon.console import fail, print_json, show_result, table
-from fedcarbon.errors import FedcarbonError
+from fedcarbon.errors import FedcarbonError, StoreError
 from fedcarbon.federation.manifest import Manifest, load_manifest
+from fedcarbon.homes import as_before
 from fedcarbon.metrics import CATALOGUE, base_spec, distribution_specs, supply_chain_specs
 from fedcarbon.trustee_keys import statement_from_document
 
@@ -85,11 +86,15 @@ def init(
     ),
 ) -> None:
     """Create a coordinator home: configuration, database and transparency-log signing key."""
-    home.mkdir(parents=True, exist_ok=True)
     config = CoordinatorConfig(home=home, listen=listen, database_url=database_url, log_id=log_id)
-    path = write_config(config)
-    load_or_create_log_key(config.log_key_path)
-    open_engine(config.effective_database_url).dispose()
+    try:
+        with as_before(home):  # a database that cannot be opened leaves no half-made home
+            home.mkdir(parents=True, exist_ok=True)
+            path = write_config(config)
+            load_or_create_log_key(config.log_key_path)
+            open_engine(config.effective_database_url).dispose()
+    except StoreError as error:
+        fail(f"{error} ({home} was left as it was)")
     typer.echo(f"coordinator home ready: {path}")
 
 

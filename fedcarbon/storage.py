@@ -20,7 +20,8 @@ _SQLITE_TRANSIENT = {
     "database is locked": "locked by another process past its timeout; retry later",
     "database table is locked": "locked by another process past its timeout; retry later",
     "database or disk is full": "the disk is full; free some space and run the command again",
-    "disk i/o error": "a disk I/O error occurred; check the disk, then run the command again",
+    "disk i/o error": "could not be written (disk I/O error); check that the disk is not "
+    "full and is healthy, then run the command again",
     "unable to open database file": "cannot be opened; check that its directory exists and "
     "is writable",
     "attempt to write a readonly database": "is read-only; check the file's permissions",
