@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from agent import exchange, store
 from agent.client import CoordinatorClient
+from agent.client_options import client_options
 from agent.collect import Collection, collect, footprint_for
 from agent.config import AgentConfig, load_config, write_config
 from agent.consent import app as consent_app
@@ -58,6 +59,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+app.callback()(client_options)
 app.command("report")(report_command)
 app.add_typer(consent_app, name="consent")
 app.add_typer(upstream_app, name="upstream")

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from agent import store
 from agent.client import CoordinatorClient
+from agent.client_options import client_options
 from agent.config import load_config, write_config
 from agent.errors import AgentError
 from agent.federation_cli import approve, manifest_app
@@ -49,6 +50,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+app.callback()(client_options)
 app.add_typer(manifest_app, name="manifest")
 app.command("approve")(approve)
 
