@@ -84,7 +84,12 @@ def enrol(
         row = session.get(EnrolmentToken, _hash(token))
         if row is None:
             raise UnauthenticatedError("unknown enrolment token")
-        if session.get(Participant, participant_id) is not None:
+        existing = session.get(Participant, participant_id)
+        if existing is not None:
+            if row.used_by == participant_id and existing.identity_key == identity_key:
+                # The same signed request again (its reply was lost, the agent resent it):
+                # answer as the first time, so a retry is safe.
+                return existing
             raise ConflictError(f"identity key already enrolled as {participant_id}")
         claimed = session.exec(
             update(EnrolmentToken)
