@@ -63,9 +63,7 @@ def translate(error: BaseException, url: URL) -> StoreError | None:
         for needle, advice in _SQLITE_TRANSIENT.items():
             if needle in lowered:
                 return StoreUnavailableError(f"{where}: {advice}")
-        if isinstance(original, sqlite3.OperationalError):
-            return StoreUnavailableError(f"{where}: {text}")
-        return None
+        return None  # e.g. "no such table": a bug to see in full, not an outage
     if not isinstance(error, (OperationalError, InterfaceError)):
         return None
     first = text.splitlines()[0] if text else type(original).__name__
@@ -84,7 +82,9 @@ def watch(engine: Engine) -> Engine:
     """Make ``engine`` raise StoreError (naming its database) instead of driver errors."""
 
     def _on_error(context: ExceptionContext) -> None:
-        if isinstance(context.original_exception, StoreError):
+        # A failed pre-ping is how the pool finds a stale connection and opens a new one:
+        # leave it to the pool (only the reconnect's own failure is an outage).
+        if context.is_pre_ping or isinstance(context.original_exception, StoreError):
             return
         replacement = translate(
             context.sqlalchemy_exception or context.original_exception, engine.url

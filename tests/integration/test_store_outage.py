@@ -52,6 +52,9 @@ def _enrol_request(root: Path, token: str) -> coordinator_pb2.EnrolRequest:
     )
 
 
+_TERMINATE = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
+
+
 def _participants(server: RunningServer) -> int:
     with Session(server.engine) as session:
         return int(session.exec(select(func.count()).select_from(store.Participant)).one())
@@ -100,11 +103,12 @@ def test_postgres_made_unreachable_answers_unavailable_then_recovers(tmp_path: P
             ):
                 stub = coordinator_pb2_grpc.ParticipantsStub(channel)
                 stub.ListTrustees(coordinator_pb2.ListTrusteesRequest(), timeout=10)
+                # Pooled connections cut while the database stays up (a restart, a proxy):
+                # the pre-ping reconnects and the caller notices nothing.
+                conn.execute(_TERMINATE, (name,))
+                stub.ListTrustees(coordinator_pb2.ListTrusteesRequest(), timeout=10)
                 conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-                conn.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                    (name,),
-                )
+                conn.execute(_TERMINATE, (name,))
                 for call in (
                     lambda: stub.Enrol(request, timeout=10),
                     lambda: stub.ListTrustees(coordinator_pb2.ListTrusteesRequest(), timeout=10),
