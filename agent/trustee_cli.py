@@ -28,10 +28,12 @@ from agent.trustee import (
     answer,
     entity_of,
     make_noise,
+    prefetch_verify,
     sign_release,
     verify_cohort,
     verify_log_completeness,
 )
+from fedcarbon import serde
 from fedcarbon.audit.errors import AuditError
 from fedcarbon.audit.gossip import GossipCheck
 from fedcarbon.audit.treehead import TreeHead, verify_tree_head
@@ -39,8 +41,9 @@ from fedcarbon.console import fail, print_json
 from fedcarbon.crypto.errors import CryptoError
 from fedcarbon.crypto.vector import MIN_KEY_BITS
 from fedcarbon.decryption import DecryptionShare, NoiseShare
-from fedcarbon.errors import FedcarbonError
+from fedcarbon.errors import FedcarbonError, WireError
 from fedcarbon.federation.manifest import Manifest
+from fedcarbon.submission import SignedSubmission, is_submission_entry
 from fedcarbon.trustee_keys import statement_to_document
 
 app = typer.Typer(
@@ -187,6 +190,49 @@ def _gossip_check(
     return check_view(engine, log_key, head, received, client.consistency_proof)
 
 
+def _prefetch(client: CoordinatorClient, ring: KeyRing, home: Path) -> int:
+    """Verify new submissions to campaigns this trustee holds a key in, as they arrive.
+
+    Reads the public log from where the last poll stopped (``verified/log-position``), so
+    each submission is fetched and verified once, in a batch, before the campaign closes;
+    release then only checks the aggregate (agent/verified.py).
+    """
+    position = home / "verified" / "log-position"
+    try:
+        start = int(position.read_text()) if position.exists() else 0
+    except ValueError:
+        start = 0
+    size = client.tree_head().tree_size
+    if size <= start:
+        return 0
+    by_campaign: dict[str, list[SignedSubmission]] = {}
+    index = start
+    while index < size:
+        page = client.entries(index, min(size, index + 1000))
+        if not page:
+            break
+        for entry in page:
+            if not is_submission_entry(entry):
+                continue
+            try:
+                signed = serde.signed_from_entry(entry)
+                campaign_id = serde.body_from_bytes(signed.body).campaign_id
+            except WireError:
+                continue
+            if ring.has_key(campaign_id):
+                by_campaign.setdefault(campaign_id, []).append(signed)
+        index += len(page)
+    verified = 0
+    if by_campaign:
+        keys = {member.participant_id: member.identity_key for member, _ in client.members()}
+        for campaign_id, submissions in by_campaign.items():
+            campaign = client.get_campaign(campaign_id)
+            verified += prefetch_verify(campaign, submissions, keys, ring.verified(campaign_id))
+    position.parent.mkdir(parents=True, exist_ok=True)
+    position.write_text(f"{index}\n")
+    return verified
+
+
 @app.command()
 def gossip(
     listen: str = typer.Option("127.0.0.1:7443", help="host:port to serve gossip on."),
@@ -232,6 +278,7 @@ def run(
     while True:
         try:
             with CoordinatorClient(config.coordinator) as client:  # type: ignore[attr-defined]
+                _prefetch(client, ring, home)
                 for campaign_id, phase in client.decryption_tasks(trustee_id, identity):
                     bundle = client.get_aggregate(campaign_id)
                     entries = _log_entries(client, bundle.tree_head.tree_size)
