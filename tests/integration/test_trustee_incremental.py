@@ -8,11 +8,12 @@ import pytest
 
 from agent import trustee as trustee_module
 from agent.demo_data import records_for
-from agent.verified import VerifiedSubmissions
+from agent.verified import VerifiedSubmissions, verified_key
 from fedcarbon import shares
 from fedcarbon.accounting.engine import compute_footprint
 from fedcarbon.campaign import Campaign
 from fedcarbon.crypto.encoding import to_fixed
+from fedcarbon.submission import SignedSubmission
 from tests.integration.conftest import Federation, company
 
 pytestmark = pytest.mark.slow
@@ -64,10 +65,6 @@ def test_submissions_are_verified_while_open_and_not_again_at_release(
 
 def test_a_changed_submission_is_not_taken_as_verified(tmp_path: Path) -> None:
     """The cache names exactly what was checked: another key, body or signature misses."""
-    from fedcarbon.submission import SignedSubmission
-
-    from agent.verified import verified_key
-
     signed = SignedSubmission(b"body", b"signature")
     cache = VerifiedSubmissions(tmp_path, "c1")
     key = verified_key(b"digest", b"identity", signed)
