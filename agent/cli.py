@@ -30,7 +30,7 @@ from agent.mappings_cli import audit_entry, mapped_rows
 from agent.policy import manifest_refusals, period_label, refusals
 from agent.report import report_command
 from agent.upstream import app as upstream_app
-from fedcarbon import serde
+from fedcarbon import serde, shares
 from fedcarbon.accounting.errors import AccountingError
 from fedcarbon.audit import signing
 from fedcarbon.audit.errors import AuditError
@@ -584,21 +584,24 @@ def _submit_one(
         signed = SignedSubmission(earlier.body, earlier.signature)
         values = json.loads(earlier.values_json)
     else:
-        collection, contribution = _prepare(config, campaign)
-        _report_collection(collection)
-        if (collection.rejected or collection.failures) and not allow_partial:
-            problems = [str(r) for r in collection.rejected[:10]]
-            problems += [f"adapter {name}: {why}" for name, why in collection.failures.items()]
-            more = len(collection.rejected) - 10
-            raise AgentError(
-                f"campaign {campaign.campaign_id}: not submitted, the activity data is "
-                f"incomplete ({'; '.join(problems)}{f'; and {more} more' if more > 0 else ''}). "
-                "Fix the source data, or pass --allow-partial to submit a footprint without "
-                "these rows."
-            )
+        # The encryption's exponentiations need only the trustees' keys: they run on the
+        # other core while the adapters are read and the footprint computed.
+        with shares.CampaignPools(campaign) as pools:
+            collection, contribution = _prepare(config, campaign)
+            _report_collection(collection)
+            if (collection.rejected or collection.failures) and not allow_partial:
+                problems = [str(r) for r in collection.rejected[:10]]
+                problems += [f"adapter {name}: {why}" for name, why in collection.failures.items()]
+                more = len(collection.rejected) - 10
+                raise AgentError(
+                    f"campaign {campaign.campaign_id}: not submitted, the activity data is "
+                    f"incomplete ({'; '.join(problems)}"
+                    f"{f'; and {more} more' if more > 0 else ''}). Fix the source data, or "
+                    "pass --allow-partial to submit a footprint without these rows."
+                )
+            identity = load_or_create_identity(config.identity_key_path)
+            signed = encrypt_and_sign(contribution, me.participant_id, identity, pools)
         records, rejected = len(collection.records), len(collection.rejected)
-        identity = load_or_create_identity(config.identity_key_path)
-        signed = encrypt_and_sign(contribution, me.participant_id, identity)
         values = {k: str(v) for k, v in contribution.values.items()}
         store.save_pending(
             engine,

@@ -67,13 +67,18 @@ def prepare(
 
 
 def encrypt_and_sign(
-    contribution: Contribution, participant_id: str, identity: Ed25519PrivateKey
+    contribution: Contribution,
+    participant_id: str,
+    identity: Ed25519PrivateKey,
+    pools: shares.CampaignPools | None = None,
 ) -> SignedSubmission:
+    """The signed submission; ``pools`` (filled while the footprint was computed) make the
+    encryption and proofs a few multiplications."""
     campaign = contribution.campaign
     moduli = campaign.moduli
     context = submission_proof_context(campaign.digest, participant_id)
     plaintexts = shares.share_vector(campaign, contribution.slot_values, contribution.indicators)
-    ciphertexts, proofs = shares.encrypt(campaign, plaintexts, context)
+    ciphertexts, proofs = shares.encrypt(campaign, plaintexts, context, pools)
     body = SubmissionBody(
         campaign_id=campaign.campaign_id,
         participant_id=participant_id,
