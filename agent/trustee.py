@@ -125,6 +125,7 @@ def verify_bundle(bundle: AggregateBundle, manifest: Manifest | None = None) -> 
     seen: set[str] = set()
     vectors: list[list[int]] = []
     candidates: list[tuple[str, SubmissionBody, list[int]]] = []
+    digest = campaign.digest  # a hash over every term: once, not twice per submission
     for position, signed in enumerate(bundle.submissions):
         where = f"submission {position}"
         try:
@@ -142,7 +143,7 @@ def verify_bundle(bundle: AggregateBundle, manifest: Manifest | None = None) -> 
         except SignatureError as error:
             reasons.append(f"{where}: {error}")
             continue
-        if body.campaign_id != campaign.campaign_id or body.campaign_digest != campaign.digest:
+        if body.campaign_id != campaign.campaign_id or body.campaign_digest != digest:
             reasons.append(f"{where}: bound to another campaign or to other terms")
             continue
         if body.participant_id in seen:
@@ -170,7 +171,7 @@ def verify_bundle(bundle: AggregateBundle, manifest: Manifest | None = None) -> 
                 (
                     b.ciphertexts,
                     b.proofs,
-                    submission_proof_context(campaign.digest, b.participant_id),
+                    submission_proof_context(digest, b.participant_id),
                 )
                 for _, b, _ in candidates
             ],

@@ -496,9 +496,8 @@ def close_and_release(fed: Federation, idle_run: Finished) -> Release:
     close = wait_measured(
         run_measured(
             fedcarbon_command(
-                "coordinator", "campaign", "close", CAMPAIGN,
-                "--home", str(fed.coordinator.home), "--json",
-            )  # fmt: skip
+                "coordinator", "campaign", "close", CAMPAIGN, "--home", str(fed.coordinator.home)
+            )
         ),
         started,
     )
@@ -559,9 +558,12 @@ def stored_bytes(database_url: str, home: Path) -> int:
                 )
         finally:
             engine.dispose()
-    return sum(
-        p.stat().st_size for p in home.glob("coordinator.sqlite*") if p.is_file()
-    )  # file, -wal, -shm
+    import sqlite3
+
+    path = home / "coordinator.sqlite"
+    with sqlite3.connect(path) as connection:  # fold the WAL into the file first
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path.stat().st_size
 
 
 def released_matches(fed: Federation, built: Sequence[Built]) -> tuple[bool, str]:
@@ -592,9 +594,7 @@ class Outcome:
     profile: dict[Any, Any] | None  # pstats' table of the coordinator's accept calls
 
 
-def run_backend(
-    backend: str, database_url: str, args: argparse.Namespace, root: Path
-) -> Outcome:
+def run_backend(backend: str, database_url: str, args: argparse.Namespace, root: Path) -> Outcome:
     home = root / "coordinator"
     home.mkdir(parents=True)
     profile_to = root / "accept.prof" if args.profile else None

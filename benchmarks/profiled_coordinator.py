@@ -2,10 +2,10 @@
 
 Run: ``python benchmarks/profiled_coordinator.py OUT.prof coordinator serve --home ...``
 (``bench_submissions.py --profile`` does). gRPC runs each call in a pool thread and cProfile
-profiles only the thread that enables it, so each thread gets its own profiler, switched on
-for the duration of ``SubmissionDesk.accept`` only, on the thread's CPU clock (the whole of a submission's work after
-gRPC has parsed the message); their statistics are merged and written to OUT.prof when the
-server exits (SIGTERM drains it gracefully). A benchmark tool, not part of the coordinator.
+profiles only the thread that enables it, so each thread gets its own profiler on its own CPU
+clock, switched on for the duration of ``SubmissionDesk.accept`` only (all of a submission's
+work after gRPC has parsed the message); their statistics are merged and written to OUT.prof
+when the server exits (SIGTERM drains it gracefully). A benchmark tool, not the coordinator.
 """
 
 import atexit
