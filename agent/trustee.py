@@ -134,6 +134,7 @@ def verify_bundle(
     vectors: list[list[int]] = []
     # (where, body, values, cache key or "" when already verified)
     candidates: list[tuple[str, SubmissionBody, list[int], str]] = []
+    digest = campaign.digest  # a hash over every term: once, not twice per submission
     for position, signed in enumerate(bundle.submissions):
         where = f"submission {position}"
         try:
@@ -146,7 +147,7 @@ def verify_bundle(
         if key is None:
             reasons.append(f"{where}: no identity key supplied")
             continue
-        cache_key = verified_key(campaign.digest, key, signed)
+        cache_key = verified_key(digest, key, signed)
         known = verified is not None and cache_key in verified
         if not known:
             try:
@@ -154,7 +155,7 @@ def verify_bundle(
             except SignatureError as error:
                 reasons.append(f"{where}: {error}")
                 continue
-        if body.campaign_id != campaign.campaign_id or body.campaign_digest != campaign.digest:
+        if body.campaign_id != campaign.campaign_id or body.campaign_digest != digest:
             reasons.append(f"{where}: bound to another campaign or to other terms")
             continue
         if body.participant_id in seen:
@@ -184,7 +185,7 @@ def verify_bundle(
                 (
                     candidates[index][1].ciphertexts,
                     candidates[index][1].proofs,
-                    submission_proof_context(campaign.digest, candidates[index][1].participant_id),
+                    submission_proof_context(digest, candidates[index][1].participant_id),
                 )
                 for index in fresh
             ],
@@ -635,15 +636,16 @@ def prefetch_verify(
     many were newly verified.
     """
     pending: list[tuple[SubmissionBody, str]] = []
+    digest = campaign.digest  # a hash over every term: once
     for signed in submissions:
         try:
             body = serde.body_from_bytes(signed.body)
         except WireError:
             continue
         key = identity_keys.get(body.participant_id)
-        if key is None or body.campaign_digest != campaign.digest:
+        if key is None or body.campaign_digest != digest:
             continue
-        cache_key = verified_key(campaign.digest, key, signed)
+        cache_key = verified_key(digest, key, signed)
         if cache_key in verified:
             continue
         try:
@@ -659,7 +661,7 @@ def prefetch_verify(
                 (
                     body.ciphertexts,
                     body.proofs,
-                    submission_proof_context(campaign.digest, body.participant_id),
+                    submission_proof_context(digest, body.participant_id),
                 )
                 for body, _ in pending
             ],
