@@ -11,6 +11,7 @@ from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from coordinator.batching import ProofBatcher
 from coordinator.campaigns import get_campaign, set_state
 from coordinator.errors import (
     ConflictError,
@@ -21,8 +22,8 @@ from coordinator.errors import (
     UnavailableError,
 )
 from coordinator.log import TransparencyLog
-from coordinator.store import Participant, SubmissionRow
-from fedcarbon import serde, shares
+from coordinator.store import CampaignRow, Participant, SubmissionRow
+from fedcarbon import serde
 from fedcarbon.audit.errors import SignatureError
 from fedcarbon.audit.receipts import Receipt
 from fedcarbon.campaign import Campaign, CampaignState
@@ -44,6 +45,7 @@ MAX_TABLED_KEYS = fixedbase.MAX_TABLES
 # ciphertexts is a few KB; this leaves ample room).
 MAX_BODY_BYTES = 1 << 20
 _APPEND_RETRIES = 5
+MAX_CACHED_CAMPAIGNS = 256
 
 
 class SubmissionDesk:
@@ -57,6 +59,9 @@ class SubmissionDesk:
         self._lock = threading.Lock()
         self._tables_lock = threading.Lock()
         self._tabled: dict[str, list[shortexp.ShortExponentKey]] = {}  # campaign id -> keys
+        # campaign id -> (stored definition, parsed campaign, digest): see _campaign
+        self._campaigns: dict[str, tuple[bytes, Campaign, bytes]] = {}
+        self._batcher = ProofBatcher()
 
     def accept(self, signed: SignedSubmission) -> tuple[Receipt, bool]:
         """Return the receipt and whether this exact submission had been accepted before."""
@@ -75,7 +80,7 @@ class SubmissionDesk:
             signed.verify(participant.identity_key)
         except SignatureError as error:
             raise UnauthenticatedError(f"{where}: {error}") from None
-        campaign = get_campaign(self._engine, body.campaign_id)
+        campaign, digest = self._campaign(body.campaign_id)
         entry = serde.signed_to_entry(signed)
         submission_id = entry_id(entry)
         existing = self._existing(body.campaign_id, body.participant_id)
@@ -91,7 +96,6 @@ class SubmissionDesk:
             raise PermissionDeniedError(f"{where}: the buyer does not contribute to its own total")
         if participant.role == "trustee":
             raise PermissionDeniedError(f"{where}: trustees do not contribute figures")
-        digest = campaign.digest  # a hash over every term: computed once per submission
         if body.campaign_digest != digest:
             raise InvalidRequestError(f"{where}: campaign digest does not match its terms")
         try:
@@ -100,7 +104,7 @@ class SubmissionDesk:
             raise InvalidRequestError(f"{where}: {error}") from None
         context = submission_proof_context(digest, body.participant_id)
         self._use_tables(campaign)
-        if shares.unproven(campaign, [(body.ciphertexts, body.proofs, context)]):
+        if not self._batcher.proven(campaign, digest, body.ciphertexts, body.proofs, context):
             raise InvalidRequestError(
                 f"{where}: a ciphertext lacks a valid proof of plaintext knowledge "
                 "bound to this participant and campaign"
@@ -109,6 +113,29 @@ class SubmissionDesk:
             body.campaign_id, body.participant_id, submission_id, entry, campaign.max_contributors
         )
         return self._log.receipt(leaf_index, entry), False
+
+    def _campaign(self, campaign_id: str) -> tuple[Campaign, bytes]:
+        """The campaign with its current state, and its digest.
+
+        Parsing the stored terms and hashing them cost about 1 P per submission; the terms
+        never change once stored, so they are parsed and hashed once per process and reused
+        while the stored definition is byte for byte the same. The state is read every time
+        (and re-checked under the append lock).
+        """
+        with Session(self._engine) as session:
+            row = session.get(CampaignRow, campaign_id)
+            if row is None:
+                raise NotFoundError(f"unknown campaign {campaign_id!r}")
+            definition, state = bytes(row.definition), CampaignState(row.state)
+        cached = self._campaigns.get(campaign_id)
+        if cached is None or cached[0] != definition:
+            campaign = get_campaign(self._engine, campaign_id)
+            cached = (definition, campaign, campaign.digest)
+            with self._tables_lock:
+                if len(self._campaigns) >= MAX_CACHED_CAMPAIGNS:
+                    self._campaigns.clear()
+                self._campaigns[campaign_id] = cached
+        return cached[1].with_state(state), cached[2]
 
     def _use_tables(self, campaign: Campaign) -> None:
         """Build the fixed-base tables of an open campaign's keys once, for its proof checks.
