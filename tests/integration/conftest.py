@@ -1,5 +1,6 @@
-"""A real federation for integration tests: a coordinator serving gRPC on a loopback port,
-trustees and agents driven through the public CLI (in process, via typer's CliRunner)."""
+"""A real federation for integration tests: a coordinator serving gRPC over mutual TLS on a
+loopback port (its CA and certificates made by `coordinator init`), trustees and agents
+enrolled with invites and driven through the public CLI (in process, via typer's CliRunner)."""
 
 import json
 from collections.abc import Iterator
@@ -11,10 +12,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from agent.client import CoordinatorClient
 from agent.demo_data import COMPANIES, Company, demo_legal_id, write_company_data
-from coordinator.config import CoordinatorConfig, write_config
+from coordinator.config import load_config
 from coordinator.server import RunningServer, start
 from fedcarbon.cli import app
+from fedcarbon.transport import home_credentials
 
 KEY_BITS = 2048  # integration tests use production-size keys (STYLE.md)
 MIN_ATTESTATIONS = 2  # of the three trustees, per member (issue 12: attested members)
@@ -27,6 +30,7 @@ class Federation:
     runner: CliRunner = field(default_factory=CliRunner)
     trustees: list[str] = field(default_factory=list)
     agents: dict[str, str] = field(default_factory=dict)  # name -> participant id
+    _invites: int = 0
 
     @property
     def address(self) -> str:
@@ -42,6 +46,12 @@ class Federation:
 
     def trustee_home(self, index: int) -> Path:
         return self.root / f"trustee-{index + 1}"
+
+    def client(self, home: Path | str | None = None) -> CoordinatorClient:
+        """A client with a member's credentials (default: the first trustee, who may call
+        every RPC and sees every campaign)."""
+        home = Path(home) if home is not None else self.trustee_home(0)
+        return CoordinatorClient(self.address, home_credentials(home))
 
     def ensure_manifest(self) -> Path:
         """Once all trustees enrolled: they write, sign and pin the federation manifest, and
@@ -110,6 +120,16 @@ class Federation:
             )["tokens"][0]
         )
 
+    def invite(self, role: str) -> Path:
+        """An invite file for one participant of ``role`` (token, CA, enrolment certificate)."""
+        self._invites += 1
+        path = self.root / "invites" / f"{role}-{self._invites}.json"
+        self.operator(
+            "token", "issue", "--role", role, "--invite", str(path),
+            "--coordinator-address", self.address,
+        )  # fmt: skip
+        return path
+
     def add_trustee(self, name: str) -> str:
         document = self.cli_json(
             "trustee",
@@ -118,10 +138,8 @@ class Federation:
             str(self.root / name),
             "--organisation",
             name,
-            "--coordinator",
-            self.address,
-            "--token",
-            self.token("trustee"),
+            "--invite",
+            str(self.invite("trustee")),
         )
         self.trustees.append(document["participant_id"])
         return str(document["participant_id"])
@@ -145,14 +163,10 @@ class Federation:
             str(home),
             "--organisation",
             company.organisation,
-            "--coordinator",
-            self.address,
-            "--role",
-            company.role,
             "--activities",
             "activities.csv",
-            "--token",
-            self.token(company.role),
+            "--invite",
+            str(self.invite(company.role)),
             "--legal-id",
             legal_id or demo_legal_id(name),
             "--manifest",
@@ -242,10 +256,11 @@ def company(key: str) -> Company:
 def running_federation(root: Path) -> Iterator[Federation]:
     """A fresh coordinator (SQLite) in ``root`` with three enrolled trustees, stopped on exit."""
     home = root / "coordinator"
-    home.mkdir()
-    config = CoordinatorConfig(home=home, listen="127.0.0.1:0")
-    write_config(config)
-    server = start(config, workers=8)
+    result = CliRunner().invoke(
+        app, ["coordinator", "init", "--home", str(home), "--listen", "127.0.0.1:0"]
+    )
+    assert result.exit_code == 0, result.output
+    server = start(load_config(home), workers=8)
     fed = Federation(root, server)
     try:
         for index in range(3):

@@ -107,12 +107,11 @@ def test_a_replayed_submission_counts_once(federation: Federation) -> None:
     out = federation.submit("nordstahl", "replay", expect=1)
     assert "already submitted" in out
     # ... and a byte-identical replay is acknowledged as a duplicate, not stored again.
-    from agent.client import CoordinatorClient
     from fedcarbon import serde
 
     with Session(federation.server.engine) as session:
         row = session.exec(select(SubmissionRow).where(SubmissionRow.campaign_id == "replay")).one()
-    with CoordinatorClient(federation.address) as client:
+    with federation.client(federation.agent_home("nordstahl")) as client:
         receipt, duplicate = client.submit(serde.signed_from_entry(row.entry))
     assert duplicate and receipt.leaf_index == row.leaf_index
     with Session(federation.server.engine) as session:

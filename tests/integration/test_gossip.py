@@ -114,7 +114,7 @@ def test_check_log_passes_while_there_is_one_log(split: Split) -> None:
 
 def test_the_two_views_each_verify_on_their_own(split: Split) -> None:
     with (
-        CoordinatorClient(split.fed.address) as first,
+        split.fed.client() as first,
         CoordinatorClient(f"127.0.0.1:{split.other.port}") as second,
     ):
         a, b = first.tree_head(), second.tree_head()
@@ -151,7 +151,7 @@ def test_trustees_refuse_to_decrypt_on_a_forked_log(split: Split) -> None:
 
 
 def test_the_gossip_endpoint_refuses_heads_the_log_did_not_sign(split: Split) -> None:
-    with CoordinatorClient(split.fed.address) as client:
+    with split.fed.client() as client:
         head = client.tree_head()
     forged = replace(head, root_hash=bytes(32))
     enrolled = store.enrolment(
@@ -182,7 +182,7 @@ def test_the_trustee_gossip_command_serves_the_heads_it_keeps(split: Split) -> N
         port = int(line.split("listening on port ")[1].split()[0])
         enrolled = store.enrolment(store.open_store(load_config(home).database_url))
         assert enrolled is not None
-        with CoordinatorClient(split.fed.address) as client:
+        with split.fed.client() as client:
             head = client.tree_head()
         returned = exchange(f"127.0.0.1:{port}", enrolled.log_public_key, [head])
         assert (head.tree_size, head.root_hash) in {(h.tree_size, h.root_hash) for h in returned}

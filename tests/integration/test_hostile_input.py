@@ -40,7 +40,7 @@ def _body(
     participant: str | None = None,
     proofs: tuple[bytes, ...] = (),
 ) -> bytes:
-    with CoordinatorClient(fed.address) as client:
+    with fed.client() as client:
         campaign = client.get_campaign("target")
     return serde.body_to_bytes(
         SubmissionBody(
@@ -60,7 +60,7 @@ def _identity(fed: Federation) -> signing.Ed25519PrivateKey:  # type: ignore[nam
 
 
 def _valid_ciphertexts(fed: Federation) -> list[bytes]:
-    with CoordinatorClient(fed.address) as client:
+    with fed.client() as client:
         campaign = client.get_campaign("target")
     cts = [int(paillier.PaillierPublicKey(n).raw_encrypt(1)) for n in campaign.moduli]
     return vector.to_bytes(cts, campaign.moduli)
@@ -98,7 +98,7 @@ def test_invalid_ciphertexts_are_refused(open_campaign: Federation, mutate, reas
     fed = open_campaign
     before = _snapshot(fed)
     valid = _valid_ciphertexts(fed)
-    with CoordinatorClient(fed.address) as client:
+    with fed.client() as client:
         n = client.get_campaign("target").moduli[0]
     blob = mutate(n, valid[0], vector.ciphertext_length(n))
     body = _body(fed, [blob, *valid[1:]])
@@ -140,7 +140,7 @@ def test_unknown_campaign_is_named(open_campaign: Federation) -> None:
 def test_reused_enrolment_token_is_refused(federation: Federation) -> None:
     token = federation.token("supplier")
     identity = signing.generate_signing_key()
-    with CoordinatorClient(federation.address) as client:
+    with federation.client() as client:
         client.enrol(token=token, organisation="First Ltd", identity=identity)
         before = _snapshot(federation)
         with pytest.raises(CoordinatorUnavailable, match="already used"):
@@ -179,7 +179,7 @@ def test_enrolment_without_key_possession_is_refused(federation: Federation) -> 
         )
     assert caught.value.code() is grpc.StatusCode.UNAUTHENTICATED
     # the token is still unused: a failed attempt must not burn it
-    with CoordinatorClient(federation.address) as client:
+    with federation.client() as client:
         client.enrol(
             token=token, organisation="Honest GmbH", identity=signing.generate_signing_key()
         )
@@ -212,7 +212,7 @@ def test_an_out_of_range_contribution_stops_the_release(open_campaign: Federatio
     for key in ("nordstahl", "alpine"):
         fed.add_agent(company(key))
         fed.submit(key, "target")
-    with CoordinatorClient(fed.address) as client:
+    with fed.client() as client:
         campaign = client.get_campaign("target")
         layout = campaign.packing
         every_slot_full = (1 << (layout.slot_bits * layout.slots_per_ciphertext)) - 1
@@ -242,7 +242,7 @@ def test_an_agent_refuses_a_receipt_for_someone_elses_entry(
     fed.submit("alpine", "target")
     with Session(fed.server.engine) as session:
         row = session.exec(select(SubmissionRow)).one()
-    with CoordinatorClient(fed.address) as client:
+    with fed.client() as client:
         someone_elses, _ = client.submit(serde.signed_from_entry(row.entry))
 
     def drop_and_fob_off(self: CoordinatorClient, signed: object) -> tuple[object, bool]:
@@ -263,7 +263,7 @@ def test_a_ciphertext_built_from_other_peoples_ciphertexts_is_refused(
     for key in ("nordstahl", "alpine"):
         fed.add_agent(company(key))
         fed.submit(key, "target")
-    with CoordinatorClient(fed.address) as client:
+    with fed.client() as client:
         campaign = client.get_campaign("target")
         n = campaign.moduli[0]
         others = [

@@ -211,7 +211,7 @@ def test_hostile_attestations_and_enrolments_are_refused_naming_why(
 
     pid = federation.add_agent(company("castings"))
     trustee_key = signing.load_private_key(federation.trustee_home(2) / "identity.pem")
-    with CoordinatorClient(federation.address) as client:
+    with federation.client() as client:
         ((member, _),) = client.members(pid)
         other = replace(member, legal_id=demo_legal_id("someone-else"))
         with pytest.raises(CoordinatorUnavailable, match="another identity key, legal id"):

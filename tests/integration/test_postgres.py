@@ -163,7 +163,7 @@ def _concurrently(calls: list[Callable[[], T]]) -> list[T]:
 def _signed(fed: Federation, key: str, campaign_id: str) -> SignedSubmission:
     """What `fedcarbon agent submit` sends: the company's figures, encrypted and signed."""
     identity = load_or_create_identity(Path(fed.agent_home(key)) / "identity.pem")
-    with CoordinatorClient(fed.address) as client:
+    with fed.client() as client:
         campaign = client.get_campaign(campaign_id)
     contribution = prepare(compute_footprint(records_for(company(key))), campaign)
     return encrypt_and_sign(contribution, fed.agents[key], identity)
@@ -223,7 +223,7 @@ def replicas(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 def _tree_head(fed: Federation) -> TreeHead:
-    with CoordinatorClient(fed.address) as client:
+    with fed.client() as client:
         return client.tree_head()
 
 
@@ -285,7 +285,7 @@ def test_replicas_release_once_with_the_plaintext_sum(replicas: Replicas) -> Non
 def test_both_replicas_report_the_same_release(replicas: Replicas) -> None:
     results: list[CampaignResult] = []
     for fed in (replicas.a, replicas.b):
-        with CoordinatorClient(fed.address) as client:
+        with fed.client() as client:
             results.append(client.get_result("shared"))
     assert results[0] == results[1] and results[0].state is CampaignState.RELEASED
 

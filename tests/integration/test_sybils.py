@@ -101,7 +101,7 @@ def test_without_attestations_the_sybil_attack_recovers_the_victims_figure(
     fed = attack.fed
     state, _ = close_campaign(fed.server.engine, "baseline")  # k counted over participant ids
     assert state is CampaignState.AGGREGATED
-    with CoordinatorClient(fed.address) as client:
+    with fed.client() as client:
         assert verify_bundle(client.get_aggregate("baseline")).ok  # pre-attestation checks pass
         for part in ("indicators", "values"):  # the flags first, then the values
             bundle = client.get_aggregate("baseline")
@@ -176,7 +176,7 @@ def test_the_operator_cannot_store_an_attestation_by_a_key_outside_the_manifest(
 ) -> None:
     fed = attack.fed
     key = signing.generate_signing_key()
-    with CoordinatorClient(fed.address) as client:
+    with fed.client() as client:
         (member, _) = client.members(attack.sybil_ids[0])[0]
         with pytest.raises(CoordinatorUnavailable, match="not a trustee or registrar"):
             client.submit_attestation(attest(key, member))
