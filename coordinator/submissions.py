@@ -53,9 +53,7 @@ class SubmissionDesk:
         # does (a loser gets IntegrityError and retries with the next index).
         self._lock = threading.Lock()
 
-    def accept(
-        self, signed: SignedSubmission, caller: str | None = None
-    ) -> tuple[Receipt, bool]:
+    def accept(self, signed: SignedSubmission, caller: str | None = None) -> tuple[Receipt, bool]:
         """Return the receipt and whether this exact submission had been accepted before.
 
         ``caller`` (the authenticated participant of the call, coordinator/auth.py) must be the

@@ -105,8 +105,16 @@ class _CallDetails(NamedTuple):
     compression: Any
 
 
-class CallSigner(grpc.UnaryUnaryClientInterceptor):  # type: ignore[type-arg]
-    """Adds the caller's id, a timestamp and its signature to every unary call."""
+class CallSigner(
+    grpc.UnaryUnaryClientInterceptor,  # type: ignore[type-arg]
+    grpc.UnaryStreamClientInterceptor,  # type: ignore[type-arg]
+    grpc.StreamStreamClientInterceptor,  # type: ignore[type-arg]
+):
+    """Adds the caller's id, a timestamp and its signature to every call.
+
+    Unary requests are covered by their digest; calls that stream (server reflection, health
+    watch) sign the digest of an empty request, as the server checks them.
+    """
 
     def __init__(
         self,
@@ -118,23 +126,32 @@ class CallSigner(grpc.UnaryUnaryClientInterceptor):  # type: ignore[type-arg]
         self._identity = identity
         self._clock = clock
 
+    def _details(self, details: Any, request: Any) -> _CallDetails:
+        now = int(self._clock() * 1000)
+        extra = sign_call(self._identity, details.method, self._participant_id, request, now)
+        return _CallDetails(
+            details.method,
+            details.timeout,
+            [*(details.metadata or ()), *extra],
+            details.credentials,
+            details.wait_for_ready,
+            details.compression,
+        )
+
     def intercept_unary_unary(
         self, continuation: Callable[..., Any], details: Any, request: Any
     ) -> Any:
-        now = int(self._clock() * 1000)
-        extra = sign_call(self._identity, details.method, self._participant_id, request, now)
-        metadata = [*(details.metadata or ()), *extra]
-        return continuation(
-            _CallDetails(
-                details.method,
-                details.timeout,
-                metadata,
-                details.credentials,
-                details.wait_for_ready,
-                details.compression,
-            ),
-            request,
-        )
+        return continuation(self._details(details, request), request)
+
+    def intercept_unary_stream(
+        self, continuation: Callable[..., Any], details: Any, request: Any
+    ) -> Any:
+        return continuation(self._details(details, None), request)
+
+    def intercept_stream_stream(
+        self, continuation: Callable[..., Any], details: Any, requests: Any
+    ) -> Any:
+        return continuation(self._details(details, None), requests)
 
 
 def open_channel(address: str, credentials: ClientCredentials) -> grpc.Channel:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 from typer.testing import CliRunner
 
@@ -17,7 +18,8 @@ from agent.demo_data import COMPANIES, Company, demo_legal_id, write_company_dat
 from coordinator.config import load_config
 from coordinator.server import RunningServer, start
 from fedcarbon.cli import app
-from fedcarbon.transport import home_credentials
+from fedcarbon.invite import load_invite
+from fedcarbon.transport import ClientCredentials, home_credentials, open_channel
 
 KEY_BITS = 2048  # integration tests use production-size keys (STYLE.md)
 MIN_ATTESTATIONS = 2  # of the three trustees, per member (issue 12: attested members)
@@ -119,6 +121,26 @@ class Federation:
                 str(self.coordinator_home),
             )["tokens"][0]
         )
+
+    def channel(self, home: Path | str | None = None) -> grpc.Channel:
+        """A raw gRPC channel with a member's TLS certificate, its calls signed (default: the
+        first trustee)."""
+        home = Path(home) if home is not None else self.trustee_home(0)
+        return open_channel(self.address, home_credentials(home))
+
+    @staticmethod
+    def enrolment_credentials(invite: Path) -> ClientCredentials:
+        """An invite's CA and enrolment certificate (what Enrol is called with)."""
+        found = load_invite(invite)
+        return ClientCredentials(
+            ca_certificate=found.ca_certificate.encode(),
+            certificate=found.enrolment_certificate.encode(),
+            private_key=found.enrolment_key.encode(),
+        )
+
+    def enrolment_channel(self, invite: Path) -> grpc.Channel:
+        """A channel presenting an invite's enrolment certificate."""
+        return open_channel(self.address, self.enrolment_credentials(invite))
 
     def invite(self, role: str) -> Path:
         """An invite file for one participant of ``role`` (token, CA, enrolment certificate)."""

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from agent.client import AggregateBundle, CoordinatorClient
+from agent.client import AggregateBundle
 from agent.demo_data import records_for
 from agent.errors import CoordinatorUnavailable
 from agent.identity import load_or_create_identity

@@ -26,7 +26,6 @@ from sqlmodel import Session, select
 
 from agent import store
 from agent.cli import _prepare
-from agent.client import CoordinatorClient
 from agent.config import load_config
 from agent.contribution import encrypt_and_sign
 from agent.demo_data import Company, records_for
@@ -102,7 +101,7 @@ def _old_agent_submit(fed: Federation, name: str, campaign_id: str) -> None:
     config = load_config(Path(fed.agent_home(name)))
     me = store.enrolment(store.open_store(config.database_url))
     assert me is not None
-    with fed.client() as client:
+    with fed.client(fed.agent_home(name)) as client:
         campaign = client.get_campaign(campaign_id)
         _, contribution = _prepare(config, campaign)
         identity = load_or_create_identity(config.identity_key_path)

@@ -90,7 +90,6 @@ def test_a_trustee_asked_again_resends_its_noise_instead_of_drawing_fresh(
     federation: Federation,
 ) -> None:
     """Review finding F4: fresh noise on a rewound campaign could be averaged away."""
-    from agent.client import CoordinatorClient
     from agent.trustee import KeyRing, make_noise
 
     for key in MEMBERS:

@@ -203,7 +203,6 @@ def test_hostile_attestations_and_enrolments_are_refused_naming_why(
 ) -> None:
     from dataclasses import replace
 
-    from agent.client import CoordinatorClient
     from agent.errors import CoordinatorUnavailable
     from fedcarbon.audit import signing
     from fedcarbon.federation.attestation import attest

@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import pytest
 
-from agent.client import CoordinatorClient
 from agent.trustee import KeyRing
 from fedcarbon import serde, shares
 from fedcarbon.crypto.encoding import to_fixed

@@ -19,7 +19,6 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session
 
-from agent.client import CoordinatorClient
 from agent.demo_data import demo_legal_id, records_for, write_company_data
 from agent.errors import CoordinatorUnavailable
 from agent.identity import load_or_create_identity

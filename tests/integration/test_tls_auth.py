@@ -142,7 +142,7 @@ def test_a_member_certificate_without_a_call_signature_reads_nothing(fed: Federa
             if method not in PUBLIC
         }
     assert set(codes.values()) == {grpc.StatusCode.UNAUTHENTICATED}, codes
-    assert READS <= set(codes)
+    assert set(codes) >= READS
 
 
 def _signed(
@@ -200,9 +200,9 @@ def test_a_certificate_of_one_member_with_signatures_of_another_is_refused(
 
 def test_a_supplier_cannot_call_trustee_rpcs(fed: Federation) -> None:
     alpine = fed.agents["alpine"]
-    refused = [
-        m for m, _ in METHODS if m.startswith("/fedcarbon.v1.Trustees/")
-    ] + ["/fedcarbon.v1.Participants/SubmitAttestation"]
+    refused = [m for m, _ in METHODS if m.startswith("/fedcarbon.v1.Trustees/")] + [
+        "/fedcarbon.v1.Participants/SubmitAttestation"
+    ]
     codes = {}
     with _tls_channel(fed, _agent(fed, "alpine")) as channel:
         for method in refused:
@@ -241,9 +241,7 @@ def test_an_invite_certificate_enrols_only_its_own_token(fed: Federation) -> Non
     (home / transport.ENROL_CERT_FILE).write_bytes(
         (fed.root / "agents" / "mallory" / transport.CLIENT_CERT_FILE).read_bytes()
     )
-    (home / transport.ENROL_KEY_FILE).write_bytes(
-        (home / transport.CLIENT_KEY_FILE).read_bytes()
-    )
+    (home / transport.ENROL_KEY_FILE).write_bytes((home / transport.CLIENT_KEY_FILE).read_bytes())
     out = fed.cli("agent", "enrol", "--token", other.token, "--home", str(home), expect=1)
     assert "not the enrolment certificate of this token" in out
 
