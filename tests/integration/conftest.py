@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from agent.client import CoordinatorClient
 from agent.demo_data import COMPANIES, Company, demo_legal_id, write_company_data
-from coordinator.config import load_config
+from coordinator.config import CoordinatorConfig, load_config
 from coordinator.server import RunningServer, start
 from fedcarbon.cli import app
 from fedcarbon.invite import load_invite
@@ -274,15 +274,19 @@ def company(key: str) -> Company:
     return next(c for c in COMPANIES if c.key == key)
 
 
+def init_coordinator(home: Path, *args: str) -> CoordinatorConfig:
+    """`coordinator init` on a loopback port 0: config, log key, CA and server certificate."""
+    result = CliRunner().invoke(
+        app, ["coordinator", "init", "--home", str(home), "--listen", "127.0.0.1:0", *args]
+    )
+    assert result.exit_code == 0, result.output
+    return load_config(home)
+
+
 @contextmanager
 def running_federation(root: Path) -> Iterator[Federation]:
     """A fresh coordinator (SQLite) in ``root`` with three enrolled trustees, stopped on exit."""
-    home = root / "coordinator"
-    result = CliRunner().invoke(
-        app, ["coordinator", "init", "--home", str(home), "--listen", "127.0.0.1:0"]
-    )
-    assert result.exit_code == 0, result.output
-    server = start(load_config(home), workers=8)
+    server = start(init_coordinator(root / "coordinator"), workers=8)
     fed = Federation(root, server)
     try:
         for index in range(3):

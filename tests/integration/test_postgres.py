@@ -36,10 +36,10 @@ from fedcarbon.audit import merkle, signing
 from fedcarbon.audit.receipts import Receipt, verify_receipt
 from fedcarbon.audit.treehead import TreeHead
 from fedcarbon.campaign import CampaignState
+from fedcarbon.cli import app
 from fedcarbon.cohorts import is_cohort_entry
 from fedcarbon.crypto.encoding import to_fixed
 from fedcarbon.results import CampaignResult
-from fedcarbon.cli import app
 from fedcarbon.submission import SignedSubmission
 from fedcarbon.transport import home_credentials
 from tests.conftest import POSTGRES_URL, require_service
