@@ -13,7 +13,7 @@ from fedcarbon.audit.errors import SignatureError
 from fedcarbon.federation.errors import LegalIdError
 from fedcarbon.federation.legal_id import normalise_legal_id
 from fedcarbon.submission import ENROL_CONTEXT, enrolment_message
-from fedcarbon.tls import enrolment_common_name
+from fedcarbon.tls import TlsError, check_client_key, enrolment_common_name
 
 ROLES = ("supplier", "buyer", "trustee")
 TOKEN_BYTES = 24  # 192 bits: not guessable, short enough to paste
@@ -89,6 +89,16 @@ def enrol(
             raise InvalidRequestError(f"legal_id {legal_id!r} must be sent as {canonical!r}")
     if encryption_key and len(encryption_key) != 32:
         raise InvalidRequestError("encryption_public_key must be 32 bytes (X25519)")
+    if peer_common_name is not None:  # over TLS: a client certificate is what enrolment yields
+        if not tls_public_key:
+            raise InvalidRequestError(
+                "tls_public_key is required: this coordinator serves TLS and answers "
+                "enrolment with a client certificate for your own key"
+            )
+        try:
+            check_client_key(tls_public_key)
+        except TlsError as error:
+            raise InvalidRequestError(str(error)) from None
     try:
         message = enrolment_message(
             token, organisation, encryption_key, sector, region, size_band, legal_id, tls_public_key

@@ -110,15 +110,6 @@ class ParticipantsService(coordinator_pb2_grpc.ParticipantsServicer):
         peer: str | None = None
         if self._client_ca is not None:
             peer = peer_common_name(context) or ""
-            if not request.tls_public_key:
-                raise InvalidRequestError(
-                    "tls_public_key is required: this coordinator serves TLS and answers "
-                    "enrolment with a client certificate for your own key"
-                )
-            try:
-                tls.check_client_key(request.tls_public_key)
-            except tls.TlsError as error:
-                raise InvalidRequestError(str(error)) from None
         participant = enrolment.enrol(
             self._engine,
             token=request.token,

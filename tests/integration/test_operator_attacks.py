@@ -26,7 +26,7 @@ def _operator_trustees(fed: Federation) -> list[str]:
     for name in ("operator-trustee-a", "operator-trustee-b"):
         document = fed.cli_json(
             "trustee", "init", "--home", str(fed.root / name), "--organisation", name,
-            "--coordinator", fed.address, "--token", fed.token("trustee"),
+            "--invite", str(fed.invite("trustee")),
         )  # fmt: skip
         ids.append(str(document["participant_id"]))
     return ids

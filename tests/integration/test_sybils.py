@@ -59,8 +59,8 @@ def _enrol_sybil(fed: Federation, name: str, company_key: str) -> str:
     write_company_data(company(company_key), home / "activities.csv")
     document = fed.cli_json(
         "agent", "init", "--home", str(home), "--organisation", f"{name} Trading Ltd",
-        "--coordinator", fed.address, "--activities", "activities.csv",
-        "--token", fed.token("supplier"), "--legal-id", demo_legal_id(name),
+        "--activities", "activities.csv",
+        "--invite", str(fed.invite("supplier")), "--legal-id", demo_legal_id(name),
     )  # fmt: skip
     # The operator's own agents pin nothing and accept anything: an honest agent would
     # decline while it is unattested, so the operator configures its fakes not to.
