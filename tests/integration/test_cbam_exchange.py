@@ -112,7 +112,7 @@ def test_operator_sends_sealed_figures_importer_declares_coordinator_sees_cipher
     assert not sent["duplicate"]
     saved = json.loads(Path(sent["receipt"]).read_text())
     receipt = Receipt.from_dict(saved["receipt"])
-    with RemoteLog(fed.address) as remote:
+    with RemoteLog(fed.address, home_credentials(Path(fed.agent_home("importer")))) as remote:
         head = remote.tree_head()
         log_key = fed.server.log.public_key
         verify_receipt(receipt, log_key)
