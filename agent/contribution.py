@@ -66,6 +66,15 @@ def prepare(
     return Contribution(campaign, values, fixed, slot_values, shares.indicators(fixed))
 
 
+DAY_MS = 86_400_000
+
+
+def day_of(unix_ms: int) -> int:
+    """Round a time down to 00:00 UTC of its day: the log is public, and a submission's
+    millisecond would help link it to the network traffic or the organisation that sent it."""
+    return unix_ms - unix_ms % DAY_MS
+
+
 def encrypt_and_sign(
     contribution: Contribution,
     participant_id: str,
@@ -85,7 +94,7 @@ def encrypt_and_sign(
         campaign_digest=campaign.digest,
         ciphertexts=tuple(vector.to_bytes(ciphertexts, moduli)),
         nonce=secrets.token_bytes(NONCE_BYTES),
-        created_unix_ms=int(time.time() * 1000),
+        created_unix_ms=day_of(int(time.time() * 1000)),
         proofs=tuple(proofs),
     )
     return sign_body(identity, serde.body_to_bytes(body))

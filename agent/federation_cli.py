@@ -34,6 +34,7 @@ from fedcarbon.federation.manifest import (
     parse_manifest,
     sign_manifest,
 )
+from fedcarbon.transport import ClientCredentials, home_credentials
 
 manifest_app = typer.Typer(
     help="Write, sign and pin the federation manifest (trustees and registrars).",
@@ -214,6 +215,20 @@ def _approver_manifest(home: Path, manifest_file: Path | None) -> Manifest:
     fail(f"{home}: no manifest pinned here; pass --manifest FILE")
 
 
+def _credentials(home: Path) -> ClientCredentials:
+    """The home's own credentials: approving reads members and stores attestations, which the
+    coordinator answers for an enrolled trustee only."""
+    if not (home / "agent.toml").exists():
+        fail(
+            f"{home}: not an enrolled trustee home; the coordinator answers member lists and "
+            "attestations only to enrolled trustees (docs/tls.md)"
+        )
+    try:
+        return home_credentials(home)
+    except FedcarbonError as error:
+        fail(str(error))
+
+
 def approve(
     participant: str = typer.Option("", help="Only this participant id (default: every one)."),
     home: Path = HOME,
@@ -250,7 +265,7 @@ def approve(
         fail("--coordinator is required outside a trustee home")
     done: list[dict[str, Any]] = []
     try:
-        with CoordinatorClient(address) as client:
+        with CoordinatorClient(address, _credentials(home)) as client:
             for member, attestations in client.members(participant):
                 if mine in attesters_of(manifest, member, attestations):
                     continue

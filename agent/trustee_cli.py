@@ -13,7 +13,7 @@ import typer
 from sqlmodel import Session
 
 from agent import store
-from agent.client import CoordinatorClient
+from agent.client import CoordinatorClient, connect, enrol_home
 from agent.config import load_config, write_config
 from agent.errors import AgentError
 from agent.federation_cli import approve, manifest_app
@@ -43,6 +43,7 @@ from fedcarbon.crypto.vector import MIN_KEY_BITS
 from fedcarbon.decryption import DecryptionShare, NoiseShare
 from fedcarbon.errors import FedcarbonError, WireError
 from fedcarbon.federation.manifest import Manifest
+from fedcarbon.invite import install_invite, load_invite
 from fedcarbon.submission import SignedSubmission, is_submission_entry
 from fedcarbon.trustee_keys import statement_to_document
 
@@ -65,26 +66,54 @@ HOME = typer.Option(
 @app.command()
 def init(
     organisation: str = typer.Option(..., help="The trustee organisation's name."),
-    coordinator: str = typer.Option(..., help="Coordinator address, host:port."),
-    token: str = typer.Option(..., help="A trustee enrolment token from the operator."),
+    coordinator: str | None = typer.Option(
+        None, help="Coordinator address, host:port (default: from --invite)."
+    ),
+    token: str | None = typer.Option(
+        None, help="A trustee enrolment token (with --insecure; otherwise use --invite)."
+    ),
+    invite: Path | None = typer.Option(
+        None, "--invite", help="Trustee invite file from the operator: enrol over TLS."
+    ),
+    insecure: bool = typer.Option(
+        False, "--insecure", help="Plaintext to a loopback coordinator serving --insecure."
+    ),
     home: Path = HOME,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Create a trustee home with identity and encryption keys, and enrol."""
+    """Create a trustee home with identity, encryption and TLS keys, and enrol."""
     if (home / "agent.toml").exists():
         fail(f"{home / 'agent.toml'} already exists")
-    write_config(home, organisation=organisation, coordinator=coordinator, role="trustee")
+    invited = None
+    if invite is not None:
+        try:
+            invited = load_invite(invite)
+        except FedcarbonError as error:
+            fail(str(error))
+        if invited.role != "trustee":
+            fail(f"invite {invite} is for a {invited.role}, not a trustee")
+        if insecure or token:
+            fail("--invite holds the token and is for TLS; leave out --token and --insecure")
+        coordinator, token = coordinator or invited.coordinator, invited.token
+    elif not coordinator or not token:
+        fail("--invite FILE is required (or --coordinator and --token with --insecure)")
+    elif not insecure:
+        fail("enrolling over TLS needs the operator's invite (--invite FILE)")
+    write_config(
+        home, organisation=organisation, coordinator=coordinator, role="trustee", insecure=insecure
+    )
+    if invited is not None:
+        install_invite(invited, home)
     config = load_config(home)
     identity = load_or_create_identity(config.identity_key_path)
     encryption = load_or_create_encryption_key(home / "encryption.pem")
     try:
-        with CoordinatorClient(config.coordinator) as client:
-            result = client.enrol(
-                token=token,
-                organisation=organisation,
-                identity=identity,
-                encryption_public_key=x25519_public_bytes(encryption),
-            )
+        result = enrol_home(
+            config,
+            token=token,
+            identity=identity,
+            encryption_public_key=x25519_public_bytes(encryption),
+        )
     except AgentError as error:
         fail(f"enrolment failed: {error}")
     if result.role != "trustee":
@@ -277,7 +306,7 @@ def run(
     answered: list[dict[str, str]] = []
     while True:
         try:
-            with CoordinatorClient(config.coordinator) as client:  # type: ignore[attr-defined]
+            with connect(config) as client:  # type: ignore[arg-type]
                 _prefetch(client, ring, home)
                 for campaign_id, phase in client.decryption_tasks(trustee_id, identity):
                     bundle = client.get_aggregate(campaign_id)

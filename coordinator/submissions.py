@@ -22,7 +22,7 @@ from coordinator.errors import (
     UnavailableError,
 )
 from coordinator.log import TransparencyLog
-from coordinator.store import CampaignRow, Participant, SubmissionRow
+from coordinator.store import CampaignRow, Participant, SubmissionRow, now_ms
 from fedcarbon import serde
 from fedcarbon.audit.errors import SignatureError
 from fedcarbon.audit.receipts import Receipt
@@ -44,6 +44,9 @@ MAX_TABLED_KEYS = fixedbase.MAX_TABLES
 # Bodies larger than this are refused before parsing (a vector of a few 4096-bit
 # ciphertexts is a few KB; this leaves ample room).
 MAX_BODY_BYTES = 1 << 20
+# Agents stamp submissions with the UTC day (agent/contribution.py); a clock a little ahead is
+# tolerated, a stamp further in the future is refused (as trustee requests' are).
+MAX_FUTURE_MS = 5 * 60 * 1000
 _APPEND_RETRIES = 5
 MAX_CACHED_CAMPAIGNS = 256
 
@@ -63,8 +66,12 @@ class SubmissionDesk:
         self._campaigns: dict[str, tuple[bytes, Campaign, bytes]] = {}
         self._batcher = ProofBatcher()
 
-    def accept(self, signed: SignedSubmission) -> tuple[Receipt, bool]:
-        """Return the receipt and whether this exact submission had been accepted before."""
+    def accept(self, signed: SignedSubmission, caller: str | None = None) -> tuple[Receipt, bool]:
+        """Return the receipt and whether this exact submission had been accepted before.
+
+        ``caller`` (the authenticated participant of the call, coordinator/auth.py) must be the
+        submission's own participant: nobody relays another member's submission.
+        """
         if len(signed.body) > MAX_BODY_BYTES:
             raise InvalidRequestError(f"submission body exceeds {MAX_BODY_BYTES} bytes")
         try:
@@ -72,6 +79,14 @@ class SubmissionDesk:
         except WireError as error:
             raise InvalidRequestError(str(error)) from None
         where = f"submission to campaign {body.campaign_id!r} from {body.participant_id!r}"
+        if caller is not None and caller != body.participant_id:
+            raise PermissionDeniedError(f"{where}: sent by {caller!r}, not by its participant")
+        ahead = body.created_unix_ms - now_ms()
+        if ahead > MAX_FUTURE_MS:
+            raise InvalidRequestError(
+                f"{where}: created_unix_ms {body.created_unix_ms} is {ahead // 1000} s in the "
+                f"future (at most {MAX_FUTURE_MS // 1000} s allowed; check the clock)"
+            )
         with Session(self._engine) as session:
             participant = session.get(Participant, body.participant_id)
         if participant is None:

@@ -128,6 +128,11 @@ def test_an_operator_holding_the_key_itself_is_refused_before_encryption(
     assert receipts == []  # nothing was encrypted or sent
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 13 TLS: reads and attestations need an enrolled caller; a registrar that is "
+    "not enrolled has no client certificate or call identity yet (known gap, docs/tls.md)",
+)
 def test_a_registrar_attests_from_a_home_with_only_its_identity_key(
     federation: Federation,
 ) -> None:
@@ -149,8 +154,8 @@ def test_a_registrar_attests_from_a_home_with_only_its_identity_key(
     federation.add_agent(company("castings"))  # attested by trustee-1 and trustee-2
     home = federation.root / "agents" / "alpine"
     document = federation.cli_json(
-        "agent", "init", "--home", str(home), "--organisation", "Alpine", "--coordinator",
-        federation.address, "--token", federation.token("supplier"),
+        "agent", "init", "--home", str(home), "--organisation", "Alpine", "--invite",
+        str(federation.invite("supplier")),
         "--legal-id", demo_legal_id("alpine"), "--manifest", str(v2),
     )  # fmt: skip
     pid = document["participant_id"]
@@ -203,7 +208,6 @@ def test_hostile_attestations_and_enrolments_are_refused_naming_why(
 ) -> None:
     from dataclasses import replace
 
-    from agent.client import CoordinatorClient
     from agent.errors import CoordinatorUnavailable
     from fedcarbon.audit import signing
     from fedcarbon.federation.attestation import attest
@@ -211,7 +215,7 @@ def test_hostile_attestations_and_enrolments_are_refused_naming_why(
 
     pid = federation.add_agent(company("castings"))
     trustee_key = signing.load_private_key(federation.trustee_home(2) / "identity.pem")
-    with CoordinatorClient(federation.address) as client:
+    with federation.client() as client:
         ((member, _),) = client.members(pid)
         other = replace(member, legal_id=demo_legal_id("someone-else"))
         with pytest.raises(CoordinatorUnavailable, match="another identity key, legal id"):
@@ -253,8 +257,8 @@ def test_an_agent_declines_while_it_is_not_attested_enough(federation: Federatio
     """Its contribution would not count, and trustees would refuse the whole aggregate."""
     home = federation.root / "agents" / "fresh"
     document = federation.cli_json(
-        "agent", "init", "--home", str(home), "--organisation", "Fresh GmbH", "--coordinator",
-        federation.address, "--token", federation.token("supplier"),
+        "agent", "init", "--home", str(home), "--organisation", "Fresh GmbH", "--invite",
+        str(federation.invite("supplier")),
         "--legal-id", demo_legal_id("fresh"), "--manifest", str(federation.ensure_manifest()),
     )  # fmt: skip
     federation.open_campaign("early")
