@@ -23,6 +23,7 @@ import grpc
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from coordinator.membership import InstalledManifest
 from coordinator.store import Participant
 from coordinator.telemetry import REQUESTS
 from fedcarbon import transport
@@ -65,8 +66,18 @@ def current_caller() -> Caller | None:
     return CALLER.get()
 
 
+REGISTRAR_METHODS = frozenset(
+    {"/fedcarbon.v1.Participants/ListMembers", "/fedcarbon.v1.Participants/SubmitAttestation"}
+)
+"""A registrar of the manifest (not enrolled) reads members' claimed identities and attests."""
+REGISTRAR_PREFIX = "registrar:"
+
+
 def allowed(role: str, method: str) -> bool:
-    """The role policy: trustees' service and attestations for trustees; the rest for all."""
+    """The role policy: trustees' service and attestations for trustees (attestations also for
+    registrars, who may call nothing else); the rest for every enrolled participant."""
+    if role == "registrar":
+        return method in REGISTRAR_METHODS
     if method.startswith(TRUSTEE_ONLY_PREFIXES) or method in TRUSTEE_ONLY_METHODS:
         return role == "trustee"
     return True
@@ -88,15 +99,29 @@ class CallAuthenticator(grpc.ServerInterceptor):  # type: ignore[type-arg]
     """Authenticate and authorise every non-public call before the servicer sees it."""
 
     def __init__(
-        self, engine: Engine, *, require_tls: bool, clock: Callable[[], float] = time.time
+        self,
+        engine: Engine,
+        *,
+        require_tls: bool,
+        clock: Callable[[], float] = time.time,
+        manifest: InstalledManifest | None = None,
     ) -> None:
         self._engine = engine
+        self._manifest = manifest
         self._require_tls = require_tls
         self._clock = clock
         self._known: dict[str, tuple[bytes, str]] = {}  # participant id -> (key, role)
         self._lock = threading.Lock()
 
     def _participant(self, participant_id: str) -> tuple[bytes, str] | None:
+        if participant_id.startswith(REGISTRAR_PREFIX):
+            # Named by the installed manifest, not enrolled: read afresh (it may change).
+            manifest = self._manifest.get() if self._manifest is not None else None
+            wanted = participant_id.removeprefix(REGISTRAR_PREFIX)
+            for registrar in manifest.registrars if manifest is not None else ():
+                if registrar.registrar_id == wanted:
+                    return registrar.identity_key, "registrar"
+            return None
         with self._lock:
             found = self._known.get(participant_id)
         if found is not None:
@@ -160,7 +185,10 @@ class CallAuthenticator(grpc.ServerInterceptor):  # type: ignore[type-arg]
                 )
         if not allowed(role, method):
             raise _Refusal(
-                grpc.StatusCode.PERMISSION_DENIED, f"{method} is for trustees; {caller} is a {role}"
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"{method} is not for a {role} ({caller})"
+                if role == "registrar"
+                else f"{method} is for trustees; {caller} is a {role}",
             )
         return Caller(str(caller), role)
 

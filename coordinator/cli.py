@@ -171,6 +171,46 @@ def manifest_install(
         )
 
 
+@manifest_app.command("registrar-invite")
+def manifest_registrar_invite(
+    registrar: str = typer.Option(..., "--registrar", help="The registrar id in the manifest."),
+    out: Path = typer.Option(..., "--out", help="Where to write the registrar's invite."),
+    coordinator_address: str = typer.Option(
+        "",
+        "--coordinator-address",
+        help="host:port the registrar dials (default: configured listen).",
+    ),
+    home: Path = HOME,
+    as_json: bool = JSON,
+) -> None:
+    """Write TLS credentials for a registrar the installed manifest names (it does not enrol).
+
+    The registrar attests with `fedcarbon trustee approve --invite FILE --home H`, signing
+    every call with its own identity key; the certificate only gets it through mutual TLS.
+    """
+    config = _config(home)
+    manifest = _manifest(home)
+    if manifest is None:
+        fail("no federation manifest installed (`fedcarbon coordinator manifest install`)")
+    if registrar not in {r.registrar_id for r in manifest.registrars}:
+        fail(
+            f"manifest {manifest.fingerprint[:16]} names no registrar {registrar!r} "
+            f"(registrars: {', '.join(r.registrar_id for r in manifest.registrars) or 'none'})"
+        )
+    if config.insecure:
+        fail("this coordinator serves plaintext (insecure): registrars need no credentials")
+    try:
+        made = pki.write_registrar_invite(
+            config, pki.load_client_ca(config), registrar, coordinator_address or config.listen, out
+        )
+    except (CoordinatorError, OSError) as error:
+        fail(f"registrar invite {out}: {error}")
+    if as_json:
+        print_json({"registrar": registrar, "invite": str(out), **made})
+    else:
+        typer.echo(f"credentials for registrar {registrar} written to {out} (hand over privately)")
+
+
 @app.command()
 def migrate(home: Path = HOME, as_json: bool = JSON) -> None:
     """Bring a store made by an earlier version up to date (also done at every start)."""

@@ -16,7 +16,7 @@ from coordinator.config import CoordinatorConfig
 from coordinator.enrolment import token_id
 from coordinator.errors import CoordinatorError
 from fedcarbon import tls
-from fedcarbon.invite import Invite, save_invite
+from fedcarbon.invite import REGISTRAR_ROLE, Invite, save_invite
 from fedcarbon.tls import Issued, TlsError
 
 log = logging.getLogger("fedcarbon.coordinator")
@@ -68,6 +68,21 @@ def existing_home_pki(config: CoordinatorConfig) -> CoordinatorConfig:
     )
 
 
+REGISTRAR_PREFIX = "registrar:"
+"""CN prefix of a registrar's client certificate, and of its caller id."""
+
+
+def _check_dialable(address: str) -> None:
+    if address.rpartition(":")[0] in ("", "0.0.0.0", "[::]", "::"):
+        raise CoordinatorError(
+            f"{address!r} is not an address participants can dial; pass --coordinator-address"
+        )
+    if address.endswith(":0"):
+        raise CoordinatorError(
+            "the configured listen port is 0 (any free port): pass --coordinator-address"
+        )
+
+
 def write_invite(
     config: CoordinatorConfig,
     client_ca: Issued,
@@ -77,14 +92,7 @@ def write_invite(
     path: Path,
 ) -> dict[str, str]:
     """Write an invite for ``token``: its enrolment certificate is CN ``enrol:<token id>``."""
-    if address.rpartition(":")[0] in ("", "0.0.0.0", "[::]", "::"):
-        raise CoordinatorError(
-            f"{address!r} is not an address participants can dial; pass --coordinator-address"
-        )
-    if address.endswith(":0"):
-        raise CoordinatorError(
-            "the configured listen port is 0 (any free port): pass --coordinator-address"
-        )
+    _check_dialable(address)
     name = tls.enrolment_common_name(token_id(token))
     enrol = tls.issue_client_with_key(client_ca, name, days=tls.ENROLMENT_DAYS)
     save_invite(
@@ -102,6 +110,33 @@ def write_invite(
         "coordinator": address,
         "enrolment_certificate": name,
         "expires": tls.not_after(enrol.certificate).isoformat(),
+    }
+
+
+def write_registrar_invite(
+    config: CoordinatorConfig, client_ca: Issued, registrar_id: str, address: str, path: Path
+) -> dict[str, str]:
+    """Credentials for a registrar of the installed manifest: a client certificate with CN
+    ``registrar:<id>`` (and its key) to pass the TLS gate; its calls are then signed with the
+    registrar's own identity key, which the manifest names (coordinator/auth.py)."""
+    _check_dialable(address)
+    name = f"{REGISTRAR_PREFIX}{registrar_id}"
+    issued = tls.issue_client_with_key(client_ca, name, days=tls.CLIENT_DAYS)
+    save_invite(
+        Invite(
+            coordinator=address,
+            ca_certificate=ca_bundle(config).decode(),
+            token="",
+            role=REGISTRAR_ROLE,
+            enrolment_certificate=issued.certificate.decode(),
+            enrolment_key=issued.private_key.decode(),
+        ),
+        path,
+    )
+    return {
+        "coordinator": address,
+        "certificate": name,
+        "expires": tls.not_after(issued.certificate).isoformat(),
     }
 
 

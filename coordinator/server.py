@@ -86,19 +86,22 @@ def start(config: CoordinatorConfig, *, workers: int = 16) -> RunningServer:
     transparency = TransparencyLog(
         engine, load_or_create_log_key(config.log_key_path), config.log_id
     )
+    installed = InstalledManifest(config.manifest_path)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=workers),
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ],
-        interceptors=[CallAuthenticator(engine, require_tls=material is not None)],
+        interceptors=[
+            CallAuthenticator(engine, require_tls=material is not None, manifest=installed)
+        ],
     )
     coordinator_pb2_grpc.add_ParticipantsServicer_to_server(
         ParticipantsService(
             engine,
             transparency,
-            InstalledManifest(config.manifest_path),
+            installed,
             client_ca=material.client_ca if material else None,
         ),
         server,

@@ -12,10 +12,14 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from fedcarbon import transport
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from fedcarbon import tls, transport
 from fedcarbon.tls import TlsError, write_private
 
 INVITE_VERSION = "fedcarbon.invite.v1"
+REGISTRAR_ROLE = "registrar"
+"""A registrar invite has no token (registrars do not enrol) and a long-lived certificate."""
 
 
 @dataclass(frozen=True)
@@ -48,10 +52,30 @@ def load_invite(path: Path) -> Invite:
     for name in (*fields, "enrolment_certificate", "enrolment_key"):
         if not isinstance(document.get(name), str):
             raise TlsError(f"invite {path}: field {name!r} must be a string")
+    registrar = document["role"] == REGISTRAR_ROLE
     for name in fields:
-        if not document[name]:
+        if not document[name] and not (registrar and name == "token"):
             raise TlsError(f"invite {path}: field {name!r} is empty")
+    if registrar and not (document["enrolment_certificate"] and document["enrolment_key"]):
+        raise TlsError(f"invite {path}: a registrar invite needs its certificate and key")
     return Invite(**document)
+
+
+def registrar_credentials(
+    invite: Invite, identity: Ed25519PrivateKey
+) -> transport.ClientCredentials:
+    """How a registrar of the manifest calls: the invite's certificate (CN ``registrar:<id>``)
+    and call signatures with its own identity key, which the manifest names. A registrar
+    never enrols; the coordinator knows it from the installed manifest."""
+    if invite.role != REGISTRAR_ROLE:
+        raise TlsError(f"this invite is for a {invite.role}, not for a registrar")
+    return transport.ClientCredentials(
+        ca_certificate=invite.ca_certificate.encode(),
+        certificate=invite.enrolment_certificate.encode(),
+        private_key=invite.enrolment_key.encode(),
+        participant_id=tls.common_name(invite.enrolment_certificate.encode()),
+        identity=identity,
+    )
 
 
 def install_invite(invite: Invite, home: Path) -> None:

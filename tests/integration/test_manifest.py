@@ -12,9 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from agent.client import CoordinatorClient
 from agent.demo_data import demo_legal_id
+from agent.errors import AgentError
+from fedcarbon.audit import signing
 from fedcarbon.cli import app
 from fedcarbon.federation.manifest import load_manifest
+from fedcarbon.invite import load_invite, registrar_credentials
 from tests.integration.conftest import KEY_BITS, Federation, company
 
 pytestmark = pytest.mark.slow
@@ -128,11 +132,6 @@ def test_an_operator_holding_the_key_itself_is_refused_before_encryption(
     assert receipts == []  # nothing was encrypted or sent
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13 TLS: reads and attestations need an enrolled caller; a registrar that is "
-    "not enrolled has no client certificate or call identity yet (known gap, docs/tls.md)",
-)
 def test_a_registrar_attests_from_a_home_with_only_its_identity_key(
     federation: Federation,
 ) -> None:
@@ -160,11 +159,36 @@ def test_a_registrar_attests_from_a_home_with_only_its_identity_key(
     )  # fmt: skip
     pid = document["participant_id"]
     federation.attest(pid, trustees=1)
+    # A registrar does not enrol: the operator writes it TLS credentials, and it signs its
+    # calls with the identity key the installed manifest names.
+    invite = federation.root / "chamber.invite.json"
+    federation.operator(
+        "manifest", "registrar-invite", "--registrar", "chamber", "--out", str(invite),
+        "--coordinator-address", federation.address,
+    )  # fmt: skip
+    assert sorted(p.name for p in registrar_home.iterdir()) == ["identity.pem"]
     done = federation.cli_json(
         "trustee", "approve", "--participant", pid, "--yes", "--home", str(registrar_home),
-        "--coordinator", federation.address, "--manifest", str(v2),
+        "--invite", str(invite), "--manifest", str(v2),
     )  # fmt: skip
     assert done == [{"participant_id": pid, "attested": True, "count": 2}]
+    # With those credentials a registrar reads members and attests, and nothing else.
+    key = signing.load_private_key(registrar_home / "identity.pem")
+    with CoordinatorClient(
+        federation.address, registrar_credentials(load_invite(invite), key)
+    ) as client:
+        assert client.members(pid)
+        with pytest.raises(AgentError, match="PERMISSION_DENIED"):
+            client.list_campaigns()
+    # A registrar id the manifest does not name is nobody.
+    other = signing.generate_signing_key()
+    with (
+        CoordinatorClient(
+            federation.address, registrar_credentials(load_invite(invite), other)
+        ) as client,
+        pytest.raises(AgentError, match="UNAUTHENTICATED"),
+    ):
+        client.members(pid)
     listed = federation.cli_json(
         "coordinator", "participants", "--home", str(federation.coordinator_home)
     )
