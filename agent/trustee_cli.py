@@ -13,7 +13,7 @@ import typer
 from sqlmodel import Session
 
 from agent import store
-from agent.client import CoordinatorClient
+from agent.client import CoordinatorClient, connect, enrol_home
 from agent.client_options import client_options
 from agent.config import load_config, write_config
 from agent.errors import AgentError
@@ -29,10 +29,12 @@ from agent.trustee import (
     answer,
     entity_of,
     make_noise,
+    prefetch_verify,
     sign_release,
     verify_cohort,
     verify_log_completeness,
 )
+from fedcarbon import serde
 from fedcarbon.audit.errors import AuditError
 from fedcarbon.audit.gossip import GossipCheck
 from fedcarbon.audit.treehead import TreeHead, verify_tree_head
@@ -40,9 +42,11 @@ from fedcarbon.console import fail, print_json
 from fedcarbon.crypto.errors import CryptoError
 from fedcarbon.crypto.vector import MIN_KEY_BITS
 from fedcarbon.decryption import DecryptionShare, NoiseShare
-from fedcarbon.errors import FedcarbonError
+from fedcarbon.errors import FedcarbonError, WireError
 from fedcarbon.federation.manifest import Manifest
 from fedcarbon.homes import as_before
+from fedcarbon.invite import install_invite, load_invite
+from fedcarbon.submission import SignedSubmission, is_submission_entry
 from fedcarbon.trustee_keys import statement_to_document
 
 app = typer.Typer(
@@ -65,27 +69,59 @@ HOME = typer.Option(
 @app.command()
 def init(
     organisation: str = typer.Option(..., help="The trustee organisation's name."),
-    coordinator: str = typer.Option(..., help="Coordinator address, host:port."),
-    token: str = typer.Option(..., help="A trustee enrolment token from the operator."),
+    coordinator: str | None = typer.Option(
+        None, help="Coordinator address, host:port (default: from --invite)."
+    ),
+    token: str | None = typer.Option(
+        None, help="A trustee enrolment token (with --insecure; otherwise use --invite)."
+    ),
+    invite: Path | None = typer.Option(
+        None, "--invite", help="Trustee invite file from the operator: enrol over TLS."
+    ),
+    insecure: bool = typer.Option(
+        False, "--insecure", help="Plaintext to a loopback coordinator serving --insecure."
+    ),
     home: Path = HOME,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Create a trustee home with identity and encryption keys, and enrol."""
+    """Create a trustee home with identity, encryption and TLS keys, and enrol."""
     if (home / "agent.toml").exists():
         fail(f"{home / 'agent.toml'} already exists")
+    invited = None
+    if invite is not None:
+        try:
+            invited = load_invite(invite)
+        except FedcarbonError as error:
+            fail(str(error))
+        if invited.role != "trustee":
+            fail(f"invite {invite} is for a {invited.role}, not a trustee")
+        if insecure or token:
+            fail("--invite holds the token and is for TLS; leave out --token and --insecure")
+        coordinator, token = coordinator or invited.coordinator, invited.token
+    elif not coordinator or not token:
+        fail("--invite FILE is required (or --coordinator and --token with --insecure)")
+    elif not insecure:
+        fail("enrolling over TLS needs the operator's invite (--invite FILE)")
     with as_before(home):  # a full disk leaves no half-made home
-        write_config(home, organisation=organisation, coordinator=coordinator, role="trustee")
+        write_config(
+            home,
+            organisation=organisation,
+            coordinator=coordinator,
+            role="trustee",
+            insecure=insecure,
+        )
+        if invited is not None:
+            install_invite(invited, home)
         config = load_config(home)
         identity = load_or_create_identity(config.identity_key_path)
         encryption = load_or_create_encryption_key(home / "encryption.pem")
     try:
-        with CoordinatorClient(config.coordinator) as client:
-            result = client.enrol(
-                token=token,
-                organisation=organisation,
-                identity=identity,
-                encryption_public_key=x25519_public_bytes(encryption),
-            )
+        result = enrol_home(
+            config,
+            token=token,
+            identity=identity,
+            encryption_public_key=x25519_public_bytes(encryption),
+        )
     except AgentError as error:
         fail(f"enrolment failed: {error}")
     if result.role != "trustee":
@@ -191,6 +227,49 @@ def _gossip_check(
     return check_view(engine, log_key, head, received, client.consistency_proof)
 
 
+def _prefetch(client: CoordinatorClient, ring: KeyRing, home: Path) -> int:
+    """Verify new submissions to campaigns this trustee holds a key in, as they arrive.
+
+    Reads the public log from where the last poll stopped (``verified/log-position``), so
+    each submission is fetched and verified once, in a batch, before the campaign closes;
+    release then only checks the aggregate (agent/verified.py).
+    """
+    position = home / "verified" / "log-position"
+    try:
+        start = int(position.read_text()) if position.exists() else 0
+    except ValueError:
+        start = 0
+    size = client.tree_head().tree_size
+    if size <= start:
+        return 0
+    by_campaign: dict[str, list[SignedSubmission]] = {}
+    index = start
+    while index < size:
+        page = client.entries(index, min(size, index + 1000))
+        if not page:
+            break
+        for entry in page:
+            if not is_submission_entry(entry):
+                continue
+            try:
+                signed = serde.signed_from_entry(entry)
+                campaign_id = serde.body_from_bytes(signed.body).campaign_id
+            except WireError:
+                continue
+            if ring.has_key(campaign_id):
+                by_campaign.setdefault(campaign_id, []).append(signed)
+        index += len(page)
+    verified = 0
+    if by_campaign:
+        keys = {member.participant_id: member.identity_key for member, _ in client.members()}
+        for campaign_id, submissions in by_campaign.items():
+            campaign = client.get_campaign(campaign_id)
+            verified += prefetch_verify(campaign, submissions, keys, ring.verified(campaign_id))
+    position.parent.mkdir(parents=True, exist_ok=True)
+    position.write_text(f"{index}\n")
+    return verified
+
+
 @app.command()
 def gossip(
     listen: str = typer.Option("127.0.0.1:7443", help="host:port to serve gossip on."),
@@ -235,7 +314,8 @@ def run(
     answered: list[dict[str, str]] = []
     while True:
         try:
-            with CoordinatorClient(config.coordinator) as client:  # type: ignore[attr-defined]
+            with connect(config) as client:  # type: ignore[arg-type]
+                _prefetch(client, ring, home)
                 for campaign_id, phase in client.decryption_tasks(trustee_id, identity):
                     bundle = client.get_aggregate(campaign_id)
                     entries = _log_entries(client, bundle.tree_head.tree_size)

@@ -26,7 +26,6 @@ from sqlmodel import Session, select
 
 from agent import store
 from agent.cli import _prepare
-from agent.client import CoordinatorClient
 from agent.config import load_config
 from agent.contribution import encrypt_and_sign
 from agent.demo_data import Company, records_for
@@ -102,7 +101,7 @@ def _old_agent_submit(fed: Federation, name: str, campaign_id: str) -> None:
     config = load_config(Path(fed.agent_home(name)))
     me = store.enrolment(store.open_store(config.database_url))
     assert me is not None
-    with CoordinatorClient(fed.address) as client:
+    with fed.client(fed.agent_home(name)) as client:
         campaign = client.get_campaign(campaign_id)
         _, contribution = _prepare(config, campaign)
         identity = load_or_create_identity(config.identity_key_path)
@@ -153,7 +152,7 @@ def first_release(setting: Setting) -> int:
 def test_the_first_campaigns_cohort_is_published_in_the_log(
     setting: Setting, first_release: int
 ) -> None:
-    with CoordinatorClient(setting.fed.address) as client:
+    with setting.fed.client() as client:
         size = client.tree_head().tree_size
         cohorts = [cohort_from_entry(e) for e in client.entries(0, size) if is_cohort_entry(e)]
     (cohort,) = [c for c in cohorts if c.campaign_id == "chain-a"]

@@ -24,10 +24,11 @@ from agent.client import CoordinatorClient
 from agent.config import load_config
 from agent.errors import AgentError
 from agent.gossip import GossipServer, exchange, serve
-from coordinator.config import CoordinatorConfig, write_config
+from coordinator.config import load_config as load_coordinator_config
 from coordinator.server import RunningServer, start
 from coordinator.store import IndicatorShareRow
-from tests.integration.conftest import Federation, company
+from fedcarbon.transport import ClientCredentials, home_credentials
+from tests.integration.conftest import Federation, company, init_coordinator
 
 pytestmark = pytest.mark.slow
 BEFORE = ("nordstahl", "castings")  # submitted while both views were one log
@@ -40,6 +41,10 @@ class Split:
     gossip: GossipServer
     endpoint: str
     honest_check: str  # `agent check-log` output before the fork
+
+
+def _credentials(split: Split) -> ClientCredentials:
+    return home_credentials(split.fed.trustee_home(0))
 
 
 def _set_in_agent_section(home: Path, line: str) -> None:
@@ -62,19 +67,16 @@ def _fork_coordinator(fed: Federation, root: Path) -> RunningServer:
     source.backup(target)
     source.close()
     target.close()
-    config = CoordinatorConfig(home=home, listen="127.0.0.1:0")
-    write_config(config)
-    return start(config, workers=4)
+    # The same operator: the same TLS files (CA, server certificate) and configuration.
+    shutil.copytree(fed.coordinator_home / "tls", home / "tls")
+    shutil.copy(fed.coordinator_home / "coordinator.toml", home / "coordinator.toml")
+    return start(load_coordinator_config(home), workers=4)
 
 
 @pytest.fixture(scope="module")
 def split(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Split]:
     root = tmp_path_factory.mktemp("split-view")
-    home = root / "coordinator"
-    home.mkdir()
-    config = CoordinatorConfig(home=home, listen="127.0.0.1:0")
-    write_config(config)
-    server = start(config, workers=8)
+    server = start(init_coordinator(root / "coordinator"), workers=8)
     fed = Federation(root, server)
     other = gossip = None
     try:
@@ -114,8 +116,8 @@ def test_check_log_passes_while_there_is_one_log(split: Split) -> None:
 
 def test_the_two_views_each_verify_on_their_own(split: Split) -> None:
     with (
-        CoordinatorClient(split.fed.address) as first,
-        CoordinatorClient(f"127.0.0.1:{split.other.port}") as second,
+        split.fed.client() as first,
+        CoordinatorClient(f"127.0.0.1:{split.other.port}", _credentials(split)) as second,
     ):
         a, b = first.tree_head(), second.tree_head()
     assert a.tree_size == b.tree_size == 3 and a.root_hash != b.root_hash
@@ -126,7 +128,7 @@ def test_check_log_on_the_first_view_prints_the_fork(split: Split) -> None:
         "agent", "check-log", "--home", split.fed.agent_home("nordstahl"), expect=1
     )
     assert "FORK: two signed heads of size 3 with different roots" in output
-    with CoordinatorClient(f"127.0.0.1:{split.other.port}") as second:
+    with CoordinatorClient(f"127.0.0.1:{split.other.port}", _credentials(split)) as second:
         assert second.tree_head().root_hash.hex() in output  # the other view's head, as evidence
 
 
@@ -151,7 +153,7 @@ def test_trustees_refuse_to_decrypt_on_a_forked_log(split: Split) -> None:
 
 
 def test_the_gossip_endpoint_refuses_heads_the_log_did_not_sign(split: Split) -> None:
-    with CoordinatorClient(split.fed.address) as client:
+    with split.fed.client() as client:
         head = client.tree_head()
     forged = replace(head, root_hash=bytes(32))
     enrolled = store.enrolment(
@@ -182,7 +184,7 @@ def test_the_trustee_gossip_command_serves_the_heads_it_keeps(split: Split) -> N
         port = int(line.split("listening on port ")[1].split()[0])
         enrolled = store.enrolment(store.open_store(load_config(home).database_url))
         assert enrolled is not None
-        with CoordinatorClient(split.fed.address) as client:
+        with split.fed.client() as client:
             head = client.tree_head()
         returned = exchange(f"127.0.0.1:{port}", enrolled.log_public_key, [head])
         assert (head.tree_size, head.root_hash) in {(h.tree_size, h.root_hash) for h in returned}

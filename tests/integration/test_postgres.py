@@ -19,13 +19,14 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
+from typer.testing import CliRunner
 
 from agent.client import CoordinatorClient
 from agent.contribution import encrypt_and_sign, prepare
 from agent.demo_data import records_for
 from agent.identity import load_or_create_identity
 from coordinator.campaigns import close_campaign
-from coordinator.config import CoordinatorConfig, write_config
+from coordinator.config import load_config
 from coordinator.errors import ConflictError
 from coordinator.server import RunningServer, start
 from coordinator.store import AggregateRow, CohortEntryRow, LogLeaf, ResultRow, SubmissionRow
@@ -35,10 +36,12 @@ from fedcarbon.audit import merkle, signing
 from fedcarbon.audit.receipts import Receipt, verify_receipt
 from fedcarbon.audit.treehead import TreeHead
 from fedcarbon.campaign import CampaignState
+from fedcarbon.cli import app
 from fedcarbon.cohorts import is_cohort_entry
 from fedcarbon.crypto.encoding import to_fixed
 from fedcarbon.results import CampaignResult
 from fedcarbon.submission import SignedSubmission
+from fedcarbon.transport import home_credentials
 from tests.conftest import POSTGRES_URL, require_service
 from tests.integration.conftest import Federation, company
 
@@ -71,10 +74,14 @@ def _fresh_database(server_url: str) -> Iterator[str]:
 def _start(root: Path, database_url: str) -> RunningServer:
     """A coordinator as the `federation` fixture starts one, but on PostgreSQL."""
     home = root / "coordinator"
-    home.mkdir(exist_ok=True)
-    config = CoordinatorConfig(home=home, listen="127.0.0.1:0", database_url=database_url)
-    write_config(config)
-    return start(config, workers=8)
+    if not (home / "coordinator.toml").exists():  # replicas share one home (and its TLS files)
+        result = CliRunner().invoke(
+            app,
+            ["coordinator", "init", "--home", str(home), "--listen", "127.0.0.1:0",
+             "--database-url", database_url],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+    return start(load_config(home), workers=8)
 
 
 def _expected_scope1(members: tuple[str, ...]) -> int:
@@ -163,15 +170,15 @@ def _concurrently(calls: list[Callable[[], T]]) -> list[T]:
 def _signed(fed: Federation, key: str, campaign_id: str) -> SignedSubmission:
     """What `fedcarbon agent submit` sends: the company's figures, encrypted and signed."""
     identity = load_or_create_identity(Path(fed.agent_home(key)) / "identity.pem")
-    with CoordinatorClient(fed.address) as client:
+    with fed.client() as client:
         campaign = client.get_campaign(campaign_id)
     contribution = prepare(compute_footprint(records_for(company(key))), campaign)
     return encrypt_and_sign(contribution, fed.agents[key], identity)
 
 
-def _submitter(address: str, signed: SignedSubmission) -> Callable[[], Receipt]:
+def _submitter(address: str, signed: SignedSubmission, home: str) -> Callable[[], Receipt]:
     def call() -> Receipt:
-        with CoordinatorClient(address) as client:
+        with CoordinatorClient(address, home_credentials(Path(home))) as client:
             receipt, duplicate = client.submit(signed)
         assert not duplicate
         return receipt
@@ -206,8 +213,12 @@ def replicas(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
             for key in VIA_B:
                 b.add_agent(company(key))
             a.open_campaign("shared")
-            jobs = [_submitter(a.address, _signed(a, key, "shared")) for key in VIA_A]
-            jobs += [_submitter(b.address, _signed(b, key, "shared")) for key in VIA_B]
+            jobs = [
+                _submitter(a.address, _signed(a, key, "shared"), a.agent_home(key)) for key in VIA_A
+            ]
+            jobs += [
+                _submitter(b.address, _signed(b, key, "shared"), b.agent_home(key)) for key in VIA_B
+            ]
             receipts = _concurrently(jobs)
             closes = _concurrently([_closer(server_a, "shared"), _closer(server_b, "shared")])
             # Trustees answer through different replicas: the flags, the values, signatures.
@@ -223,7 +234,7 @@ def replicas(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 def _tree_head(fed: Federation) -> TreeHead:
-    with CoordinatorClient(fed.address) as client:
+    with fed.client() as client:
         return client.tree_head()
 
 
@@ -285,7 +296,7 @@ def test_replicas_release_once_with_the_plaintext_sum(replicas: Replicas) -> Non
 def test_both_replicas_report_the_same_release(replicas: Replicas) -> None:
     results: list[CampaignResult] = []
     for fed in (replicas.a, replicas.b):
-        with CoordinatorClient(fed.address) as client:
+        with fed.client() as client:
             results.append(client.get_result("shared"))
     assert results[0] == results[1] and results[0].state is CampaignState.RELEASED
 
@@ -321,11 +332,11 @@ def race(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             a.open_campaign("right")
             jobs = []
             for key in VIA_A:
-                jobs.append(_submitter(a.address, _signed(a, key, "left")))
-                jobs.append(_submitter(b.address, _signed(a, key, "right")))
+                jobs.append(_submitter(a.address, _signed(a, key, "left"), a.agent_home(key)))
+                jobs.append(_submitter(b.address, _signed(a, key, "right"), a.agent_home(key)))
             for key in VIA_B:
-                jobs.append(_submitter(b.address, _signed(b, key, "left")))
-                jobs.append(_submitter(a.address, _signed(b, key, "right")))
+                jobs.append(_submitter(b.address, _signed(b, key, "left"), b.agent_home(key)))
+                jobs.append(_submitter(a.address, _signed(b, key, "right"), b.agent_home(key)))
             yield Race(a, b, _concurrently(jobs))
         finally:
             server_a.stop(0)

@@ -19,9 +19,9 @@ from sqlmodel import Session, select
 
 from agent.identity import load_or_create_identity
 from coordinator import enrolment, store
+from coordinator.auth import DATABASE_UNAVAILABLE
 from coordinator.config import CoordinatorConfig, write_config
 from coordinator.server import RunningServer, start
-from coordinator.service import DATABASE_UNAVAILABLE
 from fedcarbon.audit import signing
 from fedcarbon.submission import ENROL_CONTEXT, enrolment_message
 from fedcarbon.v1 import coordinator_pb2, coordinator_pb2_grpc
@@ -32,7 +32,9 @@ from tests.conftest import POSTGRES_URL, require_service
 def _coordinator(root: Path, database_url: str = "") -> Iterator[RunningServer]:
     home = root / "coordinator"
     home.mkdir(exist_ok=True)
-    config = CoordinatorConfig(home=home, listen="127.0.0.1:0", database_url=database_url)
+    config = CoordinatorConfig(
+        home=home, listen="127.0.0.1:0", database_url=database_url, insecure=True
+    )
     write_config(config)
     server = start(config, workers=4)
     try:
@@ -53,6 +55,13 @@ def _enrol_request(root: Path, token: str) -> coordinator_pb2.EnrolRequest:
 
 
 _TERMINATE = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
+
+
+def _unknown_token(stub: coordinator_pb2_grpc.ParticipantsStub, root: Path) -> None:
+    """An Enrol that reads the database and is refused: proof the database answers."""
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.Enrol(_enrol_request(root, "fct_unknown"), timeout=10)
+    assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED, refused.value.details()
 
 
 def _participants(server: RunningServer) -> int:
@@ -102,16 +111,16 @@ def test_postgres_made_unreachable_answers_unavailable_then_recovers(tmp_path: P
                 psycopg.connect(admin, autocommit=True) as conn,
             ):
                 stub = coordinator_pb2_grpc.ParticipantsStub(channel)
-                stub.ListTrustees(coordinator_pb2.ListTrusteesRequest(), timeout=10)
+                _unknown_token(stub, tmp_path)
                 # Pooled connections cut while the database stays up (a restart, a proxy):
                 # the pre-ping reconnects and the caller notices nothing.
                 conn.execute(_TERMINATE, (name,))
-                stub.ListTrustees(coordinator_pb2.ListTrusteesRequest(), timeout=10)
+                _unknown_token(stub, tmp_path)
                 conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
                 conn.execute(_TERMINATE, (name,))
                 for call in (
                     lambda: stub.Enrol(request, timeout=10),
-                    lambda: stub.ListTrustees(coordinator_pb2.ListTrusteesRequest(), timeout=10),
+                    lambda: stub.Enrol(_enrol_request(tmp_path, "fct_unknown"), timeout=10),
                 ):
                     with pytest.raises(grpc.RpcError) as refused:
                         call()

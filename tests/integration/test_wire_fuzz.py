@@ -12,6 +12,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 
 import grpc
 import pytest
@@ -22,6 +23,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import inspect, text
 
 from coordinator.server import MAX_MESSAGE_BYTES
+from fedcarbon.transport import ClientCredentials, home_credentials, open_channel, sign_call
 from fedcarbon.v1 import coordinator_pb2, exchange_pb2
 from tests.integration.conftest import Federation, running_federation
 
@@ -56,9 +58,11 @@ READS = {
 }
 
 
-def wire_channel(address: str) -> grpc.Channel:
-    """The fuzzer's one channel (after TLS lands: secure_channel with the test CA here)."""
-    return grpc.insecure_channel(address)
+def wire_channel(fed: Federation) -> tuple[grpc.Channel, ClientCredentials]:
+    """The fuzzer's channel: TLS with the first trustee's client certificate, calls unsigned
+    (each case signs its own, see _status), and that trustee's credentials to sign with."""
+    member = home_credentials(fed.trustee_home(0))
+    return open_channel(fed.address, replace(member, participant_id="")), member
 
 
 def _methods() -> list[MethodDescriptor]:
@@ -191,14 +195,26 @@ def fuzz_federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federa
         yield fed
 
 
-def _status(channel: grpc.Channel, method: MethodDescriptor, data: bytes) -> grpc.StatusCode:
-    call = channel.unary_unary(
-        f"/{method.containing_service.full_name}/{method.name}",
-        request_serializer=None,
-        response_deserializer=None,
-    )
+def _status(
+    channel: grpc.Channel,
+    method: MethodDescriptor,
+    data: bytes,
+    signer: ClientCredentials | None,
+) -> grpc.StatusCode:
+    """Send raw bytes; signed as the member (over what the server will decode) or anonymous."""
+    path = f"/{method.containing_service.full_name}/{method.name}"
+    metadata: list[tuple[str, str | bytes]] = []
+    if signer is not None and signer.identity is not None:
+        decoded: Message | None = message_factory.GetMessageClass(method.input_type)()
+        try:
+            decoded.ParseFromString(data)  # type: ignore[union-attr]
+        except Exception:
+            decoded = None  # refused before authentication anyway
+        now = int(time.time() * 1000)
+        metadata = sign_call(signer.identity, path, signer.participant_id, decoded, now)
+    call = channel.unary_unary(path, request_serializer=None, response_deserializer=None)
     try:
-        call(data, timeout=20)
+        call(data, timeout=20, metadata=metadata)
     except grpc.RpcError as error:
         return error.code()  # type: ignore[no-any-return]
     return grpc.StatusCode.OK
@@ -208,7 +224,8 @@ def test_undecodable_request_answers_invalid_argument_and_is_logged(
     fuzz_federation: Federation, caplog: pytest.LogCaptureFixture
 ) -> None:
     method = coordinator_pb2.DESCRIPTOR.services_by_name["Campaigns"].methods_by_name["Submit"]
-    with wire_channel(fuzz_federation.address) as channel, caplog.at_level(logging.INFO):
+    channel, _ = wire_channel(fuzz_federation)
+    with channel, caplog.at_level(logging.INFO):
         call = channel.unary_unary("/fedcarbon.v1.Campaigns/Submit")
         with pytest.raises(grpc.RpcError) as refused:
             call(b"\x0a\xff\x01", timeout=10)  # field 1, 255 bytes announced, none sent
@@ -231,11 +248,17 @@ def test_fuzzed_requests_get_documented_statuses_and_change_nothing(
     seen: Counter[tuple[str, str]] = Counter()
     wrong: list[str] = []
     oversized = b"\x0a" + _varint(MAX_MESSAGE_BYTES + 16) + bytes(MAX_MESSAGE_BYTES + 16)
-    with wire_channel(fed.address) as channel:
+    channel, member = wire_channel(fed)
+    with channel:
         for method in _methods():
             allowed = ALLOWED | ({grpc.StatusCode.OK} if method.name in READS else set())
-            for kind, data in [*_cases(method, rng, known_ids), ("oversized", oversized)]:
-                code = _status(channel, method, data)
+            cases = [*_cases(method, rng, known_ids), ("oversized", oversized)]
+            # Signed as a member (reaches the servicers), and random bytes also anonymously.
+            runs = [(kind, data, member) for kind, data in cases] + [
+                (f"{kind}, anonymous", data, None) for kind, data in cases if kind == "random bytes"
+            ]
+            for kind, data, signer in runs:
+                code = _status(channel, method, data, signer)
                 seen[(method.name, code.name)] += 1
                 if code not in allowed:
                     wrong.append(f"{method.name} <- {kind} {data[:24].hex()}...: {code.name}")
