@@ -33,6 +33,8 @@ class Federation:
     trustees: list[str] = field(default_factory=list)
     agents: dict[str, str] = field(default_factory=dict)  # name -> participant id
     _invites: int = 0
+    # Plaintext (`coordinator serve --insecure`): only for tests that read the wire bytes.
+    insecure: bool = False
 
     @property
     def address(self) -> str:
@@ -152,6 +154,12 @@ class Federation:
         )  # fmt: skip
         return path
 
+    def enrolment_args(self, role: str) -> list[str]:
+        """How a new member of ``role`` enrols: an invite over TLS, or a token in plaintext."""
+        if self.insecure:
+            return ["--coordinator", self.address, "--token", self.token(role), "--insecure"]
+        return ["--invite", str(self.invite(role))]
+
     def add_trustee(self, name: str) -> str:
         document = self.cli_json(
             "trustee",
@@ -160,8 +168,7 @@ class Federation:
             str(self.root / name),
             "--organisation",
             name,
-            "--invite",
-            str(self.invite("trustee")),
+            *self.enrolment_args("trustee"),
         )
         self.trustees.append(document["participant_id"])
         return str(document["participant_id"])
@@ -187,8 +194,7 @@ class Federation:
             company.organisation,
             "--activities",
             "activities.csv",
-            "--invite",
-            str(self.invite(company.role)),
+            *self.enrolment_args(company.role),
             "--legal-id",
             legal_id or demo_legal_id(name),
             "--manifest",
