@@ -32,6 +32,8 @@ class Federation:
     runner: CliRunner = field(default_factory=CliRunner)
     trustees: list[str] = field(default_factory=list)
     agents: dict[str, str] = field(default_factory=dict)  # name -> participant id
+    # Trustee index -> its gossip endpoint, published (with its certificate) in the manifest.
+    gossip: dict[int, str] = field(default_factory=dict)
     _invites: int = 0
     # Plaintext (`coordinator serve --insecure`): only for tests that read the wire bytes.
     insecure: bool = False
@@ -65,9 +67,11 @@ class Federation:
         entries = []
         for index, _ in enumerate(self.trustees):
             entry = self.root / f"trustee-{index + 1}.entry.json"
+            gossip = ["--gossip", self.gossip[index]] if index in self.gossip else []
             self.cli(
                 "trustee", "manifest", "entry", "--home", str(self.trustee_home(index)),
                 "--legal-id", demo_legal_id(f"trustee-{index + 1}"), "--out", str(entry),
+                *gossip,
             )  # fmt: skip
             entries += ["--trustee", str(entry)]
         draft = self.root / "manifest.draft.json"
