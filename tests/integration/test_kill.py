@@ -81,13 +81,15 @@ class World:
     kills: int = 0
     heads: list[TreeHead] = field(default_factory=list)
     crash_next: str = ""  # the crash point the next restart arms
+    started: float = field(default_factory=time.monotonic)
 
     def launch(self, *args: str, crash: str = "") -> Command:
         return launch(self.fed.root / "processes", *args, crash=crash)
 
     def killed(self, how: str) -> None:
         self.kills += 1
-        print(f"[{self.backend}] kill {self.kills}: {how}")
+        elapsed = time.monotonic() - self.started
+        print(f"[{self.backend}] {elapsed:5.1f} s: kill {self.kills}: {how}")
 
     def kill_coordinator(self, how: str) -> None:
         self.remember_head()
@@ -282,9 +284,10 @@ def test_coordinator_killed_during_submissions_close_and_release(world: World) -
     time.sleep(world.rng.uniform(0.2, 1.5))
     world.crash_next = f"{SERVER_AFTER_COMMIT}:1"
     world.kill_coordinator("coordinator while agents submit (random delay)")
-    for command in agents:
-        command.finish()
     world.crash_next = SERVER_BEFORE_RELEASE  # armed for the restart after the commit crash
+    while any(command.process.poll() is None for command in agents):
+        world.revive()  # the agents still waiting for the coordinator get it back
+        time.sleep(0.05)
     for key in MEMBERS:
         world.submit(key, campaign)
     assert world.crash_next == "", "the server's commit crash point never fired"
