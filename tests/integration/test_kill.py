@@ -58,7 +58,6 @@ SEED = int(os.environ.get("FEDCARBON_KILL_SEED", str(int(time.time()))))
 
 # Crash points (see processes.py). Each names the function where callers look it up.
 SERVER_AFTER_COMMIT = "call:coordinator.submissions:SubmissionDesk._append:after"
-CLOSE_AFTER_AGGREGATING = "call:coordinator.campaigns:aggregate_submissions:after"
 CLOSE_BEFORE_COMMIT = "call:coordinator.campaigns:_stage_cohort:after"
 # accept_share calls try_release after storing the share: the 4th call is the second
 # trustee's values, the one that completes t = 2 openings.
@@ -142,13 +141,19 @@ class World:
         assert code == 0 or f"{campaign_id!r} is aggregated, not open" in out, out
 
     def run_trustees(self, indices: tuple[int, ...], rounds: int) -> None:
-        """`trustee run --once` for the given trustees, in this process."""
+        """`trustee run --once` for the given trustees, in this process.
+
+        Besides a crashed coordinator, a rerun may meet the request of its own killed run,
+        still being handled: then its answer is refused as late or repeated, and the next
+        round finds nothing owed.
+        """
+        benign = ("unreachable", "not awaiting trustees", "already answered")
         for _ in range(rounds):
             for index in indices:
                 self.revive()
                 home = str(self.fed.trustee_home(index))
                 code, out = self.invoke("trustee", "run", "--once", "--home", home)
-                assert code == 0 or "unreachable" in out, out
+                assert code == 0 or any(why in out for why in benign), out
 
     def state(self, campaign_id: str) -> str:
         code, out = self.invoke(
@@ -292,8 +297,8 @@ def test_coordinator_killed_during_submissions_close_and_release(world: World) -
         world.submit(key, campaign)
     assert world.crash_next == "", "the server's commit crash point never fired"
     world.remember_head()
-    # (b) the operator's close dies: after aggregating, before its commit, and at random.
-    for crash in (CLOSE_AFTER_AGGREGATING, CLOSE_BEFORE_COMMIT, ""):
+    # (b) the operator's close dies with everything staged but not committed, and at random.
+    for crash in (CLOSE_BEFORE_COMMIT, ""):
         command = world.launch(
             "coordinator", "campaign", "close", campaign, "--home", str(fed.coordinator_home),
             crash=crash,
@@ -365,7 +370,7 @@ def test_agents_and_trustees_killed_mid_work(world: World) -> None:
     ]
     for command in trustees:
         assert command.wait_ready()
-    time.sleep(world.rng.uniform(0.0, 1.5))
+    time.sleep(world.rng.uniform(0.0, 0.8))
     for command in trustees:
         if command.kill():
             world.killed("trustee run while opening the values (random delay)")
