@@ -29,7 +29,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,7 +160,9 @@ class Command:
         return self.output.read_text(errors="replace")
 
 
-def launch(workdir: Path, *args: str, crash: str = "", env: dict[str, str] | None = None) -> Command:
+def launch(
+    workdir: Path, *args: str, crash: str = "", env: dict[str, str] | None = None
+) -> Command:
     """Start ``fedcarbon ARGS`` in a new process (this checkout's code), optionally with a
     crash point; its stdout and stderr go to a file in ``workdir``."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -321,15 +323,6 @@ def fresh_database(server_url: str) -> Iterator[str]:
         with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
             # FORCE: engines of in-process CLI calls may still hold idle pooled connections.
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def retry(call: Callable[[], bool], attempts: int, pause: float = 0.2) -> bool:
-    """Call until it returns True, at most ``attempts`` times."""
-    for _ in range(attempts):
-        if call():
-            return True
-        time.sleep(pause)
-    return False
 
 
 if __name__ == "__main__":

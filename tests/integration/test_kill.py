@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,7 +32,7 @@ from agent.client import CoordinatorClient
 from agent.demo_data import records_for
 from coordinator.store import AggregateRow, CohortEntryRow, LogLeaf, SubmissionRow
 from fedcarbon.accounting.engine import compute_footprint
-from fedcarbon.audit import merkle
+from fedcarbon.audit import merkle, signing
 from fedcarbon.audit.receipts import ConsistencyEvidence, verify_consistency_evidence
 from fedcarbon.audit.treehead import TreeHead
 from fedcarbon.cli import app
@@ -172,8 +171,12 @@ class World:
         return found
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)])
-def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)]
+)
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
     """Three trustees and the member agents, enrolled with a coordinator in its own process."""
     backend = request.param
     root = tmp_path_factory.mktemp(f"kill-{backend}")
@@ -192,7 +195,9 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         world = World(backend, fed, coordinator, random.Random(f"{SEED}-{backend}"))
         print(f"[{backend}] kill delays seeded with FEDCARBON_KILL_SEED={SEED}")
         yield world
-        print(f"[{backend}] kills survived: {world.kills}, coordinator starts: {coordinator.starts}")
+        print(
+            f"[{backend}] kills survived: {world.kills}, coordinator starts: {coordinator.starts}"
+        )
 
 
 # -- the checks ------------------------------------------------------------------------------
@@ -254,8 +259,6 @@ def assert_log_only_grew(world: World) -> None:
 
 
 def fed_log_key(world: World) -> bytes:
-    from fedcarbon.audit import signing
-
     key = signing.load_private_key(world.fed.coordinator_home / "log-key.pem")
     return signing.public_key_bytes(key)
 
@@ -365,8 +368,7 @@ def test_agents_and_trustees_killed_mid_work(world: World) -> None:
         world.killed(f"trustee run at {point}")
     world.run_trustees((0, 1, 2), rounds=1)  # the indicators, resumed
     trustees = [
-        world.launch("trustee", "run", "--once", "--home", str(fed.trustee_home(i)))
-        for i in (0, 1)
+        world.launch("trustee", "run", "--once", "--home", str(fed.trustee_home(i))) for i in (0, 1)
     ]
     for command in trustees:
         assert command.wait_ready()
