@@ -4,8 +4,8 @@ The coordinator serves from its own process (tests/integration/processes.py), on
 on PostgreSQL. Processes are killed after random delays (seeded; the seed is printed) and at
 named crash points, the narrow windows a delay rarely hits: after a submission commits but
 before its receipt is sent, after the close has aggregated but before it commits, after a
-trustee's opening is stored but before the release is tried, in the middle of writing a
-trustee's state file. After the restarts and reruns, each scenario checks that
+trustee's last needed opening is stored but before the release is, in the middle of
+writing a trustee's state file. After the restarts and reruns, each scenario checks that
 
 - every agent's receipt names the one submission the coordinator counted for it, and the
   aggregate's contributors are exactly the agents (nothing lost, nothing double-counted);
@@ -58,9 +58,9 @@ SEED = int(os.environ.get("FEDCARBON_KILL_SEED", str(int(time.time()))))
 # Crash points (see processes.py). Each names the function where callers look it up.
 SERVER_AFTER_COMMIT = "call:coordinator.submissions:SubmissionDesk._append:after"
 CLOSE_BEFORE_COMMIT = "call:coordinator.campaigns:_stage_cohort:after"
-# accept_share calls try_release after storing the share: the 4th call is the second
-# trustee's values, the one that completes t = 2 openings.
-SERVER_BEFORE_RELEASE = "call:coordinator.release:try_release:before:4"
+# try_release rebuilds the sums once t value openings are stored (after accept_share committed
+# the last of them): the server dies with every opening in and nothing released.
+SERVER_BEFORE_RELEASE = "call:coordinator.release:released_sums:before"
 AGENT_AFTER_SENDING = "call:agent.client:CoordinatorClient.submit:after"
 AGENT_BEFORE_SENDING = "call:agent.store:save_pending:after"
 TRUSTEE_MID_STATE_WRITE = "write:decrypted.json"
@@ -276,8 +276,8 @@ def assert_released_plaintext_sum(world: World, campaign_id: str) -> None:
 
 def test_coordinator_killed_during_submissions_close_and_release(world: World) -> None:
     """(a) the server dies while agents submit, once at a random moment and once right after
-    a commit; (b) the operator's close dies mid-aggregation; (c) the server dies after a
-    trustee's last needed opening is stored. Reruns count everything once and release."""
+    a commit; (b) the operator's close dies mid-aggregation; (c) the server dies computing
+    the release once the last needed opening is stored. Reruns count everything once and release."""
     fed, campaign = world.fed, "kill-server"
     fed.open_campaign(campaign)
     world.remember_head()
@@ -318,8 +318,8 @@ def test_coordinator_killed_during_submissions_close_and_release(world: World) -
     if world.state(campaign) == "open":
         world.close(campaign)
     assert world.state(campaign) == "aggregated"
-    # (c) two of three trustees answer (one is away); the server dies between storing the
-    # opening that completes t and trying the release. Rerunning them must release.
+    # (c) two of three trustees answer (one is away); the server dies while rebuilding the
+    # release from the openings it has just stored. Rerunning them must release.
     world.run_trustees((0, 1), rounds=2)
     assert world.coordinator.wait_dead(10), "the release crash point never fired"
     world.run_trustees((0, 1), rounds=2)
