@@ -1,8 +1,9 @@
 """Real processes for crash tests: the coordinator and CLI commands as subprocesses to SIGKILL.
 
 Every process the kill tests start goes through this module: coordinator ``init`` and
-``serve``, trustee and agent enrolment, and the CLI commands that get killed. Starting them
-differently (TLS material, invites instead of tokens) is a change here, in one place.
+``serve`` (mutual TLS, with the material ``init`` makes), trustee and agent enrolment (with
+invites, conftest's Federation), and the CLI commands that get killed. Starting them
+differently is a change here, in one place.
 
 Run as ``python -m tests.integration.processes ARGS...`` this module is the ``fedcarbon`` CLI
 with two test-only additions, both driven by environment variables that only these tests set:
@@ -270,18 +271,11 @@ class CoordinatorProcess:
 
 
 def init_coordinator(home: Path, database_url: str = "") -> None:
-    """``fedcarbon coordinator init``: configuration, database and log key in ``home``."""
-    from typer.testing import CliRunner
+    """``fedcarbon coordinator init`` on a loopback port: configuration, database, log key,
+    and the CA and server certificate it serves mutual TLS with (conftest's flow)."""
+    from tests.integration.conftest import init_coordinator as init
 
-    from fedcarbon.cli import app
-
-    result = CliRunner().invoke(
-        app,
-        ["coordinator", "init", "--home", str(home), "--listen", "127.0.0.1:0",
-         "--database-url", database_url],
-        catch_exceptions=False,
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
+    init(home, "--database-url", database_url)
 
 
 def start_coordinator(home: Path, database_url: str = "") -> CoordinatorProcess:

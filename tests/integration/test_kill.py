@@ -28,7 +28,6 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from agent.client import CoordinatorClient
 from agent.demo_data import records_for
 from coordinator.store import AggregateRow, CohortEntryRow, LogLeaf, SubmissionRow
 from fedcarbon.accounting.engine import compute_footprint
@@ -107,7 +106,7 @@ class World:
     def remember_head(self) -> None:
         """Keep the current signed tree head: the final log must extend it."""
         if self.coordinator.running:
-            with CoordinatorClient(self.fed.address, timeout=10) as client:
+            with self.fed.client() as client:
                 self.heads.append(client.tree_head())
 
     def invoke(self, *args: str) -> tuple[int, str]:
@@ -239,7 +238,7 @@ def assert_log_only_grew(world: World) -> None:
     hash to the served root; every agent's own check-log passes."""
     fed = world.fed
     world.revive()
-    with CoordinatorClient(fed.address) as client:
+    with fed.client() as client:
         current = client.tree_head()
         for old in world.heads:
             if old.tree_size == 0:
