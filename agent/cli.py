@@ -23,7 +23,7 @@ from agent.contribution import Contribution, encrypt_and_sign, prepare
 from agent.errors import AgentError
 from agent.footprint_cli import register as register_footprint_commands
 from agent.gossip import check_view, exchange_all
-from agent.gossip import endpoints as gossip_endpoints
+from agent.gossip import peers as gossip_peers
 from agent.identity import load_or_create_identity
 from agent.ledger import Ledger, differencing_refusals, load_ledger, record_joined, unchecked
 from agent.mappings_cli import app as mappings_app
@@ -686,7 +686,7 @@ def _submit_one(
     store.save_submission(engine, campaign.campaign_id, receipt, values, int(time.time() * 1000))
     store.clear_pending(engine, campaign.campaign_id)
     # Tell the trustees which head this receipt is under, so a split view shows (best effort).
-    peers = gossip_endpoints(config.gossip, _pinned(config))
+    peers = gossip_peers(config, _pinned(config))
     _, failures = exchange_all(peers, me.log_public_key, [receipt.tree_head])
     for failure in failures:
         typer.secho(f"warning: {failure}", fg="yellow", err=True)
@@ -850,7 +850,7 @@ def check_log(home: Path = HOME, as_json: bool = JSON) -> None:
     me = _enrolment(config)
     engine = store.open_store(config.database_url)
     rows = store.submissions(engine)
-    peers = gossip_endpoints(config.gossip, _pinned(config))
+    peers = gossip_peers(config, _pinned(config))
     checked = []
     try:
         with connect(config) as client:
@@ -884,7 +884,7 @@ def check_log(home: Path = HOME, as_json: bool = JSON) -> None:
         "root_hash": current.root_hash.hex(),
         "receipts": checked,
         "gossip": {
-            "endpoints": peers,
+            "endpoints": [peer.endpoint for peer in peers],
             "unreachable": failures,
             "heads_received": len(received),
             "forks": forks,

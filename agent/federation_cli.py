@@ -18,7 +18,9 @@ from agent import store
 from agent.client import CoordinatorClient
 from agent.config import load_config
 from agent.errors import AgentError
+from agent.gossip import create_certificate
 from agent.identity import load_or_create_encryption_key, x25519_public_bytes
+from fedcarbon import tls
 from fedcarbon.audit import signing
 from fedcarbon.audit.errors import AuditError
 from fedcarbon.console import fail, print_json, table
@@ -73,11 +75,26 @@ def _enrolled_id(home: Path) -> str:
     return enrolled.participant_id if enrolled else ""
 
 
+def _gossip_certificate(home: Path, endpoint: str) -> bytes:
+    """This trustee's gossip certificate for ``endpoint``'s host, made if it has none yet."""
+    host, _, port = endpoint.rpartition(":")
+    if not host or not port.isdigit():
+        fail(f"--gossip must be host:port, got {endpoint!r}")
+    try:
+        return create_certificate(home, [tls.host_of(endpoint)]).certificate
+    except AgentError as error:
+        fail(str(error))
+
+
 @manifest_app.command("entry")
 def entry(
     home: Path = HOME,
     legal_id: str = typer.Option("", "--legal-id", help="Trustees: the organisation's LEI etc."),
-    gossip: str = typer.Option("", help="Trustees: host:port of this trustee's gossip endpoint."),
+    gossip: str = typer.Option(
+        "",
+        help="Trustees: host:port of this trustee's gossip endpoint; its self-signed TLS "
+        "certificate (tls/gossip.pem, made if missing) goes into the entry.",
+    ),
     registrar_id: str = typer.Option(
         "", "--registrar", help="Write a registrar entry with this id (creates identity.pem)."
     ),
@@ -102,6 +119,7 @@ def entry(
         except FedcarbonError as error:
             fail(f"--legal-id: {error}")
         encryption = load_or_create_encryption_key(home / "encryption.pem")
+        certificate = _gossip_certificate(home, gossip) if gossip else b""
         document = ManifestTrustee(
             trustee_id,
             organisation or load_config(home).organisation,
@@ -109,6 +127,7 @@ def entry(
             signing.public_key_bytes(key),
             x25519_public_bytes(encryption),
             gossip,
+            certificate.decode(),
         ).to_document()
     text = json.dumps(document, indent=2) + "\n"
     if out:

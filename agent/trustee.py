@@ -15,6 +15,7 @@ result against everyone's openings and signs it.
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -305,6 +306,15 @@ def verify_cohort(
     return differencing_conflicts(own, earlier, k, entity_of)
 
 
+def _write_whole(path: Path, text: str) -> None:
+    """Write beside ``path``, then swap it in (``os.replace``): a trustee killed mid-write keeps
+    its state file whole, so the next run still reads what it opened and bound (an earlier,
+    truncated decrypted.json stopped every later ``trustee run``)."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
 class KeyRing:
     """A trustee's campaign keys on disk (owner-only files under ``home/keys``)."""
 
@@ -340,7 +350,7 @@ class KeyRing:
                 "a key serves one campaign only"
             )
         bound[key_id] = campaign_id
-        path.write_text(json.dumps(bound, indent=1, sort_keys=True))
+        _write_whole(path, json.dumps(bound, indent=1, sort_keys=True))
 
     def create_key(
         self, bits: int, trustee_id: str, campaign_id: str, identity: Ed25519PrivateKey
@@ -422,7 +432,7 @@ class KeyRing:
     def remember(self, campaign_id: str, digest: bytes) -> None:
         done = json.loads(self._decrypted.read_text()) if self._decrypted.exists() else {}
         done[campaign_id] = digest.hex()
-        self._decrypted.write_text(json.dumps(done, indent=1, sort_keys=True))
+        _write_whole(self._decrypted, json.dumps(done, indent=1, sort_keys=True))
 
 
 def verify_noise(bundle: AggregateBundle, ring: "KeyRing", trustee_id: str) -> list[str]:

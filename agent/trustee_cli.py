@@ -18,7 +18,16 @@ from agent.client_options import client_options
 from agent.config import load_config, write_config
 from agent.errors import AgentError
 from agent.federation_cli import approve, manifest_app
-from agent.gossip import check_view, endpoints, exchange_all, problems, serve
+from agent.gossip import (
+    CERT_FILE,
+    check_view,
+    create_certificate,
+    exchange_all,
+    load_certificate,
+    peers,
+    problems,
+    serve,
+)
 from agent.identity import (
     load_or_create_encryption_key,
     load_or_create_identity,
@@ -34,7 +43,8 @@ from agent.trustee import (
     verify_cohort,
     verify_log_completeness,
 )
-from fedcarbon import serde
+from fedcarbon import serde, tls
+from fedcarbon.audit import signing
 from fedcarbon.audit.errors import AuditError
 from fedcarbon.audit.gossip import GossipCheck
 from fedcarbon.audit.treehead import TreeHead, verify_tree_head
@@ -216,8 +226,11 @@ def _gossip_check(
     endpoint) and from the peers in ``gossip``; the coordinator must prove each a prefix.
     """
     engine = store.open_store(config.database_url)  # type: ignore[attr-defined]
-    peers = endpoints(config.gossip, manifest)  # type: ignore[attr-defined]
-    received, failures = exchange_all(peers, log_key, [head])
+    received, failures = exchange_all(
+        peers(config, manifest),  # type: ignore[arg-type]
+        log_key,
+        [head],
+    )
     for failure in failures:
         typer.secho(f"warning: {failure}", fg="yellow", err=True)
     try:
@@ -270,21 +283,88 @@ def _prefetch(client: CoordinatorClient, ring: KeyRing, home: Path) -> int:
     return verified
 
 
+@app.command("gossip-certificate")
+def gossip_certificate(
+    host: list[str] = typer.Option(
+        ..., "--host", help="A name or address clients dial the gossip endpoint by (repeat)."
+    ),
+    renew: bool = typer.Option(
+        False, "--renew", help="Replace the certificate and key (then publish a new manifest)."
+    ),
+    home: Path = HOME,
+) -> None:
+    """Make this trustee's own TLS certificate for its gossip endpoint (self-signed).
+
+    Clients trust exactly this certificate, published in the manifest every trustee signs
+    (`trustee manifest entry --gossip HOST:PORT` makes it too), never the operator's CA.
+    """
+    _me(home)
+    try:
+        issued = create_certificate(home, host, renew=renew)
+    except AgentError as error:
+        fail(str(error))
+    typer.echo(
+        f"gossip certificate {home / CERT_FILE} for "
+        f"{', '.join(tls.subject_alt_names(issued.certificate))}, "
+        f"SHA-256 {tls.fingerprint(issued.certificate)}"
+    )
+
+
+def _published_elsewhere(home: Path, config: object, served: bytes) -> str:
+    """A warning if this trustee's entry in its pinned manifest names another certificate."""
+    try:
+        manifest = store.pinned_manifest(store.open_store(config.database_url))  # type: ignore[attr-defined]
+        identity = load_or_create_identity(config.identity_key_path)  # type: ignore[attr-defined]
+    except FedcarbonError:
+        return ""
+    mine = manifest.trustee_by_key(signing.public_key_bytes(identity)) if manifest else None
+    if mine is None or mine.gossip_certificate.encode() == served:
+        return ""
+    return (
+        f"warning: the pinned manifest (v{manifest.version}) publishes "  # type: ignore[union-attr]
+        f"{'another' if mine.gossip_certificate else 'no'} gossip certificate for this trustee: "
+        "clients that pinned it will refuse this endpoint until a new manifest version "
+        "carrying this certificate is signed and pinned"
+    )
+
+
 @app.command()
 def gossip(
     listen: str = typer.Option("127.0.0.1:7443", help="host:port to serve gossip on."),
+    insecure: bool = typer.Option(
+        False, "--insecure", help="Serve plaintext without TLS (loopback addresses only)."
+    ),
     home: Path = HOME,
 ) -> None:
-    """Serve the gossip endpoint: keep the log heads others saw, return the ones seen here."""
+    """Serve the gossip endpoint: keep the log heads others saw, return the ones seen here.
+
+    Over TLS with this trustee's own certificate (tls/gossip.pem, see `gossip-certificate`).
+    """
     _, config = _me(home)
     enrolled = store.enrolment(store.open_store(config.database_url))  # type: ignore[attr-defined]
     assert enrolled is not None  # _me checked it
     engine = store.open_store(config.database_url)  # type: ignore[attr-defined]
     try:
-        server = serve(engine, enrolled.log_public_key, listen)
+        certificate = None if insecure else load_certificate(home)
+        if certificate is None and not insecure:
+            fail(
+                f"{home / CERT_FILE}: no gossip certificate; make one with `fedcarbon trustee "
+                "gossip-certificate --host HOST` (or `trustee manifest entry --gossip "
+                "HOST:PORT`) and publish it in the manifest, or serve --insecure on a "
+                "loopback address for a demo"
+            )
+        server = serve(engine, enrolled.log_public_key, listen, certificate)
     except AgentError as error:
         fail(str(error))
-    typer.echo(f"gossip endpoint listening on port {server.port} (Ctrl-C stops it)")
+    if certificate is None:
+        typer.secho("warning: serving gossip in plaintext (--insecure)", fg="yellow", err=True)
+        transport = "plaintext"
+    else:
+        transport = f"TLS, certificate SHA-256 {tls.fingerprint(certificate.certificate)}"
+        warning = _published_elsewhere(home, config, certificate.certificate)
+        if warning:
+            typer.secho(warning, fg="yellow", err=True)
+    typer.echo(f"gossip endpoint listening on port {server.port} ({transport}; Ctrl-C stops it)")
     try:
         server.server.wait_for_termination()
     except KeyboardInterrupt:

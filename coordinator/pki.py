@@ -6,7 +6,6 @@ with ``ca.pem``, which holds both CA certificates, so one file serves both direc
 Operators with their own PKI point the configuration at their files instead (docs/tls.md).
 """
 
-import ipaddress
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -17,7 +16,7 @@ from coordinator.enrolment import token_id
 from coordinator.errors import CoordinatorError
 from fedcarbon import tls
 from fedcarbon.invite import REGISTRAR_ROLE, Invite, save_invite
-from fedcarbon.tls import Issued, TlsError
+from fedcarbon.tls import Issued, TlsError, is_loopback
 
 log = logging.getLogger("fedcarbon.coordinator")
 
@@ -138,17 +137,6 @@ def write_registrar_invite(
         "certificate": name,
         "expires": tls.not_after(issued.certificate).isoformat(),
     }
-
-
-def is_loopback(listen: str) -> bool:
-    """True when host:port names a loopback interface (localhost, 127.0.0.0/8, ::1)."""
-    host = listen.rpartition(":")[0].strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_insecure(config: CoordinatorConfig) -> None:

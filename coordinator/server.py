@@ -13,7 +13,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlalchemy import Engine
 
-from coordinator import campaigns, pki
+from coordinator import campaigns, pki, release
 from coordinator.auth import CallAuthenticator
 from coordinator.config import CoordinatorConfig
 from coordinator.exchange import ExchangeService
@@ -84,6 +84,7 @@ def start(config: CoordinatorConfig, *, workers: int = 16) -> RunningServer:
         material = pki.load_server_material(config)
     engine = open_engine(config.effective_database_url)
     campaigns.publish_missing_cohorts(engine)  # stores from before cohort entries existed
+    release.resume_releases(engine)  # openings stored just before a crash
     transparency = TransparencyLog(
         engine, load_or_create_log_key(config.log_key_path), config.log_id
     )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.types import (
@@ -33,6 +34,9 @@ from fedcarbon.errors import FedcarbonError
 # need to last until the invite is used.
 CA_DAYS = 10 * 365
 SERVER_DAYS = 2 * 365
+# A trustee's gossip certificate is pinned by the federation manifest, so replacing it takes a
+# new manifest version signed by every trustee: it lives longer than a CA-issued one.
+GOSSIP_DAYS = 5 * 365
 CLIENT_DAYS = 2 * 365
 ENROLMENT_DAYS = 14
 # Names every server certificate carries, so loopback federations work out of the box.
@@ -163,6 +167,16 @@ def server_names(hostnames: Sequence[str] = ()) -> list[str]:
     return names
 
 
+def _alt_names(names: Sequence[str]) -> x509.SubjectAlternativeName:
+    alt: list[x509.GeneralName] = []
+    for name in names:
+        try:
+            alt.append(x509.IPAddress(ipaddress.ip_address(name)))
+        except ValueError:
+            alt.append(x509.DNSName(name))
+    return x509.SubjectAlternativeName(alt)
+
+
 def issue_server(ca: Issued, hostnames: Sequence[str] = (), *, days: int = SERVER_DAYS) -> Issued:
     """A server certificate whose subjectAltName lists DNS names and IP addresses.
 
@@ -172,21 +186,87 @@ def issue_server(ca: Issued, hostnames: Sequence[str] = (), *, days: int = SERVE
     issuer, issuer_key = _issuer(ca)
     key = generate_key()
     names = server_names(hostnames)
-    alt: list[x509.GeneralName] = []
-    for name in names:
-        try:
-            alt.append(x509.IPAddress(ipaddress.ip_address(name)))
-        except ValueError:
-            alt.append(x509.DNSName(name))
     certificate = (
         _builder(names[-1] if hostnames else "localhost", issuer.subject, key.public_key(), days)
-        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+        .add_extension(_alt_names(names), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_leaf_usage(), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .sign(issuer_key, hashes.SHA256())
     )
     return Issued(certificate.public_bytes(serialization.Encoding.PEM), key_to_pem(key))
+
+
+def self_signed_server(hostnames: Sequence[str] = (), *, days: int = GOSSIP_DAYS) -> Issued:
+    """A server certificate that is its own issuer, for an endpoint pinned by its certificate.
+
+    A trustee's gossip endpoint must not be vouched for by the federation CA (the operator
+    holds that key and could stand up an impostor), so the trustee signs its own, and the
+    manifest every trustee signs carries it. Clients pass it as the only trust root, so the
+    handshake succeeds only with this exact key. It is a leaf (cA false, RFC 5280 4.2.1.9):
+    its key signs TLS handshakes, never other certificates.
+    """
+    key = generate_key()
+    names = server_names(hostnames)
+    common = names[-1] if hostnames else "localhost"
+    certificate = (
+        _builder(common, _name(common), key.public_key(), days)
+        .add_extension(_alt_names(names), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_leaf_usage(), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return Issued(certificate.public_bytes(serialization.Encoding.PEM), key_to_pem(key))
+
+
+def subject_alt_names(certificate_pem: bytes) -> list[str]:
+    """The DNS names and IP addresses a certificate is valid for (its subjectAltName)."""
+    certificate = load_certificate(certificate_pem)
+    try:
+        alt = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    names: list[str] = list(alt.get_values_for_type(x509.DNSName))
+    names += [str(address) for address in alt.get_values_for_type(x509.IPAddress)]
+    return names
+
+
+def host_of(endpoint: str) -> str:
+    """The host of ``host:port`` (brackets of an IPv6 literal removed)."""
+    return endpoint.rpartition(":")[0].strip("[]")
+
+
+def covers(certificate_pem: bytes, host: str) -> bool:
+    """Whether a TLS client dialling ``host`` accepts this certificate's names (RFC 6125)."""
+    try:
+        wanted: str = str(ipaddress.ip_address(host))
+    except ValueError:
+        wanted = host.lower().rstrip(".")
+    return wanted in {name.lower() for name in subject_alt_names(certificate_pem)}
+
+
+def is_self_signed(certificate_pem: bytes) -> bool:
+    """Whether the certificate names itself as issuer and its own key verifies its signature."""
+    certificate = load_certificate(certificate_pem)
+    if certificate.issuer != certificate.subject:
+        return False
+    try:
+        certificate.verify_directly_issued_by(certificate)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def is_loopback(address: str) -> bool:
+    """True when host:port names a loopback interface (localhost, 127.0.0.0/8, ::1)."""
+    host = host_of(address)
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def check_client_key(public_key_der_bytes: bytes) -> ec.EllipticCurvePublicKey:

@@ -32,7 +32,11 @@ class Federation:
     runner: CliRunner = field(default_factory=CliRunner)
     trustees: list[str] = field(default_factory=list)
     agents: dict[str, str] = field(default_factory=dict)  # name -> participant id
+    # Trustee index -> its gossip endpoint, published (with its certificate) in the manifest.
+    gossip: dict[int, str] = field(default_factory=dict)
     _invites: int = 0
+    # Plaintext (`coordinator serve --insecure`): only for tests that read the wire bytes.
+    insecure: bool = False
 
     @property
     def address(self) -> str:
@@ -63,9 +67,11 @@ class Federation:
         entries = []
         for index, _ in enumerate(self.trustees):
             entry = self.root / f"trustee-{index + 1}.entry.json"
+            gossip = ["--gossip", self.gossip[index]] if index in self.gossip else []
             self.cli(
                 "trustee", "manifest", "entry", "--home", str(self.trustee_home(index)),
                 "--legal-id", demo_legal_id(f"trustee-{index + 1}"), "--out", str(entry),
+                *gossip,
             )  # fmt: skip
             entries += ["--trustee", str(entry)]
         draft = self.root / "manifest.draft.json"
@@ -152,6 +158,12 @@ class Federation:
         )  # fmt: skip
         return path
 
+    def enrolment_args(self, role: str) -> list[str]:
+        """How a new member of ``role`` enrols: an invite over TLS, or a token in plaintext."""
+        if self.insecure:
+            return ["--coordinator", self.address, "--token", self.token(role), "--insecure"]
+        return ["--invite", str(self.invite(role))]
+
     def add_trustee(self, name: str) -> str:
         document = self.cli_json(
             "trustee",
@@ -160,8 +172,7 @@ class Federation:
             str(self.root / name),
             "--organisation",
             name,
-            "--invite",
-            str(self.invite("trustee")),
+            *self.enrolment_args("trustee"),
         )
         self.trustees.append(document["participant_id"])
         return str(document["participant_id"])
@@ -187,8 +198,7 @@ class Federation:
             company.organisation,
             "--activities",
             "activities.csv",
-            "--invite",
-            str(self.invite(company.role)),
+            *self.enrolment_args(company.role),
             "--legal-id",
             legal_id or demo_legal_id(name),
             "--manifest",

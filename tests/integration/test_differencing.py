@@ -30,7 +30,7 @@ from agent.config import load_config
 from agent.contribution import encrypt_and_sign
 from agent.demo_data import Company, records_for
 from agent.identity import load_or_create_identity
-from coordinator.config import CoordinatorConfig
+from coordinator.config import load_config as load_coordinator_config
 from coordinator.server import start
 from coordinator.store import CohortEntryRow, DecryptionShareRow, IndicatorShareRow, LogLeaf
 from fedcarbon.accounting.engine import compute_footprint
@@ -264,7 +264,9 @@ def test_a_store_from_before_cohort_entries_gets_them_at_start(federation: Feder
         session.commit()
     port = federation.server.port
     federation.server.stop(0)
-    config = CoordinatorConfig(home=federation.coordinator_home, listen=f"127.0.0.1:{port}")
+    config = replace(
+        load_coordinator_config(federation.coordinator_home), listen=f"127.0.0.1:{port}"
+    )
     federation.server = start(config, workers=8)
     with Session(federation.server.engine) as session:
         (row,) = session.exec(select(CohortEntryRow)).all()

@@ -5,19 +5,15 @@ teardown. Replicas are two gRPC servers in this process on different ports; ever
 they share (one log index per leaf, one close, one release) must come from the database.
 """
 
-import secrets
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
@@ -44,6 +40,7 @@ from fedcarbon.submission import SignedSubmission
 from fedcarbon.transport import home_credentials
 from tests.conftest import POSTGRES_URL, require_service
 from tests.integration.conftest import Federation, company
+from tests.integration.processes import fresh_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
 T = TypeVar("T")
@@ -54,21 +51,6 @@ def server_url() -> str:
     """The PostgreSQL server (as tests/conftest.py's postgres_url, for module-scoped use)."""
     require_service("PostgreSQL", "127.0.0.1", 5432)
     return POSTGRES_URL
-
-
-@contextmanager
-def _fresh_database(server_url: str) -> Iterator[str]:
-    """CREATE DATABASE fedcarbon_<random>; yield its SQLAlchemy URL; DROP it afterwards."""
-    name = f"fedcarbon_{secrets.token_hex(6)}"
-    admin = make_url(server_url).set(drivername="postgresql")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-            # FORCE: engines of in-process CLI calls may still hold idle pooled connections.
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _start(root: Path, database_url: str) -> RunningServer:
@@ -110,7 +92,7 @@ MEMBERS = ("nordstahl", "castings", "alpine")
 @pytest.fixture(scope="module")
 def single(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
     root = tmp_path_factory.mktemp("pg-single")
-    with _fresh_database(server_url) as url:
+    with fresh_database(server_url) as url:
         server = _start(root, url)
         fed = Federation(root, server)
         try:
@@ -199,7 +181,7 @@ def _closer(server: RunningServer, campaign_id: str) -> Callable[[], str]:
 @pytest.fixture(scope="module")
 def replicas(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
     root = tmp_path_factory.mktemp("pg-replicas")
-    with _fresh_database(server_url) as url:
+    with fresh_database(server_url) as url:
         # Same configuration and log key (one home), two processes' worth of servers.
         server_a = _start(root, url)
         server_b = _start(root, url)
@@ -316,7 +298,7 @@ def race(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     """Submissions to two campaigns lock different campaign rows, so only the log index
     primary key keeps replicas from writing the same leaf (the loser retries)."""
     root = tmp_path_factory.mktemp("pg-race")
-    with _fresh_database(server_url) as url:
+    with fresh_database(server_url) as url:
         server_a = _start(root, url)
         server_b = _start(root, url)
         try:
