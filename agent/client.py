@@ -173,7 +173,7 @@ class CoordinatorClient:
                 pause = backoff(attempt)
                 if time.monotonic() + pause >= deadline:
                     raise CoordinatorUnavailable(
-                        f"coordinator at {self.address} did not answer within "
+                        f"coordinator at {self.address} is unreachable: no answer within "
                         f"{self._timeout:g} s ({code.name}: {details}); check that it runs "
                         f"and is reachable, or wait longer with --timeout or {TIMEOUT_ENV}"
                     ) from None
