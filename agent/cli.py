@@ -676,7 +676,15 @@ def _submit_one(
             spent_unix_ms=int(time.time() * 1000),
         ),
     )
-    receipt, duplicate = client.submit(signed)
+    try:
+        receipt, duplicate = client.submit(signed)
+    except AgentError as error:
+        if "already submitted" in str(error):
+            # The coordinator holds another submission of ours for this campaign (sent from
+            # here earlier, or from a copy of this home): this one can never count, so it is
+            # not kept for a resend.
+            store.clear_pending(engine, campaign.campaign_id)
+        raise
     if receipt.entry != serde.signed_to_entry(signed):
         raise AgentError(
             f"campaign {campaign.campaign_id}: the coordinator's receipt is for another entry "
