@@ -47,7 +47,9 @@ poll; measured by a run with nothing to do before any submission), which does no
 with N.
 
 ``--profile`` starts the coordinator under ``benchmarks/profiled_coordinator.py`` (cProfile
-around every ``SubmissionDesk.accept``) and prints where the time goes per submission.
+around every ``SubmissionDesk.accept``) and every ``trustee run`` under cProfile, and prints
+where the time goes per submission: in the coordinator's accept path, and in the first
+trustee's prefetch poll and its runs after close.
 
 Process start-up and enrolment go through ``fedcarbon_cli``, ``start_coordinator`` and
 ``connect``; every client call carries one party's ``Credentials``.
@@ -288,6 +290,7 @@ class Federation:
     insecure: bool
     trustees: list[str] = field(default_factory=list)
     _invites: int = 0
+    profile_dir: Path | None = None  # --profile: each trustee run under cProfile, here
 
     def trustee_home(self, index: int) -> Path:
         return self.root / f"trustee-{index + 1}"
@@ -631,15 +634,36 @@ class Release:
         return sum(r.cpu_s for r in self.prefetch) / THRESHOLD
 
 
-def trustee_round(fed: Federation) -> list[Finished]:
-    """The t trustees each run ``trustee run --once``, side by side (they are separate hosts)."""
+# ``python -c`` program: run the fedcarbon CLI under cProfile on the process's CPU clock.
+PROFILED_CLI = (
+    "import cProfile, sys, time\n"
+    "from fedcarbon.cli import main\n"
+    "profiler = cProfile.Profile(time.process_time)\n"
+    "out, sys.argv = sys.argv[1], ['fedcarbon', *sys.argv[2:]]\n"
+    "profiler.enable()\n"
+    "try:\n"
+    "    main()\n"
+    "finally:\n"
+    "    profiler.disable()\n"
+    "    profiler.dump_stats(out)\n"
+)
+
+
+def trustee_round(fed: Federation, label: str) -> list[Finished]:
+    """The t trustees each run ``trustee run --once``, side by side (they are separate hosts).
+
+    With ``fed.profile_dir`` each run is profiled into ``<label>-<trustee>.prof`` there.
+    """
     started = time.monotonic()
-    running = [
-        run_measured(
-            fedcarbon_command("trustee", "run", "--once", "--home", str(fed.trustee_home(i)))
-        )
-        for i in range(THRESHOLD)
-    ]
+    running = []
+    for i in range(THRESHOLD):
+        command = ["trustee", "run", "--once", "--home", str(fed.trustee_home(i))]
+        if fed.profile_dir is None:
+            argv = fedcarbon_command(*command)
+        else:
+            out = fed.profile_dir / f"{label}-{i + 1}.prof"
+            argv = [sys.executable, "-c", PROFILED_CLI, str(out), *command]
+        running.append(run_measured(argv))
     finished = [wait_measured(p, started) for p in running]
     for run in finished:
         if run.returncode != 0:
@@ -656,7 +680,7 @@ def close_and_release(fed: Federation, idle_run: Finished) -> Release:
     """One trustee poll while the campaign is open (``trustee run`` prefetches the log and
     verifies every new submission once, agent/verified.py), then close and release; the
     prefetch is timed apart from close-to-release."""
-    prefetch = trustee_round(fed)
+    prefetch = trustee_round(fed, "prefetch")
     if campaign_state(fed) != "open":
         raise RuntimeError("the campaign left the open state during the prefetch poll")
     started = time.monotonic()
@@ -674,9 +698,9 @@ def close_and_release(fed: Federation, idle_run: Finished) -> Release:
     while campaign_state(fed) != "released":
         if len(rounds) >= 4:
             raise RuntimeError(f"not released after {len(rounds)} trustee rounds")
-        rounds.append(trustee_round(fed))
+        rounds.append(trustee_round(fed, f"round{len(rounds) + 1}"))
     released = time.monotonic() - started
-    return Release(prefetch, close, rounds, trustee_round(fed), idle_run, released)
+    return Release(prefetch, close, rounds, trustee_round(fed, "sign"), idle_run, released)
 
 
 # ---------------------------------------------------------------------------------------
@@ -763,7 +787,17 @@ class Outcome:
     bytes_per_submission: float
     check: str
     ok: bool
-    profile: dict[Any, Any] | None  # pstats' table of the coordinator's accept calls
+    # --profile: pstats' tables of the coordinator's accept calls and trustee 1's runs
+    profile: dict[str, dict[Any, Any]]
+
+
+def merged_stats(paths: Sequence[Path]) -> dict[Any, Any]:
+    import pstats
+
+    stats = pstats.Stats(str(paths[0]))
+    for path in paths[1:]:
+        stats.add(str(path))
+    return stats.stats  # type: ignore[attr-defined,no-any-return]
 
 
 def run_backend(backend: str, database_url: str, args: argparse.Namespace, root: Path) -> Outcome:
@@ -779,6 +813,9 @@ def run_backend(backend: str, database_url: str, args: argparse.Namespace, root:
         home, database_url, profile_to=profile_to, insecure=args.insecure
     )
     fed = Federation(root, coordinator, args.insecure)
+    if args.profile:
+        fed.profile_dir = root / "trustee-profiles"
+        fed.profile_dir.mkdir()
     try:
         set_up_trustees(fed)
         print(f"[{backend}] enrolling and attesting {args.n} members", file=sys.stderr)
@@ -791,7 +828,7 @@ def run_backend(backend: str, database_url: str, args: argparse.Namespace, root:
         proto = serde.campaign_to_proto(campaign).SerializeToString()
         print(f"[{backend}] agents build {args.n} submissions", file=sys.stderr)
         built = build_submissions(proto, members, args.agents)
-        idle = trustee_round(fed)  # nothing to do yet: what a run costs before any work
+        idle = trustee_round(fed, "idle")  # nothing to do yet: a run's start-up cost
         before = stored_bytes(database_url, home)
         rss_before = coordinator.memory_mb("VmRSS")
         print(f"[{backend}] {args.clients} clients send", file=sys.stderr)
@@ -805,11 +842,17 @@ def run_backend(backend: str, database_url: str, args: argparse.Namespace, root:
             ok, check = False, f"{len(sent.failures)} submissions failed: {sent.failures[:3]}"
     finally:
         coordinator.stop()
-    profile = None
+    profile: dict[str, dict[Any, Any]] = {}
     if profile_to is not None and profile_to.exists():
-        import pstats
-
-        profile = pstats.Stats(str(profile_to)).stats  # type: ignore[attr-defined]
+        profile["coordinator"] = merged_stats([profile_to])
+    if fed.profile_dir is not None:
+        runs = sorted(fed.profile_dir.glob("*-1.prof"))  # the first trustee's runs
+        prefetch = [r for r in runs if r.name.startswith("prefetch")]
+        closing = [r for r in runs if r.name.startswith(("round", "sign"))]
+        if prefetch:
+            profile["trustee prefetch"] = merged_stats(prefetch)
+        if closing:
+            profile["trustee after close"] = merged_stats(closing)
     return Outcome(
         backend,
         transport,
@@ -967,17 +1010,41 @@ def print_table(
             )
 
 
-def print_profile(backend: str, stats: dict[Any, Any], n: int, p: float) -> None:
-    """The costliest functions under ``SubmissionDesk.accept``, per submission, in P.
+IMPORT_FRAMES = {
+    "<module>",
+    "<built-in method builtins.exec>",
+    "<built-in method builtins.__import__>",
+    "<built-in method builtins.__build_class__>",
+    "import_module",
+    "_register",
+    "load",
+    "main",
+    "__call__",
+}
 
-    The profiler's clock is each thread's CPU time (``time.thread_time``), so waiting for the
-    GIL or a lock does not count; its own overhead does, so read shares more than totals.
+
+def _import_machinery(filename: str, name: str) -> bool:
+    """Rows that are imports and CLI start-up, left out of the trustees' tables."""
+    return filename.startswith("<frozen") or name in IMPORT_FRAMES
+
+
+def print_profile(backend: str, what: str, stats: dict[Any, Any], n: int, p: float) -> None:
+    """The costliest functions of one profile, per submission, in P.
+
+    The coordinator's profile is of ``SubmissionDesk.accept`` on each gRPC thread's CPU
+    clock (``time.thread_time``), so waiting for the GIL or a lock does not count; the
+    trustee's (the first trustee's runs, merged) is on its process's CPU clock. Profiling
+    overhead counts in both, so read shares more than totals.
     """
-    print(f"\n{backend}: coordinator profile, cumulative thread CPU per submission (cProfile)")
+    clock = "thread CPU" if what == "coordinator" else "process CPU"
+    left_out = "" if what == "coordinator" else ", imports and CLI start-up left out"
+    print(f"\n{backend}: {what} profile, cumulative {clock} per submission (cProfile{left_out})")
     print("| function | calls / submission | cumulative / P | own / P |")
     print("|---|---:|---:|---:|")
     rows = []
     for (filename, line, name), (_, calls, own, cumulative, _) in stats.items():
+        if what != "coordinator" and _import_machinery(filename, name):
+            continue  # start-up: the same per run whatever N (see the start-up row)
         rows.append((cumulative, own, calls, f"{Path(filename).name}:{line}({name})"))
     for cumulative, own, calls, where in sorted(rows, reverse=True)[:30]:
         print(f"| {where} | {calls / n:.2f} | {cumulative / n / p:.3f} | {own / n / p:.3f} |")
@@ -996,7 +1063,9 @@ def main(argv: list[str] | None = None) -> int:
         "--backends", nargs="+", choices=("sqlite", "postgres"), default=["sqlite", "postgres"]
     )
     parser.add_argument(
-        "--profile", action="store_true", help="cProfile the coordinator's accept path"
+        "--profile",
+        action="store_true",
+        help="cProfile the coordinator's accept path and the first trustee's runs",
     )
     parser.add_argument(
         "--insecure",
@@ -1053,8 +1122,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print_table(results, p, p_powmod, transport_name(args.insecure))
     for name, outcome in outcomes.items():
-        if outcome.profile is not None and not args.json:
-            print_profile(name, outcome.profile, outcome.n, p)
+        for what, stats in outcome.profile.items():
+            if not args.json:
+                print_profile(name, what, stats, outcome.n, p)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(f"\nbenchmark process: {usage.ru_utime + usage.ru_stime:.1f} s CPU", file=sys.stderr)
     return 0 if ok else 1
