@@ -713,7 +713,7 @@ def close_and_release(fed: Federation, idle_run: Finished) -> Release:
     )
     if close.returncode != 0:
         raise RuntimeError(f"close failed:\n{close.output}")
-    rounds = []
+    rounds: list[list[Finished]] = []
     while campaign_state(fed) != "released":
         if len(rounds) >= 4:
             raise RuntimeError(f"not released after {len(rounds)} trustee rounds")
