@@ -1,45 +1,63 @@
 """The whole submission path, end to end, against a real coordinator process (issue 14).
 
 Run: ``.venv/bin/python benchmarks/bench_submissions.py [--n 200] [--clients 8] [--full]
-[--quick] [--backends sqlite postgres] [--profile] [--json]``.
+[--quick] [--backends sqlite postgres] [--insecure] [--profile] [--json]``.
 
 What runs, per database backend (SQLite in the coordinator's home; PostgreSQL as a fresh
 database on 127.0.0.1:5432, user postgres, skipped with the reason when unreachable):
 
-1. ``python -m fedcarbon coordinator serve`` in its own process; three trustees enrol, write,
-   sign and pin the federation manifest; N suppliers enrol and two trustees attest each.
+1. ``python -m fedcarbon coordinator serve`` in its own process, over mutual TLS (RFC 8446)
+   with the CA and server certificate ``coordinator init`` made (docs/tls.md), or plaintext
+   with ``--insecure`` to measure what TLS costs. Three trustees enrol with invites
+   (``trustee init --invite``; ``--token --insecure`` in plaintext), write, sign and pin the
+   federation manifest; N suppliers enrol, each with its own identity key and its own TLS
+   key, and receive their client certificates; two trustees attest each.
 2. Each trustee makes its own 2048-bit campaign key; the operator opens a benchmark campaign
    with t = 2 of 3 and five metrics (one ciphertext of 25 slots per part and trustee).
-3. **Agents** (a process per core) build the N signed submissions on the agents' own code
-   path (``agent.contribution.prepare`` and ``encrypt_and_sign``: Shamir shares packed per
-   trustee, short-exponent encryption under each trustee's key, proofs of plaintext
-   knowledge, Ed25519 signature), timed per submission in CPU seconds, before any is sent.
+3. **Agents** (a process per core) build the N signed submissions on ``agent submit``'s
+   code path, before any is sent, timed per submission in CPU seconds: a
+   ``shares.CampaignPools`` filled (an encryption mask and a proof commitment per
+   ciphertext), ``agent.contribution.prepare``, then ``encrypt_and_sign`` with the filled
+   pools (Shamir shares packed per trustee, short-exponent encryption under each trustee's
+   key, proofs of plaintext knowledge, Ed25519). "Total" is all three; "online" is
+   ``encrypt_and_sign`` alone, what is left once the pools were filled ahead (issue 14's
+   agent target is about this part).
 4. **Ingestion**: ``--clients`` processes send the pre-built submissions concurrently over
-   gRPC on loopback, starting together; the coordinator's CPU (``/proc/<pid>/stat``) and
-   peak RSS (``VmHWM``) are read around this phase only, so agent-side cost is not in it.
-5. **Release**: ``coordinator campaign close`` (a process), then the t = 2 trustees run
-   ``trustee run --once`` side by side, round after round, until the campaign is released;
-   then the round in which they sign the result. Released sums are checked against the exact
-   sum of the plaintext figures; the script exits 1 if they differ or a submission failed.
+   gRPC on loopback, starting together. Each submission goes as its own participant sends
+   it: a new channel with that member's client certificate (a TLS handshake per submission),
+   a Submit call signed by its identity key, the receipt checked. The coordinator's CPU
+   (``/proc/<pid>/stat``) and peak RSS (``VmHWM``) are read around this phase only.
+5. **Release**: the t = 2 trustees poll once while the campaign is open (``trustee run
+   --once`` prefetches the log and verifies each new submission once, agent/verified.py),
+   timed on its own; then ``coordinator campaign close`` (a process) and the trustees'
+   ``trustee run --once`` side by side, round after round, until the campaign is released,
+   then the round in which they sign the result ("close to release" and "after close").
+   Released sums are checked against the exact sum of the plaintext figures; the script
+   exits 1 if they differ or a submission failed.
 
 Figures are in units of **P**, one plain ``phe`` 2048-bit encryption
 (``PaillierPublicKey.encrypt`` of an int: one full-length r^n mod n^2), timed (CPU) in the
-same run, before and after, median of both; the issue's unit, one raw
+same run around every phase (start, each backend's build, send and release, end), median of
+all samples (``P_samples_ms`` in ``--json``); the issue's unit, one raw
 ``gmpy2.powmod(r, n, n^2)``, is printed beside it. CPU figures are CPU time, not wall time,
 so other jobs on the shared cores inflate them much less than throughput.
 
-Trustee CPU is printed twice: as measured, and net of one ``trustee run --once`` start-up
-per run (interpreter, imports, store, one poll; measured by a run with nothing to do),
-which does not grow with N.
+Trustee CPU is printed for the prefetch poll and for the runs after close, each as measured
+and net of one ``trustee run --once`` start-up per run (interpreter, imports, store, one
+poll; measured by a run with nothing to do before any submission), which does not grow
+with N.
 
 ``--profile`` starts the coordinator under ``benchmarks/profiled_coordinator.py`` (cProfile
-around every ``SubmissionDesk.accept``) and prints where the time goes per submission.
+around every ``SubmissionDesk.accept``) and every ``trustee run`` under cProfile, and prints
+where the time goes per submission: in the coordinator's accept path, and in the first
+trustee's prefetch poll and its runs after close.
 
 Process start-up and enrolment go through ``fedcarbon_cli``, ``start_coordinator`` and
-``connect``, so TLS (``coordinator serve --insecure`` or credentials) is one place to adapt.
+``connect``; every client call carries one party's ``Credentials``.
 """
 
 import argparse
+import functools
 import json
 import multiprocessing
 import os
@@ -172,11 +190,14 @@ class Coordinator:
                 self.process.wait()
 
 
-def start_coordinator(home: Path, database_url: str, *, profile_to: Path | None) -> Coordinator:
-    """``coordinator init`` then ``coordinator serve`` as its own process on a free port."""
+def start_coordinator(
+    home: Path, database_url: str, *, profile_to: Path | None, insecure: bool
+) -> Coordinator:
+    """``coordinator init`` (its CA and server certificate, or ``--insecure``) then
+    ``coordinator serve`` as its own process on a free loopback port."""
     fedcarbon_cli(
         "coordinator", "init", "--home", str(home), "--listen", "127.0.0.1:0",
-        "--database-url", database_url,
+        "--database-url", database_url, *(["--insecure"] if insecure else []),
     )  # fmt: skip
     port_file = home / "port"
     serve = ["coordinator", "serve", "--home", str(home), "--port-file", str(port_file)]
@@ -198,20 +219,70 @@ def start_coordinator(home: Path, database_url: str, *, profile_to: Path | None)
     return Coordinator(process, home, f"127.0.0.1:{port_file.read_text().strip()}", log_file)
 
 
-def connect(address: str) -> Any:
-    """An agent's client to the coordinator (plaintext loopback today)."""
+@dataclass(frozen=True)
+class Credentials:
+    """What one party dials the coordinator with, as plain bytes (picklable for the senders).
+
+    Over TLS: the federation CA, the party's client certificate and TLS key; always: its
+    participant id and Ed25519 identity key, which sign every call (docs/tls.md).
+    """
+
+    insecure: bool
+    ca_certificate: bytes = b""
+    certificate: bytes = b""
+    private_key: bytes = b""
+    participant_id: str = ""
+    identity: bytes = b""  # raw Ed25519 private key; empty for an enrolment channel
+
+    def client_credentials(self) -> Any:
+        from fedcarbon.transport import ClientCredentials
+
+        identity = Ed25519PrivateKey.from_private_bytes(self.identity) if self.identity else None
+        return ClientCredentials(
+            ca_certificate=self.ca_certificate,
+            certificate=self.certificate,
+            private_key=self.private_key,
+            participant_id=self.participant_id,
+            identity=identity,
+            insecure=self.insecure,
+        )
+
+
+def connect(address: str, credentials: Any) -> Any:
+    """A client to the coordinator as one party: mutual TLS (or plaintext if ``insecure``),
+    every call signed by that party's identity key. ``credentials`` is a ``Credentials`` or
+    a ``fedcarbon.transport.ClientCredentials``."""
     from agent.client import CoordinatorClient
 
-    return CoordinatorClient(address, timeout=120)
+    if isinstance(credentials, Credentials):
+        credentials = credentials.client_credentials()
+    return CoordinatorClient(address, credentials, timeout=120)
 
 
 # ---------------------------------------------------------------------------------------
 # The unit P, measured in this run.
 
 
+# Every measurement of P in this run: (phe encrypt, gmpy2 powmod), CPU seconds each.
+P_SAMPLES: list[tuple[float, float]] = []
+
+
+def sample_p() -> None:
+    """Measure P once more. On the shared machine one CPU second is not always the same work
+    (the two cores are hyperthreads of a host that others load): a P measured only at the
+    start and the end once came out 1.7x the others of the day, so P is measured around every
+    phase and the median of all samples is the unit."""
+    P_SAMPLES.append(measure_p(15))
+
+
+@functools.cache
+def _p_key() -> paillier.PaillierPublicKey:
+    return paillier.generate_paillier_keypair(n_length=KEY_BITS)[0]
+
+
 def measure_p(repeats: int = 25) -> tuple[float, float]:
     """(median CPU s of one phe encryption, median CPU s of one gmpy2 powmod(r, n, n^2))."""
-    public, _ = paillier.generate_paillier_keypair(n_length=KEY_BITS)
+    public = _p_key()
     n = public.n
     nsquare = gmpy2.mpz(n) ** 2
     r = gmpy2.mpz(secrets.randbelow(n))
@@ -235,10 +306,36 @@ def measure_p(repeats: int = 25) -> tuple[float, float]:
 class Federation:
     root: Path
     coordinator: Coordinator
+    insecure: bool
     trustees: list[str] = field(default_factory=list)
+    _invites: int = 0
+    profile_dir: Path | None = None  # --profile: each trustee run under cProfile, here
 
     def trustee_home(self, index: int) -> Path:
         return self.root / f"trustee-{index + 1}"
+
+    def trustee_client(self) -> Any:
+        """A client with the first trustee's credentials (it sees every campaign)."""
+        from fedcarbon.transport import home_credentials
+
+        return connect(self.coordinator.address, home_credentials(self.trustee_home(0)))
+
+    def invite(self, role: str) -> Path:
+        """``coordinator token issue --invite``: token, CA and enrolment certificate in a file."""
+        self._invites += 1
+        path = self.root / "invites" / f"{role}-{self._invites}.json"
+        self.operator(
+            "token", "issue", "--role", role, "--invite", str(path),
+            "--coordinator-address", self.coordinator.address,
+        )  # fmt: skip
+        return path
+
+    def enrolment_args(self, role: str) -> list[str]:
+        """How a trustee enrols: an invite over TLS, or a bare token in plaintext."""
+        if self.insecure:
+            token = self.tokens(role, 1)[0]
+            return ["--coordinator", self.coordinator.address, "--token", token, "--insecure"]
+        return ["--invite", str(self.invite(role))]
 
     def operator(self, *args: str) -> str:
         return fedcarbon_cli("coordinator", *args, "--home", str(self.coordinator.home))
@@ -255,11 +352,10 @@ def set_up_trustees(fed: Federation) -> None:
     """Three trustees enrol; they draft, sign and pin the manifest; the operator installs it."""
     from agent.demo_data import demo_legal_id
 
-    for index, token in enumerate(fed.tokens("trustee", TRUSTEES)):
+    for index in range(TRUSTEES):
         document = fedcarbon_json(
             "trustee", "init", "--home", str(fed.trustee_home(index)),
-            "--organisation", f"Bench Trustee {index + 1}",
-            "--coordinator", fed.coordinator.address, "--token", token,
+            "--organisation", f"Bench Trustee {index + 1}", *fed.enrolment_args("trustee"),
         )  # fmt: skip
         fed.trustees.append(document["participant_id"])
     entries = []
@@ -288,23 +384,72 @@ class Member:
     participant_id: str
     identity: bytes  # raw Ed25519 private key (stays with the agent)
     company_index: int
+    credentials: Credentials  # its own client certificate and TLS key, its identity
+
+
+def _enrolment_credentials(fed: Federation, token: str) -> tuple[Credentials, bytes]:
+    """(credentials of the Enrol call, the member's own TLS key as PEM; b"" in plaintext).
+
+    Over TLS this is what an operator and ``agent init --invite`` do: the operator writes an
+    invite for the token (an enrolment certificate with CN ``enrol:<token id>``,
+    coordinator/pki.py), the member makes its own TLS key and dials with the invite's
+    certificate. Done here without one ``fedcarbon`` command per member, to keep set-up
+    short at N = 1,000; set-up is not measured.
+    """
+    if fed.insecure:
+        return Credentials(insecure=True), b""
+    from coordinator.config import load_config
+    from coordinator.pki import load_client_ca, write_invite
+    from fedcarbon import tls
+    from fedcarbon.invite import load_invite
+
+    config = load_config(fed.coordinator.home)
+    path = fed.root / "invites" / f"member-{secrets.token_hex(8)}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_invite(config, load_client_ca(config), token, "supplier", fed.coordinator.address, path)
+    invite = load_invite(path)
+    key_pem = tls.key_to_pem(tls.generate_key())
+    return (
+        Credentials(
+            insecure=False,
+            ca_certificate=invite.ca_certificate.encode(),
+            certificate=invite.enrolment_certificate.encode(),
+            private_key=invite.enrolment_key.encode(),
+        ),
+        key_pem,
+    )
 
 
 def enrol_members(fed: Federation, count: int) -> list[Member]:
-    """``count`` suppliers enrol with their own identity keys and legal ids; trustees attest."""
+    """``count`` suppliers enrol with their own identity keys, TLS keys and legal ids (each
+    over its own invite's channel); two trustees attest each."""
     from agent.demo_data import demo_legal_id
+    from fedcarbon import tls
 
     members = []
-    with connect(fed.coordinator.address) as client:
-        for index, token in enumerate(fed.tokens("supplier", count)):
-            identity = Ed25519PrivateKey.generate()
+    for index, token in enumerate(fed.tokens("supplier", count)):
+        enrolling, key_pem = _enrolment_credentials(fed, token)
+        identity = Ed25519PrivateKey.generate()
+        tls_public = tls.public_key_der(tls.load_private_key(key_pem)) if key_pem else b""
+        with connect(fed.coordinator.address, enrolling) as client:
             result = client.enrol(
                 token=token,
                 organisation=f"Bench Member {index:05d}",
                 identity=identity,
                 legal_id=demo_legal_id(f"bench-member-{index}"),
+                tls_public_key=tls_public,
             )
-            members.append(Member(result.participant_id, identity.private_bytes_raw(), index))
+        if not fed.insecure and not result.client_certificate:
+            raise RuntimeError(f"{result.participant_id}: enrolled without a client certificate")
+        own = Credentials(
+            insecure=fed.insecure,
+            ca_certificate=enrolling.ca_certificate,
+            certificate=result.client_certificate,
+            private_key=key_pem,
+            participant_id=result.participant_id,
+            identity=identity.private_bytes_raw(),
+        )
+        members.append(Member(result.participant_id, identity.private_bytes_raw(), index, own))
     for index in range(MIN_ATTESTATIONS):
         fedcarbon_cli("trustee", "approve", "--yes", "--home", str(fed.trustee_home(index)))
     return members
@@ -337,14 +482,31 @@ class Built:
     body: bytes
     signature: bytes
     fixed: tuple[int, ...]
-    cpu_s: float
+    credentials: Credentials
+    pool_cpu_s: float  # filling the submission's CampaignPools (masks, proof commitments)
+    prepare_cpu_s: float  # metric values, fixed point, offsets, indicators
+    online_cpu_s: float  # encrypt_and_sign with the filled pools: what is left to do
+
+    @property
+    def cpu_s(self) -> float:
+        """All the agent's CPU for this submission (footprint excluded)."""
+        return self.pool_cpu_s + self.prepare_cpu_s + self.online_cpu_s
 
 
 def _build(campaign_proto: bytes, members: Sequence[Member], companies: int) -> list[Built]:
-    """One agent process's share of the submissions, on the agent's own code path."""
+    """One agent process's share of the submissions, on ``agent submit``'s code path.
+
+    ``agent submit`` fills a ``CampaignPools`` (one encryption mask and one proof commitment
+    per ciphertext, fedcarbon/shares.py) on background threads while it computes the
+    footprint, then runs ``encrypt_and_sign`` with it. Here each part is timed on its own, in
+    this process's CPU time: the pools filled in this thread (all their CPU, which an agent
+    spends whether or not the other core hides it), ``prepare``, and ``encrypt_and_sign``
+    with the filled pools (the *online* part: Shamir shares, one multiplication per
+    ciphertext, the proofs' responses, Ed25519).
+    """
     from agent.contribution import encrypt_and_sign, prepare
     from agent.demo_data import generated_cohort, records_for
-    from fedcarbon import serde
+    from fedcarbon import serde, shares
     from fedcarbon.accounting.engine import compute_footprint
     from fedcarbon.v1 import campaign_pb2
 
@@ -354,17 +516,30 @@ def _build(campaign_proto: bytes, members: Sequence[Member], companies: int) -> 
     for member in members:
         footprint = compute_footprint(records_for(cohort[member.company_index]))  # not timed
         identity = Ed25519PrivateKey.from_private_bytes(member.identity)
+        pools = shares.CampaignPools(campaign)
         started = time.process_time()
+        for pair in pools.pools:
+            for pool in pair:
+                pool.fill()
+        filled = time.process_time()
         contribution = prepare(footprint, campaign)
-        signed = encrypt_and_sign(contribution, member.participant_id, identity)
-        cpu = time.process_time() - started
+        prepared = time.process_time()
+        signed = encrypt_and_sign(contribution, member.participant_id, identity, pools)
+        done = time.process_time()
+        left = sum(len(pool) for pair in pools.pools for pool in pair)
+        pools.close()
+        if left:
+            raise RuntimeError(f"{left} pool entries unused: the pools were not what it took")
         built.append(
             Built(
                 member.participant_id,
                 signed.body,
                 signed.signature,
                 tuple(contribution.fixed),
-                cpu,
+                member.credentials,
+                filled - started,
+                prepared - filled,
+                done - prepared,
             )
         )
     return built
@@ -386,32 +561,34 @@ def build_submissions(
 
 def _send(
     address: str,
-    items: Sequence[tuple[bytes, bytes]],
+    items: Sequence[tuple[bytes, bytes, Credentials]],
     ready: Any,
     out: Any,
 ) -> None:
+    """Send each submission as its own participant would: a new channel with that member's
+    client certificate (a full TLS 1.3 handshake with client authentication, unless
+    insecure), a signed Submit call, the receipt checked, the channel closed."""
     from fedcarbon import serde
     from fedcarbon.submission import SignedSubmission
 
     failures: list[str] = []
     latencies: list[float] = []
-    with connect(address) as client:
-        client.tree_head()  # channel up before the clock starts
-        ready.wait()
-        cpu = time.process_time()
-        started = time.monotonic()
-        for body, signature in items:
-            signed = SignedSubmission(body, signature)
-            sent = time.monotonic()
-            try:
+    prepared = [(SignedSubmission(b, s), c.client_credentials()) for b, s, c in items]
+    ready.wait()
+    cpu = time.process_time()
+    started = time.monotonic()
+    for signed, credentials in prepared:
+        sent = time.monotonic()
+        try:
+            with connect(address, credentials) as client:
                 receipt, duplicate = client.submit(signed)
-            except Exception as error:  # a refusal is a benchmark failure, reported below
-                failures.append(str(error))
-                continue
-            latencies.append(time.monotonic() - sent)
-            if duplicate or receipt.entry != serde.signed_to_entry(signed):
-                failures.append("receipt for another entry, or a duplicate")
-        out.put((started, time.monotonic(), time.process_time() - cpu, latencies, failures))
+        except Exception as error:  # a refusal is a benchmark failure, reported below
+            failures.append(str(error))
+            continue
+        latencies.append(time.monotonic() - sent)
+        if duplicate or receipt.entry != serde.signed_to_entry(signed):
+            failures.append("receipt for another entry, or a duplicate")
+    out.put((started, time.monotonic(), time.process_time() - cpu, latencies, failures))
 
 
 @dataclass(frozen=True)
@@ -427,7 +604,7 @@ def send_all(coordinator: Coordinator, built: Sequence[Built], clients: int) -> 
     context = multiprocessing.get_context("spawn")
     ready = context.Barrier(clients + 1)
     out = context.Queue()
-    items = [(b.body, b.signature) for b in built]
+    items = [(b.body, b.signature, b.credentials) for b in built]
     processes = [
         context.Process(target=_send, args=(coordinator.address, items[i::clients], ready, out))
         for i in range(clients)
@@ -457,6 +634,7 @@ def send_all(coordinator: Coordinator, built: Sequence[Built], clients: int) -> 
 
 @dataclass(frozen=True)
 class Release:
+    prefetch: list[Finished]  # one poll while the campaign is open: verify what arrived
     close: Finished
     rounds: list[list[Finished]]  # rounds until released, each trustee's run
     sign_round: list[Finished]
@@ -465,20 +643,46 @@ class Release:
 
     @property
     def trustee_cpu_s(self) -> float:
-        """Per trustee (mean over the t trustees), every round including signing."""
+        """Per trustee (mean over the t trustees), every round after close including signing."""
         runs = [*(r for rnd in self.rounds for r in rnd), *self.sign_round]
         return sum(r.cpu_s for r in runs) / THRESHOLD
 
+    @property
+    def prefetch_cpu_s(self) -> float:
+        """Per trustee (mean over the t trustees), the poll while the campaign was open."""
+        return sum(r.cpu_s for r in self.prefetch) / THRESHOLD
 
-def trustee_round(fed: Federation) -> list[Finished]:
-    """The t trustees each run ``trustee run --once``, side by side (they are separate hosts)."""
+
+# ``python -c`` program: run the fedcarbon CLI under cProfile on the process's CPU clock.
+PROFILED_CLI = (
+    "import cProfile, sys, time\n"
+    "from fedcarbon.cli import main\n"
+    "profiler = cProfile.Profile(time.process_time)\n"
+    "out, sys.argv = sys.argv[1], ['fedcarbon', *sys.argv[2:]]\n"
+    "profiler.enable()\n"
+    "try:\n"
+    "    main()\n"
+    "finally:\n"
+    "    profiler.disable()\n"
+    "    profiler.dump_stats(out)\n"
+)
+
+
+def trustee_round(fed: Federation, label: str) -> list[Finished]:
+    """The t trustees each run ``trustee run --once``, side by side (they are separate hosts).
+
+    With ``fed.profile_dir`` each run is profiled into ``<label>-<trustee>.prof`` there.
+    """
     started = time.monotonic()
-    running = [
-        run_measured(
-            fedcarbon_command("trustee", "run", "--once", "--home", str(fed.trustee_home(i)))
-        )
-        for i in range(THRESHOLD)
-    ]
+    running = []
+    for i in range(THRESHOLD):
+        command = ["trustee", "run", "--once", "--home", str(fed.trustee_home(i))]
+        if fed.profile_dir is None:
+            argv = fedcarbon_command(*command)
+        else:
+            out = fed.profile_dir / f"{label}-{i + 1}.prof"
+            argv = [sys.executable, "-c", PROFILED_CLI, str(out), *command]
+        running.append(run_measured(argv))
     finished = [wait_measured(p, started) for p in running]
     for run in finished:
         if run.returncode != 0:
@@ -487,11 +691,17 @@ def trustee_round(fed: Federation) -> list[Finished]:
 
 
 def campaign_state(fed: Federation) -> str:
-    with connect(fed.coordinator.address) as client:
+    with fed.trustee_client() as client:
         return str(client.get_result(CAMPAIGN).state.value)
 
 
 def close_and_release(fed: Federation, idle_run: Finished) -> Release:
+    """One trustee poll while the campaign is open (``trustee run`` prefetches the log and
+    verifies every new submission once, agent/verified.py), then close and release; the
+    prefetch is timed apart from close-to-release."""
+    prefetch = trustee_round(fed, "prefetch")
+    if campaign_state(fed) != "open":
+        raise RuntimeError("the campaign left the open state during the prefetch poll")
     started = time.monotonic()
     close = wait_measured(
         run_measured(
@@ -503,13 +713,13 @@ def close_and_release(fed: Federation, idle_run: Finished) -> Release:
     )
     if close.returncode != 0:
         raise RuntimeError(f"close failed:\n{close.output}")
-    rounds = []
+    rounds: list[list[Finished]] = []
     while campaign_state(fed) != "released":
         if len(rounds) >= 4:
             raise RuntimeError(f"not released after {len(rounds)} trustee rounds")
-        rounds.append(trustee_round(fed))
+        rounds.append(trustee_round(fed, f"round{len(rounds) + 1}"))
     released = time.monotonic() - started
-    return Release(close, rounds, trustee_round(fed), idle_run, released)
+    return Release(prefetch, close, rounds, trustee_round(fed, "sign"), idle_run, released)
 
 
 # ---------------------------------------------------------------------------------------
@@ -568,7 +778,7 @@ def stored_bytes(database_url: str, home: Path) -> int:
 
 def released_matches(fed: Federation, built: Sequence[Built]) -> tuple[bool, str]:
     """The released sums against the exact sum of every agent's fixed-point figures."""
-    with connect(fed.coordinator.address) as client:
+    with fed.trustee_client() as client:
         result = client.get_result(CAMPAIGN)
     expected = [sum(b.fixed[i] for b in built) for i in range(len(METRICS))]
     got = [m.sum_fixed for m in result.metrics]
@@ -579,9 +789,14 @@ def released_matches(fed: Federation, built: Sequence[Built]) -> tuple[bool, str
     return True, f"{len(METRICS)} sums over {len(built)} contributors equal the plaintext sums"
 
 
+def transport_name(insecure: bool) -> str:
+    return "plaintext (--insecure)" if insecure else "mutual TLS"
+
+
 @dataclass
 class Outcome:
     backend: str
+    transport: str
     n: int
     built: list[Built]
     sent: Sent
@@ -591,49 +806,79 @@ class Outcome:
     bytes_per_submission: float
     check: str
     ok: bool
-    profile: dict[Any, Any] | None  # pstats' table of the coordinator's accept calls
+    # --profile: pstats' tables of the coordinator's accept calls and trustee 1's runs
+    profile: dict[str, dict[Any, Any]]
+
+
+def merged_stats(paths: Sequence[Path]) -> dict[Any, Any]:
+    import pstats
+
+    stats = pstats.Stats(str(paths[0]))
+    for path in paths[1:]:
+        stats.add(str(path))
+    return stats.stats  # type: ignore[attr-defined,no-any-return]
 
 
 def run_backend(backend: str, database_url: str, args: argparse.Namespace, root: Path) -> Outcome:
     home = root / "coordinator"
     home.mkdir(parents=True)
     profile_to = root / "accept.prof" if args.profile else None
-    print(f"[{backend}] starting the coordinator and {TRUSTEES} trustees", file=sys.stderr)
-    coordinator = start_coordinator(home, database_url, profile_to=profile_to)
-    fed = Federation(root, coordinator)
+    transport = transport_name(args.insecure)
+    print(
+        f"[{backend}] starting the coordinator ({transport}) and {TRUSTEES} trustees",
+        file=sys.stderr,
+    )
+    coordinator = start_coordinator(
+        home, database_url, profile_to=profile_to, insecure=args.insecure
+    )
+    fed = Federation(root, coordinator, args.insecure)
+    if args.profile:
+        fed.profile_dir = root / "trustee-profiles"
+        fed.profile_dir.mkdir()
     try:
         set_up_trustees(fed)
         print(f"[{backend}] enrolling and attesting {args.n} members", file=sys.stderr)
         members = enrol_members(fed, args.n)
         open_campaign(fed)
-        with connect(coordinator.address) as client:
+        with fed.trustee_client() as client:
             from fedcarbon import serde
 
             campaign = client.get_campaign(CAMPAIGN)
         proto = serde.campaign_to_proto(campaign).SerializeToString()
         print(f"[{backend}] agents build {args.n} submissions", file=sys.stderr)
+        sample_p()
         built = build_submissions(proto, members, args.agents)
-        idle = trustee_round(fed)  # nothing to do yet: what a run costs before any work
+        sample_p()
+        idle = trustee_round(fed, "idle")  # nothing to do yet: a run's start-up cost
         before = stored_bytes(database_url, home)
         rss_before = coordinator.memory_mb("VmRSS")
         print(f"[{backend}] {args.clients} clients send", file=sys.stderr)
         sent = send_all(coordinator, built, args.clients)
+        sample_p()
         peak = coordinator.memory_mb("VmHWM")
         after = stored_bytes(database_url, home)
         print(f"[{backend}] close, trustees release", file=sys.stderr)
         release = close_and_release(fed, min(idle, key=lambda r: r.cpu_s))
+        sample_p()
         ok, check = released_matches(fed, built)
         if sent.failures:
             ok, check = False, f"{len(sent.failures)} submissions failed: {sent.failures[:3]}"
     finally:
         coordinator.stop()
-    profile = None
+    profile: dict[str, dict[Any, Any]] = {}
     if profile_to is not None and profile_to.exists():
-        import pstats
-
-        profile = pstats.Stats(str(profile_to)).stats  # type: ignore[attr-defined]
+        profile["coordinator"] = merged_stats([profile_to])
+    if fed.profile_dir is not None:
+        runs = sorted(fed.profile_dir.glob("*-1.prof"))  # the first trustee's runs
+        prefetch = [r for r in runs if r.name.startswith("prefetch")]
+        closing = [r for r in runs if r.name.startswith(("round", "sign"))]
+        if prefetch:
+            profile["trustee prefetch"] = merged_stats(prefetch)
+        if closing:
+            profile["trustee after close"] = merged_stats(closing)
     return Outcome(
         backend,
+        transport,
         args.n,
         built,
         sent,
@@ -652,28 +897,50 @@ def run_backend(backend: str, database_url: str, args: argparse.Namespace, root:
 
 
 def figures(outcome: Outcome, p: float) -> dict[str, Any]:
+    """Every figure of one backend's run; CPU figures per submission in units of P."""
     n = outcome.n
-    agent_cpu = [b.cpu_s for b in outcome.built]
+    built = outcome.built
     release = outcome.release
-    runs = len(release.rounds) + 1
+    runs = len(release.rounds) + 1  # rounds until released, then the signing round
     startup = release.idle_run.cpu_s
-    trustee_net = max(0.0, release.trustee_cpu_s - runs * startup)
+    release_net = max(0.0, release.trustee_cpu_s - runs * startup)
+    prefetch_net = max(0.0, release.prefetch_cpu_s - startup)
+    trustee_total = release.trustee_cpu_s + release.prefetch_cpu_s
+
+    def median(values: Sequence[float]) -> float:
+        return statistics.median(values) / p
+
     return {
         "n": n,
+        "transport": outcome.transport,
         "submissions_per_s": n / outcome.sent.wall_s,
         "coordinator_cpu_per_submission_over_P": outcome.sent.coordinator_cpu_s / n / p,
-        "agent_cpu_per_submission_over_P": statistics.median(agent_cpu) / p,
-        "agent_cpu_per_submission_mean_over_P": statistics.mean(agent_cpu) / p,
-        "trustee_cpu_per_submission_over_P": release.trustee_cpu_s / n / p,
-        "trustee_cpu_per_submission_net_of_startup_over_P": trustee_net / n / p,
-        "trustee_runs": runs,
+        # The agent: all its CPU per submission (pools filled + prepare + online) ...
+        "agent_cpu_per_submission_over_P": median([b.cpu_s for b in built]),
+        "agent_cpu_per_submission_mean_over_P": statistics.mean(b.cpu_s for b in built) / p,
+        # ... and its parts; "online" = encrypt_and_sign with a filled CampaignPools.
+        "agent_online_cpu_per_submission_over_P": median([b.online_cpu_s for b in built]),
+        "agent_pool_fill_cpu_per_submission_over_P": median([b.pool_cpu_s for b in built]),
+        "agent_prepare_cpu_per_submission_over_P": median([b.prepare_cpu_s for b in built]),
+        # Trustees (each, mean of the t): prefetch while open + every run after close.
+        "trustee_cpu_per_submission_over_P": trustee_total / n / p,
+        "trustee_prefetch_cpu_per_submission_over_P": release.prefetch_cpu_s / n / p,
+        "trustee_prefetch_cpu_net_of_startup_per_submission_over_P": prefetch_net / n / p,
+        "trustee_after_close_cpu_per_submission_over_P": release.trustee_cpu_s / n / p,
+        "trustee_after_close_cpu_net_of_startup_per_submission_over_P": release_net / n / p,
+        "trustee_after_close_cpu_s": release.trustee_cpu_s,
+        "trustee_prefetch_cpu_s": release.prefetch_cpu_s,
+        "trustee_prefetch_wall_s": max(r.wall_s for r in release.prefetch),
+        "trustee_runs_after_close": runs,
         "trustee_startup_cpu_s": startup,
         "close_to_release_s": release.close_to_release_s,
         "close_s": release.close.wall_s,
         "close_cpu_s": release.close.cpu_s,
         "close_peak_rss_mb": release.close.max_rss_mb,
         "release_round_wall_s": [max(r.wall_s for r in rnd) for rnd in release.rounds],
-        "trustee_peak_rss_mb": max(r.max_rss_mb for rnd in release.rounds for r in rnd),
+        "trustee_peak_rss_mb": max(
+            r.max_rss_mb for rnd in [release.prefetch, *release.rounds] for r in rnd
+        ),
         "peak_rss_mb": outcome.peak_rss_mb,
         "rss_before_send_mb": outcome.rss_before_mb,
         "bytes_stored_per_submission": outcome.bytes_per_submission,
@@ -688,16 +955,42 @@ def figures(outcome: Outcome, p: float) -> dict[str, Any]:
 ROWS = (
     ("accepted submissions / s (wall)", "submissions_per_s", "{:,.1f}"),
     ("coordinator CPU per submission / P", "coordinator_cpu_per_submission_over_P", "{:.3f}"),
-    ("agent CPU per submission / P (median)", "agent_cpu_per_submission_over_P", "{:.3f}"),
-    ("  same, mean (with first-call costs)", "agent_cpu_per_submission_mean_over_P", "{:.3f}"),
-    ("trustee CPU per submission / P (each)", "trustee_cpu_per_submission_over_P", "{:.3f}"),
+    ("agent CPU per submission / P, total (median)", "agent_cpu_per_submission_over_P", "{:.3f}"),
+    (
+        "  online: encrypt_and_sign, pools filled before",
+        "agent_online_cpu_per_submission_over_P",
+        "{:.3f}",
+    ),
+    (
+        "  filling the CampaignPools (background in agent submit)",
+        "agent_pool_fill_cpu_per_submission_over_P",
+        "{:.3f}",
+    ),
+    ("  prepare (metric values, encoding)", "agent_prepare_cpu_per_submission_over_P", "{:.4f}"),
+    ("trustee CPU per submission / P (each), total", "trustee_cpu_per_submission_over_P", "{:.3f}"),
+    (
+        "  prefetch poll while open, as measured",
+        "trustee_prefetch_cpu_per_submission_over_P",
+        "{:.3f}",
+    ),
+    (
+        "  same, net of one run's start-up",
+        "trustee_prefetch_cpu_net_of_startup_per_submission_over_P",
+        "{:.3f}",
+    ),
+    (
+        "  after close (release + sign), as measured",
+        "trustee_after_close_cpu_per_submission_over_P",
+        "{:.3f}",
+    ),
     (
         "  same, net of run start-ups",
-        "trustee_cpu_per_submission_net_of_startup_over_P",
+        "trustee_after_close_cpu_net_of_startup_per_submission_over_P",
         "{:.3f}",
     ),
     ("client CPU per submission / P (senders)", "client_cpu_per_submission_over_P", "{:.3f}"),
-    ("submit latency, median ms", "submit_latency_median_ms", "{:,.1f}"),
+    ("submit latency, median ms (with connect)", "submit_latency_median_ms", "{:,.1f}"),
+    ("trustee prefetch poll, s (wall)", "trustee_prefetch_wall_s", "{:.2f}"),
     ("close to release, s (wall)", "close_to_release_s", "{:.2f}"),
     ("  of which close (process), s", "close_s", "{:.2f}"),
     ("coordinator peak RSS, MB", "peak_rss_mb", "{:,.0f}"),
@@ -706,11 +999,15 @@ ROWS = (
 )
 
 
-def print_table(results: dict[str, dict[str, Any]], p: float, p_powmod: float) -> None:
+def print_table(
+    results: dict[str, dict[str, Any]], p: float, p_powmod: float, transport: str
+) -> None:
     names = list(results)
     print(
         f"\nwhole submission path: {KEY_BITS}-bit keys, t = {THRESHOLD} of {TRUSTEES}, "
-        f"{len(METRICS)} metrics; P = one phe encrypt = {p * 1000:.2f} ms CPU "
+        f"{len(METRICS)} metrics; {transport}; P = one phe encrypt = {p * 1000:.2f} ms CPU "
+        f"(median of {len(P_SAMPLES)} samples, {min(x[0] for x in P_SAMPLES) * 1000:.2f} to "
+        f"{max(x[0] for x in P_SAMPLES) * 1000:.2f} ms) "
         f"(gmpy2 powmod(r, n, n^2) = {p_powmod * 1000:.2f} ms = {p_powmod / p:.2f} P); "
         f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}\n"
     )
@@ -733,22 +1030,46 @@ def print_table(results: dict[str, dict[str, Any]], p: float, p_powmod: float) -
             print(
                 f"\n{name}: {r['check']}; release rounds (wall s): "
                 f"{', '.join(f'{x:.2f}' for x in r['release_round_wall_s'])}; "
-                f"trustee run start-up {r['trustee_startup_cpu_s']:.2f} s CPU x "
-                f"{r['trustee_runs']} runs each"
+                f"trustee run start-up {r['trustee_startup_cpu_s']:.2f} s CPU; "
+                f"{r['trustee_runs_after_close']} runs each after close, 1 before"
             )
 
 
-def print_profile(backend: str, stats: dict[Any, Any], n: int, p: float) -> None:
-    """The costliest functions under ``SubmissionDesk.accept``, per submission, in P.
+IMPORT_FRAMES = {
+    "<module>",
+    "<built-in method builtins.exec>",
+    "<built-in method builtins.__import__>",
+    "<built-in method builtins.__build_class__>",
+    "import_module",
+    "_register",
+    "load",
+    "main",
+    "__call__",
+}
 
-    The profiler's clock is each thread's CPU time (``time.thread_time``), so waiting for the
-    GIL or a lock does not count; its own overhead does, so read shares more than totals.
+
+def _import_machinery(filename: str, name: str) -> bool:
+    """Rows that are imports and CLI start-up, left out of the trustees' tables."""
+    return filename.startswith("<frozen") or name in IMPORT_FRAMES
+
+
+def print_profile(backend: str, what: str, stats: dict[Any, Any], n: int, p: float) -> None:
+    """The costliest functions of one profile, per submission, in P.
+
+    The coordinator's profile is of ``SubmissionDesk.accept`` on each gRPC thread's CPU
+    clock (``time.thread_time``), so waiting for the GIL or a lock does not count; the
+    trustee's (the first trustee's runs, merged) is on its process's CPU clock. Profiling
+    overhead counts in both, so read shares more than totals.
     """
-    print(f"\n{backend}: coordinator profile, cumulative thread CPU per submission (cProfile)")
+    clock = "thread CPU" if what == "coordinator" else "process CPU"
+    left_out = "" if what == "coordinator" else ", imports and CLI start-up left out"
+    print(f"\n{backend}: {what} profile, cumulative {clock} per submission (cProfile{left_out})")
     print("| function | calls / submission | cumulative / P | own / P |")
     print("|---|---:|---:|---:|")
     rows = []
     for (filename, line, name), (_, calls, own, cumulative, _) in stats.items():
+        if what != "coordinator" and _import_machinery(filename, name):
+            continue  # start-up: the same per run whatever N (see the start-up row)
         rows.append((cumulative, own, calls, f"{Path(filename).name}:{line}({name})"))
     for cumulative, own, calls, where in sorted(rows, reverse=True)[:30]:
         print(f"| {where} | {calls / n:.2f} | {cumulative / n / p:.3f} | {own / n / p:.3f} |")
@@ -767,7 +1088,14 @@ def main(argv: list[str] | None = None) -> int:
         "--backends", nargs="+", choices=("sqlite", "postgres"), default=["sqlite", "postgres"]
     )
     parser.add_argument(
-        "--profile", action="store_true", help="cProfile the coordinator's accept path"
+        "--profile",
+        action="store_true",
+        help="cProfile the coordinator's accept path and the first trustee's runs",
+    )
+    parser.add_argument(
+        "--insecure",
+        action="store_true",
+        help="plaintext gRPC (coordinator serve --insecure) instead of mutual TLS, to compare",
     )
     parser.add_argument("--keep", action="store_true", help="keep the working directory")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -779,7 +1107,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.n < 3:
         parser.error("--n must be at least 3 (k = 3)")
 
-    p_first = measure_p()
+    sample_p()
     work = Path(tempfile.mkdtemp(prefix="fedcarbon-bench-submissions-"))
     outcomes: dict[str, Outcome] = {}
     skipped: dict[str, str] = {}
@@ -797,9 +1125,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    p_last = measure_p()
-    p = statistics.median([p_first[0], p_last[0]])
-    p_powmod = statistics.median([p_first[1], p_last[1]])
+    sample_p()
+    p = statistics.median(sample[0] for sample in P_SAMPLES)
+    p_powmod = statistics.median(sample[1] for sample in P_SAMPLES)
     results: dict[str, dict[str, Any]] = {
         name: figures(outcome, p) for name, outcome in outcomes.items()
     }
@@ -809,17 +1137,20 @@ def main(argv: list[str] | None = None) -> int:
         document: dict[str, Any] = {
             "P_s": p,
             "P_powmod_s": p_powmod,
+            "P_samples_ms": [round(sample[0] * 1000, 3) for sample in P_SAMPLES],
             "key_bits": KEY_BITS,
             "clients": args.clients,
+            "transport": transport_name(args.insecure),
             "load_average": os.getloadavg(),
             **results,
         }
         print(json.dumps(document, indent=2))
     else:
-        print_table(results, p, p_powmod)
+        print_table(results, p, p_powmod, transport_name(args.insecure))
     for name, outcome in outcomes.items():
-        if outcome.profile is not None and not args.json:
-            print_profile(name, outcome.profile, outcome.n, p)
+        for what, stats in outcome.profile.items():
+            if not args.json:
+                print_profile(name, what, stats, outcome.n, p)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(f"\nbenchmark process: {usage.ru_utime + usage.ru_stime:.1f} s CPU", file=sys.stderr)
     return 0 if ok else 1

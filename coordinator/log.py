@@ -23,6 +23,11 @@ from fedcarbon.audit.receipts import Receipt
 from fedcarbon.audit.treehead import TreeHead, sign_tree_head
 
 MAX_ENTRIES_PER_CALL = 1000
+# Bytes of entries in one GetEntries answer. A submission entry with three trustees is about
+# 8.4 KB, so 1,000 of them (8.4 MB) overran the server's send limit and a client's default
+# 4 MiB receive limit: trustees and auditors could not read a log of 1,000 submissions. A
+# shorter page is allowed by the API (clients ask again from where the page ended).
+MAX_ENTRY_BYTES_PER_CALL = 3 * 1024 * 1024
 
 
 class TransparencyLog:
@@ -101,4 +106,11 @@ class TransparencyLog:
                 .join(CohortEntryRow, CohortEntryRow.entry_id == LogLeaf.submission_id)  # type: ignore[arg-type]
                 .where(LogLeaf.leaf_index >= start, LogLeaf.leaf_index < end)
             ).all()
-        return [entry for _, entry in sorted([*submitted, *cohorts])]
+        page: list[bytes] = []
+        size = 0
+        for _, entry in sorted([*submitted, *cohorts]):
+            if page and size + len(entry) > MAX_ENTRY_BYTES_PER_CALL:
+                break  # the rest on the next call: always at least one entry per page
+            page.append(entry)
+            size += len(entry)
+        return page

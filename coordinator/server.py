@@ -30,6 +30,7 @@ from coordinator.submissions import SubmissionDesk
 from coordinator.telemetry import serve_metrics
 from coordinator.wire import UndecodableRequests
 from fedcarbon.audit import signing
+from fedcarbon.transport import MAX_RESPONSE_MESSAGE_BYTES
 from fedcarbon.v1 import coordinator_pb2, coordinator_pb2_grpc, exchange_pb2, exchange_pb2_grpc
 
 log = logging.getLogger("fedcarbon.coordinator")
@@ -43,6 +44,10 @@ SERVICE_NAMES = (
 )
 # Requests are small; a generous cap still stops a memory-exhaustion attempt early.
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+# Answers can be large: GetAggregate's bundle carries every submission of the campaign (about
+# 8.4 KB each with three trustees), 8.4 MB at 1,000 contributors, past the 8 MiB above. The
+# send limit is the receive limit of clients (fedcarbon/transport.py).
+MAX_RESPONSE_BYTES = MAX_RESPONSE_MESSAGE_BYTES
 
 
 def load_or_create_log_key(path: Path) -> signing.Ed25519PrivateKey:  # type: ignore[name-defined]
@@ -93,7 +98,7 @@ def start(config: CoordinatorConfig, *, workers: int = 16) -> RunningServer:
         futures.ThreadPoolExecutor(max_workers=workers),
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_RESPONSE_BYTES),
         ],
         # Outermost first: a request that does not decode is refused before anything reads it.
         interceptors=[
