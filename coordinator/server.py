@@ -13,7 +13,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlalchemy import Engine
 
-from coordinator import campaigns
+from coordinator import actions, campaigns
 from coordinator.config import CoordinatorConfig
 from coordinator.exchange import ExchangeService
 from coordinator.log import TransparencyLog
@@ -59,11 +59,13 @@ class RunningServer:
     engine: Engine
     log: TransparencyLog
     stop_metrics: Callable[[], None]
+    stop_actions: Callable[[], None] = lambda: None
 
     def stop(self, grace: float = 2.0) -> None:
         self.health.enter_graceful_shutdown()
         self.server.stop(grace).wait()
         self.stop_metrics()
+        self.stop_actions()
         self.engine.dispose()
 
 
@@ -105,9 +107,19 @@ def start(config: CoordinatorConfig, *, workers: int = 16) -> RunningServer:
     if port == 0:
         raise OSError(f"cannot listen on {config.listen}")
     server.start()
-    stop_metrics = serve_metrics(config.metrics_port)
-    log.info("coordinator listening", extra={"port": port, "log_size": transparency.refresh()})
-    return RunningServer(server, port, health_servicer, engine, transparency, stop_metrics)
+    stop_metrics = serve_metrics(config.metrics_port, engine)
+    stop_actions = actions.follow(engine, config.home, "server")
+    log.info(
+        "coordinator listening",
+        extra={
+            "port": port,
+            "metrics_port": config.metrics_port or None,  # None: no /metrics endpoint
+            "log_size": transparency.refresh(),
+        },
+    )
+    return RunningServer(
+        server, port, health_servicer, engine, transparency, stop_metrics, stop_actions
+    )
 
 
 def serve_forever(config: CoordinatorConfig, *, port_file: Path | None = None) -> None:
