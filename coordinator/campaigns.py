@@ -170,7 +170,11 @@ def list_campaigns(engine: Engine, state: CampaignState | None = None) -> list[C
 
 
 def set_state(session: Session, campaign_id: str, old: CampaignState, new: CampaignState) -> bool:
-    """Compare-and-set on the state: exactly one caller wins a transition."""
+    """Compare-and-set on the state: exactly one caller wins a transition.
+
+    ``old == new`` only locks the row (submissions use it to hold a campaign open); that is
+    not a change, so it is not reported to the state watchers (coordinator/transitions.py).
+    """
     result = session.exec(
         update(CampaignRow)
         .where(CampaignRow.campaign_id == campaign_id)  # type: ignore[arg-type]
@@ -179,7 +183,8 @@ def set_state(session: Session, campaign_id: str, old: CampaignState, new: Campa
     )
     if result.rowcount != 1:
         return False
-    transitions.record(session, campaign_id, old, new)
+    if old is not new:
+        transitions.record(session, campaign_id, old, new)
     return True
 
 
