@@ -54,14 +54,21 @@ def _os_user() -> str:
 
 
 def who(home: Path) -> dict[str, Any]:
-    """The fields that say who acted: OS user, uid, host, process and coordinator home."""
-    return {
+    """The fields that say who acted: OS user, uid, host, process and coordinator home.
+
+    Under ``sudo -u fedcarbon`` (how operators reach a home only the service user can
+    read), ``sudo_user`` names the person: sudo sets it, though any caller could fake it.
+    """
+    fields: dict[str, Any] = {
         "user": _os_user(),
         "uid": os.geteuid(),
         "host": socket.gethostname(),
         "pid": os.getpid(),
         "home": str(home.resolve()),
     }
+    if os.environ.get("SUDO_USER"):
+        fields["sudo_user"] = os.environ["SUDO_USER"]
+    return fields
 
 
 def _open(home: Path) -> int:
