@@ -13,7 +13,7 @@ import typer
 from sqlmodel import Session
 
 from agent import exchange, store
-from agent.client import CoordinatorClient
+from agent.client import CoordinatorClient, connect, enrol_home
 from agent.collect import Collection, collect, footprint_for
 from agent.config import AgentConfig, load_config, write_config
 from agent.consent import app as consent_app
@@ -22,7 +22,7 @@ from agent.contribution import Contribution, encrypt_and_sign, prepare
 from agent.errors import AgentError
 from agent.footprint_cli import register as register_footprint_commands
 from agent.gossip import check_view, exchange_all
-from agent.gossip import endpoints as gossip_endpoints
+from agent.gossip import peers as gossip_peers
 from agent.identity import load_or_create_identity
 from agent.ledger import Ledger, differencing_refusals, load_ledger, record_joined, unchecked
 from agent.mappings_cli import app as mappings_app
@@ -30,7 +30,7 @@ from agent.mappings_cli import audit_entry, mapped_rows
 from agent.policy import manifest_refusals, period_label, refusals
 from agent.report import report_command
 from agent.upstream import app as upstream_app
-from fedcarbon import serde
+from fedcarbon import serde, shares
 from fedcarbon.accounting.errors import AccountingError
 from fedcarbon.audit import signing
 from fedcarbon.audit.errors import AuditError
@@ -49,6 +49,7 @@ from fedcarbon.evidence import ResultEvidence, to_document
 from fedcarbon.federation.attestation import attesters_of
 from fedcarbon.federation.legal_id import normalise_legal_id
 from fedcarbon.federation.manifest import Manifest, load_manifest
+from fedcarbon.invite import Invite, install_invite, load_invite
 from fedcarbon.submission import SignedSubmission
 
 app = typer.Typer(
@@ -96,16 +97,7 @@ def _enrolment(config: AgentConfig) -> store.Enrolment:
 def _enrol(config: AgentConfig, token: str, legal_id: str = "") -> store.Enrolment:
     identity = load_or_create_identity(config.identity_key_path)
     legal_id = normalise_legal_id(legal_id) if legal_id else config.legal_id
-    with CoordinatorClient(config.coordinator) as client:
-        result = client.enrol(
-            token=token,
-            organisation=config.organisation,
-            identity=identity,
-            sector=config.sector,
-            region=config.region,
-            size_band=config.size_band,
-            legal_id=legal_id,
-        )
+    result = enrol_home(config, token=token, identity=identity, legal_id=legal_id)
     row = store.Enrolment(
         participant_id=result.participant_id,
         coordinator=config.coordinator,
@@ -124,7 +116,9 @@ def _enrol(config: AgentConfig, token: str, legal_id: str = "") -> store.Enrolme
 @app.command()
 def init(
     organisation: str = typer.Option(..., help="Your organisation's name."),
-    coordinator: str = typer.Option(..., help="Coordinator address, host:port."),
+    coordinator: str | None = typer.Option(
+        None, help="Coordinator address, host:port (default: from --invite)."
+    ),
     home: Path = HOME,
     role: str = typer.Option("supplier", help="supplier or buyer."),
     sector: str = typer.Option("", help="Sector, e.g. machining (used for benchmark cohorts)."),
@@ -133,7 +127,17 @@ def init(
     activities: str | None = typer.Option(
         None, help="Activity CSV to read (configures the csv adapter)."
     ),
-    token: str | None = typer.Option(None, help="Enrolment token: enrol right away."),
+    token: str | None = typer.Option(
+        None, help="Enrolment token (with --insecure): enrol right away."
+    ),
+    invite: Path | None = typer.Option(
+        None,
+        "--invite",
+        help="Invite file from the operator (coordinator address, CA, token): enrol over TLS.",
+    ),
+    insecure: bool = typer.Option(
+        False, "--insecure", help="Plaintext to a loopback coordinator serving --insecure (demos)."
+    ),
     customer: list[str] = typer.Option(
         [], help="PARTICIPANT_ID=NAME: how a buyer appears as `customer` in your data (repeat)."
     ),
@@ -154,11 +158,14 @@ def init(
     if (home / "agent.toml").exists():
         fail(f"{home / 'agent.toml'} already exists; edit it or choose another --home")
     pinned: Manifest | None = None
+    invited: Invite | None = None
     try:
         legal_id = normalise_legal_id(legal_id) if legal_id else ""
         pinned = load_manifest(manifest) if manifest else None
+        invited = load_invite(invite) if invite else None
     except FedcarbonError as error:
         fail(str(error))
+    coordinator, token, role = _from_invite(invited, coordinator, token, role, insecure)
     aliases = {}
     for item in customer:
         pid, sep, name = item.partition("=")
@@ -176,7 +183,10 @@ def init(
         activities=activities,
         customers=aliases,
         legal_id=legal_id,
+        insecure=insecure,
     )
+    if invited is not None:
+        install_invite(invited, home)
     config = _load(home)
     identity = load_or_create_identity(config.identity_key_path)
     document: dict[str, Any] = {
@@ -211,16 +221,53 @@ def init(
         typer.echo(f"enrolled as {document['participant_id']} ({document['role']})")
 
 
+def _from_invite(
+    invited: Invite | None,
+    coordinator: str | None,
+    token: str | None,
+    role: str,
+    insecure: bool,
+) -> tuple[str, str | None, str]:
+    """Coordinator, token and role: from the invite, or from the options (plaintext only)."""
+    if invited is not None:
+        if insecure:
+            fail("--invite is for a coordinator serving TLS; leave out --insecure")
+        if token:
+            fail("--invite already holds the token; leave out --token")
+        return coordinator or invited.coordinator, invited.token, invited.role
+    if coordinator is None:
+        fail("--coordinator is required (or --invite FILE from the operator)")
+    if token and not insecure:
+        fail(
+            "enrolling over TLS needs the invite the operator issued (--invite FILE); "
+            "--token alone works only with --insecure (a plaintext loopback demo)"
+        )
+    return coordinator, token, role
+
+
 @app.command()
 def enrol(
-    token: str = typer.Option(..., help="Single-use token from the operator."),
+    token: str | None = typer.Option(None, help="Single-use token from the operator."),
+    invite: Path | None = typer.Option(
+        None, "--invite", help="Invite file from the operator (holds the token)."
+    ),
     legal_id: str = typer.Option(
         "", "--legal-id", help="Legal identifier to enrol with (default: legal_id in agent.toml)."
     ),
     home: Path = HOME,
 ) -> None:
-    """Enrol with the coordinator using a single-use token and this agent's identity key."""
+    """Enrol with the coordinator using an invite (or, plaintext, a token) and this agent's
+    identity key."""
     config = _load(home)
+    if invite is not None:
+        try:
+            invited = load_invite(invite)
+        except FedcarbonError as error:
+            fail(str(error))
+        install_invite(invited, home)
+        token = invited.token
+    if not token:
+        fail("--invite FILE (or, against an --insecure coordinator, --token) is required")
     try:
         enrolled = _enrol(config, token, legal_id)
     except _USER_ERRORS as error:
@@ -408,7 +455,7 @@ def campaigns(home: Path = HOME, as_json: bool = JSON) -> None:
     engine = store.open_store(config.database_url)
     manifest = _pinned(config)
     try:
-        with CoordinatorClient(config.coordinator) as client:
+        with connect(config) as client:
             found = client.list_campaigns()
             ledger = load_ledger(engine, client, me.log_public_key)
             declines = {
@@ -496,7 +543,7 @@ def preview(campaign_id: str, home: Path = HOME, as_json: bool = JSON) -> None:
     config = _load(home)
     me = _enrolment(config)
     try:
-        with CoordinatorClient(config.coordinator) as client:
+        with connect(config) as client:
             campaign = client.get_campaign(campaign_id)
             ledger = load_ledger(store.open_store(config.database_url), client, me.log_public_key)
             reasons = _declines(config, me, client, campaign, _pinned(config), ledger)
@@ -584,21 +631,24 @@ def _submit_one(
         signed = SignedSubmission(earlier.body, earlier.signature)
         values = json.loads(earlier.values_json)
     else:
-        collection, contribution = _prepare(config, campaign)
-        _report_collection(collection)
-        if (collection.rejected or collection.failures) and not allow_partial:
-            problems = [str(r) for r in collection.rejected[:10]]
-            problems += [f"adapter {name}: {why}" for name, why in collection.failures.items()]
-            more = len(collection.rejected) - 10
-            raise AgentError(
-                f"campaign {campaign.campaign_id}: not submitted, the activity data is "
-                f"incomplete ({'; '.join(problems)}{f'; and {more} more' if more > 0 else ''}). "
-                "Fix the source data, or pass --allow-partial to submit a footprint without "
-                "these rows."
-            )
+        # The encryption's exponentiations need only the trustees' keys: they run on the
+        # other core while the adapters are read and the footprint computed.
+        with shares.CampaignPools(campaign) as pools:
+            collection, contribution = _prepare(config, campaign)
+            _report_collection(collection)
+            if (collection.rejected or collection.failures) and not allow_partial:
+                problems = [str(r) for r in collection.rejected[:10]]
+                problems += [f"adapter {name}: {why}" for name, why in collection.failures.items()]
+                more = len(collection.rejected) - 10
+                raise AgentError(
+                    f"campaign {campaign.campaign_id}: not submitted, the activity data is "
+                    f"incomplete ({'; '.join(problems)}"
+                    f"{f'; and {more} more' if more > 0 else ''}). Fix the source data, or "
+                    "pass --allow-partial to submit a footprint without these rows."
+                )
+            identity = load_or_create_identity(config.identity_key_path)
+            signed = encrypt_and_sign(contribution, me.participant_id, identity, pools)
         records, rejected = len(collection.records), len(collection.rejected)
-        identity = load_or_create_identity(config.identity_key_path)
-        signed = encrypt_and_sign(contribution, me.participant_id, identity)
         values = {k: str(v) for k, v in contribution.values.items()}
         store.save_pending(
             engine,
@@ -632,7 +682,7 @@ def _submit_one(
     store.save_submission(engine, campaign.campaign_id, receipt, values, int(time.time() * 1000))
     store.clear_pending(engine, campaign.campaign_id)
     # Tell the trustees which head this receipt is under, so a split view shows (best effort).
-    peers = gossip_endpoints(config.gossip, _pinned(config))
+    peers = gossip_peers(config, _pinned(config))
     _, failures = exchange_all(peers, me.log_public_key, [receipt.tree_head])
     for failure in failures:
         typer.secho(f"warning: {failure}", fg="yellow", err=True)
@@ -669,7 +719,7 @@ def submit(
     done: list[dict[str, Any]] = []
     skipped: dict[str, str] = {}
     try:
-        with CoordinatorClient(config.coordinator) as client:
+        with connect(config) as client:
             if campaign_id:
                 targets = [client.get_campaign(campaign_id)]
             else:
@@ -761,7 +811,7 @@ def results(
     """
     config = _load(home)
     try:
-        with CoordinatorClient(config.coordinator) as client:
+        with connect(config) as client:
             result = client.get_result(campaign_id)
             campaign = client.get_campaign(campaign_id)
     except _USER_ERRORS as error:
@@ -796,10 +846,10 @@ def check_log(home: Path = HOME, as_json: bool = JSON) -> None:
     me = _enrolment(config)
     engine = store.open_store(config.database_url)
     rows = store.submissions(engine)
-    peers = gossip_endpoints(config.gossip, _pinned(config))
+    peers = gossip_peers(config, _pinned(config))
     checked = []
     try:
-        with CoordinatorClient(config.coordinator) as client:
+        with connect(config) as client:
             mine = [Receipt.from_json(row.receipt_json).tree_head for row in rows]
             received, failures = exchange_all(peers, me.log_public_key, [*mine, client.tree_head()])
             current = client.tree_head()  # after the exchange: at least every head gossiped
@@ -830,7 +880,7 @@ def check_log(home: Path = HOME, as_json: bool = JSON) -> None:
         "root_hash": current.root_hash.hex(),
         "receipts": checked,
         "gossip": {
-            "endpoints": peers,
+            "endpoints": [peer.endpoint for peer in peers],
             "unreachable": failures,
             "heads_received": len(received),
             "forks": forks,

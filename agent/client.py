@@ -8,7 +8,8 @@ from typing import Any, TypeVar
 import grpc
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from agent.errors import CoordinatorUnavailable
+from agent.config import AgentConfig
+from agent.errors import ConfigError, CoordinatorUnavailable
 from fedcarbon import serde
 from fedcarbon.audit import signing
 from fedcarbon.audit.receipts import Receipt
@@ -26,6 +27,14 @@ from fedcarbon.submission import (
     enrolment_message,
     trustee_request_message,
 )
+from fedcarbon.tls import TlsError
+from fedcarbon.transport import (
+    ClientCredentials,
+    home_credentials,
+    open_channel,
+    save_enrolment,
+    tls_key_for_enrolment,
+)
 from fedcarbon.v1 import campaign_pb2, coordinator_pb2, coordinator_pb2_grpc
 
 DEFAULT_TIMEOUT_S = 30.0
@@ -38,6 +47,7 @@ class EnrolmentResult:
     role: str
     log_public_key: bytes
     log_id: str
+    client_certificate: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -75,10 +85,18 @@ _ROLE_NAMES = {
 
 
 class CoordinatorClient:
-    def __init__(self, address: str, *, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+    """The coordinator's API for one party: TLS as ``credentials`` say, every call signed."""
+
+    def __init__(
+        self,
+        address: str,
+        credentials: ClientCredentials,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_S,
+    ) -> None:
         self.address = address
         self._timeout = timeout
-        self._channel = grpc.insecure_channel(address)
+        self._channel = open_channel(address, credentials)
         self._participants = coordinator_pb2_grpc.ParticipantsStub(self._channel)
         self._campaigns = coordinator_pb2_grpc.CampaignsStub(self._channel)
         self._trustees = coordinator_pb2_grpc.TrusteesStub(self._channel)
@@ -117,6 +135,7 @@ class CoordinatorClient:
         region: str = "",
         size_band: str = "",
         legal_id: str = "",
+        tls_public_key: bytes = b"",
     ) -> EnrolmentResult:
         response = self._call(
             self._participants.Enrol,
@@ -129,6 +148,7 @@ class CoordinatorClient:
                 region=region,
                 size_band=size_band,
                 legal_id=legal_id,
+                tls_public_key=tls_public_key,
                 signature=signing.sign(
                     identity,
                     enrolment_message(
@@ -139,6 +159,7 @@ class CoordinatorClient:
                         region,
                         size_band,
                         legal_id,
+                        tls_public_key,
                     ),
                     context=ENROL_CONTEXT,
                 ),
@@ -149,6 +170,7 @@ class CoordinatorClient:
             _ROLE_NAMES.get(response.role, "unknown"),
             response.log_public_key,
             response.log_id,
+            response.client_certificate,
         )
 
     def list_trustees(self) -> list[TrusteeInfo]:
@@ -299,3 +321,53 @@ class CoordinatorClient:
             self._audit.GetEntries, coordinator_pb2.GetEntriesRequest(start=start, end=end)
         )
         return list(response.entries)
+
+
+def connect(config: AgentConfig, *, enrolling: bool = False) -> CoordinatorClient:
+    """A client for this home's coordinator with the home's credentials (docs/tls.md).
+
+    ``enrolling``: the invite's enrolment certificate and no caller identity yet.
+    """
+    try:
+        credentials = home_credentials(config.home, enrolling=enrolling)
+    except TlsError as error:
+        raise ConfigError(str(error)) from None
+    return CoordinatorClient(config.coordinator, credentials)
+
+
+def enrol_home(
+    config: AgentConfig,
+    *,
+    token: str,
+    identity: Ed25519PrivateKey,
+    encryption_public_key: bytes = b"",
+    legal_id: str = "",
+) -> EnrolmentResult:
+    """Enrol this home: over TLS with the invite's certificate, sending a TLS key made here.
+
+    The coordinator answers with a client certificate for that key (CN = participant id); it
+    and the participant id are kept in the home for every later call.
+    """
+    try:
+        tls_key = b"" if config.insecure else tls_key_for_enrolment(config.home)
+    except TlsError as error:
+        raise ConfigError(str(error)) from None
+    with connect(config, enrolling=True) as client:
+        result = client.enrol(
+            token=token,
+            organisation=config.organisation,
+            identity=identity,
+            encryption_public_key=encryption_public_key,
+            sector=config.sector,
+            region=config.region,
+            size_band=config.size_band,
+            legal_id=legal_id,
+            tls_public_key=tls_key,
+        )
+    if not config.insecure and not result.client_certificate:
+        raise ConfigError(
+            f"the coordinator at {config.coordinator} enrolled {result.participant_id} but sent "
+            "no client certificate (is it serving plaintext? then set insecure = true)"
+        )
+    save_enrolment(config.home, result.participant_id, result.client_certificate)
+    return result

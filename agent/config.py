@@ -59,6 +59,13 @@ class AgentConfig:
     customers: dict[str, str] = field(default_factory=dict)
     # Trustees' gossip endpoints (host:port) to compare signed tree heads with (agent/gossip.py).
     gossip: tuple[str, ...] = ()
+    # Endpoint -> its trustee's self-signed certificate (tls/gossip.pem), for endpoints above
+    # that the pinned manifest does not vouch for (docs/tls.md, "Gossip").
+    gossip_certificates: dict[str, Path] = field(default_factory=dict)
+    # TLS (fedcarbon/transport.py, docs/tls.md): the CA that verifies the coordinator, or
+    # plaintext for a loopback demo against `coordinator serve --insecure`.
+    ca_file: str = "tls/ca.pem"
+    insecure: bool = False
 
     @property
     def database_url(self) -> str:
@@ -129,6 +136,9 @@ def load_config(home: Path) -> AgentConfig:
         "gwp",
         "factors",
         "gossip",
+        "gossip_certificates",
+        "ca_file",
+        "insecure",
     }
     unknown = set(section) - known
     if unknown:
@@ -148,6 +158,22 @@ def load_config(home: Path) -> AgentConfig:
         for g in gossip
     ):
         raise ConfigError(f'{path}: [agent] gossip must be a list of "host:port" strings')
+    certificates = section.get("gossip_certificates", {})
+    if not isinstance(certificates, dict) or not all(
+        isinstance(v, str) and v for v in certificates.values()
+    ):
+        raise ConfigError(
+            f'{path}: [agent] gossip_certificates must be a table {{"host:port" = "file.pem"}}'
+        )
+    unlisted = sorted(set(certificates) - set(gossip))
+    if unlisted:
+        raise ConfigError(
+            f"{path}: [agent] gossip_certificates names {unlisted}, not listed in gossip"
+        )
+    if not isinstance(section.get("insecure", False), bool):
+        raise ConfigError(f"{path}: [agent] insecure must be true or false")
+    if not isinstance(section.get("ca_file", "tls/ca.pem"), str):
+        raise ConfigError(f"{path}: [agent] ca_file must be a path string")
     adapters = document.get("adapters", [])
     if not isinstance(adapters, list) or any("name" not in a for a in adapters):
         raise ConfigError(f"{path}: every [[adapters]] table needs a name")
@@ -166,6 +192,9 @@ def load_config(home: Path) -> AgentConfig:
         policy=policy,
         customers={str(k): str(v) for k, v in document.get("customers", {}).items()},
         gossip=tuple(gossip),
+        gossip_certificates={k: home / v for k, v in certificates.items()},
+        ca_file=section.get("ca_file", "tls/ca.pem"),
+        insecure=section.get("insecure", False),
     )
 
 
@@ -192,6 +221,7 @@ def write_config(
     activities: str | None = None,
     customers: dict[str, str] | None = None,
     legal_id: str = "",
+    insecure: bool = False,
 ) -> Path:
     """A commented starting configuration the participant can edit."""
     lines = [
@@ -205,8 +235,14 @@ def write_config(
         f"size_band = {_toml_value(size_band)}",
         f"legal_id = {_toml_value(legal_id)}  # LEI:..., VAT:<CC>... or CRN:<CC>:...",
         'gwp = "AR6"  # or AR5',
+        "# TLS: the CA certificate that verifies the coordinator (from your invite)",
+        'ca_file = "tls/ca.pem"',
+        f"insecure = {_toml_value(insecure)}  # true: plaintext, loopback demos only",
         '# factors = ["our-supplier-factors.csv"]  # your own factors, searched first',
+        "# Gossip: the pinned manifest's trustees are used; extra endpoints need their",
+        "# trustee's certificate (tls/gossip.pem) unless insecure = true:",
         '# gossip = ["trustee.example:7443"]  # trustees to compare the log\'s tree heads with',
+        '# gossip_certificates = {"trustee.example:7443" = "trustee-gossip.pem"}',
         "",
         "[policy]",
         f"min_contributors = {DEFAULT_MIN_CONTRIBUTORS}  # refuse campaigns with a smaller k",

@@ -18,7 +18,7 @@ from sqlalchemy import BigInteger, Engine
 from sqlmodel import Field, Session, SQLModel
 
 from agent import store
-from agent.client import CoordinatorClient
+from agent.client import connect
 from agent.config import Policy, load_config
 from agent.errors import AgentError
 from fedcarbon.campaign import Campaign, CampaignState
@@ -122,7 +122,7 @@ HOME = typer.Option(
 
 def _campaign_and_engine(home: Path, campaign_id: str) -> tuple[Campaign, Engine]:
     config = load_config(home)
-    with CoordinatorClient(config.coordinator) as client:
+    with connect(config) as client:
         campaign = client.get_campaign(campaign_id)
     return campaign, store.open_store(config.database_url)
 
@@ -135,7 +135,7 @@ def list_requests(
     try:
         config = load_config(home)
         engine = store.open_store(config.database_url)
-        with CoordinatorClient(config.coordinator) as client:
+        with connect(config) as client:
             found = client.list_campaigns(CampaignState.OPEN)
     except AgentError as error:
         fail(str(error))

@@ -66,21 +66,35 @@ def prepare(
     return Contribution(campaign, values, fixed, slot_values, shares.indicators(fixed))
 
 
+DAY_MS = 86_400_000
+
+
+def day_of(unix_ms: int) -> int:
+    """Round a time down to 00:00 UTC of its day: the log is public, and a submission's
+    millisecond would help link it to the network traffic or the organisation that sent it."""
+    return unix_ms - unix_ms % DAY_MS
+
+
 def encrypt_and_sign(
-    contribution: Contribution, participant_id: str, identity: Ed25519PrivateKey
+    contribution: Contribution,
+    participant_id: str,
+    identity: Ed25519PrivateKey,
+    pools: shares.CampaignPools | None = None,
 ) -> SignedSubmission:
+    """The signed submission; ``pools`` (filled while the footprint was computed) make the
+    encryption and proofs a few multiplications."""
     campaign = contribution.campaign
     moduli = campaign.moduli
     context = submission_proof_context(campaign.digest, participant_id)
     plaintexts = shares.share_vector(campaign, contribution.slot_values, contribution.indicators)
-    ciphertexts, proofs = shares.encrypt(campaign, plaintexts, context)
+    ciphertexts, proofs = shares.encrypt(campaign, plaintexts, context, pools)
     body = SubmissionBody(
         campaign_id=campaign.campaign_id,
         participant_id=participant_id,
         campaign_digest=campaign.digest,
         ciphertexts=tuple(vector.to_bytes(ciphertexts, moduli)),
         nonce=secrets.token_bytes(NONCE_BYTES),
-        created_unix_ms=int(time.time() * 1000),
+        created_unix_ms=day_of(int(time.time() * 1000)),
         proofs=tuple(proofs),
     )
     return sign_body(identity, serde.body_to_bytes(body))

@@ -74,6 +74,7 @@ class Federation:
     participants: dict[str, str] = field(default_factory=dict)  # company key -> participant id
     trustees: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    invites: int = 0
 
     def cli(self, *args: str) -> str:
         """Run one `fedcarbon` command in its own process; return its stdout."""
@@ -122,16 +123,25 @@ def _start_coordinator(fed: Federation) -> None:
             raise DemoError(f"the coordinator did not start; see {home / 'coordinator.log'}")
         time.sleep(0.1)
     fed.address = f"127.0.0.1:{port_file.read_text().strip()}"
-    fed.step(f"coordinator listening on {fed.address} (SQLite in {home})")
+    fed.step(
+        f"coordinator listening on {fed.address} over mutual TLS, its private CA made by "
+        f"`coordinator init` (SQLite in {home})"
+    )
 
 
 def _tokens(fed: Federation, role: str, count: int) -> list[str]:
+    """Invites (token, CA certificate, enrolment certificate), one file per participant."""
     home = str(fed.workdir / "coordinator")
-    return list(
-        fed.cli_json(
-            "coordinator", "token", "issue", "--role", role, "--count", str(count), "--home", home
-        )["tokens"]
-    )
+    paths = []
+    for _ in range(count):
+        fed.invites += 1
+        path = fed.workdir / "invites" / f"{role}-{fed.invites}.json"
+        fed.cli(
+            "coordinator", "token", "issue", "--role", role, "--home", home,
+            "--invite", str(path), "--coordinator-address", fed.address,
+        )  # fmt: skip
+        paths.append(str(path))
+    return paths
 
 
 def _enrol_everyone(fed: Federation, trustees: int) -> None:
@@ -146,9 +156,7 @@ def _enrol_everyone(fed: Federation, trustees: int) -> None:
                 str(fed.workdir / f"trustee-{index + 1}"),
                 "--organisation",
                 f"Trustee {index + 1} (independent key holder)",
-                "--coordinator",
-                fed.address,
-                "--token",
+                "--invite",
                 trustee_tokens[index],
             )["participant_id"]
         )
@@ -175,7 +183,10 @@ def _enrol_everyone(fed: Federation, trustees: int) -> None:
             )
         )
     fed.participants.update({c.key: pid for c, pid in zip(suppliers, ids, strict=True)})
-    fed.step(f"{len(suppliers) + 1} suppliers and the buyer enrolled with single-use tokens")
+    fed.step(
+        f"{len(suppliers) + 1} suppliers and the buyer enrolled with single-use invites, each "
+        "with a TLS key made on its own premises"
+    )
     _attest_everyone(fed)
 
 
@@ -248,10 +259,6 @@ def _init_agent(fed: Federation, company: Company, token: str, aliases: dict[str
         str(home),
         "--organisation",
         company.organisation,
-        "--coordinator",
-        fed.address,
-        "--role",
-        company.role,
         "--sector",
         company.sector,
         "--region",
@@ -260,7 +267,7 @@ def _init_agent(fed: Federation, company: Company, token: str, aliases: dict[str
         company.size_band,
         "--activities",
         "activities.csv",
-        "--token",
+        "--invite",
         token,
         "--legal-id",
         demo_legal_id(company.key),
@@ -492,8 +499,10 @@ def _noise_bound(fed: Federation, campaign_id: str, name: str) -> tuple[float, f
     from agent.client import CoordinatorClient
     from fedcarbon.dp import NOISE_FAILURE_PROBABILITY
     from fedcarbon.privacy.noise import confidence_half_width, noise_magnitude_bound
+    from fedcarbon.transport import home_credentials
 
-    with CoordinatorClient(fed.address) as client:
+    home = fed.workdir / "trustee-1"
+    with CoordinatorClient(fed.address, home_credentials(home)) as client:
         campaign = client.get_campaign(campaign_id)
     plan = campaign.noise
     if plan is None:
@@ -672,8 +681,8 @@ def _audit(fed: Federation) -> dict[str, Any]:
         fed.cli(
             "audit",
             "fetch",
-            "--coordinator",
-            fed.address,
+            "--home",
+            str(fed.workdir / "trustee-1"),
             "--log-key",
             key,
             "--out",

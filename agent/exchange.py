@@ -41,6 +41,7 @@ from fedcarbon.cbam import envelope
 from fedcarbon.cbam.communication import Communication
 from fedcarbon.console import fail, print_json, table
 from fedcarbon.errors import FedcarbonError
+from fedcarbon.transport import ClientCredentials, home_credentials, open_channel
 from fedcarbon.v1 import coordinator_pb2, coordinator_pb2_grpc, exchange_pb2, exchange_pb2_grpc
 
 DEFAULT_TIMEOUT_S = 30.0
@@ -74,10 +75,12 @@ class Received:
 class ExchangeClient:
     """The Exchange service, domain values in and out; signs every request."""
 
-    def __init__(self, address: str, *, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(
+        self, address: str, credentials: ClientCredentials, *, timeout: float = DEFAULT_TIMEOUT_S
+    ) -> None:
         self.address = address
         self._timeout = timeout
-        self._channel = grpc.insecure_channel(address)
+        self._channel = open_channel(address, credentials)
         self._stub = exchange_pb2_grpc.ExchangeStub(self._channel)
         self._audit = coordinator_pb2_grpc.AuditLogStub(self._channel)
 
@@ -186,6 +189,14 @@ class ExchangeClient:
         return list(answer.messages)
 
 
+def _client(config: AgentConfig) -> ExchangeClient:
+    try:
+        credentials = home_credentials(config.home)
+    except FedcarbonError as error:
+        raise AgentError(str(error)) from None
+    return ExchangeClient(config.coordinator, credentials)
+
+
 def exchange_key_path(config: AgentConfig) -> Path:
     return config.home / "exchange.pem"
 
@@ -203,7 +214,7 @@ def send_communication(
 ) -> tuple[str, Receipt, bool]:
     """Seal, sign, send; verify the receipt covers exactly this blob; keep it on disk."""
     config, me, identity = _setup(home)
-    with ExchangeClient(config.coordinator) as client:
+    with _client(config) as client:
         key = client.recipient_key(recipient_id, fingerprint)
         sealed = envelope.seal_communication(
             communication,
@@ -238,7 +249,7 @@ def read_inbox(home: Path, pins: dict[str, str]) -> list[Received]:
     must match its fingerprint."""
     config, me, identity = _setup(home)
     key = load_or_create_encryption_key(exchange_key_path(config))
-    with ExchangeClient(config.coordinator) as client:
+    with _client(config) as client:
         messages = client.inbox(me.participant_id, identity)
         evidence = [client.logged(m.sealed, m.leaf_index) for m in messages]
     found = []
@@ -282,7 +293,7 @@ def key_command(home: Path = HOME, as_json: bool = JSON) -> None:
     try:
         config, me, identity = _setup(home)
         key = load_or_create_encryption_key(exchange_key_path(config))
-        with ExchangeClient(config.coordinator) as client:
+        with _client(config) as client:
             client.publish_key(me.participant_id, identity, key)
     except _USER_ERRORS as error:
         fail(f"cannot publish the exchange key: {error}")

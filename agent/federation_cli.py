@@ -12,12 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from agent import store
 from agent.client import CoordinatorClient
 from agent.config import load_config
 from agent.errors import AgentError
+from agent.gossip import create_certificate
 from agent.identity import load_or_create_encryption_key, x25519_public_bytes
+from fedcarbon import tls
 from fedcarbon.audit import signing
 from fedcarbon.audit.errors import AuditError
 from fedcarbon.console import fail, print_json, table
@@ -34,6 +37,8 @@ from fedcarbon.federation.manifest import (
     parse_manifest,
     sign_manifest,
 )
+from fedcarbon.invite import load_invite, registrar_credentials
+from fedcarbon.transport import ClientCredentials, home_credentials
 
 manifest_app = typer.Typer(
     help="Write, sign and pin the federation manifest (trustees and registrars).",
@@ -70,11 +75,26 @@ def _enrolled_id(home: Path) -> str:
     return enrolled.participant_id if enrolled else ""
 
 
+def _gossip_certificate(home: Path, endpoint: str) -> bytes:
+    """This trustee's gossip certificate for ``endpoint``'s host, made if it has none yet."""
+    host, _, port = endpoint.rpartition(":")
+    if not host or not port.isdigit():
+        fail(f"--gossip must be host:port, got {endpoint!r}")
+    try:
+        return create_certificate(home, [tls.host_of(endpoint)]).certificate
+    except AgentError as error:
+        fail(str(error))
+
+
 @manifest_app.command("entry")
 def entry(
     home: Path = HOME,
     legal_id: str = typer.Option("", "--legal-id", help="Trustees: the organisation's LEI etc."),
-    gossip: str = typer.Option("", help="Trustees: host:port of this trustee's gossip endpoint."),
+    gossip: str = typer.Option(
+        "",
+        help="Trustees: host:port of this trustee's gossip endpoint; its self-signed TLS "
+        "certificate (tls/gossip.pem, made if missing) goes into the entry.",
+    ),
     registrar_id: str = typer.Option(
         "", "--registrar", help="Write a registrar entry with this id (creates identity.pem)."
     ),
@@ -99,6 +119,7 @@ def entry(
         except FedcarbonError as error:
             fail(f"--legal-id: {error}")
         encryption = load_or_create_encryption_key(home / "encryption.pem")
+        certificate = _gossip_certificate(home, gossip) if gossip else b""
         document = ManifestTrustee(
             trustee_id,
             organisation or load_config(home).organisation,
@@ -106,6 +127,7 @@ def entry(
             signing.public_key_bytes(key),
             x25519_public_bytes(encryption),
             gossip,
+            certificate.decode(),
         ).to_document()
     text = json.dumps(document, indent=2) + "\n"
     if out:
@@ -214,6 +236,46 @@ def _approver_manifest(home: Path, manifest_file: Path | None) -> Manifest:
     fail(f"{home}: no manifest pinned here; pass --manifest FILE")
 
 
+def _registrar_credentials(
+    registrar_id: str, key: Ed25519PrivateKey, invite: Path | None, insecure: bool
+) -> tuple[ClientCredentials, str]:
+    """A registrar's credentials and the address its invite names ("" when insecure)."""
+    caller = f"registrar:{registrar_id}"
+    if insecure:
+        return ClientCredentials(participant_id=caller, identity=key, insecure=True), ""
+    if invite is None:
+        fail(
+            f"registrar {registrar_id}: pass --invite FILE (the operator writes it with "
+            "`fedcarbon coordinator manifest registrar-invite`), or --insecure for a plaintext "
+            "loopback coordinator"
+        )
+    try:
+        loaded = load_invite(invite)
+        credentials = registrar_credentials(loaded, key)
+    except FedcarbonError as error:
+        fail(str(error))
+    if credentials.participant_id != caller:
+        fail(
+            f"invite {invite} is for {credentials.participant_id!r}, but this identity key is "
+            f"registrar {registrar_id!r} of the manifest"
+        )
+    return credentials, loaded.coordinator
+
+
+def _credentials(home: Path) -> ClientCredentials:
+    """The home's own credentials: approving reads members and stores attestations, which the
+    coordinator answers for an enrolled trustee only."""
+    if not (home / "agent.toml").exists():
+        fail(
+            f"{home}: not an enrolled trustee home; the coordinator answers member lists and "
+            "attestations only to enrolled trustees (docs/tls.md)"
+        )
+    try:
+        return home_credentials(home)
+    except FedcarbonError as error:
+        fail(str(error))
+
+
 def approve(
     participant: str = typer.Option("", help="Only this participant id (default: every one)."),
     home: Path = HOME,
@@ -225,6 +287,15 @@ def approve(
     ),
     yes: bool = typer.Option(
         False, "--yes", help="Attest without asking (only after checking out of band)."
+    ),
+    invite: Path | None = typer.Option(
+        None,
+        "--invite",
+        help="A registrar's credentials (`coordinator manifest registrar-invite`): registrars "
+        "do not enrol; their calls are signed with the identity key the manifest names.",
+    ),
+    insecure: bool = typer.Option(
+        False, "--insecure", help="A registrar calling a plaintext loopback coordinator."
     ),
     as_json: bool = JSON,
 ) -> None:
@@ -243,14 +314,21 @@ def approve(
             f"this identity key ({mine.hex()[:16]}...) is neither a trustee nor a registrar of "
             f"manifest {manifest.fingerprint[:16]}"
         )
-    address = coordinator or (
-        load_config(home).coordinator if (home / "agent.toml").exists() else ""
+    registrar = next((r for r in manifest.registrars if r.identity_key == mine), None)
+    if registrar is not None and not (home / "agent.toml").exists():
+        credentials, invited = _registrar_credentials(registrar.registrar_id, key, invite, insecure)
+    else:
+        credentials, invited = _credentials(home), ""
+    address = (
+        coordinator
+        or invited
+        or (load_config(home).coordinator if (home / "agent.toml").exists() else "")
     )
     if not address:
         fail("--coordinator is required outside a trustee home")
     done: list[dict[str, Any]] = []
     try:
-        with CoordinatorClient(address) as client:
+        with CoordinatorClient(address, credentials) as client:
             for member, attestations in client.members(participant):
                 if mine in attesters_of(manifest, member, attestations):
                     continue

@@ -19,7 +19,7 @@ from pathlib import Path
 import typer
 
 from agent import store
-from agent.client import CoordinatorClient
+from agent.client import connect
 from agent.collect import collect, footprint_for
 from agent.config import AgentConfig, load_config
 from agent.errors import AgentError
@@ -383,7 +383,7 @@ def gather(home: Path, year: int, trend_years: int) -> Report:
         notes.append("Not enrolled: no benchmark or supply-chain results.")
         return Report(config.organisation, year, footprint, trend, notes=notes)
     try:
-        with CoordinatorClient(config.coordinator) as client:
+        with connect(config) as client:
             for campaign in client.list_campaigns(CampaignState.RELEASED):
                 mine = campaign.kind is CampaignKind.SUPPLY_CHAIN and (
                     campaign.buyer_id == me.participant_id

@@ -15,7 +15,8 @@ result against everyone's openings and signs it.
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from phe import paillier
 
 from agent.client import AggregateBundle
+from agent.verified import VerifiedSubmissions, verified_key
 from fedcarbon import serde, shares
 from fedcarbon.audit import signing
 from fedcarbon.audit.errors import AuditError, SignatureError
@@ -54,6 +56,7 @@ from fedcarbon.results import ResultSignature, sign_result
 from fedcarbon.submission import (
     DECRYPTION_SHARE_CONTEXT,
     NOISE_SHARE_CONTEXT,
+    SignedSubmission,
     SubmissionBody,
     is_submission_entry,
     noise_proof_context,
@@ -114,17 +117,25 @@ def entity_of(bundle: AggregateBundle, manifest: Manifest | None) -> Callable[[s
     return lambda participant_id: entities.get(participant_id, participant_id)
 
 
-def verify_bundle(bundle: AggregateBundle, manifest: Manifest | None = None) -> Verdict:
+def verify_bundle(
+    bundle: AggregateBundle,
+    manifest: Manifest | None = None,
+    verified: VerifiedSubmissions | None = None,
+) -> Verdict:
     """Recompute the aggregate from the signed submissions; list everything that differs.
 
     With the trustee's pinned ``manifest``, k counts distinct attested legal entities and an
     unattested contributor is a reason to refuse; without one, k counts participant ids.
+    Signatures and proofs already checked (``verified``, agent/verified.py) are not checked
+    again; the ones checked here are added to it.
     """
     campaign = bundle.campaign
     reasons: list[str] = []
     seen: set[str] = set()
     vectors: list[list[int]] = []
-    candidates: list[tuple[str, SubmissionBody, list[int]]] = []
+    # (where, body, values, cache key or "" when already verified)
+    candidates: list[tuple[str, SubmissionBody, list[int], str]] = []
+    digest = campaign.digest  # a hash over every term: once, not twice per submission
     for position, signed in enumerate(bundle.submissions):
         where = f"submission {position}"
         try:
@@ -137,12 +148,15 @@ def verify_bundle(bundle: AggregateBundle, manifest: Manifest | None = None) -> 
         if key is None:
             reasons.append(f"{where}: no identity key supplied")
             continue
-        try:
-            signed.verify(key)
-        except SignatureError as error:
-            reasons.append(f"{where}: {error}")
-            continue
-        if body.campaign_id != campaign.campaign_id or body.campaign_digest != campaign.digest:
+        cache_key = verified_key(digest, key, signed)
+        known = verified is not None and cache_key in verified
+        if not known:
+            try:
+                signed.verify(key)
+            except SignatureError as error:
+                reasons.append(f"{where}: {error}")
+                continue
+        if body.campaign_id != campaign.campaign_id or body.campaign_digest != digest:
             reasons.append(f"{where}: bound to another campaign or to other terms")
             continue
         if body.participant_id in seen:
@@ -160,28 +174,32 @@ def verify_bundle(bundle: AggregateBundle, manifest: Manifest | None = None) -> 
             reasons.append(f"{where}: {error}")
             continue
         seen.add(body.participant_id)
-        candidates.append((where, body, values))
-    # Every candidate's proofs in one batch per trustee key (issue 14): cheap when all hold,
+        candidates.append((where, body, values, "" if known else cache_key))
+    # The new candidates' proofs in one batch per trustee key (issue 14): cheap when all hold,
     # and the individual checks behind a failed batch name the bad submissions.
-    failing = set(
-        shares.unproven(
+    fresh = [index for index, c in enumerate(candidates) if c[3]]
+    failing = {
+        fresh[i]
+        for i in shares.unproven(
             campaign,
             [
                 (
-                    b.ciphertexts,
-                    b.proofs,
-                    submission_proof_context(campaign.digest, b.participant_id),
+                    candidates[index][1].ciphertexts,
+                    candidates[index][1].proofs,
+                    submission_proof_context(digest, candidates[index][1].participant_id),
                 )
-                for _, b, _ in candidates
+                for index in fresh
             ],
         )
-    )
-    for index, (where, body, values) in enumerate(candidates):
+    }
+    for index, (where, body, values, _) in enumerate(candidates):
         if index in failing:
             reasons.append(f"{where}: a ciphertext lacks a valid proof of plaintext knowledge")
             seen.discard(body.participant_id)
         else:
             vectors.append(values)
+    if verified is not None:
+        verified.add([c[3] for index, c in enumerate(candidates) if c[3] and index not in failing])
     if len(seen) < campaign.min_contributors:
         reasons.append(
             f"only {len(seen)} valid distinct contributors; k = {campaign.min_contributors}"
@@ -288,6 +306,15 @@ def verify_cohort(
     return differencing_conflicts(own, earlier, k, entity_of)
 
 
+def _write_whole(path: Path, text: str) -> None:
+    """Write beside ``path``, then swap it in (``os.replace``): a trustee killed mid-write keeps
+    its state file whole, so the next run still reads what it opened and bound (an earlier,
+    truncated decrypted.json stopped every later ``trustee run``)."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
 class KeyRing:
     """A trustee's campaign keys on disk (owner-only files under ``home/keys``)."""
 
@@ -295,6 +322,18 @@ class KeyRing:
         self.directory = home / "keys"
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._decrypted = home / "decrypted.json"
+        self._home = home
+        self._verified: dict[str, VerifiedSubmissions] = {}
+
+    def has_key(self, campaign_id: str) -> bool:
+        """Whether this trustee made a key for ``campaign_id`` (so it will be asked to open)."""
+        return self._key_path(campaign_id).exists()
+
+    def verified(self, campaign_id: str) -> VerifiedSubmissions:
+        """The submissions of ``campaign_id`` this trustee has already verified."""
+        if campaign_id not in self._verified:
+            self._verified[campaign_id] = VerifiedSubmissions(self._home, campaign_id)
+        return self._verified[campaign_id]
 
     # Every key is bound to the one campaign it was made for: the same key presented under
     # another campaign id is refused, so a coordinator cannot reuse a campaign's key to have
@@ -311,7 +350,7 @@ class KeyRing:
                 "a key serves one campaign only"
             )
         bound[key_id] = campaign_id
-        path.write_text(json.dumps(bound, indent=1, sort_keys=True))
+        _write_whole(path, json.dumps(bound, indent=1, sort_keys=True))
 
     def create_key(
         self, bits: int, trustee_id: str, campaign_id: str, identity: Ed25519PrivateKey
@@ -393,7 +432,7 @@ class KeyRing:
     def remember(self, campaign_id: str, digest: bytes) -> None:
         done = json.loads(self._decrypted.read_text()) if self._decrypted.exists() else {}
         done[campaign_id] = digest.hex()
-        self._decrypted.write_text(json.dumps(done, indent=1, sort_keys=True))
+        _write_whole(self._decrypted, json.dumps(done, indent=1, sort_keys=True))
 
 
 def verify_noise(bundle: AggregateBundle, ring: "KeyRing", trustee_id: str) -> list[str]:
@@ -448,7 +487,8 @@ def make_noise(
 ) -> NoiseShare | DecryptionShare:
     """This trustee's encrypted noise vector, or a refusal if the aggregate does not check out."""
     campaign = bundle.campaign
-    reasons = [*verify_bundle(bundle, manifest).reasons, *log_problems]
+    verified = ring.verified(campaign.campaign_id)
+    reasons = [*verify_bundle(bundle, manifest, verified).reasons, *log_problems]
     if reasons:
         return DecryptionShare(
             campaign.campaign_id, trustee_id, bundle.digest, (), "; ".join(reasons)
@@ -542,7 +582,7 @@ def answer(
     """
     campaign = bundle.campaign
     previous = ring.already_decrypted(campaign.campaign_id)
-    verdict = verify_bundle(bundle, manifest)
+    verdict = verify_bundle(bundle, manifest, ring.verified(campaign.campaign_id))
     reasons = [*verdict.reasons, *log_problems]
     digest = bundle.digest
     if campaign.noise is not None and not reasons:
@@ -590,3 +630,53 @@ def sign_release(
     if result.contributors != contributors or result.aggregate_digest != bundle.digest:
         raise CryptoError("the released result names another cohort or aggregate")
     return sign_result(identity, trustee_id, result, campaign.digest)
+
+
+def prefetch_verify(
+    campaign: Campaign,
+    submissions: Sequence[SignedSubmission],
+    identity_keys: Mapping[str, bytes],
+    verified: VerifiedSubmissions,
+) -> int:
+    """Verify, in one batch, the submissions to an open ``campaign`` seen so far (issue 14).
+
+    Run by ``trustee run`` on what the public log shows while the campaign is still open, so
+    that at release ``verify_bundle`` only checks what arrived since. A submission that does
+    not verify here is simply not remembered: the release-time check names it. Returns how
+    many were newly verified.
+    """
+    pending: list[tuple[SubmissionBody, str]] = []
+    digest = campaign.digest  # a hash over every term: once
+    for signed in submissions:
+        try:
+            body = serde.body_from_bytes(signed.body)
+        except WireError:
+            continue
+        key = identity_keys.get(body.participant_id)
+        if key is None or body.campaign_digest != digest:
+            continue
+        cache_key = verified_key(digest, key, signed)
+        if cache_key in verified:
+            continue
+        try:
+            signed.verify(key)
+            vector.from_bytes(body.ciphertexts, campaign.moduli)
+        except (SignatureError, CryptoError):
+            continue
+        pending.append((body, cache_key))
+    failing = set(
+        shares.unproven(
+            campaign,
+            [
+                (
+                    body.ciphertexts,
+                    body.proofs,
+                    submission_proof_context(digest, body.participant_id),
+                )
+                for body, _ in pending
+            ],
+        )
+    )
+    good = [key for index, (_, key) in enumerate(pending) if index not in failing]
+    verified.add(good)
+    return len(good)

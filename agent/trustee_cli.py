@@ -13,11 +13,20 @@ import typer
 from sqlmodel import Session
 
 from agent import store
-from agent.client import CoordinatorClient
+from agent.client import CoordinatorClient, connect, enrol_home
 from agent.config import load_config, write_config
 from agent.errors import AgentError
 from agent.federation_cli import approve, manifest_app
-from agent.gossip import check_view, endpoints, exchange_all, problems, serve
+from agent.gossip import (
+    CERT_FILE,
+    check_view,
+    create_certificate,
+    exchange_all,
+    load_certificate,
+    peers,
+    problems,
+    serve,
+)
 from agent.identity import (
     load_or_create_encryption_key,
     load_or_create_identity,
@@ -28,10 +37,13 @@ from agent.trustee import (
     answer,
     entity_of,
     make_noise,
+    prefetch_verify,
     sign_release,
     verify_cohort,
     verify_log_completeness,
 )
+from fedcarbon import serde, tls
+from fedcarbon.audit import signing
 from fedcarbon.audit.errors import AuditError
 from fedcarbon.audit.gossip import GossipCheck
 from fedcarbon.audit.treehead import TreeHead, verify_tree_head
@@ -39,8 +51,10 @@ from fedcarbon.console import fail, print_json
 from fedcarbon.crypto.errors import CryptoError
 from fedcarbon.crypto.vector import MIN_KEY_BITS
 from fedcarbon.decryption import DecryptionShare, NoiseShare
-from fedcarbon.errors import FedcarbonError
+from fedcarbon.errors import FedcarbonError, WireError
 from fedcarbon.federation.manifest import Manifest
+from fedcarbon.invite import install_invite, load_invite
+from fedcarbon.submission import SignedSubmission, is_submission_entry
 from fedcarbon.trustee_keys import statement_to_document
 
 app = typer.Typer(
@@ -62,26 +76,54 @@ HOME = typer.Option(
 @app.command()
 def init(
     organisation: str = typer.Option(..., help="The trustee organisation's name."),
-    coordinator: str = typer.Option(..., help="Coordinator address, host:port."),
-    token: str = typer.Option(..., help="A trustee enrolment token from the operator."),
+    coordinator: str | None = typer.Option(
+        None, help="Coordinator address, host:port (default: from --invite)."
+    ),
+    token: str | None = typer.Option(
+        None, help="A trustee enrolment token (with --insecure; otherwise use --invite)."
+    ),
+    invite: Path | None = typer.Option(
+        None, "--invite", help="Trustee invite file from the operator: enrol over TLS."
+    ),
+    insecure: bool = typer.Option(
+        False, "--insecure", help="Plaintext to a loopback coordinator serving --insecure."
+    ),
     home: Path = HOME,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Create a trustee home with identity and encryption keys, and enrol."""
+    """Create a trustee home with identity, encryption and TLS keys, and enrol."""
     if (home / "agent.toml").exists():
         fail(f"{home / 'agent.toml'} already exists")
-    write_config(home, organisation=organisation, coordinator=coordinator, role="trustee")
+    invited = None
+    if invite is not None:
+        try:
+            invited = load_invite(invite)
+        except FedcarbonError as error:
+            fail(str(error))
+        if invited.role != "trustee":
+            fail(f"invite {invite} is for a {invited.role}, not a trustee")
+        if insecure or token:
+            fail("--invite holds the token and is for TLS; leave out --token and --insecure")
+        coordinator, token = coordinator or invited.coordinator, invited.token
+    elif not coordinator or not token:
+        fail("--invite FILE is required (or --coordinator and --token with --insecure)")
+    elif not insecure:
+        fail("enrolling over TLS needs the operator's invite (--invite FILE)")
+    write_config(
+        home, organisation=organisation, coordinator=coordinator, role="trustee", insecure=insecure
+    )
+    if invited is not None:
+        install_invite(invited, home)
     config = load_config(home)
     identity = load_or_create_identity(config.identity_key_path)
     encryption = load_or_create_encryption_key(home / "encryption.pem")
     try:
-        with CoordinatorClient(config.coordinator) as client:
-            result = client.enrol(
-                token=token,
-                organisation=organisation,
-                identity=identity,
-                encryption_public_key=x25519_public_bytes(encryption),
-            )
+        result = enrol_home(
+            config,
+            token=token,
+            identity=identity,
+            encryption_public_key=x25519_public_bytes(encryption),
+        )
     except AgentError as error:
         fail(f"enrolment failed: {error}")
     if result.role != "trustee":
@@ -176,8 +218,11 @@ def _gossip_check(
     endpoint) and from the peers in ``gossip``; the coordinator must prove each a prefix.
     """
     engine = store.open_store(config.database_url)  # type: ignore[attr-defined]
-    peers = endpoints(config.gossip, manifest)  # type: ignore[attr-defined]
-    received, failures = exchange_all(peers, log_key, [head])
+    received, failures = exchange_all(
+        peers(config, manifest),  # type: ignore[arg-type]
+        log_key,
+        [head],
+    )
     for failure in failures:
         typer.secho(f"warning: {failure}", fg="yellow", err=True)
     try:
@@ -187,21 +232,131 @@ def _gossip_check(
     return check_view(engine, log_key, head, received, client.consistency_proof)
 
 
+def _prefetch(client: CoordinatorClient, ring: KeyRing, home: Path) -> int:
+    """Verify new submissions to campaigns this trustee holds a key in, as they arrive.
+
+    Reads the public log from where the last poll stopped (``verified/log-position``), so
+    each submission is fetched and verified once, in a batch, before the campaign closes;
+    release then only checks the aggregate (agent/verified.py).
+    """
+    position = home / "verified" / "log-position"
+    try:
+        start = int(position.read_text()) if position.exists() else 0
+    except ValueError:
+        start = 0
+    size = client.tree_head().tree_size
+    if size <= start:
+        return 0
+    by_campaign: dict[str, list[SignedSubmission]] = {}
+    index = start
+    while index < size:
+        page = client.entries(index, min(size, index + 1000))
+        if not page:
+            break
+        for entry in page:
+            if not is_submission_entry(entry):
+                continue
+            try:
+                signed = serde.signed_from_entry(entry)
+                campaign_id = serde.body_from_bytes(signed.body).campaign_id
+            except WireError:
+                continue
+            if ring.has_key(campaign_id):
+                by_campaign.setdefault(campaign_id, []).append(signed)
+        index += len(page)
+    verified = 0
+    if by_campaign:
+        keys = {member.participant_id: member.identity_key for member, _ in client.members()}
+        for campaign_id, submissions in by_campaign.items():
+            campaign = client.get_campaign(campaign_id)
+            verified += prefetch_verify(campaign, submissions, keys, ring.verified(campaign_id))
+    position.parent.mkdir(parents=True, exist_ok=True)
+    position.write_text(f"{index}\n")
+    return verified
+
+
+@app.command("gossip-certificate")
+def gossip_certificate(
+    host: list[str] = typer.Option(
+        ..., "--host", help="A name or address clients dial the gossip endpoint by (repeat)."
+    ),
+    renew: bool = typer.Option(
+        False, "--renew", help="Replace the certificate and key (then publish a new manifest)."
+    ),
+    home: Path = HOME,
+) -> None:
+    """Make this trustee's own TLS certificate for its gossip endpoint (self-signed).
+
+    Clients trust exactly this certificate, published in the manifest every trustee signs
+    (`trustee manifest entry --gossip HOST:PORT` makes it too), never the operator's CA.
+    """
+    _me(home)
+    try:
+        issued = create_certificate(home, host, renew=renew)
+    except AgentError as error:
+        fail(str(error))
+    typer.echo(
+        f"gossip certificate {home / CERT_FILE} for "
+        f"{', '.join(tls.subject_alt_names(issued.certificate))}, "
+        f"SHA-256 {tls.fingerprint(issued.certificate)}"
+    )
+
+
+def _published_elsewhere(home: Path, config: object, served: bytes) -> str:
+    """A warning if this trustee's entry in its pinned manifest names another certificate."""
+    try:
+        manifest = store.pinned_manifest(store.open_store(config.database_url))  # type: ignore[attr-defined]
+        identity = load_or_create_identity(config.identity_key_path)  # type: ignore[attr-defined]
+    except FedcarbonError:
+        return ""
+    mine = manifest.trustee_by_key(signing.public_key_bytes(identity)) if manifest else None
+    if mine is None or mine.gossip_certificate.encode() == served:
+        return ""
+    return (
+        f"warning: the pinned manifest (v{manifest.version}) publishes "  # type: ignore[union-attr]
+        f"{'another' if mine.gossip_certificate else 'no'} gossip certificate for this trustee: "
+        "clients that pinned it will refuse this endpoint until a new manifest version "
+        "carrying this certificate is signed and pinned"
+    )
+
+
 @app.command()
 def gossip(
     listen: str = typer.Option("127.0.0.1:7443", help="host:port to serve gossip on."),
+    insecure: bool = typer.Option(
+        False, "--insecure", help="Serve plaintext without TLS (loopback addresses only)."
+    ),
     home: Path = HOME,
 ) -> None:
-    """Serve the gossip endpoint: keep the log heads others saw, return the ones seen here."""
+    """Serve the gossip endpoint: keep the log heads others saw, return the ones seen here.
+
+    Over TLS with this trustee's own certificate (tls/gossip.pem, see `gossip-certificate`).
+    """
     _, config = _me(home)
     enrolled = store.enrolment(store.open_store(config.database_url))  # type: ignore[attr-defined]
     assert enrolled is not None  # _me checked it
     engine = store.open_store(config.database_url)  # type: ignore[attr-defined]
     try:
-        server = serve(engine, enrolled.log_public_key, listen)
+        certificate = None if insecure else load_certificate(home)
+        if certificate is None and not insecure:
+            fail(
+                f"{home / CERT_FILE}: no gossip certificate; make one with `fedcarbon trustee "
+                "gossip-certificate --host HOST` (or `trustee manifest entry --gossip "
+                "HOST:PORT`) and publish it in the manifest, or serve --insecure on a "
+                "loopback address for a demo"
+            )
+        server = serve(engine, enrolled.log_public_key, listen, certificate)
     except AgentError as error:
         fail(str(error))
-    typer.echo(f"gossip endpoint listening on port {server.port} (Ctrl-C stops it)")
+    if certificate is None:
+        typer.secho("warning: serving gossip in plaintext (--insecure)", fg="yellow", err=True)
+        transport = "plaintext"
+    else:
+        transport = f"TLS, certificate SHA-256 {tls.fingerprint(certificate.certificate)}"
+        warning = _published_elsewhere(home, config, certificate.certificate)
+        if warning:
+            typer.secho(warning, fg="yellow", err=True)
+    typer.echo(f"gossip endpoint listening on port {server.port} ({transport}; Ctrl-C stops it)")
     try:
         server.server.wait_for_termination()
     except KeyboardInterrupt:
@@ -231,7 +386,8 @@ def run(
     answered: list[dict[str, str]] = []
     while True:
         try:
-            with CoordinatorClient(config.coordinator) as client:  # type: ignore[attr-defined]
+            with connect(config) as client:  # type: ignore[arg-type]
+                _prefetch(client, ring, home)
                 for campaign_id, phase in client.decryption_tasks(trustee_id, identity):
                     bundle = client.get_aggregate(campaign_id)
                     entries = _log_entries(client, bundle.tree_head.tree_size)

@@ -24,7 +24,7 @@ from sqlalchemy import BigInteger, Engine
 from sqlmodel import Field, Session, SQLModel, select
 
 from agent import store
-from agent.client import CoordinatorClient
+from agent.client import connect
 from agent.config import load_config
 from agent.errors import AgentError
 from fedcarbon.accounting.factors import DatasetInfo, EmissionFactor, FactorCatalog
@@ -141,7 +141,7 @@ def include(campaign_id: str, home: Path = HOME) -> None:
         me = store.enrolment(engine)
         if me is None:
             raise AgentError(f"{home}: not enrolled yet")
-        with CoordinatorClient(config.coordinator) as client:
+        with connect(config) as client:
             campaign = client.get_campaign(campaign_id)
             result = client.get_result(campaign_id)
         if campaign.kind is not CampaignKind.SUPPLY_CHAIN or campaign.buyer_id != me.participant_id:

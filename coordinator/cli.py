@@ -15,7 +15,7 @@ from typing import Any
 
 import typer
 
-from coordinator import actions, campaigns, enrolment, membership
+from coordinator import actions, campaigns, enrolment, membership, pki
 from coordinator.config import CoordinatorConfig, load_config, write_config
 from coordinator.errors import CoordinatorError
 from coordinator.server import load_or_create_log_key, serve_forever
@@ -100,10 +100,33 @@ def init(
     log_id: str = typer.Option(
         "fedcarbon-log", help="Name of this coordinator's transparency log."
     ),
+    tls_hostname: list[str] = typer.Option(
+        [],
+        "--tls-hostname",
+        help="Extra DNS name or IP address for the server certificate (repeat); localhost, "
+        "127.0.0.1 and ::1 are always included.",
+    ),
+    insecure: bool = typer.Option(
+        False,
+        "--insecure",
+        help="No TLS: serve plaintext (loopback addresses only; for demos).",
+    ),
 ) -> None:
-    """Create a coordinator home: configuration, database and transparency-log signing key."""
+    """Create a coordinator home: configuration, database, log signing key, TLS CA and server
+    certificate (in home/tls, unless --insecure)."""
     home.mkdir(parents=True, exist_ok=True)
-    config = CoordinatorConfig(home=home, listen=listen, database_url=database_url, log_id=log_id)
+    config = CoordinatorConfig(
+        home=home, listen=listen, database_url=database_url, log_id=log_id, insecure=insecure
+    )
+    if insecure:
+        try:
+            pki.check_insecure(config)
+        except CoordinatorError as error:
+            fail(str(error))
+    elif not (home / pki.CA_BUNDLE).exists():
+        config = pki.create_home_pki(config, tls_hostname)
+    else:
+        config = pki.existing_home_pki(config)
     path = write_config(config)
     load_or_create_log_key(config.log_key_path)
     open_engine(config.effective_database_url).dispose()
@@ -116,13 +139,19 @@ def serve(
     listen: str | None = typer.Option(None, help="Override the configured host:port."),
     port_file: Path | None = typer.Option(None, help="Write the bound port here once listening."),
     log_level: str = typer.Option("INFO", help="DEBUG, INFO, WARNING or ERROR."),
+    insecure: bool = typer.Option(
+        False, "--insecure", help="Serve plaintext without TLS (loopback addresses only)."
+    ),
 ) -> None:
-    """Serve the gRPC API (with health checking and reflection) until Ctrl-C or SIGTERM."""
+    """Serve the gRPC API over mutual TLS (with health checking and reflection) until Ctrl-C
+    or SIGTERM."""
+    from dataclasses import replace
+
     config = _config(home)
     if listen:
-        from dataclasses import replace
-
         config = replace(config, listen=listen)
+    if insecure:
+        config = replace(config, insecure=True)
     configure_logging(log_level)
     try:
         serve_forever(config, port_file=port_file)
@@ -166,6 +195,51 @@ def manifest_install(
         )
 
 
+@manifest_app.command("registrar-invite")
+def manifest_registrar_invite(
+    registrar: str = typer.Option(..., "--registrar", help="The registrar id in the manifest."),
+    out: Path = typer.Option(..., "--out", help="Where to write the registrar's invite."),
+    coordinator_address: str = typer.Option(
+        "",
+        "--coordinator-address",
+        help="host:port the registrar dials (default: configured listen).",
+    ),
+    home: Path = HOME,
+    as_json: bool = JSON,
+) -> None:
+    """Write TLS credentials for a registrar the installed manifest names (it does not enrol).
+
+    The registrar attests with `fedcarbon trustee approve --invite FILE --home H`, signing
+    every call with its own identity key; the certificate only gets it through mutual TLS.
+    """
+    config = _config(home)
+    manifest = _manifest(home)
+    if manifest is None:
+        fail("no federation manifest installed (`fedcarbon coordinator manifest install`)")
+    if registrar not in {r.registrar_id for r in manifest.registrars}:
+        fail(
+            f"manifest {manifest.fingerprint[:16]} names no registrar {registrar!r} "
+            f"(registrars: {', '.join(r.registrar_id for r in manifest.registrars) or 'none'})"
+        )
+    if config.insecure:
+        fail("this coordinator serves plaintext (insecure): registrars need no credentials")
+    with _action(home, "manifest.registrar-invite", registrar=registrar, invite=str(out)):
+        try:
+            made = pki.write_registrar_invite(
+                config,
+                pki.load_client_ca(config),
+                registrar,
+                coordinator_address or config.listen,
+                out,
+            )
+        except (CoordinatorError, OSError) as error:
+            fail(f"registrar invite {out}: {error}")
+    if as_json:
+        print_json({"registrar": registrar, "invite": str(out), **made})
+    else:
+        typer.echo(f"credentials for registrar {registrar} written to {out} (hand over privately)")
+
+
 @app.command()
 def migrate(home: Path = HOME, as_json: bool = JSON) -> None:
     """Bring a store made by an earlier version up to date (also done at every start)."""
@@ -198,15 +272,55 @@ def token_issue(
     role: str = typer.Option(..., help="supplier, buyer or trustee."),
     count: int = typer.Option(1, help="How many tokens."),
     label: str = typer.Option("", help="A note for the operator (who the tokens are for)."),
+    invite: Path | None = typer.Option(
+        None,
+        "--invite",
+        help="Write the token as an invite file (coordinator address, CA certificate, token, "
+        "enrolment certificate): what `agent init --invite` / `trustee init --invite` read.",
+    ),
+    coordinator_address: str = typer.Option(
+        "",
+        "--coordinator-address",
+        help="host:port participants dial, written into the invite (default: configured listen).",
+    ),
     home: Path = HOME,
     as_json: bool = JSON,
 ) -> None:
     """Issue single-use enrolment tokens; hand each to one participant over a trusted channel."""
-    with _action(home, "token.issue", role=role, count=count, label=label):
+    with _action(
+        home,
+        "token.issue",
+        role=role,
+        count=count,
+        label=label,
+        invite=str(invite) if invite is not None else None,
+    ):
+        if invite is not None and count != 1:
+            fail("--invite writes one token; use --count 1")
+        engine = _engine(home)
+        config = _config(home)
+        if invite is not None and config.insecure:
+            fail(
+                "this coordinator serves plaintext (insecure): there is no CA to invite with; "
+                "hand out the token and use `agent init --token ... --insecure`"
+            )
         try:
-            tokens = enrolment.issue_tokens(_engine(home), role, count, label)
+            client_ca = pki.load_client_ca(config) if invite is not None else None
+            tokens = enrolment.issue_tokens(engine, role, count, label)
         except CoordinatorError as error:
             fail(str(error))
+        if invite is not None and client_ca is not None:
+            try:
+                made = pki.write_invite(
+                    config, client_ca, tokens[0], role, coordinator_address or config.listen, invite
+                )
+            except (CoordinatorError, OSError) as error:
+                fail(f"invite {invite}: {error}")
+            if as_json:
+                print_json({"role": role, "tokens": tokens, "invite": str(invite), **made})
+            else:
+                typer.echo(f"invite for one {role} written to {invite} (hand it over privately)")
+            return
     if as_json:
         print_json({"role": role, "tokens": tokens})
     else:

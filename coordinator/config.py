@@ -2,6 +2,12 @@
 
 Environment variables override the file: FEDCARBON_COORDINATOR_LISTEN,
 FEDCARBON_COORDINATOR_DATABASE_URL, FEDCARBON_COORDINATOR_METRICS_PORT.
+
+TLS (docs/tls.md): ``tls_cert_file``/``tls_key_file`` are the server certificate and key,
+``tls_client_ca_file`` the CA that client certificates must chain to, and
+``tls_client_ca_key_file`` its key, with which the coordinator signs the client certificates
+of enrolling participants and of invites. Paths may be relative to the home directory.
+``insecure = true`` serves plaintext, and only on a loopback address.
 """
 
 import json
@@ -25,6 +31,15 @@ class CoordinatorConfig:
     database_url: str = ""
     log_id: str = "fedcarbon-log"
     metrics_port: int = 0  # 0 = no Prometheus endpoint
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    tls_client_ca_file: str = ""
+    tls_client_ca_key_file: str = ""
+    insecure: bool = False
+
+    def tls_path(self, value: str) -> Path:
+        """A configured TLS file path; relative ones are inside the home directory."""
+        return self.home / value
 
     @property
     def log_key_path(self) -> Path:
@@ -50,10 +65,25 @@ def load_config(home: Path) -> CoordinatorConfig:
             values = tomllib.loads(path.read_text()).get("coordinator", {})
         except tomllib.TOMLDecodeError as error:
             raise CoordinatorError(f"{path}: not valid TOML ({error})") from None
-    known = {"listen", "database_url", "log_id", "metrics_port"}
+    known = {
+        "listen",
+        "database_url",
+        "log_id",
+        "metrics_port",
+        "tls_cert_file",
+        "tls_key_file",
+        "tls_client_ca_file",
+        "tls_client_ca_key_file",
+        "insecure",
+    }
     unknown = set(values) - known
     if unknown:
         raise CoordinatorError(f"{path}: unknown keys in [coordinator]: {sorted(unknown)}")
+    if not isinstance(values.get("insecure", False), bool):
+        raise CoordinatorError(f"{path}: [coordinator] insecure must be true or false")
+    for key in ("tls_cert_file", "tls_key_file", "tls_client_ca_file", "tls_client_ca_key_file"):
+        if not isinstance(values.get(key, ""), str):
+            raise CoordinatorError(f"{path}: [coordinator] {key} must be a path string")
     config = CoordinatorConfig(home=home, **values)  # type: ignore[arg-type]
     env = os.environ
     overrides: dict[str, object] = {}
@@ -87,6 +117,13 @@ def write_config(config: CoordinatorConfig) -> Path:
         f"log_id = {_quote(config.log_id)}",
         "# Prometheus metrics on this port (0 = off)",
         f"metrics_port = {config.metrics_port}",
+        "# TLS (docs/tls.md); paths relative to this directory. insecure = true serves",
+        "# plaintext, on a loopback address only (demos).",
+        f"tls_cert_file = {_quote(config.tls_cert_file)}",
+        f"tls_key_file = {_quote(config.tls_key_file)}",
+        f"tls_client_ca_file = {_quote(config.tls_client_ca_file)}",
+        f"tls_client_ca_key_file = {_quote(config.tls_client_ca_key_file)}",
+        f"insecure = {'true' if config.insecure else 'false'}",
     ]
     path.write_text("\n".join(lines) + "\n")
     return path

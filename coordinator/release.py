@@ -384,6 +384,20 @@ def try_release(engine: Engine, campaign_id: str) -> CampaignState:
         return CampaignState.RELEASED
 
 
+def resume_releases(engine: Engine) -> list[str]:
+    """Try the release of every aggregated campaign; return those it released (run at start).
+
+    ``accept_share`` stores an opening, then tries the release: a coordinator killed between
+    the two leaves the last needed opening stored and its campaign waiting for one that
+    already came (trustees owe nothing more), until a release is tried again.
+    """
+    return [
+        campaign.campaign_id
+        for campaign in list_campaigns(engine, CampaignState.AGGREGATED)
+        if try_release(engine, campaign.campaign_id) is CampaignState.RELEASED
+    ]
+
+
 def get_signed_result(engine: Engine, campaign_id: str) -> CampaignResult:
     """The stored result with every trustee signature received so far."""
     result = get_result(engine, campaign_id)

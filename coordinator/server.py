@@ -13,7 +13,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlalchemy import Engine
 
-from coordinator import actions, campaigns
+from coordinator import actions, campaigns, pki, release
+from coordinator.auth import CallAuthenticator
 from coordinator.config import CoordinatorConfig
 from coordinator.exchange import ExchangeService
 from coordinator.log import TransparencyLog
@@ -59,6 +60,7 @@ class RunningServer:
     engine: Engine
     log: TransparencyLog
     stop_metrics: Callable[[], None]
+    tls: bool = True
     stop_actions: Callable[[], None] = lambda: None
 
     def stop(self, grace: float = 2.0) -> None:
@@ -70,22 +72,42 @@ class RunningServer:
 
 
 def start(config: CoordinatorConfig, *, workers: int = 16) -> RunningServer:
-    """Bind, register services, start serving; the port is read back (port 0 = any free)."""
+    """Bind, register services, start serving; the port is read back (port 0 = any free).
+
+    TLS with mandatory client certificates (RFC 8446 mutual authentication) unless the
+    configuration says ``insecure``, which is refused on anything but a loopback address.
+    """
     config.home.mkdir(parents=True, exist_ok=True)
+    if config.insecure:
+        pki.check_insecure(config)
+        material = None
+    else:
+        material = pki.load_server_material(config)
     engine = open_engine(config.effective_database_url)
+    stop_actions = actions.follow(engine, config.home, "server")  # a resumed release too
     campaigns.publish_missing_cohorts(engine)  # stores from before cohort entries existed
+    release.resume_releases(engine)  # openings stored just before a crash
     transparency = TransparencyLog(
         engine, load_or_create_log_key(config.log_key_path), config.log_id
     )
+    installed = InstalledManifest(config.manifest_path)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=workers),
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ],
+        interceptors=[
+            CallAuthenticator(engine, require_tls=material is not None, manifest=installed)
+        ],
     )
     coordinator_pb2_grpc.add_ParticipantsServicer_to_server(
-        ParticipantsService(engine, transparency, InstalledManifest(config.manifest_path)),
+        ParticipantsService(
+            engine,
+            transparency,
+            installed,
+            client_ca=material.client_ca if material else None,
+        ),
         server,
     )
     coordinator_pb2_grpc.add_CampaignsServicer_to_server(
@@ -103,22 +125,37 @@ def start(config: CoordinatorConfig, *, workers: int = 16) -> RunningServer:
     reflection.enable_server_reflection(
         (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
-    port = server.add_insecure_port(config.listen)
+    if material is None:
+        port = server.add_insecure_port(config.listen)
+    else:
+        credentials = grpc.ssl_server_credentials(
+            [(material.private_key, material.certificate)],
+            root_certificates=material.client_ca.certificate,
+            require_client_auth=True,
+        )
+        port = server.add_secure_port(config.listen, credentials)
     if port == 0:
         raise OSError(f"cannot listen on {config.listen}")
     server.start()
     stop_metrics = serve_metrics(config.metrics_port, engine)
-    stop_actions = actions.follow(engine, config.home, "server")
     log.info(
         "coordinator listening",
         extra={
             "port": port,
             "metrics_port": config.metrics_port or None,  # None: no /metrics endpoint
             "log_size": transparency.refresh(),
+            "tls": material is not None,
         },
     )
     return RunningServer(
-        server, port, health_servicer, engine, transparency, stop_metrics, stop_actions
+        server,
+        port,
+        health_servicer,
+        engine,
+        transparency,
+        stop_metrics,
+        material is not None,
+        stop_actions,
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from coordinator import actions, campaigns, enrolment, membership, release
+from coordinator.auth import current_caller, peer_common_name
 from coordinator.errors import (
     ConflictError,
     CoordinatorError,
@@ -24,9 +25,10 @@ from coordinator.log import TransparencyLog
 from coordinator.store import Participant
 from coordinator.submissions import SubmissionDesk
 from coordinator.telemetry import LATENCY, REQUESTS, SUBMISSIONS
-from fedcarbon import serde
+from fedcarbon import serde, tls
 from fedcarbon.audit import signing
 from fedcarbon.audit.errors import SignatureError
+from fedcarbon.campaign import Campaign
 from fedcarbon.errors import FedcarbonError, WireError
 from fedcarbon.results import ResultSignature
 from fedcarbon.submission import TRUSTEE_REQUEST_CONTEXT, trustee_request_message
@@ -93,15 +95,21 @@ class ParticipantsService(coordinator_pb2_grpc.ParticipantsServicer):
         engine: Engine,
         log_: TransparencyLog,
         manifest: membership.InstalledManifest | None = None,
+        *,
+        client_ca: tls.Issued | None = None,
     ) -> None:
         self._engine = engine
         self._log = log_
         self._manifest = manifest
+        self._client_ca = client_ca  # None: serving plaintext, no client certificates
 
     @rpc
     def Enrol(
         self, request: coordinator_pb2.EnrolRequest, context: grpc.ServicerContext
     ) -> coordinator_pb2.EnrolResponse:
+        peer: str | None = None
+        if self._client_ca is not None:
+            peer = peer_common_name(context) or ""
         participant = enrolment.enrol(
             self._engine,
             token=request.token,
@@ -113,7 +121,14 @@ class ParticipantsService(coordinator_pb2_grpc.ParticipantsServicer):
             region=request.region,
             size_band=request.size_band,
             legal_id=request.legal_id,
+            tls_public_key=request.tls_public_key,
+            peer_common_name=peer,
         )
+        certificate = b""
+        if self._client_ca is not None:
+            certificate = tls.issue_client(
+                self._client_ca, request.tls_public_key, participant.participant_id
+            )
         log.info(
             "participant enrolled",
             extra={"participant": participant.participant_id, "role": participant.role},
@@ -123,6 +138,7 @@ class ParticipantsService(coordinator_pb2_grpc.ParticipantsServicer):
             role=_ROLES[participant.role],
             log_public_key=self._log.public_key,
             log_id=self._log.log_id,
+            client_certificate=certificate,
         )
 
     @rpc
@@ -177,6 +193,27 @@ _ROLES = {
 }
 
 
+def _visible(campaign: Campaign) -> bool:
+    """Whether the current caller may see this campaign.
+
+    Trustees see every campaign (they hold its keys); a buyer its own; a supplier those open
+    to all (benchmarks, supply-chain campaigns without an invitation list) and those it is
+    invited to. Outside an authenticated call (in-process use) everything is visible.
+    """
+    caller = current_caller()
+    if caller is None or caller.is_trustee or campaign.buyer_id == caller.participant_id:
+        return True
+    return campaign.accepts(caller.participant_id)
+
+
+def _visible_campaign(engine: Engine, campaign_id: str) -> Campaign:
+    """The campaign, or NOT_FOUND when the caller may not see it (its existence included)."""
+    campaign = campaigns.get_campaign(engine, campaign_id)
+    if not _visible(campaign):
+        raise NotFoundError(f"unknown campaign {campaign_id!r}")
+    return campaign
+
+
 class CampaignsService(coordinator_pb2_grpc.CampaignsServicer):
     def __init__(self, engine: Engine, desk: SubmissionDesk) -> None:
         self._engine = engine
@@ -193,20 +230,23 @@ class CampaignsService(coordinator_pb2_grpc.CampaignsServicer):
         )
         found = campaigns.list_campaigns(self._engine, state)
         return coordinator_pb2.ListCampaignsResponse(
-            campaigns=[serde.campaign_to_proto(c) for c in found]
+            campaigns=[serde.campaign_to_proto(c) for c in found if _visible(c)]
         )
 
     @rpc
     def GetCampaign(
         self, request: coordinator_pb2.GetCampaignRequest, context: grpc.ServicerContext
     ) -> campaign_pb2.Campaign:
-        return serde.campaign_to_proto(campaigns.get_campaign(self._engine, request.campaign_id))
+        return serde.campaign_to_proto(_visible_campaign(self._engine, request.campaign_id))
 
     @rpc
     def Submit(
         self, request: submission_pb2.SignedSubmission, context: grpc.ServicerContext
     ) -> coordinator_pb2.SubmitResponse:
-        receipt, duplicate = self._desk.accept(serde.signed_from_proto(request))
+        caller = current_caller()
+        receipt, duplicate = self._desk.accept(
+            serde.signed_from_proto(request), caller.participant_id if caller else None
+        )
         if not duplicate:
             SUBMISSIONS.inc()
         log.info(
@@ -221,6 +261,7 @@ class CampaignsService(coordinator_pb2_grpc.CampaignsServicer):
     def GetResult(
         self, request: coordinator_pb2.GetResultRequest, context: grpc.ServicerContext
     ) -> result_pb2.CampaignResult:
+        _visible_campaign(self._engine, request.campaign_id)
         return serde.result_to_proto(release.get_signed_result(self._engine, request.campaign_id))
 
 

@@ -13,12 +13,18 @@ for each metric; privacy model point 7 needs k of them), then the values. For ea
 t trustees open their aggregate plaintexts; the slot sums they hold are shares of the totals.
 """
 
+import threading
 from collections.abc import Mapping, Sequence
+
+import gmpy2
 
 from fedcarbon.campaign import Campaign
 from fedcarbon.crypto import packing, shamir, shortproof
 from fedcarbon.crypto.errors import CryptoError, EncodingError
 from fedcarbon.crypto.knowledge import slot_context
+from fedcarbon.crypto.randomness import RandomnessPool
+from fedcarbon.crypto.shortexp import EXPONENT_BITS
+from fedcarbon.crypto.shortproof import COMMIT_BITS
 
 PARTS = ("indicators", "values")
 
@@ -98,22 +104,84 @@ def block_context(context: bytes, trustee_index: int) -> bytes:
     return slot_context(context, trustee_index)
 
 
+def _fill_once(pool: RandomnessPool) -> None:
+    gmpy2.get_context().allow_release_gil = True  # per thread: the agent's work goes on
+    pool.fill()
+
+
+class CampaignPools:
+    """Encryption masks and proof commitments for one submission, computed ahead (issue 14).
+
+    One pair of ``RandomnessPool`` per trustee key, each holding exactly what one submission
+    uses (``campaign.block`` of each). ``start`` fills them on background threads, which
+    release the GIL, while the agent reads its adapters and computes its footprint; then
+    ``encrypt`` only multiplies. The pairs live in memory only and each is used once
+    (fedcarbon/crypto/randomness.py); ``close`` drops what is left. No fixed-base table is
+    built: for a handful of exponentiations per key it costs more than it saves.
+    """
+
+    def __init__(self, campaign: Campaign) -> None:
+        self.campaign = campaign
+        self.pools = [
+            (
+                RandomnessPool(s.encryption_key, EXPONENT_BITS, campaign.block, precompute=False),
+                RandomnessPool(s.encryption_key, COMMIT_BITS, campaign.block, precompute=False),
+            )
+            for s in campaign.key.statements
+        ]
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> "CampaignPools":
+        """Fill every pool once, each on its own daemon thread (not refilled after use)."""
+        for pool in (p for pair in self.pools for p in pair):
+            thread = threading.Thread(
+                target=_fill_once, args=(pool,), name="fedcarbon-pools", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def close(self) -> None:
+        """Stop filling and drop every unused pair."""
+        for masks, commitments in self.pools:
+            masks.close()
+            commitments.close()
+        for thread in self._threads:
+            thread.join(5.0)
+        self._threads.clear()
+
+    def __enter__(self) -> "CampaignPools":
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
 def encrypt(
-    campaign: Campaign, plaintexts: Sequence[int], context: bytes
+    campaign: Campaign,
+    plaintexts: Sequence[int],
+    context: bytes,
+    pools: CampaignPools | None = None,
 ) -> tuple[list[int], list[bytes]]:
     """Encrypt a share vector, block j under trustee j's short-exponent key, each with a proof.
 
     Damgård-Jurik-Nielsen short exponents (fedcarbon/crypto/shortexp.py) and their proofs of
-    plaintext knowledge (shortproof.py): about a third of a full-length encryption and proof.
+    plaintext knowledge (shortproof.py): about a third of a full-length encryption and proof;
+    with ``pools`` filled ahead, the exponentiations are already done.
     """
     if len(plaintexts) != len(campaign.moduli):
         raise EncodingError(f"{len(plaintexts)} plaintexts for {len(campaign.moduli)} positions")
+    if pools is not None and pools.campaign.digest != campaign.digest:
+        raise EncodingError("randomness pools were made for another campaign")
     ciphertexts: list[int] = []
     proofs: list[bytes] = []
     for j, statement in enumerate(campaign.key.statements):
         key = statement.encryption_key
         block = plaintexts[j * campaign.block : (j + 1) * campaign.block]
-        encrypted, proven = shortproof.encrypt_and_prove(key, block, block_context(context, j))
+        masks, commitments = pools.pools[j] if pools is not None else (None, None)
+        encrypted, proven = shortproof.encrypt_and_prove(
+            key, block, block_context(context, j), masks=masks, commitments=commitments
+        )
         ciphertexts += encrypted
         proofs += [proof.to_bytes(key) for proof in proven]
     return ciphertexts, proofs

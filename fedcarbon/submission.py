@@ -84,7 +84,14 @@ def enrolment_message(
     region: str,
     size_band: str,
     legal_id: str = "",
+    tls_public_key: bytes = b"",
 ) -> bytes:
-    """What an enrolling participant signs: every field it asserts, not just the token."""
-    fields = (token, organisation, encryption_key.hex(), sector, region, size_band, legal_id)
+    """What an enrolling participant signs: every field it asserts, not just the token.
+
+    The TLS public key is covered too, so nobody on the way can swap in a key of its own and
+    obtain a client certificate in the participant's name.
+    """
+    fields = [token, organisation, encryption_key.hex(), sector, region, size_band, legal_id]
+    if tls_public_key:
+        fields.append(tls_public_key.hex())
     return b"\x00".join(f.encode() for f in fields)

@@ -458,12 +458,12 @@ class _Calculator:
             flags.append(f"factor-year:{factor.year}")
         if "CO2e" in factor.gases and published_basis != self.gwp:
             flags.append(f"co2e-as-published:{published_basis}")
-        if factor.dataset in LIFECYCLE_DATASETS and record.scope3_category is None:
+        if factor.dataset in LIFECYCLE_DATASETS:
             # Scope 2 is the combustion at the generator; the fuels' extraction, production and
             # transport is Scope 3 category 3 activity B (Technical Guidance for Calculating
-            # Scope 3 Emissions, 2013, Table 3.1). No combustion-only factor ships for this
-            # region, so the lifecycle figure stays in Scope 2 and is flagged.
-            flags.append("location:lifecycle-intensity")
+            # Scope 3 Emissions, 2013, Table 3.1). This region's split of a lifecycle
+            # intensity into those two parts is modelled from its generation mix: disclose it.
+            flags.append("location:combustion-share-modelled")
         gases: dict[str, float] = {}
         for gas, kg in factor.gases.items():
             name = f"CO2e[{published_basis}]" if gas == "CO2e" else gwp_table.canonical_gas(gas)

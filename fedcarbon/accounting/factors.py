@@ -82,10 +82,11 @@ US_ECONOMY_DATASETS: frozenset[str] = frozenset({"epa-supply-chain-v1.2"})
 engine flags per record (``spend:us-economy-factor-for:<region>``)."""
 
 LIFECYCLE_DATASETS: frozenset[str] = frozenset({"ember-grid"})
-"""Built-in datasets whose electricity factors are lifecycle intensities (generation plus fuel
-supply chain, IPCC AR5 WGIII Annex III), not combustion-only: the engine flags their use in
-Scope 2 (``location:lifecycle-intensity``) because the Scope 2 Guidance puts the upstream part
-in Scope 3 category 3 and no combustion-only figure ships for those regions."""
+"""Built-in datasets that split a published lifecycle grid intensity (IPCC AR5 WGIII Annex III)
+into a combustion part (Scope 2, ``electricity.grid``) and an upstream part (Scope 3 category 3,
+``wtt.electricity.grid``) with a combustion share modelled from the generation mix
+(``scripts/derive_grid.py``); the engine flags their use (``location:combustion-share-modelled``)
+because the split is an estimate, not a published combustion-only factor."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from fedcarbon.audit.receipts import (
 )
 from fedcarbon.audit.signing import PUBLIC_KEY_BYTES
 from fedcarbon.audit.treehead import TreeHead
+from fedcarbon.errors import FedcarbonError
 
 app = typer.Typer(
     name="audit",
@@ -346,7 +347,13 @@ def verify_result_command(
 
 @app.command("fetch")
 def fetch_command(
-    coordinator: Annotated[str, typer.Option(help="Coordinator address, host:port.")],
+    home: Annotated[
+        Path,
+        typer.Option(
+            help="An enrolled agent or trustee home: the coordinator answers members only, so "
+            "its TLS certificate and identity key authenticate the fetch.",
+        ),
+    ],
     log_key: Annotated[
         str, typer.Option(help="The log's public key you trust (file or 64 hex characters).")
     ],
@@ -356,14 +363,23 @@ def fetch_command(
         typer.Option(help="An older tree-head file: also fetch proof that the log only grew."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    coordinator: Annotated[
+        str, typer.Option(help="Coordinator address, host:port (default: the home's).")
+    ] = "",
 ) -> None:
     """Download a coordinator's whole log and current tree head, then verify them here."""
     from fedcarbon.audit.remote import RemoteLog
+    from fedcarbon.transport import home_credentials, home_settings
 
     def work() -> VerificationReport:
         key = load_log_key(log_key)
+        try:
+            credentials = home_credentials(home)
+            address = coordinator or home_settings(home).coordinator
+        except FedcarbonError as error:
+            raise AuditError(str(error)) from None
         out.mkdir(parents=True, exist_ok=True)
-        with RemoteLog(coordinator) as remote:
+        with RemoteLog(address, credentials) as remote:
             export = remote.export(key)
             (out / "log.json").write_text(export.to_json())
             (out / "tree-head.json").write_text(export.tree_head.to_json())

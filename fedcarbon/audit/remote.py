@@ -1,8 +1,9 @@
 """Fetching a coordinator's transparency log over gRPC, for offline verification.
 
-Anyone can audit the log: the AuditLog service needs no credentials. What is fetched is
-turned into the same files ``fedcarbon audit verify`` checks (log export, tree heads,
-consistency proofs), so fetching and verifying stay separate steps.
+Every member can audit the log: the AuditLog service answers enrolled participants (over TLS,
+each call signed; fedcarbon/transport.py), so an auditor uses an agent or trustee home's
+credentials. What is fetched is turned into the same files ``fedcarbon audit verify`` checks
+(log export, tree heads, consistency proofs), so fetching and verifying stay separate steps.
 """
 
 from collections.abc import Callable
@@ -13,6 +14,8 @@ import grpc
 from fedcarbon.audit.errors import AuditError
 from fedcarbon.audit.receipts import ConsistencyProof, LogExport
 from fedcarbon.audit.treehead import TreeHead
+from fedcarbon.errors import FedcarbonError
+from fedcarbon.transport import ClientCredentials, open_channel
 from fedcarbon.v1 import coordinator_pb2, coordinator_pb2_grpc
 
 ENTRIES_PER_CALL = 1000
@@ -22,8 +25,13 @@ T = TypeVar("T")
 class RemoteLog:
     """A read-only view of a coordinator's log."""
 
-    def __init__(self, address: str, *, timeout: float = 30.0) -> None:
-        self._channel = grpc.insecure_channel(address)
+    def __init__(
+        self, address: str, credentials: ClientCredentials, *, timeout: float = 30.0
+    ) -> None:
+        try:
+            self._channel = open_channel(address, credentials)
+        except FedcarbonError as error:
+            raise AuditError(str(error)) from None
         self._stub = coordinator_pb2_grpc.AuditLogStub(self._channel)
         self._timeout = timeout
         self.address = address

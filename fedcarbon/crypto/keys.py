@@ -45,11 +45,17 @@ def load_private_key(path: Path) -> paillier.PaillierPrivateKey:
 
 
 def write_secret(path: Path, data: bytes) -> None:
-    """Write secret key material readable by the owner only (mode 0600)."""
+    """Write secret key material readable by the owner only (mode 0600).
+
+    Written beside the file and swapped in (``os.replace``): a process killed mid-write
+    leaves the old content or the new, never half of it (a trustee's remembered noise share).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    temporary = path.with_name(path.name + ".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
+    os.replace(temporary, path)
 
 
 def read_secret(path: Path) -> bytes:

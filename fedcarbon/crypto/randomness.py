@@ -106,7 +106,8 @@ class RandomnessPool:
                     return added
             pair = self._fresh()
             with self._lock:
-                if self._closed:
+                # Another filler may have topped the pool up meanwhile: never exceed it.
+                if self._closed or len(self._pairs) >= self.capacity:
                     return added
                 self._pairs.append(pair)
             added += 1

@@ -6,7 +6,8 @@ the coordinator cannot change it (privacy model point 7). A JSON document:
 
     {"kind": "fedcarbon.federation-manifest.v1", "federation": "...", "version": 1,
      "trustees": [{"trustee_id", "organisation", "legal_id", "identity_key" (hex Ed25519),
-                   "encryption_key" (hex X25519), "gossip" ("host:port" or "")}],
+                   "encryption_key" (hex X25519), "gossip" ("host:port" or ""),
+                   "gossip_certificate" (PEM, optional)}],
      "registrars": [{"registrar_id", "organisation", "identity_key"}],
      "min_attestations": 2,
      "signatures": [{"identity_key", "signature"}]}
@@ -14,6 +15,11 @@ the coordinator cannot change it (privacy model point 7). A JSON document:
 Every listed trustee signs the canonical JSON of everything but "signatures" (sorted keys,
 no whitespace) with Ed25519 under the context ``fedcarbon.v1.manifest`` (RFC 8032; framing
 in fedcarbon/audit/signing.py). The fingerprint is the hex SHA-256 of that canonical body.
+
+``gossip_certificate`` is the trustee's own self-signed TLS certificate for its gossip
+endpoint (docs/tls.md, "Gossip"): clients trust exactly that certificate, never the
+operator's CA. It is written only when present, so manifests signed before the field existed
+keep their canonical body, fingerprint and signatures.
 """
 
 import hashlib
@@ -26,6 +32,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from fedcarbon import tls
 from fedcarbon.audit import signing
 from fedcarbon.audit.errors import SignatureError
 from fedcarbon.federation.errors import LegalIdError, ManifestError
@@ -46,9 +53,11 @@ class ManifestTrustee:
     identity_key: bytes
     encryption_key: bytes
     gossip: str = ""
+    # PEM of the self-signed certificate the gossip endpoint presents ("" if none published).
+    gossip_certificate: str = ""
 
     def to_document(self) -> dict[str, str]:
-        return {
+        document = {
             "trustee_id": self.trustee_id,
             "organisation": self.organisation,
             "legal_id": self.legal_id,
@@ -56,6 +65,9 @@ class ManifestTrustee:
             "encryption_key": self.encryption_key.hex(),
             "gossip": self.gossip,
         }
+        if self.gossip_certificate:  # absent, not "": older signed manifests stay valid
+            document["gossip_certificate"] = self.gossip_certificate
+        return document
 
 
 @dataclass(frozen=True)
@@ -123,6 +135,14 @@ class Manifest:
     def gossip_endpoints(self) -> list[str]:
         return [t.gossip for t in self.trustees if t.gossip]
 
+    def gossip_certificates(self) -> dict[str, bytes]:
+        """Gossip endpoint -> the PEM certificate its trustee published for it."""
+        return {
+            t.gossip: t.gossip_certificate.encode()
+            for t in self.trustees
+            if t.gossip and t.gossip_certificate
+        }
+
     def unsigned_by(self) -> list[str]:
         """Trustee ids whose signature is still missing."""
         signed = {key for key, _ in self.signatures}
@@ -159,22 +179,51 @@ def _object(value: object, where: str, allowed: set[str], optional: set[str]) ->
 
 
 def _trustee(value: object, where: str) -> ManifestTrustee:
-    item = _object(value, where, _TRUSTEE_KEYS, {"gossip"})
+    item = _object(value, where, _TRUSTEE_KEYS, {"gossip", "gossip_certificate"})
     try:
         legal_id = normalise_legal_id(_text(item["legal_id"], f"{where}.legal_id"))
     except LegalIdError as error:
         raise ManifestError(f"{where}.legal_id: {error}") from None
     if legal_id != item["legal_id"]:
         raise ManifestError(f"{where}.legal_id must be written canonically as {legal_id!r}")
-    gossip = item.get("gossip", "")
+    gossip = _text(item.get("gossip", ""), f"{where}.gossip", required=False)
     return ManifestTrustee(
         trustee_id=_text(item["trustee_id"], f"{where}.trustee_id"),
         organisation=_text(item["organisation"], f"{where}.organisation"),
         legal_id=legal_id,
         identity_key=_key(item["identity_key"], f"{where}.identity_key"),
         encryption_key=_key(item["encryption_key"], f"{where}.encryption_key"),
-        gossip=_text(gossip, f"{where}.gossip", required=False),
+        gossip=gossip,
+        gossip_certificate=_gossip_certificate(item, gossip, where),
     )
+
+
+def _gossip_certificate(item: dict[str, Any], gossip: str, where: str) -> str:
+    """The entry's gossip certificate, checked to be usable as the endpoint's only trust root."""
+    if "gossip_certificate" not in item:
+        return ""
+    where = f"{where}.gossip_certificate"
+    pem = item["gossip_certificate"]
+    if not isinstance(pem, str) or not pem.strip():
+        raise ManifestError(f"{where} must be a PEM certificate (leave the field out for none)")
+    if not gossip:
+        raise ManifestError(f"{where} is given but gossip (the endpoint it is for) is empty")
+    try:
+        if not tls.is_self_signed(pem.encode()):
+            raise ManifestError(
+                f"{where} must be self-signed: clients trust exactly this certificate "
+                "(`fedcarbon trustee gossip-certificate` makes one)"
+            )
+        host = tls.host_of(gossip)
+        if not tls.covers(pem.encode(), host):
+            raise ManifestError(
+                f"{where} is not valid for {host!r} (it names "
+                f"{', '.join(tls.subject_alt_names(pem.encode())) or 'no host'}); "
+                "clients dialling the gossip endpoint would refuse it"
+            )
+    except tls.TlsError as error:
+        raise ManifestError(f"{where}: {error}") from None
+    return pem
 
 
 def _registrar(value: object, where: str) -> ManifestRegistrar:

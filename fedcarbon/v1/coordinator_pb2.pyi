@@ -54,6 +54,7 @@ class EnrolRequest(_message.Message):
     SIZE_BAND_FIELD_NUMBER: _builtins.int
     SIGNATURE_FIELD_NUMBER: _builtins.int
     LEGAL_ID_FIELD_NUMBER: _builtins.int
+    TLS_PUBLIC_KEY_FIELD_NUMBER: _builtins.int
     token: _builtins.str
     """Single-use token issued by the operator."""
     organisation: _builtins.str
@@ -72,6 +73,11 @@ class EnrolRequest(_message.Message):
     """The organisation's legal identifier: "LEI:<20 chars>", "VAT:<CC><number>" or
     "CRN:<CC>:<number>" (fedcarbon/federation/legal_id.py); part of the signed message.
     """
+    tls_public_key: _builtins.bytes
+    """The participant's own TLS public key (DER SubjectPublicKeyInfo, RFC 5280 4.1.2.7), made
+    on its premises; the coordinator answers with a client certificate for it. Part of the
+    signed message. Empty only against a coordinator serving plaintext (--insecure).
+    """
     def __init__(
         self,
         *,
@@ -84,10 +90,11 @@ class EnrolRequest(_message.Message):
         size_band: _builtins.str = ...,
         signature: _builtins.bytes = ...,
         legal_id: _builtins.str = ...,
+        tls_public_key: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["encryption_public_key", b"encryption_public_key", "identity_public_key", b"identity_public_key", "legal_id", b"legal_id", "organisation", b"organisation", "region", b"region", "sector", b"sector", "signature", b"signature", "size_band", b"size_band", "token", b"token"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["encryption_public_key", b"encryption_public_key", "identity_public_key", b"identity_public_key", "legal_id", b"legal_id", "organisation", b"organisation", "region", b"region", "sector", b"sector", "signature", b"signature", "size_band", b"size_band", "tls_public_key", b"tls_public_key", "token", b"token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -101,11 +108,16 @@ class EnrolResponse(_message.Message):
     ROLE_FIELD_NUMBER: _builtins.int
     LOG_PUBLIC_KEY_FIELD_NUMBER: _builtins.int
     LOG_ID_FIELD_NUMBER: _builtins.int
+    CLIENT_CERTIFICATE_FIELD_NUMBER: _builtins.int
     participant_id: _builtins.str
     role: Global___Role.ValueType
     log_public_key: _builtins.bytes
     """The coordinator's log key (raw Ed25519) and log id, to verify receipts offline."""
     log_id: _builtins.str
+    client_certificate: _builtins.bytes
+    """PEM client certificate for tls_public_key, CN = participant_id, signed by the
+    federation's client CA (docs/tls.md); empty when the coordinator serves plaintext.
+    """
     def __init__(
         self,
         *,
@@ -113,10 +125,11 @@ class EnrolResponse(_message.Message):
         role: Global___Role.ValueType = ...,
         log_public_key: _builtins.bytes = ...,
         log_id: _builtins.str = ...,
+        client_certificate: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["log_id", b"log_id", "log_public_key", b"log_public_key", "participant_id", b"participant_id", "role", b"role"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_certificate", b"client_certificate", "log_id", b"log_id", "log_public_key", b"log_public_key", "participant_id", b"participant_id", "role", b"role"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

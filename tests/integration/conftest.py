@@ -1,5 +1,6 @@
-"""A real federation for integration tests: a coordinator serving gRPC on a loopback port,
-trustees and agents driven through the public CLI (in process, via typer's CliRunner)."""
+"""A real federation for integration tests: a coordinator serving gRPC over mutual TLS on a
+loopback port (its CA and certificates made by `coordinator init`), trustees and agents
+enrolled with invites and driven through the public CLI (in process, via typer's CliRunner)."""
 
 import json
 from collections.abc import Iterator
@@ -8,13 +9,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 from typer.testing import CliRunner
 
+from agent.client import CoordinatorClient
 from agent.demo_data import COMPANIES, Company, demo_legal_id, write_company_data
-from coordinator.config import CoordinatorConfig, write_config
+from coordinator.config import CoordinatorConfig, load_config
 from coordinator.server import RunningServer, start
 from fedcarbon.cli import app
+from fedcarbon.invite import load_invite
+from fedcarbon.transport import ClientCredentials, home_credentials, open_channel
 
 KEY_BITS = 2048  # integration tests use production-size keys (STYLE.md)
 MIN_ATTESTATIONS = 2  # of the three trustees, per member (issue 12: attested members)
@@ -27,6 +32,11 @@ class Federation:
     runner: CliRunner = field(default_factory=CliRunner)
     trustees: list[str] = field(default_factory=list)
     agents: dict[str, str] = field(default_factory=dict)  # name -> participant id
+    # Trustee index -> its gossip endpoint, published (with its certificate) in the manifest.
+    gossip: dict[int, str] = field(default_factory=dict)
+    _invites: int = 0
+    # Plaintext (`coordinator serve --insecure`): only for tests that read the wire bytes.
+    insecure: bool = False
 
     @property
     def address(self) -> str:
@@ -43,6 +53,12 @@ class Federation:
     def trustee_home(self, index: int) -> Path:
         return self.root / f"trustee-{index + 1}"
 
+    def client(self, home: Path | str | None = None) -> CoordinatorClient:
+        """A client with a member's credentials (default: the first trustee, who may call
+        every RPC and sees every campaign)."""
+        home = Path(home) if home is not None else self.trustee_home(0)
+        return CoordinatorClient(self.address, home_credentials(home))
+
     def ensure_manifest(self) -> Path:
         """Once all trustees enrolled: they write, sign and pin the federation manifest, and
         the operator installs it (what agents pin and attestations are checked against)."""
@@ -51,9 +67,11 @@ class Federation:
         entries = []
         for index, _ in enumerate(self.trustees):
             entry = self.root / f"trustee-{index + 1}.entry.json"
+            gossip = ["--gossip", self.gossip[index]] if index in self.gossip else []
             self.cli(
                 "trustee", "manifest", "entry", "--home", str(self.trustee_home(index)),
                 "--legal-id", demo_legal_id(f"trustee-{index + 1}"), "--out", str(entry),
+                *gossip,
             )  # fmt: skip
             entries += ["--trustee", str(entry)]
         draft = self.root / "manifest.draft.json"
@@ -110,6 +128,42 @@ class Federation:
             )["tokens"][0]
         )
 
+    def channel(self, home: Path | str | None = None) -> grpc.Channel:
+        """A raw gRPC channel with a member's TLS certificate, its calls signed (default: the
+        first trustee)."""
+        home = Path(home) if home is not None else self.trustee_home(0)
+        return open_channel(self.address, home_credentials(home))
+
+    @staticmethod
+    def enrolment_credentials(invite: Path) -> ClientCredentials:
+        """An invite's CA and enrolment certificate (what Enrol is called with)."""
+        found = load_invite(invite)
+        return ClientCredentials(
+            ca_certificate=found.ca_certificate.encode(),
+            certificate=found.enrolment_certificate.encode(),
+            private_key=found.enrolment_key.encode(),
+        )
+
+    def enrolment_channel(self, invite: Path) -> grpc.Channel:
+        """A channel presenting an invite's enrolment certificate."""
+        return open_channel(self.address, self.enrolment_credentials(invite))
+
+    def invite(self, role: str) -> Path:
+        """An invite file for one participant of ``role`` (token, CA, enrolment certificate)."""
+        self._invites += 1
+        path = self.root / "invites" / f"{role}-{self._invites}.json"
+        self.operator(
+            "token", "issue", "--role", role, "--invite", str(path),
+            "--coordinator-address", self.address,
+        )  # fmt: skip
+        return path
+
+    def enrolment_args(self, role: str) -> list[str]:
+        """How a new member of ``role`` enrols: an invite over TLS, or a token in plaintext."""
+        if self.insecure:
+            return ["--coordinator", self.address, "--token", self.token(role), "--insecure"]
+        return ["--invite", str(self.invite(role))]
+
     def add_trustee(self, name: str) -> str:
         document = self.cli_json(
             "trustee",
@@ -118,10 +172,7 @@ class Federation:
             str(self.root / name),
             "--organisation",
             name,
-            "--coordinator",
-            self.address,
-            "--token",
-            self.token("trustee"),
+            *self.enrolment_args("trustee"),
         )
         self.trustees.append(document["participant_id"])
         return str(document["participant_id"])
@@ -145,14 +196,9 @@ class Federation:
             str(home),
             "--organisation",
             company.organisation,
-            "--coordinator",
-            self.address,
-            "--role",
-            company.role,
             "--activities",
             "activities.csv",
-            "--token",
-            self.token(company.role),
+            *self.enrolment_args(company.role),
             "--legal-id",
             legal_id or demo_legal_id(name),
             "--manifest",
@@ -238,14 +284,19 @@ def company(key: str) -> Company:
     return next(c for c in COMPANIES if c.key == key)
 
 
+def init_coordinator(home: Path, *args: str) -> CoordinatorConfig:
+    """`coordinator init` on a loopback port 0: config, log key, CA and server certificate."""
+    result = CliRunner().invoke(
+        app, ["coordinator", "init", "--home", str(home), "--listen", "127.0.0.1:0", *args]
+    )
+    assert result.exit_code == 0, result.output
+    return load_config(home)
+
+
 @contextmanager
 def running_federation(root: Path) -> Iterator[Federation]:
     """A fresh coordinator (SQLite) in ``root`` with three enrolled trustees, stopped on exit."""
-    home = root / "coordinator"
-    home.mkdir()
-    config = CoordinatorConfig(home=home, listen="127.0.0.1:0")
-    write_config(config)
-    server = start(config, workers=8)
+    server = start(init_coordinator(root / "coordinator"), workers=8)
     fed = Federation(root, server)
     try:
         for index in range(3):

@@ -25,8 +25,8 @@ def test_fetched_log_verifies_and_holds_every_receipt(federation: Federation) ->
     report = federation.cli_json(
         "audit",
         "fetch",
-        "--coordinator",
-        federation.address,
+        "--home",
+        federation.agent_home("alpine"),
         "--log-key",
         key,
         "--out",
@@ -58,8 +58,8 @@ def test_an_old_head_is_proven_a_prefix_of_the_current_log(federation: Federatio
     report = federation.cli_json(
         "audit",
         "fetch",
-        "--coordinator",
-        federation.address,
+        "--home",
+        federation.agent_home("alpine"),
         "--log-key",
         key,
         "--out",
@@ -80,8 +80,8 @@ def test_a_wrong_log_key_is_rejected(federation: Federation) -> None:
     out = federation.cli(
         "audit",
         "fetch",
-        "--coordinator",
-        federation.address,
+        "--home",
+        federation.agent_home("alpine"),
         "--log-key",
         "11" * 32,
         "--out",

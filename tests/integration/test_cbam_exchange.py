@@ -23,6 +23,7 @@ from fedcarbon.audit.receipts import Receipt, verify_log_export, verify_receipt
 from fedcarbon.audit.remote import RemoteLog
 from fedcarbon.audit.signing import generate_signing_key
 from fedcarbon.cbam.envelope import MAX_SEALED_BYTES
+from fedcarbon.transport import home_credentials
 from tests.integration.conftest import Federation, company
 
 pytestmark = pytest.mark.slow
@@ -111,7 +112,7 @@ def test_operator_sends_sealed_figures_importer_declares_coordinator_sees_cipher
     assert not sent["duplicate"]
     saved = json.loads(Path(sent["receipt"]).read_text())
     receipt = Receipt.from_dict(saved["receipt"])
-    with RemoteLog(fed.address) as remote:
+    with RemoteLog(fed.address, home_credentials(Path(fed.agent_home("importer")))) as remote:
         head = remote.tree_head()
         log_key = fed.server.log.public_key
         verify_receipt(receipt, log_key)
@@ -182,7 +183,7 @@ def test_exchange_refuses_forged_senders_and_unknown_recipients(
     importer_id = fed.add_agent(company("helix"), name="importer")
     fed.cli_json("agent", "cbam", "key", "--home", fed.agent_home("importer"))
     impostor = generate_signing_key()
-    with ExchangeClient(fed.address) as client:
+    with ExchangeClient(fed.address, home_credentials(Path(fed.agent_home("operator")))) as client:
         with pytest.raises(CoordinatorUnavailable, match=r"send signature.*UNAUTHENTICATED"):
             client.send(operator_id, importer_id, b"FCS\x01" + b"x" * 64, impostor)
         identity = signing.load_private_key(Path(fed.agent_home("operator")) / "identity.pem")
@@ -202,7 +203,7 @@ def test_a_tampered_blob_is_refused_by_the_importer(federation: Federation, tmp_
     importer_id = fed.add_agent(company("helix"), name="importer")
     fed.cli_json("agent", "cbam", "key", "--home", fed.agent_home("importer"))
     identity = signing.load_private_key(Path(fed.agent_home("operator")) / "identity.pem")
-    with ExchangeClient(fed.address) as client:
+    with ExchangeClient(fed.address, home_credentials(Path(fed.agent_home("operator")))) as client:
         # Well signed by the operator, but not a valid sealed box for the importer's key.
         client.send(operator_id, importer_id, b"FCS\x01" + bytes(range(256)), identity)
     result = fed.cli(

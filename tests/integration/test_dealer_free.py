@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from agent.client import AggregateBundle, CoordinatorClient
+from agent.client import AggregateBundle
 from agent.demo_data import records_for
 from agent.errors import CoordinatorUnavailable
 from agent.identity import load_or_create_identity
@@ -85,7 +85,7 @@ def _forged(
 def _lie(fed: Federation, campaign_id: str, trustee_id: str) -> CampaignState:
     """Send honest-looking but altered openings, signed with the trustee's key."""
     identity = load_or_create_identity(_trustee_home(fed, trustee_id) / "identity.pem")
-    with CoordinatorClient(fed.address) as client:
+    with fed.client() as client:
         bundle = client.get_aggregate(campaign_id)
         return client.submit_share(_forged(fed, bundle, trustee_id), identity)
 
@@ -235,7 +235,7 @@ def test_an_empty_share_without_a_refusal_is_refused_unstored(released: Federati
     """It would use up the trustee's one answer and have its real share ignored later."""
     trustee = released.trustees[0]
     identity = load_or_create_identity(_trustee_home(released, trustee) / "identity.pem")
-    with CoordinatorClient(released.address) as client:
+    with released.client() as client:
         bundle = client.get_aggregate("once")
         empty = DecryptionShare("once", trustee, bundle.digest, (), "", "values")
         with pytest.raises(CoordinatorUnavailable, match="neither openings nor a refusal"):
@@ -247,7 +247,7 @@ def test_an_empty_share_without_a_refusal_is_refused_unstored(released: Federati
 
 def _without_last_contributor(fed: Federation) -> AggregateBundle:
     """What a coordinator that drops one contributor after the release would present."""
-    with CoordinatorClient(fed.address) as client:
+    with fed.client() as client:
         bundle = client.get_aggregate("once")
     kept = bundle.submissions[:-1]
     total = vector.to_bytes(
@@ -262,7 +262,7 @@ def test_a_trustee_refuses_a_different_aggregate_for_a_released_campaign(
 ) -> None:
     trustee_id = released.trustees[0]
     ring = KeyRing(_trustee_home(released, trustee_id))
-    with CoordinatorClient(released.address) as client:
+    with released.client() as client:
         released_digest = client.get_aggregate("once").digest
     assert ring.already_decrypted("once") == released_digest.hex()
     smaller = _without_last_contributor(released)
@@ -284,7 +284,7 @@ def test_a_differencing_coordinator_collects_fewer_than_t_shares(released: Feder
 
 
 def test_a_single_submission_posed_as_the_aggregate_is_refused(released: Federation) -> None:
-    with CoordinatorClient(released.address) as client:
+    with released.client() as client:
         bundle = client.get_aggregate("once")
     (one,) = bundle.submissions[:1]
     body = serde.body_from_bytes(one.body)
@@ -318,7 +318,7 @@ def test_a_liar_among_shares_that_arrived_together_does_not_stall_the_release(
 ) -> None:
     with running_federation(tmp_path) as fed:
         _aggregated(fed, "together")
-        with CoordinatorClient(fed.address) as client:
+        with fed.client() as client:
             bundle = client.get_aggregate("together")
         liar, *honest = fed.trustees
         replies = [_forged(fed, bundle, liar)]
@@ -407,7 +407,7 @@ def test_a_forged_share_in_another_trustees_name_is_refused_unstored(
     _aggregated(federation, "frame")
     liar, framed, _ = federation.trustees
     identity = load_or_create_identity(_trustee_home(federation, liar) / "identity.pem")
-    with CoordinatorClient(federation.address) as client:
+    with federation.client() as client:
         bundle = client.get_aggregate("frame")
         forged = replace(_forged(federation, bundle, liar), trustee_id=framed)
         with pytest.raises(CoordinatorUnavailable, match="UNAUTHENTICATED"):

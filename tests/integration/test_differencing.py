@@ -26,12 +26,11 @@ from sqlmodel import Session, select
 
 from agent import store
 from agent.cli import _prepare
-from agent.client import CoordinatorClient
 from agent.config import load_config
 from agent.contribution import encrypt_and_sign
 from agent.demo_data import Company, records_for
 from agent.identity import load_or_create_identity
-from coordinator.config import CoordinatorConfig
+from coordinator.config import load_config as load_coordinator_config
 from coordinator.server import start
 from coordinator.store import CohortEntryRow, DecryptionShareRow, IndicatorShareRow, LogLeaf
 from fedcarbon.accounting.engine import compute_footprint
@@ -102,7 +101,7 @@ def _old_agent_submit(fed: Federation, name: str, campaign_id: str) -> None:
     config = load_config(Path(fed.agent_home(name)))
     me = store.enrolment(store.open_store(config.database_url))
     assert me is not None
-    with CoordinatorClient(fed.address) as client:
+    with fed.client(fed.agent_home(name)) as client:
         campaign = client.get_campaign(campaign_id)
         _, contribution = _prepare(config, campaign)
         identity = load_or_create_identity(config.identity_key_path)
@@ -153,7 +152,7 @@ def first_release(setting: Setting) -> int:
 def test_the_first_campaigns_cohort_is_published_in_the_log(
     setting: Setting, first_release: int
 ) -> None:
-    with CoordinatorClient(setting.fed.address) as client:
+    with setting.fed.client() as client:
         size = client.tree_head().tree_size
         cohorts = [cohort_from_entry(e) for e in client.entries(0, size) if is_cohort_entry(e)]
     (cohort,) = [c for c in cohorts if c.campaign_id == "chain-a"]
@@ -265,7 +264,9 @@ def test_a_store_from_before_cohort_entries_gets_them_at_start(federation: Feder
         session.commit()
     port = federation.server.port
     federation.server.stop(0)
-    config = CoordinatorConfig(home=federation.coordinator_home, listen=f"127.0.0.1:{port}")
+    config = replace(
+        load_coordinator_config(federation.coordinator_home), listen=f"127.0.0.1:{port}"
+    )
     federation.server = start(config, workers=8)
     with Session(federation.server.engine) as session:
         (row,) = session.exec(select(CohortEntryRow)).all()

@@ -90,7 +90,6 @@ def test_a_trustee_asked_again_resends_its_noise_instead_of_drawing_fresh(
     federation: Federation,
 ) -> None:
     """Review finding F4: fresh noise on a rewound campaign could be averaged away."""
-    from agent.client import CoordinatorClient
     from agent.trustee import KeyRing, make_noise
 
     for key in MEMBERS:
@@ -101,7 +100,7 @@ def test_a_trustee_asked_again_resends_its_noise_instead_of_drawing_fresh(
     for key in MEMBERS:
         federation.submit(key, "renoise")
     federation.operator("campaign", "close", "renoise")
-    with CoordinatorClient(federation.address) as client:
+    with federation.client() as client:
         bundle = client.get_aggregate("renoise")
     ring = KeyRing(federation.root / "trustee-1")
     first = make_noise(bundle, ring, federation.trustees[0])

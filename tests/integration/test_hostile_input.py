@@ -10,9 +10,10 @@ from sqlmodel import Session, select
 from agent.client import CoordinatorClient
 from agent.errors import CoordinatorUnavailable
 from coordinator.store import EnrolmentToken, LogLeaf, Participant, SubmissionRow
-from fedcarbon import serde, shares
+from fedcarbon import serde, shares, tls
 from fedcarbon.audit import signing
 from fedcarbon.crypto import vector
+from fedcarbon.invite import load_invite
 from fedcarbon.submission import SubmissionBody, sign_body, submission_proof_context
 from fedcarbon.v1 import coordinator_pb2, coordinator_pb2_grpc, submission_pb2
 from tests.integration.conftest import Federation, company
@@ -40,7 +41,7 @@ def _body(
     participant: str | None = None,
     proofs: tuple[bytes, ...] = (),
 ) -> bytes:
-    with CoordinatorClient(fed.address) as client:
+    with fed.client(fed.agent_home("castings")) as client:
         campaign = client.get_campaign("target")
     return serde.body_to_bytes(
         SubmissionBody(
@@ -60,14 +61,14 @@ def _identity(fed: Federation) -> signing.Ed25519PrivateKey:  # type: ignore[nam
 
 
 def _valid_ciphertexts(fed: Federation) -> list[bytes]:
-    with CoordinatorClient(fed.address) as client:
+    with fed.client(fed.agent_home("castings")) as client:
         campaign = client.get_campaign("target")
     cts = [int(paillier.PaillierPublicKey(n).raw_encrypt(1)) for n in campaign.moduli]
     return vector.to_bytes(cts, campaign.moduli)
 
 
 def _submit_raw(fed: Federation, body: bytes, signature: bytes) -> grpc.RpcError:
-    stub = coordinator_pb2_grpc.CampaignsStub(grpc.insecure_channel(fed.address))
+    stub = coordinator_pb2_grpc.CampaignsStub(fed.channel(fed.agent_home("castings")))
     with pytest.raises(grpc.RpcError) as caught:
         stub.Submit(submission_pb2.SignedSubmission(body=body, signature=signature), timeout=10)
     return caught.value
@@ -98,7 +99,7 @@ def test_invalid_ciphertexts_are_refused(open_campaign: Federation, mutate, reas
     fed = open_campaign
     before = _snapshot(fed)
     valid = _valid_ciphertexts(fed)
-    with CoordinatorClient(fed.address) as client:
+    with fed.client() as client:
         n = client.get_campaign("target").moduli[0]
     blob = mutate(n, valid[0], vector.ciphertext_length(n))
     body = _body(fed, [blob, *valid[1:]])
@@ -138,20 +139,30 @@ def test_unknown_campaign_is_named(open_campaign: Federation) -> None:
 
 
 def test_reused_enrolment_token_is_refused(federation: Federation) -> None:
-    token = federation.token("supplier")
+    invite = federation.invite("supplier")
+    token = load_invite(invite).token
     identity = signing.generate_signing_key()
-    with CoordinatorClient(federation.address) as client:
-        client.enrol(token=token, organisation="First Ltd", identity=identity)
+    tls_key = tls.public_key_der(tls.generate_key())
+    credentials = federation.enrolment_credentials(invite)
+    with CoordinatorClient(federation.address, credentials) as client:
+        client.enrol(
+            token=token, organisation="First Ltd", identity=identity, tls_public_key=tls_key
+        )
         before = _snapshot(federation)
         with pytest.raises(CoordinatorUnavailable, match="already used"):
             client.enrol(
-                token=token, organisation="Second Ltd", identity=signing.generate_signing_key()
+                token=token,
+                organisation="Second Ltd",
+                identity=signing.generate_signing_key(),
+                tls_public_key=tls_key,
             )
-        with pytest.raises(CoordinatorUnavailable, match="unknown enrolment token"):
+        # Another token through this invite's certificate: refused before the token is looked at.
+        with pytest.raises(CoordinatorUnavailable, match="not the enrolment certificate"):
             client.enrol(
                 token="fct_made-up",
                 organisation="Third Ltd",
                 identity=signing.generate_signing_key(),
+                tls_public_key=tls_key,
             )
     assert _snapshot(federation) == before
     with Session(federation.server.engine) as session:
@@ -164,8 +175,9 @@ def test_reused_enrolment_token_is_refused(federation: Federation) -> None:
 
 
 def test_enrolment_without_key_possession_is_refused(federation: Federation) -> None:
-    token = federation.token("supplier")
-    stub = coordinator_pb2_grpc.ParticipantsStub(grpc.insecure_channel(federation.address))
+    invite = federation.invite("supplier")
+    token = load_invite(invite).token
+    stub = coordinator_pb2_grpc.ParticipantsStub(federation.enrolment_channel(invite))
     someone_elses_key = signing.public_key_bytes(signing.generate_signing_key())
     with pytest.raises(grpc.RpcError) as caught:
         stub.Enrol(
@@ -173,15 +185,20 @@ def test_enrolment_without_key_possession_is_refused(federation: Federation) -> 
                 token=token,
                 organisation="Mallory",
                 identity_public_key=someone_elses_key,
+                tls_public_key=tls.public_key_der(tls.generate_key()),
                 signature=b"\x00" * 64,
             ),
             timeout=10,
         )
     assert caught.value.code() is grpc.StatusCode.UNAUTHENTICATED
     # the token is still unused: a failed attempt must not burn it
-    with CoordinatorClient(federation.address) as client:
+    credentials = federation.enrolment_credentials(invite)
+    with CoordinatorClient(federation.address, credentials) as client:
         client.enrol(
-            token=token, organisation="Honest GmbH", identity=signing.generate_signing_key()
+            token=token,
+            organisation="Honest GmbH",
+            identity=signing.generate_signing_key(),
+            tls_public_key=tls.public_key_der(tls.generate_key()),
         )
 
 
@@ -212,7 +229,7 @@ def test_an_out_of_range_contribution_stops_the_release(open_campaign: Federatio
     for key in ("nordstahl", "alpine"):
         fed.add_agent(company(key))
         fed.submit(key, "target")
-    with CoordinatorClient(fed.address) as client:
+    with fed.client(fed.agent_home("castings")) as client:
         campaign = client.get_campaign("target")
         layout = campaign.packing
         every_slot_full = (1 << (layout.slot_bits * layout.slots_per_ciphertext)) - 1
@@ -242,7 +259,7 @@ def test_an_agent_refuses_a_receipt_for_someone_elses_entry(
     fed.submit("alpine", "target")
     with Session(fed.server.engine) as session:
         row = session.exec(select(SubmissionRow)).one()
-    with CoordinatorClient(fed.address) as client:
+    with fed.client(fed.agent_home("alpine")) as client:
         someone_elses, _ = client.submit(serde.signed_from_entry(row.entry))
 
     def drop_and_fob_off(self: CoordinatorClient, signed: object) -> tuple[object, bool]:
@@ -263,7 +280,7 @@ def test_a_ciphertext_built_from_other_peoples_ciphertexts_is_refused(
     for key in ("nordstahl", "alpine"):
         fed.add_agent(company(key))
         fed.submit(key, "target")
-    with CoordinatorClient(fed.address) as client:
+    with fed.client(fed.agent_home("castings")) as client:
         campaign = client.get_campaign("target")
         n = campaign.moduli[0]
         others = [

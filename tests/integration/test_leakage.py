@@ -92,7 +92,7 @@ CANARIES: tuple[Company, ...] = (
             Line("release.R-410A", 17.320_508, "kg", months=(7,)),
             Line("spend.naics.331110", 44_721_359.549, "USD", 1, data_quality="secondary"),
             Line("spend.naics.484121", 2_236_067.977, "USD", 4, data_quality="secondary"),
-            _output("canary_billets", 21_415.926),
+            _output("canary_billets", 17_320.508),  # intensity above 1,000 kg/t: 7 digits
             _output("canary_billets", 10_271.828, BUYER),
         ),
     ),
@@ -426,7 +426,11 @@ def capture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Capture]:
     home = root / "coordinator"
     home.mkdir()
     metrics_port = _free_port()
-    config = CoordinatorConfig(home=home, listen="127.0.0.1:0", metrics_port=metrics_port)
+    # Plaintext on purpose: the recorder reads every byte of the wire, which TLS would hide;
+    # what the protocol itself carries must hold no canary even before encryption.
+    config = CoordinatorConfig(
+        home=home, listen="127.0.0.1:0", metrics_port=metrics_port, insecure=True
+    )
     write_config(config)
     handler = RecordingHandler()
     root_logger = logging.getLogger()
@@ -436,7 +440,9 @@ def capture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Capture]:
     server = start(config, workers=8)
     proxy = RecordingProxy(("127.0.0.1", server.port)).start()
     try:
-        refusal = _run_campaign(ProxiedFederation(root, server, proxy_address=proxy.address))
+        refusal = _run_campaign(
+            ProxiedFederation(root, server, insecure=True, proxy_address=proxy.address)
+        )
         with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics") as response:
             metrics = response.read().decode()
         capture = Capture(

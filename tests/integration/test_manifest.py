@@ -12,9 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from agent.client import CoordinatorClient
 from agent.demo_data import demo_legal_id
+from agent.errors import AgentError
+from fedcarbon.audit import signing
 from fedcarbon.cli import app
 from fedcarbon.federation.manifest import load_manifest
+from fedcarbon.invite import load_invite, registrar_credentials
 from tests.integration.conftest import KEY_BITS, Federation, company
 
 pytestmark = pytest.mark.slow
@@ -149,17 +153,42 @@ def test_a_registrar_attests_from_a_home_with_only_its_identity_key(
     federation.add_agent(company("castings"))  # attested by trustee-1 and trustee-2
     home = federation.root / "agents" / "alpine"
     document = federation.cli_json(
-        "agent", "init", "--home", str(home), "--organisation", "Alpine", "--coordinator",
-        federation.address, "--token", federation.token("supplier"),
+        "agent", "init", "--home", str(home), "--organisation", "Alpine", "--invite",
+        str(federation.invite("supplier")),
         "--legal-id", demo_legal_id("alpine"), "--manifest", str(v2),
     )  # fmt: skip
     pid = document["participant_id"]
     federation.attest(pid, trustees=1)
+    # A registrar does not enrol: the operator writes it TLS credentials, and it signs its
+    # calls with the identity key the installed manifest names.
+    invite = federation.root / "chamber.invite.json"
+    federation.operator(
+        "manifest", "registrar-invite", "--registrar", "chamber", "--out", str(invite),
+        "--coordinator-address", federation.address,
+    )  # fmt: skip
+    assert sorted(p.name for p in registrar_home.iterdir()) == ["identity.pem"]
     done = federation.cli_json(
         "trustee", "approve", "--participant", pid, "--yes", "--home", str(registrar_home),
-        "--coordinator", federation.address, "--manifest", str(v2),
+        "--invite", str(invite), "--manifest", str(v2),
     )  # fmt: skip
     assert done == [{"participant_id": pid, "attested": True, "count": 2}]
+    # With those credentials a registrar reads members and attests, and nothing else.
+    key = signing.load_private_key(registrar_home / "identity.pem")
+    with CoordinatorClient(
+        federation.address, registrar_credentials(load_invite(invite), key)
+    ) as client:
+        assert client.members(pid)
+        with pytest.raises(AgentError, match="PERMISSION_DENIED"):
+            client.list_campaigns()
+    # A registrar id the manifest does not name is nobody.
+    other = signing.generate_signing_key()
+    with (
+        CoordinatorClient(
+            federation.address, registrar_credentials(load_invite(invite), other)
+        ) as client,
+        pytest.raises(AgentError, match="UNAUTHENTICATED"),
+    ):
+        client.members(pid)
     listed = federation.cli_json(
         "coordinator", "participants", "--home", str(federation.coordinator_home)
     )
@@ -203,7 +232,6 @@ def test_hostile_attestations_and_enrolments_are_refused_naming_why(
 ) -> None:
     from dataclasses import replace
 
-    from agent.client import CoordinatorClient
     from agent.errors import CoordinatorUnavailable
     from fedcarbon.audit import signing
     from fedcarbon.federation.attestation import attest
@@ -211,7 +239,7 @@ def test_hostile_attestations_and_enrolments_are_refused_naming_why(
 
     pid = federation.add_agent(company("castings"))
     trustee_key = signing.load_private_key(federation.trustee_home(2) / "identity.pem")
-    with CoordinatorClient(federation.address) as client:
+    with federation.client() as client:
         ((member, _),) = client.members(pid)
         other = replace(member, legal_id=demo_legal_id("someone-else"))
         with pytest.raises(CoordinatorUnavailable, match="another identity key, legal id"):
@@ -253,8 +281,8 @@ def test_an_agent_declines_while_it_is_not_attested_enough(federation: Federatio
     """Its contribution would not count, and trustees would refuse the whole aggregate."""
     home = federation.root / "agents" / "fresh"
     document = federation.cli_json(
-        "agent", "init", "--home", str(home), "--organisation", "Fresh GmbH", "--coordinator",
-        federation.address, "--token", federation.token("supplier"),
+        "agent", "init", "--home", str(home), "--organisation", "Fresh GmbH", "--invite",
+        str(federation.invite("supplier")),
         "--legal-id", demo_legal_id("fresh"), "--manifest", str(federation.ensure_manifest()),
     )  # fmt: skip
     federation.open_campaign("early")

@@ -120,8 +120,8 @@ def _enrol(fed: Federation, company: Company) -> str:
     manifest = fed.ensure_manifest()
     args = [
         "agent", "init", "--home", str(home), "--organisation", company.organisation,
-        "--coordinator", fed.address, "--role", company.role, "--activities", "activities.csv",
-        "--token", fed.token(company.role), "--legal-id", demo_legal_id(company.key),
+        "--activities", "activities.csv", "--invite", str(fed.invite(company.role)),
+        "--legal-id", demo_legal_id(company.key),
         "--manifest", str(manifest),
     ]  # fmt: skip
     buyer = _buyer_of(company.key)

@@ -16,7 +16,7 @@ import threading
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,19 +26,17 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from agent import store
-from agent.client import CoordinatorClient
 from agent.config import load_config
 from agent.demo_data import records_for
 from agent.errors import CoordinatorUnavailable
 from agent.identity import load_or_create_identity
 from agent.trustee import KeyRing, answer
 from coordinator.actions import ACTIONS_FILE
-from coordinator.config import CoordinatorConfig, write_config
 from coordinator.server import start
 from fedcarbon.accounting.engine import compute_footprint
 from fedcarbon.crypto.encoding import to_fixed
 from fedcarbon.decryption import DecryptionShare
-from tests.integration.conftest import Federation, company
+from tests.integration.conftest import Federation, company, init_coordinator
 
 pytestmark = pytest.mark.slow
 
@@ -98,16 +96,17 @@ def _value_share(fed: Federation, index: int) -> tuple[DecryptionShare, Any]:
     config = load_config(home)
     identity = load_or_create_identity(config.identity_key_path)
     manifest = store.pinned_manifest(store.open_store(config.database_url))
-    with CoordinatorClient(fed.address) as client:
+    with fed.client(home) as client:
         bundle = client.get_aggregate(CAMPAIGN)
     share = answer(bundle, KeyRing(home), fed.trustees[index], (), "values", manifest)
     assert not share.refusal, share.refusal
     return share, identity
 
 
-def _send(fed: Federation, share: DecryptionShare, identity: Any) -> str:
+def _send(fed: Federation, index: int, share: DecryptionShare, identity: Any) -> str:
+    """Trustee ``index`` sends its share over its own mutual-TLS connection."""
     try:
-        with CoordinatorClient(fed.address) as client:
+        with fed.client(fed.trustee_home(index)) as client:
             return client.submit_share(share, identity).value
     except CoordinatorUnavailable as error:
         return f"refused: {error}"
@@ -117,11 +116,8 @@ def _send(fed: Federation, share: DecryptionShare, identity: Any) -> str:
 def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Observed]:
     root = tmp_path_factory.mktemp("observed")
     home = root / "coordinator"
-    home.mkdir()
     port = _free_port()
-    config = CoordinatorConfig(home=home, listen="127.0.0.1:0", metrics_port=port)
-    write_config(config)
-    server = start(config, workers=8)
+    server = start(replace(init_coordinator(home), metrics_port=port), workers=8)
     fed = Federation(root, server)
     seen = Observed(fed, port)
     try:
@@ -145,13 +141,13 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Observed]:
         shares = [_value_share(fed, index) for index in range(3)]
         barrier = threading.Barrier(len(shares))
 
-        def race(pair: tuple[DecryptionShare, Any]) -> str:
+        def race(index: int) -> str:
             barrier.wait()
-            return _send(fed, *pair)
+            return _send(fed, index, *shares[index])
 
         with ThreadPoolExecutor(len(shares)) as pool:
-            seen.share_answers = list(pool.map(race, shares))
-        seen.late_answer = _send(fed, *shares[0])  # the same share again, after the release
+            seen.share_answers = list(pool.map(race, range(len(shares))))
+        seen.late_answer = _send(fed, 0, *shares[0])  # the same share again, after the release
         seen.scrapes["released"] = _scrape(port)
         yield seen
     finally:
@@ -233,8 +229,7 @@ def test_the_action_log_holds_no_token_and_no_figure(observed: Observed) -> None
 
 def test_a_refused_operator_command_is_logged_as_failed(tmp_path: Path) -> None:
     home = tmp_path / "coordinator"
-    home.mkdir()
-    write_config(CoordinatorConfig(home=home))
+    init_coordinator(home)
     fed = Federation(tmp_path, server=None)  # type: ignore[arg-type]
     fed.operator("campaign", "close", "no-such-campaign", expect=1)
     (line,) = _lines(home)
@@ -245,8 +240,7 @@ def test_a_refused_operator_command_is_logged_as_failed(tmp_path: Path) -> None:
 
 def test_an_unwritable_action_log_refuses_the_command(tmp_path: Path) -> None:
     home = tmp_path / "coordinator"
-    home.mkdir()
-    write_config(CoordinatorConfig(home=home))
+    init_coordinator(home)
     (home / ACTIONS_FILE).mkdir()  # not a file: cannot be appended to
     fed = Federation(tmp_path, server=None)  # type: ignore[arg-type]
     output = fed.operator("token", "issue", "--role", "supplier", expect=1)
@@ -257,8 +251,7 @@ def test_an_unwritable_action_log_refuses_the_command(tmp_path: Path) -> None:
 def test_the_serve_log_line_names_the_metrics_port(tmp_path: Path) -> None:
     """A real `fedcarbon coordinator serve` process, metrics port from the environment."""
     home = tmp_path / "coordinator"
-    home.mkdir()
-    write_config(CoordinatorConfig(home=home, listen="127.0.0.1:0"))
+    init_coordinator(home)
     port = _free_port()
     env = {**os.environ, "FEDCARBON_COORDINATOR_METRICS_PORT": str(port)}
     env["FEDCARBON_COORDINATOR_HOME"] = str(home)

@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import pytest
 
-from agent.client import CoordinatorClient
 from agent.trustee import KeyRing
 from fedcarbon import serde, shares
 from fedcarbon.crypto.encoding import to_fixed
@@ -27,7 +26,7 @@ def _operator_trustees(fed: Federation) -> list[str]:
     for name in ("operator-trustee-a", "operator-trustee-b"):
         document = fed.cli_json(
             "trustee", "init", "--home", str(fed.root / name), "--organisation", name,
-            "--coordinator", fed.address, "--token", fed.token("trustee"),
+            "--invite", str(fed.invite("trustee")),
         )  # fmt: skip
         ids.append(str(document["participant_id"]))
     return ids
@@ -51,7 +50,7 @@ def _open_rigged_campaign(fed: Federation) -> None:
 
 def _operator_reads_the_log(fed: Federation, trustee_ids: list[str]) -> int:
     """Open the first logged submission with both operator-held keys: the victim's figure."""
-    with CoordinatorClient(fed.address) as client:
+    with fed.client() as client:
         campaign = client.get_campaign("rigged")
         entry = client.entries(0, 1)[0]
     body = serde.body_from_bytes(serde.signed_from_entry(entry).body)
@@ -101,5 +100,5 @@ def test_with_the_pinned_manifest_the_victim_refuses_and_nothing_is_logged(
     refused = fed.submit("castings", "rigged", expect=1)
     for trustee_id in trustee_ids:
         assert f"key holder {trustee_id} is not a trustee of the pinned manifest" in refused
-    with CoordinatorClient(fed.address) as client:
+    with fed.client() as client:
         assert client.tree_head().tree_size == 0  # nothing of the victim's ever left

@@ -5,27 +5,24 @@ teardown. Replicas are two gRPC servers in this process on different ports; ever
 they share (one log index per leaf, one close, one release) must come from the database.
 """
 
-import secrets
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
+from typer.testing import CliRunner
 
 from agent.client import CoordinatorClient
 from agent.contribution import encrypt_and_sign, prepare
 from agent.demo_data import records_for
 from agent.identity import load_or_create_identity
 from coordinator.campaigns import close_campaign
-from coordinator.config import CoordinatorConfig, write_config
+from coordinator.config import load_config
 from coordinator.errors import ConflictError
 from coordinator.server import RunningServer, start
 from coordinator.store import AggregateRow, CohortEntryRow, LogLeaf, ResultRow, SubmissionRow
@@ -35,12 +32,15 @@ from fedcarbon.audit import merkle, signing
 from fedcarbon.audit.receipts import Receipt, verify_receipt
 from fedcarbon.audit.treehead import TreeHead
 from fedcarbon.campaign import CampaignState
+from fedcarbon.cli import app
 from fedcarbon.cohorts import is_cohort_entry
 from fedcarbon.crypto.encoding import to_fixed
 from fedcarbon.results import CampaignResult
 from fedcarbon.submission import SignedSubmission
+from fedcarbon.transport import home_credentials
 from tests.conftest import POSTGRES_URL, require_service
 from tests.integration.conftest import Federation, company
+from tests.integration.processes import fresh_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
 T = TypeVar("T")
@@ -53,28 +53,17 @@ def server_url() -> str:
     return POSTGRES_URL
 
 
-@contextmanager
-def _fresh_database(server_url: str) -> Iterator[str]:
-    """CREATE DATABASE fedcarbon_<random>; yield its SQLAlchemy URL; DROP it afterwards."""
-    name = f"fedcarbon_{secrets.token_hex(6)}"
-    admin = make_url(server_url).set(drivername="postgresql")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-            # FORCE: engines of in-process CLI calls may still hold idle pooled connections.
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def _start(root: Path, database_url: str) -> RunningServer:
     """A coordinator as the `federation` fixture starts one, but on PostgreSQL."""
     home = root / "coordinator"
-    home.mkdir(exist_ok=True)
-    config = CoordinatorConfig(home=home, listen="127.0.0.1:0", database_url=database_url)
-    write_config(config)
-    return start(config, workers=8)
+    if not (home / "coordinator.toml").exists():  # replicas share one home (and its TLS files)
+        result = CliRunner().invoke(
+            app,
+            ["coordinator", "init", "--home", str(home), "--listen", "127.0.0.1:0",
+             "--database-url", database_url],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+    return start(load_config(home), workers=8)
 
 
 def _expected_scope1(members: tuple[str, ...]) -> int:
@@ -103,7 +92,7 @@ MEMBERS = ("nordstahl", "castings", "alpine")
 @pytest.fixture(scope="module")
 def single(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
     root = tmp_path_factory.mktemp("pg-single")
-    with _fresh_database(server_url) as url:
+    with fresh_database(server_url) as url:
         server = _start(root, url)
         fed = Federation(root, server)
         try:
@@ -163,15 +152,15 @@ def _concurrently(calls: list[Callable[[], T]]) -> list[T]:
 def _signed(fed: Federation, key: str, campaign_id: str) -> SignedSubmission:
     """What `fedcarbon agent submit` sends: the company's figures, encrypted and signed."""
     identity = load_or_create_identity(Path(fed.agent_home(key)) / "identity.pem")
-    with CoordinatorClient(fed.address) as client:
+    with fed.client() as client:
         campaign = client.get_campaign(campaign_id)
     contribution = prepare(compute_footprint(records_for(company(key))), campaign)
     return encrypt_and_sign(contribution, fed.agents[key], identity)
 
 
-def _submitter(address: str, signed: SignedSubmission) -> Callable[[], Receipt]:
+def _submitter(address: str, signed: SignedSubmission, home: str) -> Callable[[], Receipt]:
     def call() -> Receipt:
-        with CoordinatorClient(address) as client:
+        with CoordinatorClient(address, home_credentials(Path(home))) as client:
             receipt, duplicate = client.submit(signed)
         assert not duplicate
         return receipt
@@ -192,7 +181,7 @@ def _closer(server: RunningServer, campaign_id: str) -> Callable[[], str]:
 @pytest.fixture(scope="module")
 def replicas(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
     root = tmp_path_factory.mktemp("pg-replicas")
-    with _fresh_database(server_url) as url:
+    with fresh_database(server_url) as url:
         # Same configuration and log key (one home), two processes' worth of servers.
         server_a = _start(root, url)
         server_b = _start(root, url)
@@ -206,8 +195,12 @@ def replicas(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
             for key in VIA_B:
                 b.add_agent(company(key))
             a.open_campaign("shared")
-            jobs = [_submitter(a.address, _signed(a, key, "shared")) for key in VIA_A]
-            jobs += [_submitter(b.address, _signed(b, key, "shared")) for key in VIA_B]
+            jobs = [
+                _submitter(a.address, _signed(a, key, "shared"), a.agent_home(key)) for key in VIA_A
+            ]
+            jobs += [
+                _submitter(b.address, _signed(b, key, "shared"), b.agent_home(key)) for key in VIA_B
+            ]
             receipts = _concurrently(jobs)
             closes = _concurrently([_closer(server_a, "shared"), _closer(server_b, "shared")])
             # Trustees answer through different replicas: the flags, the values, signatures.
@@ -223,7 +216,7 @@ def replicas(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 def _tree_head(fed: Federation) -> TreeHead:
-    with CoordinatorClient(fed.address) as client:
+    with fed.client() as client:
         return client.tree_head()
 
 
@@ -285,7 +278,7 @@ def test_replicas_release_once_with_the_plaintext_sum(replicas: Replicas) -> Non
 def test_both_replicas_report_the_same_release(replicas: Replicas) -> None:
     results: list[CampaignResult] = []
     for fed in (replicas.a, replicas.b):
-        with CoordinatorClient(fed.address) as client:
+        with fed.client() as client:
             results.append(client.get_result("shared"))
     assert results[0] == results[1] and results[0].state is CampaignState.RELEASED
 
@@ -305,7 +298,7 @@ def race(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     """Submissions to two campaigns lock different campaign rows, so only the log index
     primary key keeps replicas from writing the same leaf (the loser retries)."""
     root = tmp_path_factory.mktemp("pg-race")
-    with _fresh_database(server_url) as url:
+    with fresh_database(server_url) as url:
         server_a = _start(root, url)
         server_b = _start(root, url)
         try:
@@ -321,11 +314,11 @@ def race(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             a.open_campaign("right")
             jobs = []
             for key in VIA_A:
-                jobs.append(_submitter(a.address, _signed(a, key, "left")))
-                jobs.append(_submitter(b.address, _signed(a, key, "right")))
+                jobs.append(_submitter(a.address, _signed(a, key, "left"), a.agent_home(key)))
+                jobs.append(_submitter(b.address, _signed(a, key, "right"), a.agent_home(key)))
             for key in VIA_B:
-                jobs.append(_submitter(b.address, _signed(b, key, "left")))
-                jobs.append(_submitter(a.address, _signed(b, key, "right")))
+                jobs.append(_submitter(b.address, _signed(b, key, "left"), b.agent_home(key)))
+                jobs.append(_submitter(a.address, _signed(b, key, "right"), b.agent_home(key)))
             yield Race(a, b, _concurrently(jobs))
         finally:
             server_a.stop(0)

@@ -19,7 +19,6 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session
 
-from agent.client import CoordinatorClient
 from agent.demo_data import demo_legal_id, records_for, write_company_data
 from agent.errors import CoordinatorUnavailable
 from agent.identity import load_or_create_identity
@@ -60,8 +59,8 @@ def _enrol_sybil(fed: Federation, name: str, company_key: str) -> str:
     write_company_data(company(company_key), home / "activities.csv")
     document = fed.cli_json(
         "agent", "init", "--home", str(home), "--organisation", f"{name} Trading Ltd",
-        "--coordinator", fed.address, "--activities", "activities.csv",
-        "--token", fed.token("supplier"), "--legal-id", demo_legal_id(name),
+        "--activities", "activities.csv",
+        "--invite", str(fed.invite("supplier")), "--legal-id", demo_legal_id(name),
     )  # fmt: skip
     # The operator's own agents pin nothing and accept anything: an honest agent would
     # decline while it is unattested, so the operator configures its fakes not to.
@@ -101,7 +100,7 @@ def test_without_attestations_the_sybil_attack_recovers_the_victims_figure(
     fed = attack.fed
     state, _ = close_campaign(fed.server.engine, "baseline")  # k counted over participant ids
     assert state is CampaignState.AGGREGATED
-    with CoordinatorClient(fed.address) as client:
+    with fed.client() as client:
         assert verify_bundle(client.get_aggregate("baseline")).ok  # pre-attestation checks pass
         for part in ("indicators", "values"):  # the flags first, then the values
             bundle = client.get_aggregate("baseline")
@@ -176,7 +175,7 @@ def test_the_operator_cannot_store_an_attestation_by_a_key_outside_the_manifest(
 ) -> None:
     fed = attack.fed
     key = signing.generate_signing_key()
-    with CoordinatorClient(fed.address) as client:
+    with fed.client() as client:
         (member, _) = client.members(attack.sybil_ids[0])[0]
         with pytest.raises(CoordinatorUnavailable, match="not a trustee or registrar"):
             client.submit_attestation(attest(key, member))

@@ -217,3 +217,28 @@ def test_a_malformed_gossip_endpoint_is_refused(tmp_path: Path, value: str) -> N
     home = _home(tmp_path, MINIMAL + f"gossip = {value}\n")
     with pytest.raises(ConfigError, match=r"\[agent\] gossip must be a list of \"host:port\""):
         load_config(home)
+
+
+def test_gossip_certificates_are_read_relative_to_the_home(tmp_path: Path) -> None:
+    home = _home(
+        tmp_path,
+        MINIMAL + 'gossip = ["t.example:7443"]\n'
+        'gossip_certificates = {"t.example:7443" = "certs/t.pem"}\n',
+    )
+    assert load_config(home).gossip_certificates == {"t.example:7443": tmp_path / "certs/t.pem"}
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ('"t.pem"', "must be a table"),
+        ('{"t.example:7443" = 1}', "must be a table"),
+        ('{"u.example:7443" = "u.pem"}', r"names \['u.example:7443'\], not listed in gossip"),
+    ],
+)
+def test_malformed_gossip_certificates_are_named(tmp_path: Path, value: str, why: str) -> None:
+    home = _home(
+        tmp_path, MINIMAL + f'gossip = ["t.example:7443"]\ngossip_certificates = {value}\n'
+    )
+    with pytest.raises(ConfigError, match=rf"\[agent\] gossip_certificates {why}"):
+        load_config(home)

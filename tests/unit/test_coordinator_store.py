@@ -1,5 +1,6 @@
 """The coordinator's embedded store: WAL mode, hashed tokens, one use per token."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,7 @@ def test_a_token_enrols_once_and_a_failed_attempt_does_not_burn_it(engine) -> No
         identity_key=signing.public_key_bytes(key),
         signature=signature,
     )
-    assert first.role == "supplier" and first.participant_id.startswith("acme-")
+    assert first.role == "supplier" and re.fullmatch(r"p-[0-9a-f]{16}", first.participant_id)
     other = signing.generate_signing_key()
     with pytest.raises(ConflictError, match="already used"):
         enrolment.enrol(

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from fedcarbon import shares
 from fedcarbon.campaign import Campaign, CampaignKind, MetricSpec, new_campaign
 from fedcarbon.crypto import vector
+from fedcarbon.crypto.errors import EncodingError
 from fedcarbon.crypto.opening import Opening, open_ciphertext
 from fedcarbon.crypto.shamir import InconsistentSharesError
 from fedcarbon.decryption import (
@@ -167,3 +168,36 @@ def test_short_exponent_share_ciphertexts_decrypt_with_plain_phe() -> None:
     for j, trustee in enumerate(TRUSTEES):
         for position in range(j * CAMPAIGN.block, (j + 1) * CAMPAIGN.block):
             assert keys[trustee].raw_decrypt(cts[position]) == plaintexts[position]
+
+
+def test_pools_filled_ahead_give_the_same_valid_submission_and_are_used_up() -> None:
+    """Masks and commitments computed in the background (issue 14) make ciphertexts that
+    open to the same shares and proofs that verify; each pair is used once, none is left."""
+    fixed = [123_456, -7]
+    plaintexts = shares.share_vector(
+        CAMPAIGN, shares.offset_values(CAMPAIGN, fixed), shares.indicators(fixed)
+    )
+    with shares.CampaignPools(CAMPAIGN) as pools:
+        for masks, commitments in pools.pools:
+            masks.fill()  # whatever the background threads have not done yet
+            commitments.fill()
+            assert len(masks) == len(commitments) == CAMPAIGN.block
+        cts, proofs = shares.encrypt(CAMPAIGN, plaintexts, b"ctx", pools)
+        assert all(len(m) == 0 and len(c) == 0 for m, c in pools.pools)
+    encoded = vector.to_bytes(cts, CAMPAIGN.moduli)
+    assert shares.unproven(CAMPAIGN, [(encoded, proofs, b"ctx")]) == []
+    assert shares.unproven(CAMPAIGN, [(encoded, proofs, b"other context")]) == [0]
+    for index, trustee in enumerate(TRUSTEES):
+        private = private_keys(TRUSTEES, CAMPAIGN.campaign_id)[trustee]
+        block = range(index * CAMPAIGN.block, (index + 1) * CAMPAIGN.block)
+        assert [open_ciphertext(private, cts[p]).plaintext for p in block] == [
+            plaintexts[p] for p in block
+        ]
+
+
+def test_pools_of_another_campaign_are_refused() -> None:
+    with (
+        shares.CampaignPools(_campaign(campaign_id="c2")) as pools,
+        pytest.raises(EncodingError, match="another campaign"),
+    ):
+        shares.encrypt(CAMPAIGN, [0] * len(CAMPAIGN.moduli), b"ctx", pools)

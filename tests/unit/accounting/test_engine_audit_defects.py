@@ -198,14 +198,35 @@ def test_certificate_without_vintage_is_flagged() -> None:
     assert "instrument:no-vintage" in compute_footprint(records).records[0].flags
 
 
-def test_lifecycle_grid_intensity_in_scope2_is_flagged() -> None:
-    fp = compute_footprint([rec("e", "electricity.grid", 10.0, "kWh", region="DE")])
-    assert "location:lifecycle-intensity" in fp.records[0].flags
+def test_scope2_outside_the_uk_is_the_combustion_part_and_upstream_goes_to_category_3() -> None:
+    """Scope 2 Guidance: Scope 2 is generation's combustion; the fuels' upstream is Scope 3
+    category 3 (Scope 3 Technical Guidance Table 3.1). Ember's lifecycle intensity for DE
+    (342.06 g/kWh) is split by a combustion share modelled from the 2023 mix, and the two
+    parts add up to the published lifecycle figure."""
+    fp = compute_footprint(
+        [
+            rec("e", "electricity.grid", 1000.0, "kWh", region="DE"),
+            rec("u", "wtt.electricity.grid", 1000.0, "kWh", region="DE", scope3_category=3),
+        ]
+    )
+    combustion, upstream = fp.records[0].co2e_kg, fp.records[1].co2e_kg
+    assert "location:combustion-share-modelled" in fp.records[0].flags
+    assert combustion + upstream == pytest.approx(342.06, rel=1e-9)
+    # Germany's 2023 mix is mostly coal and gas: combustion is 70-90 % of the lifecycle figure.
+    assert 0.7 < combustion / (combustion + upstream) < 0.9
+    assert fp.scope2_location_kgco2e == pytest.approx(combustion)
+    assert fp.by_category["scope3.cat3"] == pytest.approx(upstream)
+
+
+def test_low_carbon_grid_has_a_small_combustion_share() -> None:
+    """Norway is almost all hydro: most of its small lifecycle intensity is upstream."""
+    fp = compute_footprint([rec("e", "electricity.grid", 1000.0, "kWh", region="NO")])
+    assert fp.scope2_location_kgco2e < 0.5 * 30.75
 
 
 def test_uk_grid_factor_is_combustion_only_and_not_flagged() -> None:
     fp = compute_footprint([rec("e", "electricity.grid", 10.0, "kWh", region="GB")])
-    assert "location:lifecycle-intensity" not in fp.records[0].flags
+    assert "location:combustion-share-modelled" not in fp.records[0].flags
 
 
 # -- spend: currency, price year, geography ---------------------------------------------------

@@ -130,12 +130,24 @@ def test_ipcc_2006_natural_gas_tier1(catalog: FactorCatalog) -> None:
 
 
 def test_ember_germany_grid_intensity(catalog: FactorCatalog) -> None:
-    """Ember yearly data via CO2.js, Germany 2024: 342.06 gCO2e/kWh (CO2e only, used as published).
+    """Ember yearly data via CO2.js, Germany 2024: 342.06 gCO2e/kWh lifecycle (CO2e, AR5).
 
-    1 MWh in DE is 342.06 kg CO2e location-based whatever GWP set is chosen.
+    Germany's 2023 generation (OWID, TWh): coal 135.35, gas 76.00, oil 20.13, bioenergy 46.02,
+    hydro 19.48, nuclear 8.75, solar 61.56, wind 137.29, other 0.21. With IPCC AR5 WGIII
+    Annex III medians (direct/lifecycle g/kWh: coal and oil 760/820, gas 370/490; biomass
+    0/230, hydro 0/24, nuclear 0/12, solar 0/48, wind 0/11, other 0/38):
+    combustion share = 146,284.8 / 180,363.77 = 0.81105, so 1 MWh is 277.43 kg CO2e in Scope 2
+    (location-based, whatever GWP set is chosen) and 64.63 kg in category 3.
     """
     fp = _one(catalog, "electricity.grid", 1, "MWh", region="DE", gwp="AR6", year=2024)
-    assert fp.scope2_location_kgco2e == pytest.approx(342.06, rel=1e-12)
+    share = (760 * (135.35 + 20.13) + 370 * 76.0) / (
+        820 * (135.35 + 20.13) + 490 * 76.0 + 230 * 46.02 + 24 * 19.48 + 12 * 8.75
+        + 48 * 61.56 + 11 * 137.29 + 38 * 0.21
+    )  # fmt: skip
+    assert share == pytest.approx(0.81105, abs=1e-5)
+    assert fp.scope2_location_kgco2e == pytest.approx(342.06 * share, rel=1e-9)
+    upstream = _one(catalog, "wtt.electricity.grid", 1, "MWh", region="DE", year=2024)
+    assert upstream.by_category["scope3.cat3"] == pytest.approx(342.06 * (1 - share), rel=1e-9)
 
 
 def test_epa_supply_chain_factor_steel_co2(catalog: FactorCatalog) -> None:

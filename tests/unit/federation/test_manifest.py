@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from fedcarbon import tls
 from fedcarbon.audit import signing
 from fedcarbon.federation.errors import ManifestError
 from fedcarbon.federation.legal_id import lei_with_check_digits
@@ -199,3 +200,65 @@ def test_min_organisations_among_refuses_impossible_thresholds() -> None:
         min_organisations_among(4, ["a", "b", "c"])
     with pytest.raises(ValueError, match=">= 1"):
         min_organisations_among(0, ["a"])
+
+
+# Gossip certificates (docs/tls.md, "Gossip"): each trustee publishes the self-signed
+# certificate of its gossip endpoint; every trustee's signature covers it.
+
+
+def _with_gossip_certificate(manifest: Manifest, pem: bytes) -> Manifest:
+    first = replace(manifest.trustees[0], gossip_certificate=pem.decode())
+    return replace(manifest, trustees=(first, *manifest.trustees[1:]))
+
+
+def test_a_gossip_certificate_is_signed_with_the_manifest(
+    unsigned: Manifest, keys: list[Ed25519PrivateKey], tmp_path: Path
+) -> None:
+    pem = tls.self_signed_server(["127.0.0.1"]).certificate
+    signed = _signed(_with_gossip_certificate(unsigned, pem), keys)
+    loaded = load_manifest(_write(tmp_path, signed.to_document()))
+    assert loaded.gossip_certificates() == {"127.0.0.1:7001": pem}
+    assert loaded.fingerprint != _signed(unsigned, keys).fingerprint
+    # Swapping in another certificate (an impostor's) breaks every trustee's signature.
+    document = signed.to_document()
+    document["trustees"][0]["gossip_certificate"] = tls.self_signed_server(
+        ["127.0.0.1"]
+    ).certificate.decode()
+    with pytest.raises(ManifestError, match="does not verify"):
+        load_manifest(_write(tmp_path, document))
+
+
+def test_a_manifest_without_gossip_certificates_keeps_loading(
+    unsigned: Manifest, keys: list[Ed25519PrivateKey], tmp_path: Path
+) -> None:
+    """A manifest signed before the field existed: same body, fingerprint and signatures."""
+    signed = _signed(unsigned, keys)
+    document = signed.to_document()
+    assert all("gossip_certificate" not in t for t in document["trustees"])
+    loaded = load_manifest(_write(tmp_path, document))
+    assert loaded == signed and loaded.fingerprint == signed.fingerprint
+    assert loaded.gossip_certificates() == {}
+    assert loaded.gossip_endpoints() == ["127.0.0.1:7001"]
+
+
+@pytest.mark.parametrize(
+    ("certificate", "gossip", "why"),
+    [
+        ("", "127.0.0.1:7001", "must be a PEM certificate"),
+        ("not a certificate", "127.0.0.1:7001", "not a PEM certificate"),
+        ("self", "", "gossip \\(the endpoint it is for\\) is empty"),
+        ("self", "trustee-a.example:7001", "not valid for 'trustee-a.example'"),
+        ("ca-issued", "127.0.0.1:7001", "must be self-signed"),
+    ],
+)
+def test_an_unusable_gossip_certificate_is_refused(
+    unsigned: Manifest, certificate: str, gossip: str, why: str
+) -> None:
+    if certificate == "self":
+        certificate = tls.self_signed_server(["127.0.0.1"]).certificate.decode()
+    elif certificate == "ca-issued":
+        certificate = tls.issue_server(tls.create_ca("operator CA")).certificate.decode()
+    document = unsigned.to_document()
+    document["trustees"][0].update(gossip=gossip, gossip_certificate=certificate)
+    with pytest.raises(ManifestError, match=rf"trustees\[0\]\.gossip_certificate.*{why}"):
+        parse_manifest(document, "m.json")

@@ -1,0 +1,63 @@
+"""What a trustee has already verified, so that release does not grow with N (issue 14).
+
+A trustee checks every submission's signature and plaintext-knowledge proofs before it opens
+anything (privacy model point 3). Those checks dominate its work, and they were repeated in
+every release phase (noise, indicators, values, sign) and for every poll. Instead, each
+submission is verified once, in a batch, when the trustee first sees it: while the campaign
+is still open, from the public log (``trustee run`` prefetches), or at the latest in the first
+release phase. What was verified is remembered in the trustee's own home as the SHA-256 of
+exactly what was checked -- campaign digest, the identity key the signature was checked
+against, signature and body -- so a later bundle that presents the same bytes skips the
+checks, and one that changes any of them (another key, another body) is verified afresh.
+
+The file is append-only, one hex digest per line; a line cut short by a crash is ignored,
+which only costs a re-verification.
+"""
+
+import hashlib
+import os
+from pathlib import Path
+
+from fedcarbon.submission import SignedSubmission
+
+_HEX_LEN = 64
+
+
+def verified_key(campaign_digest: bytes, identity_key: bytes, signed: SignedSubmission) -> str:
+    """The digest naming one successful check of ``signed`` under ``identity_key``."""
+    digest = hashlib.sha256(b"fedcarbon.v1.verified\x00")
+    for part in (campaign_digest, identity_key, signed.signature, signed.body):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+class VerifiedSubmissions:
+    """The set of submissions this trustee verified for one campaign, kept in its home."""
+
+    def __init__(self, home: Path, campaign_id: str) -> None:
+        name = hashlib.sha256(campaign_id.encode()).hexdigest()[:32]
+        self._path = home / "verified" / f"{name}.txt"
+        self._known: set[str] = set()
+        if self._path.exists():
+            for line in self._path.read_text(encoding="ascii", errors="replace").splitlines():
+                if len(line) == _HEX_LEN and all(c in "0123456789abcdef" for c in line):
+                    self._known.add(line)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._known
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+    def add(self, keys: list[str]) -> None:
+        """Remember ``keys`` (durably: written and fsynced before returning)."""
+        new = [k for k in dict.fromkeys(keys) if k not in self._known]
+        if not new:
+            return
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        with self._path.open("a", encoding="ascii") as handle:
+            handle.write("".join(f"{k}\n" for k in new))
+            handle.flush()
+            os.fsync(handle.fileno())
+        self._known.update(new)
