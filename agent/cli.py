@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from agent import exchange, store
 from agent.client import CoordinatorClient, connect, enrol_home
+from agent.client_options import client_options
 from agent.collect import Collection, collect, footprint_for
 from agent.config import AgentConfig, load_config, write_config
 from agent.consent import app as consent_app
@@ -49,6 +50,7 @@ from fedcarbon.evidence import ResultEvidence, to_document
 from fedcarbon.federation.attestation import attesters_of
 from fedcarbon.federation.legal_id import normalise_legal_id
 from fedcarbon.federation.manifest import Manifest, load_manifest
+from fedcarbon.homes import as_before
 from fedcarbon.invite import Invite, install_invite, load_invite
 from fedcarbon.submission import SignedSubmission
 
@@ -58,6 +60,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+app.callback()(client_options)
 app.command("report")(report_command)
 app.add_typer(consent_app, name="consent")
 app.add_typer(upstream_app, name="upstream")
@@ -172,32 +175,33 @@ def init(
         if not sep or not pid.strip() or not name.strip():
             fail(f"--customer {item!r}: expected PARTICIPANT_ID=NAME")
         aliases[pid.strip()] = name.strip()
-    path = write_config(
-        home,
-        organisation=organisation,
-        coordinator=coordinator,
-        role=role,
-        sector=sector,
-        region=region,
-        size_band=size_band,
-        activities=activities,
-        customers=aliases,
-        legal_id=legal_id,
-        insecure=insecure,
-    )
-    if invited is not None:
-        install_invite(invited, home)
-    config = _load(home)
-    identity = load_or_create_identity(config.identity_key_path)
-    document: dict[str, Any] = {
-        "home": str(home),
-        "config": str(path),
-        "identity_key": signing.public_key_bytes(identity).hex(),
-    }
-    if pinned is not None:
-        engine = store.open_store(config.database_url)
-        store.pin_manifest(engine, pinned, str(manifest), int(time.time() * 1000))
-        document["manifest_fingerprint"] = pinned.fingerprint
+    with as_before(home):  # a full disk or a bad store leaves no half-made home
+        path = write_config(
+            home,
+            organisation=organisation,
+            coordinator=coordinator,
+            role=role,
+            sector=sector,
+            region=region,
+            size_band=size_band,
+            activities=activities,
+            customers=aliases,
+            legal_id=legal_id,
+            insecure=insecure,
+        )
+        if invited is not None:
+            install_invite(invited, home)
+        config = _load(home)
+        identity = load_or_create_identity(config.identity_key_path)
+        document: dict[str, Any] = {
+            "home": str(home),
+            "config": str(path),
+            "identity_key": signing.public_key_bytes(identity).hex(),
+        }
+        if pinned is not None:
+            engine = store.open_store(config.database_url)
+            store.pin_manifest(engine, pinned, str(manifest), int(time.time() * 1000))
+            document["manifest_fingerprint"] = pinned.fingerprint
     if token:
         try:
             enrolled = _enrol(config, token)
@@ -672,7 +676,15 @@ def _submit_one(
             spent_unix_ms=int(time.time() * 1000),
         ),
     )
-    receipt, duplicate = client.submit(signed)
+    try:
+        receipt, duplicate = client.submit(signed)
+    except AgentError as error:
+        if "already submitted" in str(error):
+            # The coordinator holds another submission of ours for this campaign (sent from
+            # here earlier, or from a copy of this home): this one can never count, so it is
+            # not kept for a resend.
+            store.clear_pending(engine, campaign.campaign_id)
+        raise
     if receipt.entry != serde.signed_to_entry(signed):
         raise AgentError(
             f"campaign {campaign.campaign_id}: the coordinator's receipt is for another entry "

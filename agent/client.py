@@ -1,5 +1,7 @@
 """The agent's gRPC client: domain values in, domain values out, errors with the server's words."""
 
+import os
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +40,44 @@ from fedcarbon.transport import (
 from fedcarbon.v1 import campaign_pb2, coordinator_pb2, coordinator_pb2_grpc
 
 DEFAULT_TIMEOUT_S = 30.0
+TIMEOUT_ENV = "FEDCARBON_TIMEOUT"
+# Retried: the coordinator is not (yet) reachable, or its database is briefly unavailable
+# (its transaction rolled back). Every resend is the same request: a submission is the same
+# signed bytes, which the coordinator counts once (coordinator/submissions.py).
+RETRYABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+# Exponential backoff with full jitter: pause ~ U(0, min(cap, first * 2**attempt)), so many
+# agents retrying after one outage spread out instead of arriving together.
+FIRST_BACKOFF_S = 0.25
+MAX_BACKOFF_S = 5.0
 T = TypeVar("T")
+
+_timeout_s: float | None = None
+
+
+def set_default_timeout(seconds: float | None) -> None:
+    """The total time each call may take, retries included (the CLI's --timeout)."""
+    global _timeout_s
+    _timeout_s = seconds
+
+
+def default_timeout() -> float:
+    """--timeout if given, else FEDCARBON_TIMEOUT, else DEFAULT_TIMEOUT_S."""
+    if _timeout_s is not None:
+        return _timeout_s
+    raw = os.environ.get(TIMEOUT_ENV, "")
+    try:
+        value = float(raw) if raw else DEFAULT_TIMEOUT_S
+    except ValueError:
+        raise CoordinatorUnavailable(f"{TIMEOUT_ENV}={raw!r} is not a number of seconds") from None
+    if value <= 0:
+        raise CoordinatorUnavailable(f"{TIMEOUT_ENV}={raw!r} must be more than 0 seconds")
+    return value
+
+
+def backoff(attempt: int, rng: random.Random | None = None) -> float:
+    """The pause before retry number ``attempt`` (0-based): exponential, full jitter."""
+    ceiling = min(MAX_BACKOFF_S, FIRST_BACKOFF_S * 2**attempt)
+    return (rng or random).uniform(0, ceiling)
 
 
 @dataclass(frozen=True)
@@ -92,10 +131,10 @@ class CoordinatorClient:
         address: str,
         credentials: ClientCredentials,
         *,
-        timeout: float = DEFAULT_TIMEOUT_S,
+        timeout: float | None = None,
     ) -> None:
         self.address = address
-        self._timeout = timeout
+        self._timeout = timeout if timeout is not None else default_timeout()
         self._channel = open_channel(address, credentials)
         self._participants = coordinator_pb2_grpc.ParticipantsStub(self._channel)
         self._campaigns = coordinator_pb2_grpc.CampaignsStub(self._channel)
@@ -112,16 +151,34 @@ class CoordinatorClient:
         self.close()
 
     def _call(self, method: Callable[..., T], request: Any) -> T:
-        try:
-            return method(request, timeout=self._timeout, wait_for_ready=True)
-        except grpc.RpcError as error:
-            code = error.code()
-            details = error.details()
-            if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-                raise CoordinatorUnavailable(
-                    f"coordinator at {self.address} is unreachable ({code.name}: {details})"
-                ) from None
-            raise CoordinatorUnavailable(f"coordinator refused: {details} ({code.name})") from None
+        """Send ``request``; retry UNAVAILABLE and DEADLINE_EXCEEDED until the timeout.
+
+        ``wait_for_ready`` waits for a coordinator that is not up yet; an UNAVAILABLE
+        answer (its database busy or down) is retried after a jittered, growing pause. The
+        whole call, retries included, takes at most the client's timeout.
+        """
+        deadline = time.monotonic() + self._timeout
+        attempt = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                return method(request, timeout=max(remaining, 0.001), wait_for_ready=True)
+            except grpc.RpcError as error:
+                code = error.code()
+                details = error.details()
+                if code not in RETRYABLE:
+                    raise CoordinatorUnavailable(
+                        f"coordinator refused: {details} ({code.name})"
+                    ) from None
+                pause = backoff(attempt)
+                if time.monotonic() + pause >= deadline:
+                    raise CoordinatorUnavailable(
+                        f"coordinator at {self.address} is unreachable: no answer within "
+                        f"{self._timeout:g} s ({code.name}: {details}); check that it runs "
+                        f"and is reachable, or wait longer with --timeout or {TIMEOUT_ENV}"
+                    ) from None
+                time.sleep(pause)
+                attempt += 1
 
     # -- participants -------------------------------------------------------------------
     def enrol(

@@ -118,7 +118,12 @@ def load_config(home: Path) -> AgentConfig:
     if not path.exists():
         raise ConfigError(f"{path}: no agent configuration; run `fedcarbon agent init` first")
     try:
-        document = tomllib.loads(path.read_text())
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"{path}: not a text file (not UTF-8); restore it from a backup, or move it away "
+            "and run `fedcarbon agent init` (or `trustee init`) with this --home again"
+        ) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
     section = document.get("agent", {})

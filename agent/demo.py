@@ -582,8 +582,15 @@ def run_demo(
         verified = True
         for campaign_id, kind in campaigns.items():
             evidence = workdir / f"{campaign_id}.evidence.json"
+            # A supply-chain result is its buyer's to read (others get NOT_FOUND); the OEM
+            # reads the benchmarks it may see like any member.
+            reader = (
+                str(workdir / "agents" / _buyer_key(campaign_id))
+                if kind == CampaignKind.SUPPLY_CHAIN.value
+                else buyer_home
+            )
             released = fed.cli_json(
-                "agent", "results", campaign_id, "--home", buyer_home, "--evidence", str(evidence)
+                "agent", "results", campaign_id, "--home", reader, "--evidence", str(evidence)
             )
             signed = fed.cli_json("audit", "verify", "result", str(evidence))
             expected = _expected(fed, campaign_id, kind)

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from agent import store
+from agent.client import default_timeout
 from agent.config import AgentConfig, load_config
 from agent.errors import AgentError, CoordinatorUnavailable
 from agent.identity import (
@@ -44,7 +45,6 @@ from fedcarbon.errors import FedcarbonError
 from fedcarbon.transport import ClientCredentials, home_credentials, open_channel
 from fedcarbon.v1 import coordinator_pb2, coordinator_pb2_grpc, exchange_pb2, exchange_pb2_grpc
 
-DEFAULT_TIMEOUT_S = 30.0
 _SAFE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,80}")
 T = TypeVar("T")
 
@@ -76,10 +76,10 @@ class ExchangeClient:
     """The Exchange service, domain values in and out; signs every request."""
 
     def __init__(
-        self, address: str, credentials: ClientCredentials, *, timeout: float = DEFAULT_TIMEOUT_S
+        self, address: str, credentials: ClientCredentials, *, timeout: float | None = None
     ) -> None:
         self.address = address
-        self._timeout = timeout
+        self._timeout = timeout if timeout is not None else default_timeout()  # --timeout
         self._channel = open_channel(address, credentials)
         self._stub = exchange_pb2_grpc.ExchangeStub(self._channel)
         self._audit = coordinator_pb2_grpc.AuditLogStub(self._channel)

@@ -17,6 +17,7 @@ from fedcarbon.audit.treehead import TreeHead
 from fedcarbon.federation.errors import ManifestError
 from fedcarbon.federation.manifest import Manifest, manifest_from_json
 from fedcarbon.migrations import add_missing_columns
+from fedcarbon.storage import watch
 
 
 class Enrolment(SQLModel, table=True):
@@ -137,9 +138,10 @@ def migrate(engine: Engine) -> list[str]:
 def open_store(url: str) -> Engine:
     """Open (creating if needed) the agent's store, readable by its owner only.
 
-    It holds the participant's own submitted figures in plaintext, so the file is 0600.
+    It holds the participant's own submitted figures in plaintext, so the file is 0600. A
+    corrupt, locked or full store raises a StoreError naming the file (fedcarbon/storage.py).
     """
-    engine = create_engine(url, connect_args={"check_same_thread": False})
+    engine = watch(create_engine(url, connect_args={"check_same_thread": False}))
     event.listen(engine, "connect", _pragmas)
     SQLModel.metadata.create_all(engine)
     migrate(engine)

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from agent import store
 from agent.client import CoordinatorClient, connect, enrol_home
+from agent.client_options import client_options
 from agent.config import load_config, write_config
 from agent.errors import AgentError
 from agent.federation_cli import approve, manifest_app
@@ -53,6 +54,7 @@ from fedcarbon.crypto.vector import MIN_KEY_BITS
 from fedcarbon.decryption import DecryptionShare, NoiseShare
 from fedcarbon.errors import FedcarbonError, WireError
 from fedcarbon.federation.manifest import Manifest
+from fedcarbon.homes import as_before
 from fedcarbon.invite import install_invite, load_invite
 from fedcarbon.submission import SignedSubmission, is_submission_entry
 from fedcarbon.trustee_keys import statement_to_document
@@ -62,6 +64,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+app.callback()(client_options)
 app.add_typer(manifest_app, name="manifest")
 app.command("approve")(approve)
 
@@ -109,14 +112,19 @@ def init(
         fail("--invite FILE is required (or --coordinator and --token with --insecure)")
     elif not insecure:
         fail("enrolling over TLS needs the operator's invite (--invite FILE)")
-    write_config(
-        home, organisation=organisation, coordinator=coordinator, role="trustee", insecure=insecure
-    )
-    if invited is not None:
-        install_invite(invited, home)
-    config = load_config(home)
-    identity = load_or_create_identity(config.identity_key_path)
-    encryption = load_or_create_encryption_key(home / "encryption.pem")
+    with as_before(home):  # a full disk leaves no half-made home
+        write_config(
+            home,
+            organisation=organisation,
+            coordinator=coordinator,
+            role="trustee",
+            insecure=insecure,
+        )
+        if invited is not None:
+            install_invite(invited, home)
+        config = load_config(home)
+        identity = load_or_create_identity(config.identity_key_path)
+        encryption = load_or_create_encryption_key(home / "encryption.pem")
     try:
         result = enrol_home(
             config,

@@ -29,8 +29,12 @@ from coordinator.telemetry import REQUESTS
 from fedcarbon import transport
 from fedcarbon.audit import signing
 from fedcarbon.audit.errors import SignatureError
+from fedcarbon.errors import StoreError
 
 log = logging.getLogger("fedcarbon.coordinator")
+
+# What a caller is told when the database cannot answer (the log says which and why).
+DATABASE_UNAVAILABLE = "the coordinator's database is unavailable; retry later"
 
 # Same bound as trustee requests: a signed call older or further ahead than this is refused.
 MAX_CALL_SKEW_MS = 5 * 60 * 1000
@@ -198,6 +202,10 @@ class CallAuthenticator(grpc.ServerInterceptor):  # type: ignore[type-arg]
                 caller = self.authenticate(
                     method, metadata, None if streaming else request, context
                 )
+            except StoreError as error:  # the participant lookup met a database outage
+                REQUESTS.labels(method.rpartition("/")[2], "UNAVAILABLE").inc()
+                log.warning("database unavailable", extra={"method": method, "why": str(error)})
+                context.abort(grpc.StatusCode.UNAVAILABLE, DATABASE_UNAVAILABLE)
             except _Refusal as refusal:
                 REQUESTS.labels(method.rpartition("/")[2], refusal.code.name).inc()
                 log.info(

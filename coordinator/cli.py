@@ -30,8 +30,9 @@ from fedcarbon.campaign import (
     new_campaign,
 )
 from fedcarbon.console import fail, print_json, show_result, table
-from fedcarbon.errors import FedcarbonError
+from fedcarbon.errors import FedcarbonError, StoreError
 from fedcarbon.federation.manifest import Manifest, load_manifest
+from fedcarbon.homes import as_before
 from fedcarbon.metrics import CATALOGUE, base_spec, distribution_specs, supply_chain_specs
 from fedcarbon.trustee_keys import statement_from_document
 
@@ -114,22 +115,26 @@ def init(
 ) -> None:
     """Create a coordinator home: configuration, database, log signing key, TLS CA and server
     certificate (in home/tls, unless --insecure)."""
-    home.mkdir(parents=True, exist_ok=True)
     config = CoordinatorConfig(
         home=home, listen=listen, database_url=database_url, log_id=log_id, insecure=insecure
     )
-    if insecure:
-        try:
-            pki.check_insecure(config)
-        except CoordinatorError as error:
-            fail(str(error))
-    elif not (home / pki.CA_BUNDLE).exists():
-        config = pki.create_home_pki(config, tls_hostname)
-    else:
-        config = pki.existing_home_pki(config)
-    path = write_config(config)
-    load_or_create_log_key(config.log_key_path)
-    open_engine(config.effective_database_url).dispose()
+    try:
+        with as_before(home):  # a database that cannot be opened leaves no half-made home
+            home.mkdir(parents=True, exist_ok=True)
+            if insecure:
+                try:
+                    pki.check_insecure(config)
+                except CoordinatorError as error:
+                    fail(str(error))
+            elif not (home / pki.CA_BUNDLE).exists():
+                config = pki.create_home_pki(config, tls_hostname)
+            else:
+                config = pki.existing_home_pki(config)
+            path = write_config(config)
+            load_or_create_log_key(config.log_key_path)
+            open_engine(config.effective_database_url).dispose()
+    except StoreError as error:
+        fail(f"{error} ({home} was left as it was)")
     typer.echo(f"coordinator home ready: {path}")
 
 

@@ -62,7 +62,12 @@ def load_config(home: Path) -> CoordinatorConfig:
     values: dict[str, object] = {}
     if path.exists():
         try:
-            values = tomllib.loads(path.read_text()).get("coordinator", {})
+            values = tomllib.loads(path.read_text(encoding="utf-8")).get("coordinator", {})
+        except UnicodeDecodeError:
+            raise CoordinatorError(
+                f"{path}: not a text file (not UTF-8); restore it from a backup, or move it "
+                "away and run `fedcarbon coordinator init` with this --home again"
+            ) from None
         except tomllib.TOMLDecodeError as error:
             raise CoordinatorError(f"{path}: not valid TOML ({error})") from None
     known = {

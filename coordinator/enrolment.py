@@ -117,10 +117,14 @@ def enrol(
         if row is None:
             raise UnauthenticatedError("unknown enrolment token")
         already = session.exec(
-            select(Participant.participant_id).where(Participant.identity_key == identity_key)
+            select(Participant).where(Participant.identity_key == identity_key)
         ).first()
         if already is not None:
-            raise ConflictError(f"identity key already enrolled as {already}")
+            if row.used_by == already.participant_id:
+                # The same signed request again (its reply was lost, the agent resent it):
+                # answer as the first time, so a retry is safe.
+                return already
+            raise ConflictError(f"identity key already enrolled as {already.participant_id}")
         claimed = session.exec(
             update(EnrolmentToken)
             .where(EnrolmentToken.token_hash == row.token_hash)  # type: ignore[arg-type]

@@ -28,6 +28,7 @@ from coordinator.service import (
 from coordinator.store import open_engine
 from coordinator.submissions import SubmissionDesk
 from coordinator.telemetry import serve_metrics
+from coordinator.wire import UndecodableRequests
 from fedcarbon.audit import signing
 from fedcarbon.v1 import coordinator_pb2, coordinator_pb2_grpc, exchange_pb2, exchange_pb2_grpc
 
@@ -97,8 +98,10 @@ def start(config: CoordinatorConfig, *, workers: int = 16) -> RunningServer:
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ],
+        # Outermost first: a request that does not decode is refused before anything reads it.
         interceptors=[
-            CallAuthenticator(engine, require_tls=material is not None, manifest=installed)
+            UndecodableRequests(),
+            CallAuthenticator(engine, require_tls=material is not None, manifest=installed),
         ],
     )
     coordinator_pb2_grpc.add_ParticipantsServicer_to_server(

@@ -8,10 +8,11 @@ from typing import Any, TypeVar
 
 import grpc
 from sqlalchemy import Engine
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import Session
 
 from coordinator import actions, campaigns, enrolment, membership, release
-from coordinator.auth import current_caller, peer_common_name
+from coordinator.auth import DATABASE_UNAVAILABLE, current_caller, peer_common_name
 from coordinator.errors import (
     ConflictError,
     CoordinatorError,
@@ -29,7 +30,7 @@ from fedcarbon import serde, tls
 from fedcarbon.audit import signing
 from fedcarbon.audit.errors import SignatureError
 from fedcarbon.campaign import Campaign
-from fedcarbon.errors import FedcarbonError, WireError
+from fedcarbon.errors import FedcarbonError, StoreError, WireError
 from fedcarbon.results import ResultSignature
 from fedcarbon.submission import TRUSTEE_REQUEST_CONTEXT, trustee_request_message
 from fedcarbon.v1 import (
@@ -54,6 +55,10 @@ _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (ConflictError, grpc.StatusCode.FAILED_PRECONDITION),
     (UnavailableError, grpc.StatusCode.UNAVAILABLE),
     (CoordinatorError, grpc.StatusCode.FAILED_PRECONDITION),
+    # The database is locked past its timeout, unreachable, full or damaged: the request
+    # changed nothing (its transaction rolled back), so the client may retry (agent/client.py).
+    (StoreError, grpc.StatusCode.UNAVAILABLE),
+    (PoolTimeoutError, grpc.StatusCode.UNAVAILABLE),
     (FedcarbonError, grpc.StatusCode.INVALID_ARGUMENT),
 ]
 
@@ -78,6 +83,10 @@ def rpc(method: F) -> F:
             if code is grpc.StatusCode.INTERNAL:
                 log.exception("internal error", extra={"method": name})
                 context.abort(code, "internal error (see coordinator log)")
+            if isinstance(error, (StoreError, PoolTimeoutError)):
+                # The operator's log names the database; the caller learns only to retry.
+                log.warning("database unavailable", extra={"method": name, "why": str(error)})
+                context.abort(code, DATABASE_UNAVAILABLE)
             log.info(
                 "request refused", extra={"method": name, "code": code.name, "why": str(error)}
             )

@@ -15,6 +15,7 @@ from sqlalchemy import BigInteger, Engine, LargeBinary, UniqueConstraint, event
 from sqlmodel import Column, Field, Session, SQLModel, create_engine, select
 
 from fedcarbon.migrations import add_missing_columns
+from fedcarbon.storage import watch
 
 
 def now_ms() -> int:
@@ -145,12 +146,16 @@ class ResultRow(SQLModel, table=True):
     released_unix_ms: int = Field(default_factory=now_ms, sa_type=BigInteger)
 
 
+# How long a writer waits for SQLite's lock before the request answers UNAVAILABLE.
+SQLITE_BUSY_TIMEOUT_S = 10.0
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
     cursor.close()
 
 
@@ -172,12 +177,19 @@ def migrate(engine: Engine) -> list[str]:
 
 
 def open_engine(url: str) -> Engine:
-    """Create the engine and the tables, migrate older stores; SQLite gets WAL and a timeout."""
+    """Create the engine and the tables, migrate older stores; SQLite gets WAL and a timeout.
+
+    A locked, unreachable, missing or corrupt database raises a StoreError naming it
+    (fedcarbon/storage.py); the servicers answer UNAVAILABLE for it, the CLI one line.
+    """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S}
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, pool_pre_ping=True)
+    watch(engine)
     SQLModel.metadata.create_all(engine)
     migrate(engine)
     return engine

@@ -5,10 +5,42 @@ the shared core never imports the agent or the coordinator: each application reg
 own group, exactly as a third-party extension would.
 """
 
+import errno
 import sys
 from importlib.metadata import entry_points, version
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
+
+from fedcarbon.console import fail
+from fedcarbon.errors import StoreError
+
+# "No space left on device" and "disk quota exceeded": the person frees space and retries.
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+class _Root(TyperGroup):
+    """The root group: failures any command may meet end in one line, exit 1, no traceback.
+
+    A store that is corrupt, locked past its timeout or unreachable (fedcarbon/storage.py),
+    or a disk that filled up while a command wrote a file, is not a bug in that command; each
+    command need not repeat the same handler. Anything else still shows its traceback.
+    """
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except StoreError as error:
+            fail(str(error))
+        except OSError as error:
+            if error.errno not in _DISK_FULL:
+                raise
+            where = f"{error.filename}: " if error.filename else ""
+            fail(
+                f"{where}no space left on device; free some space and run the command again "
+                "(a failed init leaves no home behind)"
+            )
 
 
 def _new_app() -> typer.Typer:
@@ -20,6 +52,7 @@ def _new_app() -> typer.Typer:
             "releases totals and benchmarks. Start with `fedcarbon demo`."
         ),
         no_args_is_help=True,
+        cls=_Root,
         add_completion=False,
         pretty_exceptions_enable=False,
     )

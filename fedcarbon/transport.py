@@ -199,6 +199,8 @@ def home_settings(home: Path) -> HomeSettings:
         section = tomllib.loads(path.read_text()).get("agent", {})
     except OSError as error:
         raise TlsError(f"{path}: cannot read ({error.strerror or error})") from None
+    except UnicodeDecodeError:
+        raise TlsError(f"{path}: not a text file (not UTF-8); restore it from a backup") from None
     except tomllib.TOMLDecodeError as error:
         raise TlsError(f"{path}: not valid TOML ({error})") from None
     insecure = section.get("insecure", False)

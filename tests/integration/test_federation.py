@@ -107,6 +107,11 @@ def test_a_replayed_submission_counts_once(federation: Federation) -> None:
     # A second, different submission from the same participant is refused ...
     out = federation.submit("nordstahl", "replay", expect=1)
     assert "already submitted" in out
+    # ... and the refused one is not kept for a resend (it can never count).
+    from agent import store
+
+    engine = store.open_store(f"sqlite:///{federation.agent_home('nordstahl')}/agent.sqlite")
+    assert store.pending(engine, "replay") is None
     # ... and a byte-identical replay is acknowledged as a duplicate, not stored again.
     from fedcarbon import serde
 

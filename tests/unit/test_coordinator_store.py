@@ -103,3 +103,19 @@ def test_a_campaign_below_the_default_minimums_is_refused_without_allow_weak(eng
     assert weaknesses(campaign) == ["the key has 512 bits, below 2048", "k = 2, below 3"]
     with pytest.raises(InvalidRequestError, match=r"below the default minimums.*--allow-weak"):
         create_campaign(engine, campaign)
+
+
+def test_the_same_enrolment_resent_gets_the_same_answer(engine) -> None:  # type: ignore[no-untyped-def]
+    """A retry after a lost reply (agent/client.py) must not fail or enrol twice."""
+    (token,) = enrolment.issue_tokens(engine, "supplier")
+    key = signing.generate_signing_key()
+    request = {
+        "token": token,
+        "organisation": "Acme",
+        "identity_key": signing.public_key_bytes(key),
+        "signature": signing.sign(key, _message(token, "Acme"), context=ENROL_CONTEXT),
+    }
+    first = enrolment.enrol(engine, **request)  # type: ignore[arg-type]
+    again = enrolment.enrol(engine, **request)  # type: ignore[arg-type]
+    assert again.participant_id == first.participant_id and again.role == first.role
+    assert len(enrolment.list_participants(engine)) == 1
