@@ -13,6 +13,7 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from coordinator import transitions
 from coordinator.errors import (
     ConflictError,
     InvalidRequestError,
@@ -123,6 +124,7 @@ def create_campaign(engine: Engine, campaign: Campaign, *, allow_weak: bool = Fa
                     f"{other.campaign_id!r}; every campaign needs its own keys"
                 )
         session.add(_to_row(campaign, weak_allowed=bool(weak)))
+        transitions.record(session, campaign.campaign_id, None, CampaignState.OPEN)
         session.commit()
     return campaign
 
@@ -168,14 +170,22 @@ def list_campaigns(engine: Engine, state: CampaignState | None = None) -> list[C
 
 
 def set_state(session: Session, campaign_id: str, old: CampaignState, new: CampaignState) -> bool:
-    """Compare-and-set on the state: exactly one caller wins a transition."""
+    """Compare-and-set on the state: exactly one caller wins a transition.
+
+    ``old == new`` only locks the row (submissions use it to hold a campaign open); that is
+    not a change, so it is not reported to the state watchers (coordinator/transitions.py).
+    """
     result = session.exec(
         update(CampaignRow)
         .where(CampaignRow.campaign_id == campaign_id)  # type: ignore[arg-type]
         .where(CampaignRow.state == old.value)  # type: ignore[arg-type]
         .values(state=new.value)
     )
-    return bool(result.rowcount == 1)
+    if result.rowcount != 1:
+        return False
+    if old is not new:
+        transitions.record(session, campaign_id, old, new)
+    return True
 
 
 def submissions_of(session: Session, campaign_id: str) -> list[SubmissionRow]:

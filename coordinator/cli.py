@@ -1,18 +1,21 @@
 """``fedcarbon coordinator``: run the server and operate campaigns (platform operators).
 
 Operator commands work directly on the coordinator's database (``--home`` holds the config,
-the SQLite file by default and the log key), so run them on the coordinator host.
+the SQLite file by default and the log key), so run them on the coordinator host. Each one
+that changes something appends a line to ``HOME/actions.log`` (coordinator/actions.py).
 """
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from coordinator import campaigns, enrolment, membership, pki
+from coordinator import actions, campaigns, enrolment, membership, pki
 from coordinator.config import CoordinatorConfig, load_config, write_config
 from coordinator.errors import CoordinatorError
 from coordinator.server import load_or_create_log_key, serve_forever
@@ -66,9 +69,23 @@ def _config(home: Path) -> CoordinatorConfig:
 
 
 def _engine(home: Path):  # type: ignore[no-untyped-def]
+    """The store, with every campaign state change committed through it logged as the CLI's."""
     if not (home / "coordinator.toml").exists():
         fail(f"{home}: no coordinator here; run `fedcarbon coordinator init --home {home}` first")
-    return open_engine(_config(home).effective_database_url)
+    engine = open_engine(_config(home).effective_database_url)
+    actions.follow(engine, home, "cli")
+    return engine
+
+
+@contextmanager
+def _action(home: Path, action: str, **fields: Any) -> Iterator[dict[str, Any]]:
+    """An operator action, logged to HOME/actions.log (refused if that log is unwritable)."""
+    with ExitStack() as stack:
+        try:
+            done = stack.enter_context(actions.operator_action(home, action, **fields))
+        except CoordinatorError as error:
+            fail(str(error))
+        yield done
 
 
 @app.command()
@@ -166,7 +183,14 @@ def manifest_install(
     except FedcarbonError as error:
         fail(str(error))
     config = _config(home)
-    config.manifest_path.write_text(manifest.to_json())
+    with _action(
+        home,
+        "manifest.install",
+        federation=manifest.federation,
+        version=manifest.version,
+        fingerprint=manifest.fingerprint,
+    ):
+        config.manifest_path.write_text(manifest.to_json())
     if as_json:
         print_json({"fingerprint": manifest.fingerprint, "path": str(config.manifest_path)})
     else:
@@ -204,12 +228,17 @@ def manifest_registrar_invite(
         )
     if config.insecure:
         fail("this coordinator serves plaintext (insecure): registrars need no credentials")
-    try:
-        made = pki.write_registrar_invite(
-            config, pki.load_client_ca(config), registrar, coordinator_address or config.listen, out
-        )
-    except (CoordinatorError, OSError) as error:
-        fail(f"registrar invite {out}: {error}")
+    with _action(home, "manifest.registrar-invite", registrar=registrar, invite=str(out)):
+        try:
+            made = pki.write_registrar_invite(
+                config,
+                pki.load_client_ca(config),
+                registrar,
+                coordinator_address or config.listen,
+                out,
+            )
+        except (CoordinatorError, OSError) as error:
+            fail(f"registrar invite {out}: {error}")
     if as_json:
         print_json({"registrar": registrar, "invite": str(out), **made})
     else:
@@ -221,16 +250,20 @@ def migrate(home: Path = HOME, as_json: bool = JSON) -> None:
     """Bring a store made by an earlier version up to date (also done at every start)."""
     from sqlalchemy import create_engine
 
-    engine = create_engine(_config(home).effective_database_url)
-    try:
-        added = migrate_store(engine)
-    finally:
-        engine.dispose()
-    engine = open_engine(_config(home).effective_database_url)  # and any new tables
-    try:
-        retired = campaigns.retire_dealt_campaigns(engine)
-    finally:
-        engine.dispose()
+    with _action(home, "migrate") as done:
+        engine = create_engine(_config(home).effective_database_url)
+        try:
+            added = migrate_store(engine)
+        finally:
+            engine.dispose()
+        engine = open_engine(_config(home).effective_database_url)  # and any new tables
+        stop = actions.follow(engine, home, "cli")
+        try:
+            retired = campaigns.retire_dealt_campaigns(engine)
+        finally:
+            stop()
+            engine.dispose()
+        done.update(added_columns=added, retired_campaigns=retired)
     if as_json:
         print_json({"added_columns": added, "retired_campaigns": retired})
     else:
@@ -259,32 +292,40 @@ def token_issue(
     as_json: bool = JSON,
 ) -> None:
     """Issue single-use enrolment tokens; hand each to one participant over a trusted channel."""
-    if invite is not None and count != 1:
-        fail("--invite writes one token; use --count 1")
-    engine = _engine(home)
-    config = _config(home)
-    if invite is not None and config.insecure:
-        fail(
-            "this coordinator serves plaintext (insecure): there is no CA to invite with; "
-            "hand out the token and use `agent init --token ... --insecure`"
-        )
-    try:
-        client_ca = pki.load_client_ca(config) if invite is not None else None
-        tokens = enrolment.issue_tokens(engine, role, count, label)
-    except CoordinatorError as error:
-        fail(str(error))
-    if invite is not None and client_ca is not None:
-        try:
-            made = pki.write_invite(
-                config, client_ca, tokens[0], role, coordinator_address or config.listen, invite
+    with _action(
+        home,
+        "token.issue",
+        role=role,
+        count=count,
+        label=label,
+        invite=str(invite) if invite is not None else None,
+    ):
+        if invite is not None and count != 1:
+            fail("--invite writes one token; use --count 1")
+        engine = _engine(home)
+        config = _config(home)
+        if invite is not None and config.insecure:
+            fail(
+                "this coordinator serves plaintext (insecure): there is no CA to invite with; "
+                "hand out the token and use `agent init --token ... --insecure`"
             )
-        except (CoordinatorError, OSError) as error:
-            fail(f"invite {invite}: {error}")
-        if as_json:
-            print_json({"role": role, "tokens": tokens, "invite": str(invite), **made})
-        else:
-            typer.echo(f"invite for one {role} written to {invite} (hand it over privately)")
-        return
+        try:
+            client_ca = pki.load_client_ca(config) if invite is not None else None
+            tokens = enrolment.issue_tokens(engine, role, count, label)
+        except CoordinatorError as error:
+            fail(str(error))
+        if invite is not None and client_ca is not None:
+            try:
+                made = pki.write_invite(
+                    config, client_ca, tokens[0], role, coordinator_address or config.listen, invite
+                )
+            except (CoordinatorError, OSError) as error:
+                fail(f"invite {invite}: {error}")
+            if as_json:
+                print_json({"role": role, "tokens": tokens, "invite": str(invite), **made})
+            else:
+                typer.echo(f"invite for one {role} written to {invite} (hand it over privately)")
+            return
     if as_json:
         print_json({"role": role, "tokens": tokens})
     else:
@@ -465,37 +506,52 @@ def campaign_create(
     as_json: bool = JSON,
 ) -> None:
     """Open a campaign that agents can answer."""
-    try:
-        statements = []
-        for path in key_statement:
-            statement = statement_from_document(json.loads(path.read_text()), source=str(path))
-            if statement.campaign_id != campaign_id:
-                fail(
-                    f"{path} was made for campaign {statement.campaign_id!r}, not "
-                    f"{campaign_id!r}: a key serves one campaign only"
-                )
-            statements.append(statement)
-        key = CampaignKey(tuple(statements), threshold)
-        campaign = new_campaign(
-            campaign_id=campaign_id,
-            kind=kind,
-            title=title or campaign_id,
-            period_start=date.fromisoformat(period_start),
-            period_end=date.fromisoformat(period_end),
-            metrics=_schema(metric, distribution, product),
-            key=key,
-            min_contributors=min_contributors,
-            max_contributors=max_contributors,
-            epsilon=epsilon,
-            delta=delta,
-            buyer_id=buyer,
-            invited=tuple(invite),
-            cohort=cohort,
-            created_unix_ms=now_ms(),
-        )
-        campaigns.create_campaign(_engine(home), campaign, allow_weak=allow_weak)
-    except (OSError, ValueError, FedcarbonError, CoordinatorError) as error:
-        fail(str(error))
+    with _action(
+        home,
+        "campaign.create",
+        campaign=campaign_id,
+        kind=kind.value,
+        trustees=len(key_statement),
+        threshold=threshold,
+        k=min_contributors,
+    ) as done:
+        try:
+            statements = []
+            for path in key_statement:
+                statement = statement_from_document(json.loads(path.read_text()), source=str(path))
+                if statement.campaign_id != campaign_id:
+                    fail(
+                        f"{path} was made for campaign {statement.campaign_id!r}, not "
+                        f"{campaign_id!r}: a key serves one campaign only"
+                    )
+                statements.append(statement)
+            key = CampaignKey(tuple(statements), threshold)
+            campaign = new_campaign(
+                campaign_id=campaign_id,
+                kind=kind,
+                title=title or campaign_id,
+                period_start=date.fromisoformat(period_start),
+                period_end=date.fromisoformat(period_end),
+                metrics=_schema(metric, distribution, product),
+                key=key,
+                min_contributors=min_contributors,
+                max_contributors=max_contributors,
+                epsilon=epsilon,
+                delta=delta,
+                buyer_id=buyer,
+                invited=tuple(invite),
+                cohort=cohort,
+                created_unix_ms=now_ms(),
+            )
+            campaigns.create_campaign(_engine(home), campaign, allow_weak=allow_weak)
+            done.update(
+                slots=len(campaign.metrics),
+                metrics=sorted({m.name.split(":")[0] for m in campaign.metrics}),
+                epsilon=epsilon,
+                weak_allowed=bool(campaigns.weaknesses(campaign)),
+            )
+        except (OSError, ValueError, FedcarbonError, CoordinatorError) as error:
+            fail(str(error))
     if as_json:
         print_json(
             {
@@ -558,10 +614,12 @@ def campaign_list(
 @campaign_app.command("close")
 def campaign_close(campaign_id: str, home: Path = HOME, as_json: bool = JSON) -> None:
     """Stop accepting submissions and aggregate; trustees then decrypt the aggregate only."""
-    try:
-        state, detail = campaigns.close_campaign(_engine(home), campaign_id, _manifest(home))
-    except CoordinatorError as error:
-        fail(str(error))
+    with _action(home, "campaign.close", campaign=campaign_id) as done:
+        try:
+            state, detail = campaigns.close_campaign(_engine(home), campaign_id, _manifest(home))
+        except CoordinatorError as error:
+            fail(str(error))
+        done.update(state=state.value, detail=detail)
     if as_json:
         print_json({"campaign_id": campaign_id, "state": state.value, "detail": detail})
     else:

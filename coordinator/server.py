@@ -13,7 +13,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlalchemy import Engine
 
-from coordinator import campaigns, pki, release
+from coordinator import actions, campaigns, pki, release
 from coordinator.auth import CallAuthenticator
 from coordinator.config import CoordinatorConfig
 from coordinator.exchange import ExchangeService
@@ -67,11 +67,13 @@ class RunningServer:
     log: TransparencyLog
     stop_metrics: Callable[[], None]
     tls: bool = True
+    stop_actions: Callable[[], None] = lambda: None
 
     def stop(self, grace: float = 2.0) -> None:
         self.health.enter_graceful_shutdown()
         self.server.stop(grace).wait()
         self.stop_metrics()
+        self.stop_actions()
         self.engine.dispose()
 
 
@@ -88,6 +90,7 @@ def start(config: CoordinatorConfig, *, workers: int = 16) -> RunningServer:
     else:
         material = pki.load_server_material(config)
     engine = open_engine(config.effective_database_url)
+    stop_actions = actions.follow(engine, config.home, "server")  # a resumed release too
     campaigns.publish_missing_cohorts(engine)  # stores from before cohort entries existed
     release.resume_releases(engine)  # openings stored just before a crash
     transparency = TransparencyLog(
@@ -142,17 +145,25 @@ def start(config: CoordinatorConfig, *, workers: int = 16) -> RunningServer:
     if port == 0:
         raise OSError(f"cannot listen on {config.listen}")
     server.start()
-    stop_metrics = serve_metrics(config.metrics_port)
+    stop_metrics = serve_metrics(config.metrics_port, engine)
     log.info(
         "coordinator listening",
         extra={
             "port": port,
+            "metrics_port": config.metrics_port or None,  # None: no /metrics endpoint
             "log_size": transparency.refresh(),
             "tls": material is not None,
         },
     )
     return RunningServer(
-        server, port, health_servicer, engine, transparency, stop_metrics, material is not None
+        server,
+        port,
+        health_servicer,
+        engine,
+        transparency,
+        stop_metrics,
+        material is not None,
+        stop_actions,
     )
 
 

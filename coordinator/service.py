@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import Session
 
-from coordinator import campaigns, enrolment, membership, release
+from coordinator import actions, campaigns, enrolment, membership, release
 from coordinator.auth import DATABASE_UNAVAILABLE, current_caller, peer_common_name
 from coordinator.errors import (
     ConflictError,
@@ -25,11 +25,11 @@ from coordinator.errors import (
 from coordinator.log import TransparencyLog
 from coordinator.store import Participant
 from coordinator.submissions import SubmissionDesk
-from coordinator.telemetry import LATENCY, RELEASES, REQUESTS, SUBMISSIONS
+from coordinator.telemetry import LATENCY, REQUESTS, SUBMISSIONS
 from fedcarbon import serde, tls
 from fedcarbon.audit import signing
 from fedcarbon.audit.errors import SignatureError
-from fedcarbon.campaign import Campaign, CampaignState
+from fedcarbon.campaign import Campaign
 from fedcarbon.errors import FedcarbonError, StoreError, WireError
 from fedcarbon.results import ResultSignature
 from fedcarbon.submission import TRUSTEE_REQUEST_CONTEXT, trustee_request_message
@@ -364,7 +364,9 @@ class TrusteesService(coordinator_pb2_grpc.TrusteesServicer):
         self, request: coordinator_pb2.SignedDecryptionShare, context: grpc.ServicerContext
     ) -> coordinator_pb2.SubmitDecryptionShareResponse:
         share = serde.share_from_bytes(request.body)
-        state = release.accept_share(self._engine, share, request.body, request.signature)
+        # A release or failure this (signature-checked) share triggers is logged as its trustee's.
+        with actions.acting_for(share.trustee_id):
+            state = release.accept_share(self._engine, share, request.body, request.signature)
         log.info(
             "decryption share received",
             extra={
@@ -374,8 +376,6 @@ class TrusteesService(coordinator_pb2_grpc.TrusteesServicer):
                 "state": state.value,
             },
         )
-        if state in (CampaignState.RELEASED, CampaignState.FAILED):
-            RELEASES.labels(state.value).inc()
         return coordinator_pb2.SubmitDecryptionShareResponse(state=serde.state_to_proto(state))
 
     @rpc

@@ -6,11 +6,26 @@ model point 6). Campaign ids are operator-chosen labels, not participant data.
 
 import json
 import logging
+import platform
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from importlib.metadata import PackageNotFoundError, version
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+import grpc
+from prometheus_client import CollectorRegistry, Counter, Histogram, Info, start_http_server
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine, func
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, select
+
+from coordinator import transitions
+from coordinator.store import CampaignRow
+from fedcarbon.campaign import CampaignState
+
+log = logging.getLogger("fedcarbon.coordinator")
 
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter(
@@ -27,10 +42,92 @@ SUBMISSIONS = Counter(
 )
 RELEASES = Counter(
     "fedcarbon_campaigns_finished_total",
-    "campaigns released or failed",
+    "campaigns this coordinator moved to released or failed (each campaign once)",
     ["state"],
     registry=REGISTRY,
 )
+_FINAL = (CampaignState.RELEASED, CampaignState.FAILED)
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
+BUILD = Info(
+    "fedcarbon_build", "the running fedcarbon, Python and gRPC versions", registry=REGISTRY
+)
+BUILD.info(
+    {
+        "version": _version("fedcarbon"),
+        "python": platform.python_version(),
+        "grpc": grpc.__version__,
+    }
+)
+
+
+class CampaignStates(Collector):
+    """``fedcarbon_campaigns{state}``: campaigns by state, counted in the database at scrape time.
+
+    Read from the store rather than kept in memory, so it is right after a restart, for
+    changes made by the operator's CLI and by other replicas sharing the database (replicas
+    therefore all report the same figures: aggregate them with max, not sum).
+    """
+
+    def __init__(self) -> None:
+        self._engines: list[Engine] = []
+        self._lock = threading.Lock()
+
+    def attach(self, engine: Engine) -> Callable[[], None]:
+        """Count the campaigns of ``engine`` (the latest attached wins); returns `detach`."""
+        with self._lock:
+            self._engines.append(engine)
+
+        def detach() -> None:
+            with self._lock:
+                if engine in self._engines:
+                    self._engines.remove(engine)
+
+        return detach
+
+    def _family(self) -> GaugeMetricFamily:
+        return GaugeMetricFamily(
+            "fedcarbon_campaigns", "campaigns by state, read from the database", labels=["state"]
+        )
+
+    def describe(self) -> Iterator[Metric]:
+        yield self._family()
+
+    def collect(self) -> Iterator[Metric]:
+        with self._lock:
+            engine = self._engines[-1] if self._engines else None
+        if engine is None:
+            return
+        try:
+            with Session(engine) as session:
+                rows = session.exec(
+                    select(CampaignRow.state, func.count()).group_by(CampaignRow.state)
+                ).all()
+        except SQLAlchemyError as error:  # a scrape must not fail because the database did
+            log.warning("campaign states not scraped", extra={"why": str(error)})
+            return
+        counts = {state: count for state, count in rows}
+        family = self._family()
+        for state in CampaignState:
+            family.add_metric([state.value], counts.get(state.value, 0))
+        yield family
+
+
+CAMPAIGNS = CampaignStates()
+REGISTRY.register(CAMPAIGNS)
+
+
+def _count_finished(changes: list[transitions.Transition]) -> None:
+    for change in changes:
+        if change.new in _FINAL and change.old not in _FINAL:
+            RELEASES.labels(change.new.value).inc()
 
 
 class JsonFormatter(logging.Formatter):
@@ -60,15 +157,27 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level)
 
 
-def serve_metrics(port: int) -> Callable[[], None]:
-    """Expose /metrics on 127.0.0.1:port (0 = disabled); return a function that stops it."""
-    if not port:
-        return lambda: None
-    server, thread = start_http_server(port, addr="127.0.0.1", registry=REGISTRY)
+def serve_metrics(port: int, engine: Engine | None = None) -> Callable[[], None]:
+    """Expose /metrics on 127.0.0.1:port (0 = disabled); return a function that stops it.
+
+    With ``engine``: count the campaigns it finishes (state transitions committed through it,
+    not calls that observe a final state) and report its campaigns by state.
+    """
+    stops: list[Callable[[], None]] = []
+    if engine is not None:
+        stops += [transitions.watch(engine, _count_finished), CAMPAIGNS.attach(engine)]
+    if port:
+        server, thread = start_http_server(port, addr="127.0.0.1", registry=REGISTRY)
+
+        def stop_http() -> None:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
+
+        stops.append(stop_http)
 
     def stop() -> None:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+        for each in reversed(stops):
+            each()
 
     return stop
