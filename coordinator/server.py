@@ -5,7 +5,7 @@ import signal
 import threading
 from collections.abc import Callable
 from concurrent import futures
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
@@ -27,7 +27,7 @@ from coordinator.service import (
 )
 from coordinator.store import open_engine
 from coordinator.submissions import SubmissionDesk
-from coordinator.telemetry import serve_metrics
+from coordinator.telemetry import database_health, serve_metrics
 from coordinator.wire import UndecodableRequests
 from fedcarbon.audit import signing
 from fedcarbon.transport import MAX_RESPONSE_MESSAGE_BYTES
@@ -68,8 +68,10 @@ class RunningServer:
     stop_metrics: Callable[[], None]
     tls: bool = True
     stop_actions: Callable[[], None] = lambda: None
+    serving: threading.Event = field(default_factory=threading.Event)
 
     def stop(self, grace: float = 2.0) -> None:
+        self.serving.clear()  # /healthz answers 503 while draining
         self.health.enter_graceful_shutdown()
         self.server.stop(grace).wait()
         self.stop_metrics()
@@ -145,7 +147,11 @@ def start(config: CoordinatorConfig, *, workers: int = 16) -> RunningServer:
     if port == 0:
         raise OSError(f"cannot listen on {config.listen}")
     server.start()
-    stop_metrics = serve_metrics(config.metrics_port, engine)
+    serving = threading.Event()
+    serving.set()
+    stop_metrics = serve_metrics(
+        config.metrics_port, engine, health=database_health(engine, serving)
+    )
     log.info(
         "coordinator listening",
         extra={
@@ -164,6 +170,7 @@ def start(config: CoordinatorConfig, *, workers: int = 16) -> RunningServer:
         stop_metrics,
         material is not None,
         stop_actions,
+        serving,
     )
 
 

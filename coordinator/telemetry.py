@@ -10,14 +10,17 @@ import platform
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from importlib.metadata import PackageNotFoundError, version
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import grpc
-from prometheus_client import CollectorRegistry, Counter, Histogram, Info, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Histogram, Info, make_wsgi_app
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, func, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
@@ -157,8 +160,56 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level)
 
 
-def serve_metrics(port: int, engine: Engine | None = None) -> Callable[[], None]:
-    """Expose /metrics on 127.0.0.1:port (0 = disabled); return a function that stops it.
+HealthCheck = Callable[[], tuple[bool, str]]
+"""(serving, why): what ``/healthz`` answers (200 when serving, 503 otherwise)."""
+
+
+def database_health(engine: Engine, serving: threading.Event) -> HealthCheck:
+    """Serving when the gRPC server is up (not draining) and the database answers a query."""
+
+    def check() -> tuple[bool, str]:
+        if not serving.is_set():
+            return False, "not serving (starting or shutting down)"
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError as error:
+            return False, f"database unavailable ({type(error).__name__})"
+        return True, "serving"
+
+    return check
+
+
+def metrics_app(health: HealthCheck | None) -> Callable[..., Iterable[bytes]]:
+    """WSGI: ``/healthz`` answers the health check (no credentials: it says nothing but
+    whether the coordinator serves), every other path the Prometheus metrics."""
+    metrics = make_wsgi_app(REGISTRY)
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz" and health is not None:
+            ok, why = health()
+            status = "200 OK" if ok else "503 Service Unavailable"
+            start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
+            return [f"{why}\n".encode()]
+        return metrics(environ, start_response)  # type: ignore[no-any-return]
+
+    return app
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Scrapes and probes every few seconds are not worth a log line each."""
+
+
+def serve_metrics(
+    port: int, engine: Engine | None = None, health: HealthCheck | None = None
+) -> Callable[[], None]:
+    """Expose /metrics and /healthz on 127.0.0.1:port (0 = disabled); return a function that
+    stops it.
 
     With ``engine``: count the campaigns it finishes (state transitions committed through it,
     not calls that observe a final state) and report its campaigns by state.
@@ -167,7 +218,17 @@ def serve_metrics(port: int, engine: Engine | None = None) -> Callable[[], None]
     if engine is not None:
         stops += [transitions.watch(engine, _count_finished), CAMPAIGNS.attach(engine)]
     if port:
-        server, thread = start_http_server(port, addr="127.0.0.1", registry=REGISTRY)
+        server = make_server(
+            "127.0.0.1",
+            port,
+            metrics_app(health),
+            server_class=_ThreadingWSGIServer,
+            handler_class=_QuietHandler,
+        )
+        thread = threading.Thread(
+            target=server.serve_forever, name="fedcarbon-metrics", daemon=True
+        )
+        thread.start()
 
         def stop_http() -> None:
             server.shutdown()

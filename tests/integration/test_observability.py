@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,7 @@ from typing import Any
 import grpc
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import create_engine
 
 from agent import store
 from agent.config import load_config
@@ -33,6 +35,7 @@ from agent.identity import load_or_create_identity
 from agent.trustee import KeyRing, answer
 from coordinator.actions import ACTIONS_FILE
 from coordinator.server import start
+from coordinator.telemetry import database_health
 from fedcarbon.accounting.engine import compute_footprint
 from fedcarbon.crypto.encoding import to_fixed
 from fedcarbon.decryption import DecryptionShare
@@ -269,3 +272,41 @@ def test_the_serve_log_line_names_the_metrics_port(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _healthz(port: int) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_healthz_answers_without_credentials(tmp_path: Path) -> None:
+    """Health is the one thing an unauthenticated client learns (issue 13): on the metrics
+    port, no certificate; 200 while serving, 503 when the database does not answer or the
+    coordinator drains."""
+    port = _free_port()
+    server = start(replace(init_coordinator(tmp_path / "c"), metrics_port=port), workers=2)
+    try:
+        assert _healthz(port) == (200, "serving\n")
+        assert (
+            "fedcarbon_build_info"
+            in urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10)
+            .read()
+            .decode()
+        )
+        server.serving.clear()
+        assert _healthz(port) == (503, "not serving (starting or shutting down)\n")
+    finally:
+        server.stop(0)
+
+
+def test_healthz_says_when_the_database_is_down() -> None:
+    """A database that does not answer makes the health check fail, naming why (no URL)."""
+    serving = threading.Event()
+    serving.set()
+    gone = create_engine("postgresql+psycopg://postgres@127.0.0.1:1/none")
+    ok, why = database_health(gone, serving)()
+    assert not ok and why.startswith("database unavailable (")
+    assert "127.0.0.1" not in why
