@@ -8,8 +8,9 @@ and nothing is ever decrypted for it.
 
 import json
 import logging
+from collections.abc import Iterable, Iterator
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -188,24 +189,38 @@ def set_state(session: Session, campaign_id: str, old: CampaignState, new: Campa
     return True
 
 
-def submissions_of(session: Session, campaign_id: str) -> list[SubmissionRow]:
-    return list(
-        session.exec(
-            select(SubmissionRow)
-            .where(SubmissionRow.campaign_id == campaign_id)
-            .order_by(SubmissionRow.leaf_index)  # type: ignore[arg-type]
-        ).all()
+def submission_count(session: Session, campaign_id: str) -> int:
+    return int(
+        session.exec(select(func.count()).where(SubmissionRow.campaign_id == campaign_id)).one()
     )
 
 
-def aggregate_submissions(campaign: Campaign, entries: list[bytes]) -> list[int]:
-    """The homomorphic sum of the submissions' ciphertext vectors (also run by trustees)."""
+def _entries(session: Session, campaign_id: str) -> Iterator[bytes]:
+    """The campaign's submission entries in log order, fetched a page at a time."""
+    query = (
+        select(SubmissionRow.entry)
+        .where(SubmissionRow.campaign_id == campaign_id)
+        .order_by(SubmissionRow.leaf_index)  # type: ignore[arg-type]
+        .execution_options(yield_per=256)
+    )
+    yield from session.exec(query)
+
+
+def aggregate_submissions(campaign: Campaign, entries: Iterable[bytes]) -> list[int]:
+    """The homomorphic sum of the submissions' ciphertext vectors (also run by trustees).
+
+    Folded one vector at a time, so memory does not grow with the number of submissions.
+    """
     moduli = campaign.moduli
-    vectors = []
-    for entry in entries:
-        body = serde.body_from_bytes(serde.signed_from_entry(entry).body)
-        vectors.append(vector.from_bytes(body.ciphertexts, moduli))
-    return vector.add_vectors(vectors, moduli)
+    return vector.add_vectors(
+        (
+            vector.from_bytes(
+                serde.body_from_bytes(serde.signed_from_entry(e).body).ciphertexts, moduli
+            )
+            for e in entries
+        ),
+        moduli,
+    )
 
 
 _CLOSE_RETRIES = 5
@@ -245,8 +260,15 @@ def _close(
         # reading the submissions and storing their aggregate.
         if not set_state(session, campaign_id, CampaignState.OPEN, CampaignState.AGGREGATED):
             raise ConflictError(f"campaign {campaign_id!r} changed state while closing")
-        rows = submissions_of(session, campaign_id)
-        contributors = sorted({row.participant_id for row in rows})
+        contributors = sorted(
+            set(
+                session.exec(
+                    select(SubmissionRow.participant_id).where(
+                        SubmissionRow.campaign_id == campaign_id
+                    )
+                ).all()
+            )
+        )
         if manifest is not None:
             entities = legal_entities(session, manifest, contributors)
             unattested = [pid for pid in contributors if pid not in entities]
@@ -275,7 +297,7 @@ def _close(
             fail_campaign(session, campaign_id, len(contributors), reason)
             session.commit()
             return CampaignState.FAILED, reason
-        total = aggregate_submissions(campaign, [row.entry for row in rows])
+        total = aggregate_submissions(campaign, _entries(session, campaign_id))
         blobs = vector.to_bytes(total, campaign.moduli)
         session.add(
             AggregateRow(

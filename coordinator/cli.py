@@ -409,7 +409,7 @@ def status(home: Path = HOME, as_json: bool = JSON) -> None:
     rows: list[dict[str, Any]] = []
     for c in campaigns.list_campaigns(engine):
         with Session(engine) as session:
-            answered = len(campaigns.submissions_of(session, c.campaign_id))
+            answered = campaigns.submission_count(session, c.campaign_id)
         result = campaigns.get_result(engine, c.campaign_id)
         rows.append(
             {
