@@ -13,7 +13,7 @@ import typer
 from sqlmodel import Session
 
 from agent import exchange, store
-from agent.client import CoordinatorClient, connect, enrol_home
+from agent.client import CoordinatorClient, connect, enrol_home, renew_home_certificate
 from agent.client_options import client_options
 from agent.collect import Collection, collect, footprint_for
 from agent.config import AgentConfig, load_config, write_config
@@ -431,6 +431,21 @@ def manifest_history(home: Path = HOME, as_json: bool = JSON) -> None:
             for r in rows
         ],
     )
+
+
+@app.command("renew-certificate")
+def renew_certificate(home: Path = HOME, as_json: bool = JSON) -> None:
+    """Get a new TLS client certificate (and key) before the current one expires."""
+    config = _load(home)
+    _enrolment(config)
+    try:
+        expires = renew_home_certificate(config)
+    except _USER_ERRORS as error:
+        fail(str(error))
+    if as_json:
+        print_json({"expires": expires})
+    else:
+        typer.echo(f"new client certificate installed in {home / 'tls'}; it expires {expires}")
 
 
 @app.command()

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from agent.config import AgentConfig
 from agent.errors import ConfigError, CoordinatorUnavailable
-from fedcarbon import serde
+from fedcarbon import serde, tls
 from fedcarbon.audit import signing
 from fedcarbon.audit.receipts import Receipt
 from fedcarbon.audit.treehead import TreeHead
@@ -33,6 +33,7 @@ from fedcarbon.tls import TlsError
 from fedcarbon.transport import (
     ClientCredentials,
     home_credentials,
+    install_renewed_certificate,
     open_channel,
     save_enrolment,
     tls_key_for_enrolment,
@@ -255,6 +256,14 @@ class CoordinatorClient:
         )
         return int(response.attestations)
 
+    def renew_certificate(self, tls_public_key: bytes) -> bytes:
+        """A new client certificate (PEM) for this member's new TLS key."""
+        response = self._call(
+            self._participants.RenewCertificate,
+            coordinator_pb2.RenewCertificateRequest(tls_public_key=tls_public_key),
+        )
+        return bytes(response.client_certificate)
+
     # -- campaigns ----------------------------------------------------------------------
     def list_campaigns(self, state: CampaignState | None = None) -> list[Campaign]:
         request = coordinator_pb2.ListCampaignsRequest(
@@ -428,3 +437,21 @@ def enrol_home(
         )
     save_enrolment(config.home, result.participant_id, result.client_certificate)
     return result
+
+
+def renew_home_certificate(config: AgentConfig) -> str:
+    """A new TLS key made here and a new client certificate for it, swapped into the home
+    (docs/tls.md, Rotation); returns when the new certificate expires (ISO 8601).
+
+    Run it before the current certificate expires: the renewal call comes over it.
+    """
+    if config.insecure:
+        raise ConfigError(f"{config.home}: this home talks plaintext: no certificate to renew")
+    key = tls.generate_key()
+    with connect(config) as client:
+        certificate = client.renew_certificate(tls.public_key_der(key))
+    try:
+        install_renewed_certificate(config.home, tls.key_to_pem(key), certificate)
+    except TlsError as error:
+        raise ConfigError(str(error)) from None
+    return tls.not_after(certificate).isoformat()

@@ -13,7 +13,7 @@ import typer
 from sqlmodel import Session
 
 from agent import store
-from agent.client import CoordinatorClient, connect, enrol_home
+from agent.client import CoordinatorClient, connect, enrol_home, renew_home_certificate
 from agent.client_options import client_options
 from agent.config import load_config, write_config
 from agent.errors import AgentError
@@ -165,6 +165,23 @@ def _me(home: Path) -> tuple[str, object]:
     if enrolled is None or enrolled.role != "trustee":
         fail(f"{home}: not an enrolled trustee; run `fedcarbon trustee init` first")
     return enrolled.participant_id, config
+
+
+@app.command("renew-certificate")
+def renew_certificate(
+    home: Path = HOME,
+    as_json: bool = typer.Option(False, "--json", help="Print the expiry as JSON."),
+) -> None:
+    """Get a new TLS client certificate (and key) before the current one expires."""
+    _, config = _me(home)
+    try:
+        expires = renew_home_certificate(config)  # type: ignore[arg-type]
+    except (AgentError, FedcarbonError) as error:
+        fail(str(error))
+    if as_json:
+        print_json({"expires": expires})
+    else:
+        typer.echo(f"new client certificate installed in {home / 'tls'}; it expires {expires}")
 
 
 @app.command()

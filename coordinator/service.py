@@ -151,6 +151,29 @@ class ParticipantsService(coordinator_pb2_grpc.ParticipantsServicer):
         )
 
     @rpc
+    def RenewCertificate(
+        self, request: coordinator_pb2.RenewCertificateRequest, context: grpc.ServicerContext
+    ) -> coordinator_pb2.RenewCertificateResponse:
+        """A new client certificate for the caller's own new TLS key (docs/tls.md, Rotation).
+
+        The interceptor already checked that the call is signed by the caller's enrolled
+        identity key and came over the caller's current certificate: nobody renews another's.
+        """
+        caller = current_caller()
+        if caller is None or caller.role == "registrar":
+            raise PermissionDeniedError("only an enrolled member renews its own certificate")
+        if self._client_ca is None:
+            raise ConflictError("this coordinator serves plaintext: there are no certificates")
+        try:
+            certificate = tls.issue_client(
+                self._client_ca, request.tls_public_key, caller.participant_id
+            )
+        except tls.TlsError as error:
+            raise InvalidRequestError(f"tls_public_key: {error}") from None
+        log.info("client certificate renewed", extra={"participant": caller.participant_id})
+        return coordinator_pb2.RenewCertificateResponse(client_certificate=certificate)
+
+    @rpc
     def ListTrustees(
         self, request: coordinator_pb2.ListTrusteesRequest, context: grpc.ServicerContext
     ) -> coordinator_pb2.ListTrusteesResponse:

@@ -328,6 +328,15 @@ def fingerprint(certificate_pem: bytes) -> str:
     return hashlib.sha256(der).hexdigest()
 
 
+def certificate_key_der(certificate_pem: bytes) -> bytes:
+    """The DER SubjectPublicKeyInfo of a PEM certificate's key (to match it with a key)."""
+    return (
+        load_certificate(certificate_pem)
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+
+
 def not_after(certificate_pem: bytes) -> datetime.datetime:
     return load_certificate(certificate_pem).not_valid_after_utc
 

@@ -232,6 +232,7 @@ def home_credentials(home: Path, *, enrolling: bool = False) -> ClientCredential
             certificate=tls.read_pem(home / ENROL_CERT_FILE, "enrolment certificate"),
             private_key=tls.read_pem(home / ENROL_KEY_FILE, "enrolment key"),
         )
+    complete_renewal(home)
     id_path = home / PARTICIPANT_ID_FILE
     try:
         participant_id = id_path.read_text().strip()
@@ -250,6 +251,41 @@ def home_credentials(home: Path, *, enrolling: bool = False) -> ClientCredential
         participant_id=participant_id,
         identity=identity,
     )
+
+
+RENEWED_CERT_FILE = "tls/client.pem.new"
+RENEWED_KEY_FILE = "tls/client-key.pem.new"
+
+
+def install_renewed_certificate(home: Path, private_key_pem: bytes, certificate: bytes) -> None:
+    """Swap in a renewed client key and certificate, so that a crash leaves a usable pair.
+
+    Both are written beside the old ones first; the key is swapped in, then the certificate.
+    A crash between the two swaps leaves the new key with ``client.pem.new`` still there,
+    which ``complete_renewal`` (run before every load) moves into place.
+    """
+    if tls.public_key_der(tls.load_private_key(private_key_pem)) != tls.certificate_key_der(
+        certificate
+    ):
+        raise TlsError("the renewed certificate is not for the new key")
+    tls.write_private(home / RENEWED_KEY_FILE, private_key_pem)
+    (home / RENEWED_CERT_FILE).write_bytes(certificate)
+    (home / RENEWED_KEY_FILE).replace(home / CLIENT_KEY_FILE)
+    (home / RENEWED_CERT_FILE).replace(home / CLIENT_CERT_FILE)
+
+
+def complete_renewal(home: Path) -> None:
+    """Finish a renewal a crash interrupted (see ``install_renewed_certificate``)."""
+    pending, key_file = home / RENEWED_CERT_FILE, home / CLIENT_KEY_FILE
+    if not pending.exists() or (home / RENEWED_KEY_FILE).exists() or not key_file.exists():
+        (home / RENEWED_KEY_FILE).unlink(missing_ok=True)  # the swap never started
+        pending.unlink(missing_ok=True)
+        return
+    key = tls.load_private_key(tls.read_pem(key_file, "client key"))
+    if tls.public_key_der(key) == tls.certificate_key_der(pending.read_bytes()):
+        pending.replace(home / CLIENT_CERT_FILE)
+    else:
+        pending.unlink()
 
 
 def save_enrolment(home: Path, participant_id: str, client_certificate: bytes) -> None:

@@ -442,6 +442,49 @@ class SubmitAttestationResponse(_message.Message):
 Global___SubmitAttestationResponse: _TypeAlias = SubmitAttestationResponse  # noqa: Y015
 
 @_typing.final
+class RenewCertificateRequest(_message.Message):
+    """A member's new TLS public key (DER SubjectPublicKeyInfo), for a new client certificate.
+    The call is signed by the member's identity key and comes over its current certificate.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TLS_PUBLIC_KEY_FIELD_NUMBER: _builtins.int
+    tls_public_key: _builtins.bytes
+    def __init__(
+        self,
+        *,
+        tls_public_key: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["tls_public_key", b"tls_public_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RenewCertificateRequest: _TypeAlias = RenewCertificateRequest  # noqa: Y015
+
+@_typing.final
+class RenewCertificateResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_CERTIFICATE_FIELD_NUMBER: _builtins.int
+    client_certificate: _builtins.bytes
+    """PEM client certificate for tls_public_key, CN = the caller's participant id."""
+    def __init__(
+        self,
+        *,
+        client_certificate: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_certificate", b"client_certificate"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RenewCertificateResponse: _TypeAlias = RenewCertificateResponse  # noqa: Y015
+
+@_typing.final
 class TrusteeRequest(_message.Message):
     """---- Trustees: verify, then decrypt; they pull work, so none needs an open port. ----"""
 

@@ -57,6 +57,11 @@ class ParticipantsStub:
                 request_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.Attestation.SerializeToString,
                 response_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.SubmitAttestationResponse.FromString,
                 _registered_method=True)
+        self.RenewCertificate = channel.unary_unary(
+                '/fedcarbon.v1.Participants/RenewCertificate',
+                request_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.RenewCertificateRequest.SerializeToString,
+                response_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.RenewCertificateResponse.FromString,
+                _registered_method=True)
 
 
 class ParticipantsServicer:
@@ -89,6 +94,13 @@ class ParticipantsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RenewCertificate(self, request, context):
+        """A new client certificate for the calling member (before the current one expires).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ParticipantsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -111,6 +123,11 @@ def add_ParticipantsServicer_to_server(servicer, server):
                     servicer.SubmitAttestation,
                     request_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.Attestation.FromString,
                     response_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.SubmitAttestationResponse.SerializeToString,
+            ),
+            'RenewCertificate': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenewCertificate,
+                    request_deserializer=fedcarbon_dot_v1_dot_coordinator__pb2.RenewCertificateRequest.FromString,
+                    response_serializer=fedcarbon_dot_v1_dot_coordinator__pb2.RenewCertificateResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -221,6 +238,33 @@ class Participants:
             '/fedcarbon.v1.Participants/SubmitAttestation',
             fedcarbon_dot_v1_dot_coordinator__pb2.Attestation.SerializeToString,
             fedcarbon_dot_v1_dot_coordinator__pb2.SubmitAttestationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenewCertificate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fedcarbon.v1.Participants/RenewCertificate',
+            fedcarbon_dot_v1_dot_coordinator__pb2.RenewCertificateRequest.SerializeToString,
+            fedcarbon_dot_v1_dot_coordinator__pb2.RenewCertificateResponse.FromString,
             options,
             channel_credentials,
             insecure,

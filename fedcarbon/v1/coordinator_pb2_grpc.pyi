@@ -41,6 +41,8 @@ class ParticipantsStub:
     """Members with their claimed legal identity and attestations (for `trustee approve`)."""
     SubmitAttestation: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.Attestation, _coordinator_pb2.SubmitAttestationResponse]
     """Store an attestation signed by a manifest trustee or registrar."""
+    RenewCertificate: _grpc.UnaryUnaryMultiCallable[_coordinator_pb2.RenewCertificateRequest, _coordinator_pb2.RenewCertificateResponse]
+    """A new client certificate for the calling member (before the current one expires)."""
 
 @_typing.type_check_only
 class ParticipantsAsyncStub(ParticipantsStub):
@@ -52,6 +54,8 @@ class ParticipantsAsyncStub(ParticipantsStub):
     """Members with their claimed legal identity and attestations (for `trustee approve`)."""
     SubmitAttestation: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.Attestation, _coordinator_pb2.SubmitAttestationResponse]  # type: ignore[assignment]
     """Store an attestation signed by a manifest trustee or registrar."""
+    RenewCertificate: _aio.UnaryUnaryMultiCallable[_coordinator_pb2.RenewCertificateRequest, _coordinator_pb2.RenewCertificateResponse]  # type: ignore[assignment]
+    """A new client certificate for the calling member (before the current one expires)."""
 
 class ParticipantsServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -84,6 +88,14 @@ class ParticipantsServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_coordinator_pb2.SubmitAttestationResponse, _abc.Awaitable[_coordinator_pb2.SubmitAttestationResponse]]:
         """Store an attestation signed by a manifest trustee or registrar."""
+
+    @_abc_1.abstractmethod
+    def RenewCertificate(
+        self,
+        request: _coordinator_pb2.RenewCertificateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_coordinator_pb2.RenewCertificateResponse, _abc.Awaitable[_coordinator_pb2.RenewCertificateResponse]]:
+        """A new client certificate for the calling member (before the current one expires)."""
 
 def add_ParticipantsServicer_to_server(servicer: ParticipantsServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
 

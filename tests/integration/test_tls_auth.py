@@ -18,6 +18,9 @@ from google.protobuf import message_factory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from agent import contribution
+from agent.client import renew_home_certificate
+from agent.config import AgentConfig
+from agent.errors import ConfigError
 from fedcarbon import serde, tls, transport
 from fedcarbon.cohorts import is_cohort_entry
 from fedcarbon.submission import is_submission_entry
@@ -281,3 +284,49 @@ def test_a_submission_dated_in_the_future_is_refused(
     monkeypatch.setattr(contribution, "day_of", lambda _now: tomorrow)
     out = fed.submit("alpine", "tls-bench", expect=1)
     assert "in the future" in out and "INVALID_ARGUMENT" in out
+
+
+def test_a_member_renews_its_certificate_and_keeps_its_identity(fed: Federation) -> None:
+    """Rotation without re-enrolling (docs/tls.md): a new key made in the home, a certificate
+    for it with the same participant id, and the home calls on with them."""
+    pid = fed.add_agent(company("rhein"))
+    home = _agent(fed, "rhein")
+    old_cert, old_key = (
+        _pem(home, transport.CLIENT_CERT_FILE),
+        _pem(home, transport.CLIENT_KEY_FILE),
+    )
+    done = fed.cli_json("agent", "renew-certificate", "--home", str(home))
+    new_cert, new_key = (
+        _pem(home, transport.CLIENT_CERT_FILE),
+        _pem(home, transport.CLIENT_KEY_FILE),
+    )
+    assert new_cert != old_cert and new_key != old_key
+    assert tls.common_name(new_cert) == pid  # the same member, not a new enrolment
+    assert tls.certificate_key_der(new_cert) == tls.public_key_der(tls.load_private_key(new_key))
+    assert done["expires"] == tls.not_after(new_cert).isoformat()
+    fed.cli("agent", "campaigns", "--home", str(home))  # calls on with the new pair
+    with fed.client(home) as client:
+        assert client.members(pid)
+
+
+def test_a_renewal_cut_short_is_completed_at_the_next_start(
+    fed: Federation, tmp_path: Path
+) -> None:
+    """A crash between swapping in the new key and the new certificate leaves a usable home."""
+    home = _agent(fed, "castings")
+    key = tls.generate_key()
+    with fed.client(home) as client:
+        certificate = client.renew_certificate(tls.public_key_der(key))
+    # What the crash leaves: the new key in place, the new certificate still beside it.
+    tls.write_private(home / transport.CLIENT_KEY_FILE, tls.key_to_pem(key))
+    (home / transport.RENEWED_CERT_FILE).write_bytes(certificate)
+    credentials = transport.home_credentials(home)
+    assert credentials.certificate == certificate
+    assert not (home / transport.RENEWED_CERT_FILE).exists()
+    fed.cli("agent", "campaigns", "--home", str(home))
+
+
+def test_a_plaintext_home_has_no_certificate_to_renew(tmp_path: Path) -> None:
+    config = AgentConfig(home=tmp_path, organisation="x", coordinator="127.0.0.1:1", insecure=True)
+    with pytest.raises(ConfigError, match="plaintext"):
+        renew_home_certificate(config)
