@@ -379,7 +379,8 @@ def _open_campaigns(
             args += ["--epsilon", str(epsilon)]
         fed.cli(*args)
     fed.step(
-        f"{len(campaigns)} campaigns opened, dealer-free: each of {len(fed.trustees)} trustees "
+        f"{len(campaigns)} campaign{'s' if len(campaigns) != 1 else ''} opened, dealer-free: "
+        f"each of {len(fed.trustees)} trustees "
         f"made its own {bits}-bit Paillier key, any {threshold} open the totals: "
         f"{', '.join(campaigns)}"
     )
