@@ -37,7 +37,7 @@ from fedcarbon.federation.manifest import (
     parse_manifest,
     sign_manifest,
 )
-from fedcarbon.invite import load_invite, registrar_credentials
+from fedcarbon.invite import load_invite, registrar_caller, registrar_credentials
 from fedcarbon.transport import ClientCredentials, home_credentials
 
 manifest_app = typer.Typer(
@@ -240,7 +240,7 @@ def _registrar_credentials(
     registrar_id: str, key: Ed25519PrivateKey, invite: Path | None, insecure: bool
 ) -> tuple[ClientCredentials, str]:
     """A registrar's credentials and the address its invite names ("" when insecure)."""
-    caller = f"registrar:{registrar_id}"
+    caller = registrar_caller(registrar_id)
     if insecure:
         return ClientCredentials(participant_id=caller, identity=key, insecure=True), ""
     if invite is None:

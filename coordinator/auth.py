@@ -30,6 +30,7 @@ from fedcarbon import transport
 from fedcarbon.audit import signing
 from fedcarbon.audit.errors import SignatureError
 from fedcarbon.errors import StoreError
+from fedcarbon.invite import REGISTRAR_PREFIX
 
 log = logging.getLogger("fedcarbon.coordinator")
 
@@ -74,7 +75,6 @@ REGISTRAR_METHODS = frozenset(
     {"/fedcarbon.v1.Participants/ListMembers", "/fedcarbon.v1.Participants/SubmitAttestation"}
 )
 """A registrar of the manifest (not enrolled) reads members' claimed identities and attests."""
-REGISTRAR_PREFIX = "registrar:"
 
 
 def allowed(role: str, method: str) -> bool:

@@ -15,7 +15,7 @@ from coordinator.config import CoordinatorConfig
 from coordinator.enrolment import token_id
 from coordinator.errors import CoordinatorError
 from fedcarbon import tls
-from fedcarbon.invite import REGISTRAR_ROLE, Invite, save_invite
+from fedcarbon.invite import REGISTRAR_ROLE, Invite, registrar_caller, save_invite
 from fedcarbon.tls import Issued, TlsError, is_loopback
 
 log = logging.getLogger("fedcarbon.coordinator")
@@ -67,10 +67,6 @@ def existing_home_pki(config: CoordinatorConfig) -> CoordinatorConfig:
     )
 
 
-REGISTRAR_PREFIX = "registrar:"
-"""CN prefix of a registrar's client certificate, and of its caller id."""
-
-
 def _check_dialable(address: str) -> None:
     if address.rpartition(":")[0] in ("", "0.0.0.0", "[::]", "::"):
         raise CoordinatorError(
@@ -82,6 +78,34 @@ def _check_dialable(address: str) -> None:
         )
 
 
+def _save(
+    config: CoordinatorConfig,
+    client_ca: Issued,
+    common_name: str,
+    days: int,
+    *,
+    token: str,
+    role: str,
+    address: str,
+    path: Path,
+) -> Issued:
+    """A client certificate with a fresh key, written with the CA and address as an invite."""
+    _check_dialable(address)
+    issued = tls.issue_client_with_key(client_ca, common_name, days=days)
+    save_invite(
+        Invite(
+            coordinator=address,
+            ca_certificate=ca_bundle(config).decode(),
+            token=token,
+            role=role,
+            enrolment_certificate=issued.certificate.decode(),
+            enrolment_key=issued.private_key.decode(),
+        ),
+        path,
+    )
+    return issued
+
+
 def write_invite(
     config: CoordinatorConfig,
     client_ca: Issued,
@@ -91,19 +115,16 @@ def write_invite(
     path: Path,
 ) -> dict[str, str]:
     """Write an invite for ``token``: its enrolment certificate is CN ``enrol:<token id>``."""
-    _check_dialable(address)
     name = tls.enrolment_common_name(token_id(token))
-    enrol = tls.issue_client_with_key(client_ca, name, days=tls.ENROLMENT_DAYS)
-    save_invite(
-        Invite(
-            coordinator=address,
-            ca_certificate=ca_bundle(config).decode(),
-            token=token,
-            role=role,
-            enrolment_certificate=enrol.certificate.decode(),
-            enrolment_key=enrol.private_key.decode(),
-        ),
-        path,
+    enrol = _save(
+        config,
+        client_ca,
+        name,
+        tls.ENROLMENT_DAYS,
+        token=token,
+        role=role,
+        address=address,
+        path=path,
     )
     return {
         "coordinator": address,
@@ -118,19 +139,16 @@ def write_registrar_invite(
     """Credentials for a registrar of the installed manifest: a client certificate with CN
     ``registrar:<id>`` (and its key) to pass the TLS gate; its calls are then signed with the
     registrar's own identity key, which the manifest names (coordinator/auth.py)."""
-    _check_dialable(address)
-    name = f"{REGISTRAR_PREFIX}{registrar_id}"
-    issued = tls.issue_client_with_key(client_ca, name, days=tls.CLIENT_DAYS)
-    save_invite(
-        Invite(
-            coordinator=address,
-            ca_certificate=ca_bundle(config).decode(),
-            token="",
-            role=REGISTRAR_ROLE,
-            enrolment_certificate=issued.certificate.decode(),
-            enrolment_key=issued.private_key.decode(),
-        ),
-        path,
+    name = registrar_caller(registrar_id)
+    issued = _save(
+        config,
+        client_ca,
+        name,
+        tls.CLIENT_DAYS,
+        token="",
+        role=REGISTRAR_ROLE,
+        address=address,
+        path=path,
     )
     return {
         "coordinator": address,

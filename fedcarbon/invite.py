@@ -20,6 +20,12 @@ from fedcarbon.tls import TlsError, write_private
 INVITE_VERSION = "fedcarbon.invite.v1"
 REGISTRAR_ROLE = "registrar"
 """A registrar invite has no token (registrars do not enrol) and a long-lived certificate."""
+REGISTRAR_PREFIX = "registrar:"
+"""A registrar's caller id and certificate CN: this prefix and its id in the manifest."""
+
+
+def registrar_caller(registrar_id: str) -> str:
+    return f"{REGISTRAR_PREFIX}{registrar_id}"
 
 
 @dataclass(frozen=True)
