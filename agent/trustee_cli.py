@@ -48,6 +48,7 @@ from fedcarbon.audit import signing
 from fedcarbon.audit.errors import AuditError
 from fedcarbon.audit.gossip import GossipCheck
 from fedcarbon.audit.treehead import TreeHead, verify_tree_head
+from fedcarbon.campaign import CampaignState
 from fedcarbon.console import fail, print_json
 from fedcarbon.crypto.errors import CryptoError
 from fedcarbon.crypto.vector import MIN_KEY_BITS
@@ -388,6 +389,11 @@ def gossip(
         server.stop(1)
 
 
+def _answered(campaign_id: str, phase: str, outcome: str, state: CampaignState) -> dict[str, str]:
+    """One line of `trustee run --json`: what was done for a campaign, and its state after."""
+    return {"campaign_id": campaign_id, "phase": phase, "outcome": outcome, "state": state.value}
+
+
 @app.command()
 def run(
     home: Path = HOME,
@@ -415,7 +421,6 @@ def run(
                 _prefetch(client, ring, home)
                 for campaign_id, phase in client.decryption_tasks(trustee_id, identity):
                     bundle = client.get_aggregate(campaign_id)
-                    entries = _log_entries(client, bundle.tree_head.tree_size)
                     if phase == "sign":
                         try:
                             signature = sign_release(bundle, identity, trustee_id)
@@ -425,18 +430,13 @@ def run(
                         else:
                             state = client.submit_result_signature(signature, campaign_id)
                             outcome = "released result checked and signed"
-                        answered.append(
-                            {
-                                "campaign_id": campaign_id,
-                                "phase": phase,
-                                "outcome": outcome,
-                                "state": state.value,
-                            }
-                        )
+                        answered.append(_answered(campaign_id, phase, outcome, state))
                         if not as_json:
                             typer.echo(f"{campaign_id}: {outcome}")
                         continue
                     part = "indicators" if phase == "indicators" else "values"
+                    # The whole log, for the completeness and cohort checks (not to sign).
+                    entries = _log_entries(client, bundle.tree_head.tree_size)
                     reasons = verify_log_completeness(bundle, entries, log_key)
                     reasons += verify_cohort(bundle, entries, entity_of(bundle, manifest))
                     if manifest is None:
@@ -475,14 +475,7 @@ def run(
                     else:
                         state = client.submit_share(reply, identity)
                         outcome = f"refused: {reply.refusal}" if reply.refusal else f"{part} opened"
-                    answered.append(
-                        {
-                            "campaign_id": campaign_id,
-                            "phase": phase,
-                            "outcome": outcome,
-                            "state": state.value,
-                        }
-                    )
+                    answered.append(_answered(campaign_id, phase, outcome, state))
                     if not as_json:
                         typer.echo(f"{campaign_id}: {outcome} (campaign now {state.value})")
         except (AgentError, CryptoError) as error:
