@@ -28,6 +28,7 @@ from agent.identity import load_or_create_identity
 from agent.ledger import Ledger, differencing_refusals, load_ledger, record_joined, unchecked
 from agent.mappings_cli import app as mappings_app
 from agent.mappings_cli import audit_entry, mapped_rows
+from agent.options import HOME, JSON
 from agent.policy import manifest_refusals, period_label, refusals
 from agent.report import report_command
 from agent.upstream import app as upstream_app
@@ -65,13 +66,6 @@ app.command("report")(report_command)
 app.add_typer(consent_app, name="consent")
 app.add_typer(upstream_app, name="upstream")
 
-HOME = typer.Option(
-    Path("fedcarbon-agent"),
-    "--home",
-    envvar="FEDCARBON_AGENT_HOME",
-    help="Directory with agent.toml, the identity key and the local store.",
-)
-JSON = typer.Option(False, "--json", help="Print JSON instead of tables.")
 register_footprint_commands(app)  # footprint, pact export (agent/footprint_cli.py)
 app.add_typer(mappings_app, name="mappings")
 app.add_typer(exchange.app, name="cbam")

@@ -21,6 +21,7 @@ from agent import store
 from agent.client import connect
 from agent.config import Policy, load_config
 from agent.errors import AgentError
+from agent.options import HOME
 from fedcarbon.campaign import Campaign, CampaignState
 from fedcarbon.console import fail, print_json, table
 from fedcarbon.distribution import parse
@@ -114,9 +115,6 @@ def asks(campaign: Campaign) -> str:
 app = typer.Typer(
     help="See what each campaign asks of you; grant or revoke consent until you submit.",
     no_args_is_help=True,
-)
-HOME = typer.Option(
-    Path("fedcarbon-agent"), "--home", envvar="FEDCARBON_AGENT_HOME", help="Agent home."
 )
 
 

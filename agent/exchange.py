@@ -34,6 +34,7 @@ from agent.identity import (
     load_or_create_identity,
     x25519_public_bytes,
 )
+from agent.options import HOME, JSON
 from fedcarbon import serde
 from fedcarbon.audit import signing
 from fedcarbon.audit.errors import AuditError
@@ -53,13 +54,6 @@ app = typer.Typer(
     "or read what your suppliers sent you.",
     no_args_is_help=True,
 )
-HOME = typer.Option(
-    Path("fedcarbon-agent"),
-    "--home",
-    envvar="FEDCARBON_AGENT_HOME",
-    help="Directory with agent.toml, the identity key and the local store.",
-)
-JSON = typer.Option(False, "--json", help="Print JSON instead of tables.")
 _USER_ERRORS = (AgentError, FedcarbonError, AuditError, OSError, ValueError)
 
 

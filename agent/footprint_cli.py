@@ -20,6 +20,7 @@ from agent.collect import Collection, catalog_for, collect, footprint_for
 from agent.config import AgentConfig, load_config
 from agent.errors import AgentError
 from agent.mappings_cli import audit_entry, mapped_rows
+from agent.options import HOME
 from fedcarbon.accounting.errors import AccountingError
 from fedcarbon.accounting.inventory import Inventory
 from fedcarbon.adapters.contract import Period
@@ -28,12 +29,6 @@ from fedcarbon.errors import FedcarbonError
 
 _USER_ERRORS = (AgentError, FedcarbonError, AccountingError, OSError, ValueError)
 
-HOME = typer.Option(
-    Path("fedcarbon-agent"),
-    "--home",
-    envvar="FEDCARBON_AGENT_HOME",
-    help="Directory with agent.toml, the identity key and the local store.",
-)
 PERIOD = typer.Option(
     ...,
     "--period",

@@ -17,6 +17,7 @@ from agent import mappings, store
 from agent.collect import collect
 from agent.config import AgentConfig, load_config
 from agent.errors import AgentError
+from agent.options import HOME, JSON
 from fedcarbon.console import fail, print_json, table
 from fedcarbon.errors import FedcarbonError
 from fedcarbon.matching.matcher import Decision, Match, default_matcher, exact_key
@@ -27,13 +28,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-HOME = typer.Option(
-    Path("fedcarbon-agent"),
-    "--home",
-    envvar="FEDCARBON_AGENT_HOME",
-    help="Directory with agent.toml, the identity key and the local store.",
-)
-JSON = typer.Option(False, "--json", help="Print JSON instead of tables.")
 BY = typer.Option(
     None, "--by", help="Who confirms (recorded in the audit trail); default: your login name."
 )

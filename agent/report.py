@@ -23,6 +23,7 @@ from agent.client import connect
 from agent.collect import collect, footprint_for
 from agent.config import AgentConfig, load_config
 from agent.errors import AgentError
+from agent.options import HOME
 from fedcarbon.accounting.engine import Footprint
 from fedcarbon.campaign import CampaignKind, CampaignState
 from fedcarbon.console import fail
@@ -417,9 +418,7 @@ def report_command(
         time.gmtime().tm_year - 1, help="Reporting year (calendar year of the activity data)."
     ),
     trend_years: int = typer.Option(3, help="How many years, ending with --year, in the trend."),
-    home: Path = typer.Option(
-        Path("fedcarbon-agent"), "--home", envvar="FEDCARBON_AGENT_HOME", help="Agent home."
-    ),
+    home: Path = HOME,
 ) -> None:
     """Write a self-contained HTML report: footprint, trend, benchmarks with your position,
     and (for a buyer) supply-chain totals. Computed here; nothing is sent."""

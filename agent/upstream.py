@@ -27,6 +27,7 @@ from agent import store
 from agent.client import connect
 from agent.config import load_config
 from agent.errors import AgentError
+from agent.options import HOME, JSON
 from fedcarbon.accounting.factors import DatasetInfo, EmissionFactor, FactorCatalog
 from fedcarbon.accounting.records import ActivityRecord
 from fedcarbon.campaign import CampaignKind, CampaignState
@@ -126,10 +127,6 @@ app = typer.Typer(
     help="Carry your own released supply-chain totals up a tier (multi-tier roll-up).",
     no_args_is_help=True,
 )
-HOME = typer.Option(
-    Path("fedcarbon-agent"), "--home", envvar="FEDCARBON_AGENT_HOME", help="Agent home."
-)
-JSON = typer.Option(False, "--json", help="Print JSON.")
 
 
 @app.command("include")
