@@ -175,21 +175,12 @@ def verify_bundle(
             continue
         seen.add(body.participant_id)
         candidates.append((where, body, values, "" if known else cache_key))
-    # The new candidates' proofs in one batch per trustee key (issue 14): cheap when all hold,
-    # and the individual checks behind a failed batch name the bad submissions.
+    # Only the candidates not verified before have their proofs checked (and remembered).
     fresh = [index for index, c in enumerate(candidates) if c[3]]
     failing = {
         fresh[i]
-        for i in shares.unproven(
-            campaign,
-            [
-                (
-                    candidates[index][1].ciphertexts,
-                    candidates[index][1].proofs,
-                    submission_proof_context(digest, candidates[index][1].participant_id),
-                )
-                for index in fresh
-            ],
+        for i in _prove_and_remember(
+            campaign, digest, [(candidates[i][1], candidates[i][3]) for i in fresh], verified
         )
     }
     for index, (where, body, values, _) in enumerate(candidates):
@@ -198,8 +189,6 @@ def verify_bundle(
             seen.discard(body.participant_id)
         else:
             vectors.append(values)
-    if verified is not None:
-        verified.add([c[3] for index, c in enumerate(candidates) if c[3] and index not in failing])
     if len(seen) < campaign.min_contributors:
         reasons.append(
             f"only {len(seen)} valid distinct contributors; k = {campaign.min_contributors}"
@@ -664,6 +653,20 @@ def prefetch_verify(
         except (SignatureError, CryptoError):
             continue
         pending.append((body, cache_key))
+    return len(pending) - len(_prove_and_remember(campaign, digest, pending, verified))
+
+
+def _prove_and_remember(
+    campaign: Campaign,
+    digest: bytes,
+    pending: Sequence[tuple[SubmissionBody, str]],
+    verified: VerifiedSubmissions | None,
+) -> set[int]:
+    """Indices of the (body, cache key) pairs with a failing proof; the others are remembered.
+
+    All proofs in one batch per trustee key (issue 14): cheap when all hold, and the
+    individual checks behind a failed batch name the bad submissions.
+    """
     failing = set(
         shares.unproven(
             campaign,
@@ -677,6 +680,6 @@ def prefetch_verify(
             ],
         )
     )
-    good = [key for index, (_, key) in enumerate(pending) if index not in failing]
-    verified.add(good)
-    return len(good)
+    if verified is not None:
+        verified.add([key for index, (_, key) in enumerate(pending) if index not in failing])
+    return failing
