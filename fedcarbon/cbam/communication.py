@@ -18,7 +18,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from fedcarbon.cbam.embedded import InstallationResult
+from fedcarbon.cbam.embedded import InstallationResult, chargeable
 from fedcarbon.cbam.emissions import stream_emissions
 from fedcarbon.cbam.errors import CbamError, CommunicationError
 from fedcarbon.cbam.goods import normalise_cn
@@ -44,7 +44,7 @@ class CommunicatedGood:
 
     @property
     def see_chargeable(self) -> float:
-        return self.see_direct + (self.see_indirect if self.indirect_counted else 0.0)
+        return chargeable(self.see_direct, self.see_indirect, self.indirect_counted)
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,11 @@ class Installation:
     """How numbers read through adapters were made (``fedcarbon.cbam.activity``)."""
 
 
+def chargeable(see_direct: float, see_indirect: float, indirect_counted: bool) -> float:
+    """What a declarant surrenders certificates for: Annex II goods count direct only."""
+    return see_direct + (see_indirect if indirect_counted else 0.0)
+
+
 @dataclass(frozen=True)
 class GoodResult:
     """A good's SEE with every figure that led to it."""
@@ -122,8 +127,7 @@ class GoodResult:
 
     @property
     def see_chargeable(self) -> float:
-        """What a declarant surrenders certificates for: Annex II goods count direct only."""
-        return self.see_direct + (self.see_indirect if self.indirect_counted else 0.0)
+        return chargeable(self.see_direct, self.see_indirect, self.indirect_counted)
 
 
 @dataclass(frozen=True)
