@@ -10,6 +10,7 @@ serve the same log. Tree heads are signed with the coordinator's Ed25519 log key
 
 import threading
 import time
+from collections.abc import Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, func
@@ -67,10 +68,18 @@ class TransparencyLog:
         return sign_tree_head(self._key, self.log_id, size, root, int(time.time() * 1000))
 
     def receipt(self, leaf_index: int, entry: bytes) -> Receipt:
+        return self.receipts([(leaf_index, entry)])[0]
+
+    def receipts(self, leaves: Sequence[tuple[int, bytes]]) -> list[Receipt]:
+        """Receipts for (leaf index, entry) pairs, all under one freshly signed tree head:
+        a batch of appends (coordinator/batching.py) pays one signature, not one each."""
         head = self.tree_head()
         with self._lock:
-            proof = self._tree.inclusion_proof(leaf_index, head.tree_size)
-        return Receipt(entry=entry, leaf_index=leaf_index, tree_head=head, inclusion_proof=proof)
+            proofs = [self._tree.inclusion_proof(index, head.tree_size) for index, _ in leaves]
+        return [
+            Receipt(entry=entry, leaf_index=index, tree_head=head, inclusion_proof=proof)
+            for (index, entry), proof in zip(leaves, proofs, strict=True)
+        ]
 
     def inclusion_proof(self, leaf_index: int, tree_size: int) -> list[bytes]:
         size = self.refresh()

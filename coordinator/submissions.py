@@ -2,16 +2,19 @@
 
 Nothing is written until every check passed, and the submission, its log leaf and the
 uniqueness of (campaign, participant) commit in one transaction: a rejected submission
-changes nothing, a retried one counts once.
+changes nothing, a retried one counts once. Concurrent submissions share that transaction
+and their proof checks (coordinator/batching.py): the receipt is sent only after the commit,
+so a submission is durable before it is acknowledged.
 """
 
 import threading
+from dataclasses import dataclass
 
 from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from coordinator.batching import ProofBatcher
+from coordinator.batching import Combiner, ProofBatcher
 from coordinator.campaigns import get_campaign, set_state
 from coordinator.errors import (
     ConflictError,
@@ -65,6 +68,7 @@ class SubmissionDesk:
         # campaign id -> (stored definition, parsed campaign, digest): see _campaign
         self._campaigns: dict[str, tuple[bytes, Campaign, bytes]] = {}
         self._batcher = ProofBatcher()
+        self._appender: Combiner[_Accepted, tuple[Receipt, bool]] = Combiner(self._record)
 
     def accept(self, signed: SignedSubmission, caller: str | None = None) -> tuple[Receipt, bool]:
         """Return the receipt and whether this exact submission had been accepted before.
@@ -87,18 +91,18 @@ class SubmissionDesk:
                 f"{where}: created_unix_ms {body.created_unix_ms} is {ahead // 1000} s in the "
                 f"future (at most {MAX_FUTURE_MS // 1000} s allowed; check the clock)"
             )
-        with Session(self._engine) as session:
+        with Session(self._engine) as session:  # one connection for every look-up
             participant = session.get(Participant, body.participant_id)
-        if participant is None:
-            raise UnauthenticatedError(f"{where}: unknown participant")
-        try:
-            signed.verify(participant.identity_key)
-        except SignatureError as error:
-            raise UnauthenticatedError(f"{where}: {error}") from None
-        campaign, digest = self._campaign(body.campaign_id)
+            if participant is None:
+                raise UnauthenticatedError(f"{where}: unknown participant")
+            try:
+                signed.verify(participant.identity_key)
+            except SignatureError as error:
+                raise UnauthenticatedError(f"{where}: {error}") from None
+            campaign, digest = self._campaign(session, body.campaign_id)
+            existing = self._existing(session, body.campaign_id, body.participant_id)
         entry = serde.signed_to_entry(signed)
         submission_id = entry_id(entry)
-        existing = self._existing(body.campaign_id, body.participant_id)
         if existing is not None:
             if existing.submission_id == submission_id:
                 return self._log.receipt(existing.leaf_index, existing.entry), True
@@ -124,12 +128,17 @@ class SubmissionDesk:
                 f"{where}: a ciphertext lacks a valid proof of plaintext knowledge "
                 "bound to this participant and campaign"
             )
-        leaf_index = self._append(
-            body.campaign_id, body.participant_id, submission_id, entry, campaign.max_contributors
+        return self._appender(
+            _Accepted(
+                body.campaign_id,
+                body.participant_id,
+                submission_id,
+                entry,
+                campaign.max_contributors,
+            )
         )
-        return self._log.receipt(leaf_index, entry), False
 
-    def _campaign(self, campaign_id: str) -> tuple[Campaign, bytes]:
+    def _campaign(self, session: Session, campaign_id: str) -> tuple[Campaign, bytes]:
         """The campaign with its current state, and its digest.
 
         Parsing the stored terms and hashing them cost about 1 P per submission; the terms
@@ -137,11 +146,10 @@ class SubmissionDesk:
         while the stored definition is byte for byte the same. The state is read every time
         (and re-checked under the append lock).
         """
-        with Session(self._engine) as session:
-            row = session.get(CampaignRow, campaign_id)
-            if row is None:
-                raise NotFoundError(f"unknown campaign {campaign_id!r}")
-            definition, state = bytes(row.definition), CampaignState(row.state)
+        row = session.get(CampaignRow, campaign_id)
+        if row is None:
+            raise NotFoundError(f"unknown campaign {campaign_id!r}")
+        definition, state = bytes(row.definition), CampaignState(row.state)
         cached = self._campaigns.get(campaign_id)
         if cached is None or cached[0] != definition:
             campaign = get_campaign(self._engine, campaign_id)
@@ -183,57 +191,148 @@ class SubmissionDesk:
                     shortexp.forget(key)
                 del self._tabled[campaign_id]
 
-    def _existing(self, campaign_id: str, participant_id: str) -> SubmissionRow | None:
-        with Session(self._engine) as session:
-            return session.exec(
-                select(SubmissionRow)
-                .where(SubmissionRow.campaign_id == campaign_id)
-                .where(SubmissionRow.participant_id == participant_id)
-            ).first()
+    @staticmethod
+    def _existing(session: Session, campaign_id: str, participant_id: str) -> SubmissionRow | None:
+        return session.exec(
+            select(SubmissionRow)
+            .where(SubmissionRow.campaign_id == campaign_id)
+            .where(SubmissionRow.participant_id == participant_id)
+        ).first()
 
-    def _append(
-        self,
-        campaign_id: str,
-        participant_id: str,
-        submission_id: str,
-        entry: bytes,
-        max_contributors: int,
-    ) -> int:
+    def _record(self, batch: list["_Accepted"]) -> list[tuple[Receipt, bool] | BaseException]:
+        """Append a batch of checked submissions and answer each with its receipt.
+
+        All of them in one transaction (``_append``); if that fails on a uniqueness
+        constraint (the same participant twice, or another replica's append), each is
+        appended on its own, so that the one at fault is named and the others go in.
+        Receipts share one signed tree head, signed after the commit.
+        """
+        outcomes = self._append(batch)
+        if outcomes is None:
+            outcomes = [self._append_alone(item) for item in batch]
+        appended = [
+            (i, outcome) for i, outcome in enumerate(outcomes) if isinstance(outcome, tuple)
+        ]
+        receipts = self._log.receipts([(index, batch[i].entry) for i, (index, _) in appended])
+        answers: list[tuple[Receipt, bool] | BaseException] = []
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                answers.append(outcome)
+            else:
+                answers.append((receipts.pop(0), outcome[1]))
+        return answers
+
+    def _append_alone(self, item: "_Accepted") -> tuple[int, bool] | BaseException:
         for _ in range(_APPEND_RETRIES):
-            with self._lock, Session(self._engine) as session:
-                # A no-op compare-and-set on the campaign row: it takes the write lock on
-                # SQLite and the row lock on PostgreSQL, so a concurrent close either sees
-                # this submission or makes it fail here, never half of both.
-                if not set_state(session, campaign_id, CampaignState.OPEN, CampaignState.OPEN):
-                    raise ConflictError(f"campaign {campaign_id!r} is no longer open")
-                taken = session.exec(
-                    select(func.count()).where(SubmissionRow.campaign_id == campaign_id)
-                ).one()
-                if taken >= max_contributors:
-                    raise ConflictError(
-                        f"campaign {campaign_id!r} is full: its slots are sized for "
-                        f"{max_contributors} contributors"
+            outcome = self._append([item])
+            if outcome is not None:
+                return outcome[0]
+            with Session(self._engine) as session:
+                settled = self._settled(session, item)
+            if settled is not None:
+                return settled
+            # another replica took this log index: try the next one
+        return UnavailableError("could not append to the log after several attempts; try again")
+
+    def _settled(
+        self, session: Session, item: "_Accepted"
+    ) -> tuple[int, bool] | BaseException | None:
+        """The answer for an item whose participant already has a stored submission to the
+        campaign: the same one sent twice (its leaf, a duplicate) or another (refused)."""
+        existing = self._existing(session, item.campaign_id, item.participant_id)
+        if existing is None:
+            return None
+        if existing.submission_id == item.submission_id:
+            return existing.leaf_index, True
+        return ConflictError(
+            f"submission to campaign {item.campaign_id!r} from {item.participant_id!r}: "
+            "already submitted"
+        )
+
+    def _append(self, batch: list["_Accepted"]) -> list[tuple[int, bool] | BaseException] | None:
+        """Store and log ``batch`` in one transaction: (leaf index, duplicate) or the refusal
+        of each item; None when the commit hit a uniqueness constraint (nothing written)."""
+        outcomes: list[tuple[int, bool] | BaseException] = []
+        # No autoflush: the look-ups below must not flush this batch's rows early, so that a
+        # uniqueness conflict surfaces at the commit, where it is handled.
+        with self._lock, Session(self._engine, autoflush=False) as session:
+            room: dict[str, int | BaseException] = {}  # campaign id -> free slots, or refusal
+            taken: dict[tuple[str, str], tuple[str, int]] = {}  # in this batch: -> (id, index)
+            index: int | None = None  # read once the campaign row is locked
+            for item in batch:
+                where = f"submission to campaign {item.campaign_id!r} from {item.participant_id!r}"
+                if item.campaign_id not in room:
+                    room[item.campaign_id] = self._room(session, item)
+                free = room[item.campaign_id]
+                earlier = taken.get((item.campaign_id, item.participant_id))
+                if earlier is not None:
+                    outcomes.append(
+                        (earlier[1], True)
+                        if earlier[0] == item.submission_id
+                        else ConflictError(f"{where}: already submitted")
                     )
-                index = TransparencyLog.next_index(session)
-                session.add(
-                    SubmissionRow(
-                        submission_id=submission_id,
-                        campaign_id=campaign_id,
-                        participant_id=participant_id,
-                        entry=entry,
-                        leaf_index=index,
+                elif isinstance(free, BaseException) or free <= 0:
+                    # A resend racing its original (stored by an earlier batch after this one's
+                    # look-up) gets the original's answer, not the refusal a newcomer gets.
+                    outcomes.append(
+                        self._settled(session, item)
+                        or (
+                            free
+                            if isinstance(free, BaseException)
+                            else ConflictError(
+                                f"campaign {item.campaign_id!r} is full: its slots are sized "
+                                f"for {item.max_contributors} contributors"
+                            )
+                        )
                     )
-                )
-                TransparencyLog.stage(session, index, submission_id, entry)
-                try:
-                    session.commit()
-                except IntegrityError:
-                    session.rollback()
-                    if self._existing(campaign_id, participant_id) is not None:
-                        raise ConflictError(
-                            f"submission to campaign {campaign_id!r} from {participant_id!r}: "
-                            "already submitted"
-                        ) from None
-                    continue  # another replica took this log index: try the next one
-                return index
-        raise UnavailableError("could not append to the log after several attempts; try again")
+                else:
+                    if index is None:
+                        index = TransparencyLog.next_index(session)
+                    session.add(
+                        SubmissionRow(
+                            submission_id=item.submission_id,
+                            campaign_id=item.campaign_id,
+                            participant_id=item.participant_id,
+                            entry=item.entry,
+                            leaf_index=index,
+                        )
+                    )
+                    TransparencyLog.stage(session, index, item.submission_id, item.entry)
+                    taken[(item.campaign_id, item.participant_id)] = (item.submission_id, index)
+                    room[item.campaign_id] = free - 1
+                    outcomes.append((index, False))
+                    index += 1
+            if not taken:
+                return outcomes
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                return None
+        return outcomes
+
+    @staticmethod
+    def _room(session: Session, item: "_Accepted") -> int | BaseException:
+        """Free contributor slots of the item's campaign, holding it open for this transaction.
+
+        A no-op compare-and-set on the campaign row: it takes the write lock on SQLite and
+        the row lock on PostgreSQL, so a concurrent close either sees these submissions or
+        makes them fail here, never half of both.
+        """
+        if not set_state(session, item.campaign_id, CampaignState.OPEN, CampaignState.OPEN):
+            return ConflictError(f"campaign {item.campaign_id!r} is no longer open")
+        taken = session.exec(
+            select(func.count()).where(SubmissionRow.campaign_id == item.campaign_id)
+        ).one()
+        return item.max_contributors - int(taken)
+
+
+@dataclass(frozen=True)
+class _Accepted:
+    """A submission that passed every check, waiting to be stored and logged."""
+
+    campaign_id: str
+    participant_id: str
+    submission_id: str
+    entry: bytes
+    max_contributors: int
