@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from phe import paillier
 
 from agent.client import AggregateBundle
-from agent.verified import VerifiedSubmissions, verified_key
+from agent.verified import VerifiedAttestations, VerifiedSubmissions, verified_key
 from fedcarbon import serde, shares
 from fedcarbon.audit import signing
 from fedcarbon.audit.errors import AuditError, SignatureError
@@ -50,7 +50,7 @@ from fedcarbon.decryption import (
 )
 from fedcarbon.dp import sample_noise_slots
 from fedcarbon.errors import CampaignError, WireError
-from fedcarbon.federation.attestation import attested_entities
+from fedcarbon.federation.attestation import CheckedAttestations, attested_entities
 from fedcarbon.federation.manifest import Manifest
 from fedcarbon.results import ResultSignature, sign_result
 from fedcarbon.submission import (
@@ -77,14 +77,18 @@ class Verdict:
 
 
 def attestation_problems(
-    bundle: AggregateBundle, contributors: Sequence[str], manifest: Manifest
+    bundle: AggregateBundle,
+    contributors: Sequence[str],
+    manifest: Manifest,
+    checked: CheckedAttestations | None = None,
 ) -> tuple[list[str], int]:
     """Reasons to refuse for unattested contributors, and the distinct legal entities among them.
 
     Each contributor must come with its enrolled record (whose identity key is the one that
     signed its submission) and ``manifest.min_attestations`` valid attestations by distinct
     trustees or registrars of the trustee's own pinned manifest. One legal entity counts
-    once, whatever the number of its participant ids (issue 12, sybils).
+    once, whatever the number of its participant ids (issue 12, sybils). Attestations in
+    ``checked`` (agent/verified.py) were verified before and are not verified again.
     """
     records = {m.participant_id: m for m in bundle.members}
     members = []
@@ -95,7 +99,7 @@ def attestation_problems(
             reasons.append(f"contributor {pid!r}: no enrolled record matching its identity key")
             continue
         members.append(member)
-    entities = attested_entities(manifest, members, bundle.attestations)
+    entities = attested_entities(manifest, members, bundle.attestations, checked)
     unattested = [m.participant_id for m in members if m.participant_id not in entities]
     if unattested:
         reasons.append(
@@ -105,7 +109,11 @@ def attestation_problems(
     return reasons, len(set(entities.values()))
 
 
-def entity_of(bundle: AggregateBundle, manifest: Manifest | None) -> Callable[[str], str]:
+def entity_of(
+    bundle: AggregateBundle,
+    manifest: Manifest | None,
+    checked: CheckedAttestations | None = None,
+) -> Callable[[str], str]:
     """Participant id -> its attested legal entity, for the differencing guard's cohorts.
 
     Cohorts are compared by legal entity so that one organisation under two participant ids
@@ -113,7 +121,7 @@ def entity_of(bundle: AggregateBundle, manifest: Manifest | None) -> Callable[[s
     """
     if manifest is None:
         return lambda participant_id: participant_id
-    entities = attested_entities(manifest, list(bundle.members), bundle.attestations)
+    entities = attested_entities(manifest, list(bundle.members), bundle.attestations, checked)
     return lambda participant_id: entities.get(participant_id, participant_id)
 
 
@@ -121,13 +129,14 @@ def verify_bundle(
     bundle: AggregateBundle,
     manifest: Manifest | None = None,
     verified: VerifiedSubmissions | None = None,
+    attestations: CheckedAttestations | None = None,
 ) -> Verdict:
     """Recompute the aggregate from the signed submissions; list everything that differs.
 
     With the trustee's pinned ``manifest``, k counts distinct attested legal entities and an
     unattested contributor is a reason to refuse; without one, k counts participant ids.
     Signatures and proofs already checked (``verified``, agent/verified.py) are not checked
-    again; the ones checked here are added to it.
+    again; the ones checked here are added to it, and likewise for ``attestations``.
     """
     campaign = bundle.campaign
     reasons: list[str] = []
@@ -194,7 +203,7 @@ def verify_bundle(
             f"only {len(seen)} valid distinct contributors; k = {campaign.min_contributors}"
         )
     elif manifest is not None:
-        problems, entities = attestation_problems(bundle, sorted(seen), manifest)
+        problems, entities = attestation_problems(bundle, sorted(seen), manifest, attestations)
         reasons += problems
         if entities < campaign.min_contributors:
             reasons.append(
@@ -313,6 +322,7 @@ class KeyRing:
         self._decrypted = home / "decrypted.json"
         self._home = home
         self._verified: dict[str, VerifiedSubmissions] = {}
+        self._attestations: VerifiedAttestations | None = None
 
     def has_key(self, campaign_id: str) -> bool:
         """Whether this trustee made a key for ``campaign_id`` (so it will be asked to open)."""
@@ -323,6 +333,12 @@ class KeyRing:
         if campaign_id not in self._verified:
             self._verified[campaign_id] = VerifiedSubmissions(self._home, campaign_id)
         return self._verified[campaign_id]
+
+    def attestations(self) -> VerifiedAttestations:
+        """The members' attestations this trustee has already found valid."""
+        if self._attestations is None:
+            self._attestations = VerifiedAttestations(self._home)
+        return self._attestations
 
     # Every key is bound to the one campaign it was made for: the same key presented under
     # another campaign id is refused, so a coordinator cannot reuse a campaign's key to have
@@ -477,7 +493,8 @@ def make_noise(
     """This trustee's encrypted noise vector, or a refusal if the aggregate does not check out."""
     campaign = bundle.campaign
     verified = ring.verified(campaign.campaign_id)
-    reasons = [*verify_bundle(bundle, manifest, verified).reasons, *log_problems]
+    verdict = verify_bundle(bundle, manifest, verified, ring.attestations())
+    reasons = [*verdict.reasons, *log_problems]
     if reasons:
         return DecryptionShare(
             campaign.campaign_id, trustee_id, bundle.digest, (), "; ".join(reasons)
@@ -571,7 +588,9 @@ def answer(
     """
     campaign = bundle.campaign
     previous = ring.already_decrypted(campaign.campaign_id)
-    verdict = verify_bundle(bundle, manifest, ring.verified(campaign.campaign_id))
+    verdict = verify_bundle(
+        bundle, manifest, ring.verified(campaign.campaign_id), ring.attestations()
+    )
     reasons = [*verdict.reasons, *log_problems]
     digest = bundle.digest
     if campaign.noise is not None and not reasons:

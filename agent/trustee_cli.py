@@ -438,7 +438,9 @@ def run(
                     # The whole log, for the completeness and cohort checks (not to sign).
                     entries = _log_entries(client, bundle.tree_head.tree_size)
                     reasons = verify_log_completeness(bundle, entries, log_key)
-                    reasons += verify_cohort(bundle, entries, entity_of(bundle, manifest))
+                    reasons += verify_cohort(
+                        bundle, entries, entity_of(bundle, manifest, ring.attestations())
+                    )
                     if manifest is None:
                         reasons.append(
                             "this trustee has no federation manifest pinned, so it cannot "
