@@ -282,18 +282,22 @@ def verify_log_completeness(
         or root_hash([leaf_hash(e) for e in entries]) != head.root_hash
     ):
         return ["the log entries do not match the coordinator's signed tree head"]
-    logged = set()
+    # Compared by their exact bytes (entry_digest); only a logged submission the bundle does
+    # not hold has its body read, to see whether it is this campaign's.
+    included = {entry_digest(s) for s in bundle.submissions}
+    missing = set()
     for entry in entries:
         if not is_submission_entry(entry):  # cohorts, CBAM exchange receipts
             continue
         try:
-            body = serde.body_from_bytes(serde.signed_from_entry(entry).body)
+            signed = serde.signed_from_entry(entry)
+            if entry_digest(signed) in included:
+                continue
+            body = serde.body_from_bytes(signed.body)
         except WireError:
             return ["the log holds an entry that is not a submission"]
         if body.campaign_id == bundle.campaign.campaign_id:
-            logged.add(serde.signed_to_entry(serde.signed_from_entry(entry)))
-    included = {serde.signed_to_entry(s) for s in bundle.submissions}
-    missing = logged - included
+            missing.add(entry_digest(signed))
     if missing:
         return [
             f"{len(missing)} logged submission(s) for this campaign are left out of the aggregate"

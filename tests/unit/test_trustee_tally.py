@@ -13,11 +13,12 @@ from agent import trustee as trustee_module
 from agent.client import AggregateBundle
 from agent.contribution import Contribution, encrypt_and_sign
 from agent.tally import Tally, TallyFile, _checksum, entry_digest
-from agent.trustee import prefetch_verify, verify_bundle
+from agent.trustee import prefetch_verify, verify_bundle, verify_log_completeness
 from agent.verified import VerifiedSubmissions
 from fedcarbon import serde, shares
 from fedcarbon.audit import signing
-from fedcarbon.audit.treehead import TreeHead
+from fedcarbon.audit.merkle import leaf_hash, root_hash
+from fedcarbon.audit.treehead import TreeHead, sign_tree_head
 from fedcarbon.campaign import Campaign, CampaignKind, MetricSpec, new_campaign
 from fedcarbon.crypto import vector
 from fedcarbon.submission import SignedSubmission
@@ -198,3 +199,31 @@ def test_a_tally_whose_product_was_rewritten_refuses_rather_than_accepts(home: P
 def test_a_tally_for_other_campaign_terms_is_not_used(home: Path) -> None:
     assert TallyFile(home, "tally").load(b"other terms") == Tally(b"other terms")
 
+
+LOG_KEY = Ed25519PrivateKey.generate()
+
+
+def _logged(bundle: AggregateBundle, entries: list[bytes]) -> list[str]:
+    """The completeness check of ``bundle`` against a log of ``entries`` signed by LOG_KEY."""
+    head = sign_tree_head(
+        LOG_KEY, "log", len(entries), root_hash([leaf_hash(e) for e in entries]), 0
+    )
+    return verify_log_completeness(
+        replace(bundle, tree_head=head), entries, signing.public_key_bytes(LOG_KEY)
+    )
+
+
+def test_a_logged_submission_left_out_of_the_bundle_is_named() -> None:
+    foreign = serde.body_to_bytes(
+        replace(serde.body_from_bytes(SUBMISSIONS[3].body), campaign_id="other")
+    )
+    entries = [serde.signed_to_entry(s) for s in [*SUBMISSIONS, SignedSubmission(foreign, b"s")]]
+    assert _logged(_bundle(SUBMISSIONS), entries) == []
+    assert _logged(_bundle(SUBMISSIONS[:3]), entries) == [
+        "1 logged submission(s) for this campaign are left out of the aggregate"
+    ]
+    changed = SignedSubmission(SUBMISSIONS[3].body, bytes(64))  # bundle's copy differs
+    assert _logged(_bundle([*SUBMISSIONS[:3], changed]), entries) == [
+        "1 logged submission(s) for this campaign are left out of the aggregate"
+    ]
+    assert _logged(_bundle(SUBMISSIONS), entries[:-2]) == []  # more than logged: not here
