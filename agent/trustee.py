@@ -24,7 +24,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from phe import paillier
 
 from agent.client import AggregateBundle
-from agent.verified import VerifiedSubmissions, verified_key
+from agent.tally import Contributor, Tally, TallyFile, entry_digest, extended
+from agent.verified import VerifiedAttestations, VerifiedSubmissions, verified_key
 from fedcarbon import serde, shares
 from fedcarbon.audit import signing
 from fedcarbon.audit.errors import AuditError, SignatureError
@@ -50,7 +51,7 @@ from fedcarbon.decryption import (
 )
 from fedcarbon.dp import sample_noise_slots
 from fedcarbon.errors import CampaignError, WireError
-from fedcarbon.federation.attestation import attested_entities
+from fedcarbon.federation.attestation import CheckedAttestations, attested_entities
 from fedcarbon.federation.manifest import Manifest
 from fedcarbon.results import ResultSignature, sign_result
 from fedcarbon.submission import (
@@ -77,14 +78,18 @@ class Verdict:
 
 
 def attestation_problems(
-    bundle: AggregateBundle, contributors: Sequence[str], manifest: Manifest
+    bundle: AggregateBundle,
+    contributors: Sequence[str],
+    manifest: Manifest,
+    checked: CheckedAttestations | None = None,
 ) -> tuple[list[str], int]:
     """Reasons to refuse for unattested contributors, and the distinct legal entities among them.
 
     Each contributor must come with its enrolled record (whose identity key is the one that
     signed its submission) and ``manifest.min_attestations`` valid attestations by distinct
     trustees or registrars of the trustee's own pinned manifest. One legal entity counts
-    once, whatever the number of its participant ids (issue 12, sybils).
+    once, whatever the number of its participant ids (issue 12, sybils). Attestations in
+    ``checked`` (agent/verified.py) were verified before and are not verified again.
     """
     records = {m.participant_id: m for m in bundle.members}
     members = []
@@ -95,7 +100,7 @@ def attestation_problems(
             reasons.append(f"contributor {pid!r}: no enrolled record matching its identity key")
             continue
         members.append(member)
-    entities = attested_entities(manifest, members, bundle.attestations)
+    entities = attested_entities(manifest, members, bundle.attestations, checked)
     unattested = [m.participant_id for m in members if m.participant_id not in entities]
     if unattested:
         reasons.append(
@@ -105,7 +110,11 @@ def attestation_problems(
     return reasons, len(set(entities.values()))
 
 
-def entity_of(bundle: AggregateBundle, manifest: Manifest | None) -> Callable[[str], str]:
+def entity_of(
+    bundle: AggregateBundle,
+    manifest: Manifest | None,
+    checked: CheckedAttestations | None = None,
+) -> Callable[[str], str]:
     """Participant id -> its attested legal entity, for the differencing guard's cohorts.
 
     Cohorts are compared by legal entity so that one organisation under two participant ids
@@ -113,30 +122,73 @@ def entity_of(bundle: AggregateBundle, manifest: Manifest | None) -> Callable[[s
     """
     if manifest is None:
         return lambda participant_id: participant_id
-    entities = attested_entities(manifest, list(bundle.members), bundle.attestations)
+    entities = attested_entities(manifest, list(bundle.members), bundle.attestations, checked)
     return lambda participant_id: entities.get(participant_id, participant_id)
+
+
+def _contributor_problem(campaign: Campaign, participant_id: str, seen: set[str]) -> str:
+    """Why this participant's submission cannot count in the aggregate ("" if it can)."""
+    if participant_id in seen:
+        return "participant appears twice"
+    if participant_id in campaign.key.trustee_ids:
+        return "a trustee contributed figures"
+    if not campaign.accepts(participant_id):
+        return "participant was not invited"
+    return ""
+
+
+def _tally_hits(
+    kept: Tally, digests: Sequence[str], identity_keys: Mapping[str, bytes]
+) -> dict[int, Contributor]:
+    """Positions of the bundle's submissions the tally holds, or none at all.
+
+    The tally's product stands in for these submissions only if the bundle holds every one of
+    them, under the identity key that verified it; otherwise everything is checked afresh.
+    """
+    found: dict[str, int] = {}
+    for position, digest in enumerate(digests):
+        who = kept.entries.get(digest)
+        if who is not None and identity_keys.get(who.participant_id) == who.identity_key:
+            found.setdefault(digest, position)
+    if len(found) != len(kept.entries):
+        return {}
+    return {position: kept.entries[digest] for digest, position in found.items()}
 
 
 def verify_bundle(
     bundle: AggregateBundle,
     manifest: Manifest | None = None,
     verified: VerifiedSubmissions | None = None,
+    attestations: CheckedAttestations | None = None,
+    tally: TallyFile | None = None,
 ) -> Verdict:
     """Recompute the aggregate from the signed submissions; list everything that differs.
 
     With the trustee's pinned ``manifest``, k counts distinct attested legal entities and an
     unattested contributor is a reason to refuse; without one, k counts participant ids.
     Signatures and proofs already checked (``verified``, agent/verified.py) are not checked
-    again; the ones checked here are added to it.
+    again; the ones checked here are added to it, and likewise for ``attestations``. With the
+    trustee's ``tally`` (agent/tally.py), submissions it holds are neither parsed nor
+    multiplied again, only the others, and the tally is extended with them.
     """
     campaign = bundle.campaign
     reasons: list[str] = []
     seen: set[str] = set()
     vectors: list[list[int]] = []
-    # (where, body, values, cache key or "" when already verified)
-    candidates: list[tuple[str, SubmissionBody, list[int], str]] = []
+    # (where, body, values, cache key or "" when already verified, entry digest, identity key)
+    candidates: list[tuple[str, SubmissionBody, list[int], str, str, bytes]] = []
     digest = campaign.digest  # a hash over every term: once, not twice per submission
+    kept = tally.load(digest) if tally is not None else Tally(digest)
+    digests = [entry_digest(signed) for signed in bundle.submissions]
+    hits = _tally_hits(kept, digests, bundle.identity_keys)
     for position, signed in enumerate(bundle.submissions):
+        who = hits.get(position)
+        if who is not None:  # verified, bound to these terms and multiplied in before
+            problem = _contributor_problem(campaign, who.participant_id, seen)
+            if problem:
+                reasons.append(f"submission from {who.participant_id!r}: {problem}")
+            seen.add(who.participant_id)
+            continue
         where = f"submission {position}"
         try:
             body = serde.body_from_bytes(signed.body)
@@ -159,14 +211,9 @@ def verify_bundle(
         if body.campaign_id != campaign.campaign_id or body.campaign_digest != digest:
             reasons.append(f"{where}: bound to another campaign or to other terms")
             continue
-        if body.participant_id in seen:
-            reasons.append(f"{where}: participant appears twice")
-            continue
-        if body.participant_id in campaign.key.trustee_ids:
-            reasons.append(f"{where}: a trustee contributed figures")
-            continue
-        if not campaign.accepts(body.participant_id):
-            reasons.append(f"{where}: participant was not invited")
+        problem = _contributor_problem(campaign, body.participant_id, seen)
+        if problem:
+            reasons.append(f"{where}: {problem}")
             continue
         try:
             values = vector.from_bytes(body.ciphertexts, campaign.moduli)
@@ -174,7 +221,7 @@ def verify_bundle(
             reasons.append(f"{where}: {error}")
             continue
         seen.add(body.participant_id)
-        candidates.append((where, body, values, "" if known else cache_key))
+        candidates.append((where, body, values, "" if known else cache_key, digests[position], key))
     # Only the candidates not verified before have their proofs checked (and remembered).
     fresh = [index for index, c in enumerate(candidates) if c[3]]
     failing = {
@@ -183,30 +230,36 @@ def verify_bundle(
             campaign, digest, [(candidates[i][1], candidates[i][3]) for i in fresh], verified
         )
     }
-    for index, (where, body, values, _) in enumerate(candidates):
+    new: dict[str, Contributor] = {}
+    for index, (where, body, values, _, entry, key) in enumerate(candidates):
         if index in failing:
             reasons.append(f"{where}: a ciphertext lacks a valid proof of plaintext knowledge")
             seen.discard(body.participant_id)
         else:
             vectors.append(values)
+            new[entry] = Contributor(body.participant_id, key)
     if len(seen) < campaign.min_contributors:
         reasons.append(
             f"only {len(seen)} valid distinct contributors; k = {campaign.min_contributors}"
         )
     elif manifest is not None:
-        problems, entities = attestation_problems(bundle, sorted(seen), manifest)
+        problems, entities = attestation_problems(bundle, sorted(seen), manifest, attestations)
         reasons += problems
         if entities < campaign.min_contributors:
             reasons.append(
                 f"only {entities} distinct attested legal entities among {len(seen)} "
                 f"contributors; k = {campaign.min_contributors}"
             )
-    if vectors and not reasons:
-        recomputed = vector.to_bytes(vector.add_vectors(vectors, campaign.moduli), campaign.moduli)
+    if (vectors or hits) and not reasons:
+        base = kept if hits else Tally(digest)
+        ours = extended(base, new, vectors, campaign.moduli)
+        recomputed = vector.to_bytes(ours.product, campaign.moduli)
         if recomputed != list(bundle.ciphertexts):
             reasons.append("the aggregate differs from the sum of the signed submissions")
         if vector.digest(recomputed) != bundle.digest:
             reasons.append("the aggregate digest does not match the recomputed aggregate")
+        if tally is not None and ours.entries.keys() != kept.entries.keys():
+            tally.save(ours)  # ours, whatever the bundle claims: only verified submissions
     return Verdict(not reasons, tuple(reasons))
 
 
@@ -229,18 +282,22 @@ def verify_log_completeness(
         or root_hash([leaf_hash(e) for e in entries]) != head.root_hash
     ):
         return ["the log entries do not match the coordinator's signed tree head"]
-    logged = set()
+    # Compared by their exact bytes (entry_digest); only a logged submission the bundle does
+    # not hold has its body read, to see whether it is this campaign's.
+    included = {entry_digest(s) for s in bundle.submissions}
+    missing = set()
     for entry in entries:
         if not is_submission_entry(entry):  # cohorts, CBAM exchange receipts
             continue
         try:
-            body = serde.body_from_bytes(serde.signed_from_entry(entry).body)
+            signed = serde.signed_from_entry(entry)
+            if entry_digest(signed) in included:
+                continue
+            body = serde.body_from_bytes(signed.body)
         except WireError:
             return ["the log holds an entry that is not a submission"]
         if body.campaign_id == bundle.campaign.campaign_id:
-            logged.add(serde.signed_to_entry(serde.signed_from_entry(entry)))
-    included = {serde.signed_to_entry(s) for s in bundle.submissions}
-    missing = logged - included
+            missing.add(entry_digest(signed))
     if missing:
         return [
             f"{len(missing)} logged submission(s) for this campaign are left out of the aggregate"
@@ -313,6 +370,7 @@ class KeyRing:
         self._decrypted = home / "decrypted.json"
         self._home = home
         self._verified: dict[str, VerifiedSubmissions] = {}
+        self._attestations: VerifiedAttestations | None = None
 
     def has_key(self, campaign_id: str) -> bool:
         """Whether this trustee made a key for ``campaign_id`` (so it will be asked to open)."""
@@ -323,6 +381,16 @@ class KeyRing:
         if campaign_id not in self._verified:
             self._verified[campaign_id] = VerifiedSubmissions(self._home, campaign_id)
         return self._verified[campaign_id]
+
+    def tally(self, campaign_id: str) -> TallyFile:
+        """The running aggregate of the submissions of ``campaign_id`` verified so far."""
+        return TallyFile(self._home, campaign_id)
+
+    def attestations(self) -> VerifiedAttestations:
+        """The members' attestations this trustee has already found valid."""
+        if self._attestations is None:
+            self._attestations = VerifiedAttestations(self._home)
+        return self._attestations
 
     # Every key is bound to the one campaign it was made for: the same key presented under
     # another campaign id is refused, so a coordinator cannot reuse a campaign's key to have
@@ -477,7 +545,10 @@ def make_noise(
     """This trustee's encrypted noise vector, or a refusal if the aggregate does not check out."""
     campaign = bundle.campaign
     verified = ring.verified(campaign.campaign_id)
-    reasons = [*verify_bundle(bundle, manifest, verified).reasons, *log_problems]
+    verdict = verify_bundle(
+        bundle, manifest, verified, ring.attestations(), ring.tally(campaign.campaign_id)
+    )
+    reasons = [*verdict.reasons, *log_problems]
     if reasons:
         return DecryptionShare(
             campaign.campaign_id, trustee_id, bundle.digest, (), "; ".join(reasons)
@@ -571,7 +642,13 @@ def answer(
     """
     campaign = bundle.campaign
     previous = ring.already_decrypted(campaign.campaign_id)
-    verdict = verify_bundle(bundle, manifest, ring.verified(campaign.campaign_id))
+    verdict = verify_bundle(
+        bundle,
+        manifest,
+        ring.verified(campaign.campaign_id),
+        ring.attestations(),
+        ring.tally(campaign.campaign_id),
+    )
     reasons = [*verdict.reasons, *log_problems]
     digest = bundle.digest
     if campaign.noise is not None and not reasons:
@@ -626,34 +703,61 @@ def prefetch_verify(
     submissions: Sequence[SignedSubmission],
     identity_keys: Mapping[str, bytes],
     verified: VerifiedSubmissions,
+    tally: TallyFile | None = None,
 ) -> int:
     """Verify, in one batch, the submissions to an open ``campaign`` seen so far (issue 14).
 
     Run by ``trustee run`` on what the public log shows while the campaign is still open, so
     that at release ``verify_bundle`` only checks what arrived since. A submission that does
-    not verify here is simply not remembered: the release-time check names it. Returns how
-    many were newly verified.
+    not verify here is simply not remembered: the release-time check names it. The ones that
+    do are multiplied into the ``tally`` (agent/tally.py). Returns how many were newly
+    verified.
     """
-    pending: list[tuple[SubmissionBody, str]] = []
     digest = campaign.digest  # a hash over every term: once
+    kept = tally.load(digest) if tally is not None else Tally(digest)
+    pending: list[tuple[SubmissionBody, str]] = []
+    # (entry digest, contributor, values, cache key) of each verified before or in this batch
+    found: list[tuple[str, Contributor, list[int], str]] = []
     for signed in submissions:
+        entry = entry_digest(signed)
+        if entry in kept.entries:
+            continue
         try:
             body = serde.body_from_bytes(signed.body)
         except WireError:
             continue
         key = identity_keys.get(body.participant_id)
-        if key is None or body.campaign_digest != digest:
-            continue
-        cache_key = verified_key(digest, key, signed)
-        if cache_key in verified:
+        if (
+            key is None
+            or body.campaign_digest != digest
+            or body.campaign_id != campaign.campaign_id
+        ):
             continue
         try:
-            signed.verify(key)
-            vector.from_bytes(body.ciphertexts, campaign.moduli)
-        except (SignatureError, CryptoError):
+            values = vector.from_bytes(body.ciphertexts, campaign.moduli)
+        except CryptoError:
             continue
-        pending.append((body, cache_key))
-    return len(pending) - len(_prove_and_remember(campaign, digest, pending, verified))
+        cache_key = verified_key(digest, key, signed)
+        if cache_key not in verified:
+            try:
+                signed.verify(key)
+            except SignatureError:
+                continue
+            pending.append((body, cache_key))
+        found.append((entry, Contributor(body.participant_id, key), values, cache_key))
+    failing = _prove_and_remember(campaign, digest, pending, verified)
+    failed = {pending[index][1] for index in failing}
+    good = [(entry, who, values) for entry, who, values, key in found if key not in failed]
+    if tally is not None and good:
+        tally.save(
+            extended(
+                kept,
+                {entry: who for entry, who, _ in good},
+                [values for _, _, values in good],
+                campaign.moduli,
+            )
+        )
+    return len(pending) - len(failing)
 
 
 def _prove_and_remember(

@@ -295,7 +295,9 @@ def _prefetch(client: CoordinatorClient, ring: KeyRing, home: Path) -> int:
         keys = {member.participant_id: member.identity_key for member, _ in client.members()}
         for campaign_id, submissions in by_campaign.items():
             campaign = client.get_campaign(campaign_id)
-            verified += prefetch_verify(campaign, submissions, keys, ring.verified(campaign_id))
+            verified += prefetch_verify(
+                campaign, submissions, keys, ring.verified(campaign_id), ring.tally(campaign_id)
+            )
     position.parent.mkdir(parents=True, exist_ok=True)
     position.write_text(f"{index}\n")
     return verified
@@ -438,7 +440,9 @@ def run(
                     # The whole log, for the completeness and cohort checks (not to sign).
                     entries = _log_entries(client, bundle.tree_head.tree_size)
                     reasons = verify_log_completeness(bundle, entries, log_key)
-                    reasons += verify_cohort(bundle, entries, entity_of(bundle, manifest))
+                    reasons += verify_cohort(
+                        bundle, entries, entity_of(bundle, manifest, ring.attestations())
+                    )
                     if manifest is None:
                         reasons.append(
                             "this trustee has no federation manifest pinned, so it cannot "

@@ -10,7 +10,10 @@ exactly what was checked -- campaign digest, the identity key the signature was 
 against, signature and body -- so a later bundle that presents the same bytes skips the
 checks, and one that changes any of them (another key, another body) is verified afresh.
 
-The file is append-only, one hex digest per line; a line cut short by a crash is ignored,
+The members' attestations (federation manifest, issue 12) are remembered the same way, in
+one file for all campaigns: each was Ed25519-verified in every release round before.
+
+The files are append-only, one hex digest per line; a line cut short by a crash is ignored,
 which only costs a re-verification.
 """
 
@@ -32,15 +35,19 @@ def verified_key(campaign_digest: bytes, identity_key: bytes, signed: SignedSubm
     return digest.hexdigest()
 
 
-class VerifiedSubmissions:
-    """The set of submissions this trustee verified for one campaign, kept in its home."""
+class _DigestFile:
+    """A set of hex digests kept in one append-only file of the trustee's home."""
 
-    def __init__(self, home: Path, campaign_id: str) -> None:
-        name = hashlib.sha256(campaign_id.encode()).hexdigest()[:32]
-        self._path = home / "verified" / f"{name}.txt"
+    def __init__(self, path: Path) -> None:
+        self._path = path
         self._known: set[str] = set()
+        # A line cut short by a crash: the next append starts on a fresh line, or its first
+        # digest would be glued to the cut one and lost.
+        self._cut = False
         if self._path.exists():
-            for line in self._path.read_text(encoding="ascii", errors="replace").splitlines():
+            text = self._path.read_text(encoding="ascii", errors="replace")
+            self._cut = bool(text) and not text.endswith("\n")
+            for line in text.splitlines():
                 if len(line) == _HEX_LEN and all(c in "0123456789abcdef" for c in line):
                     self._known.add(line)
 
@@ -57,7 +64,28 @@ class VerifiedSubmissions:
             return
         self._path.parent.mkdir(parents=True, exist_ok=True)
         with self._path.open("a", encoding="ascii") as handle:
-            handle.write("".join(f"{k}\n" for k in new))
+            handle.write("\n" * self._cut + "".join(f"{k}\n" for k in new))
             handle.flush()
             os.fsync(handle.fileno())
+        self._cut = False
         self._known.update(new)
+
+
+class VerifiedSubmissions(_DigestFile):
+    """The set of submissions this trustee verified for one campaign, kept in its home."""
+
+    def __init__(self, home: Path, campaign_id: str) -> None:
+        name = hashlib.sha256(campaign_id.encode()).hexdigest()[:32]
+        super().__init__(home / "verified" / f"{name}.txt")
+
+
+class VerifiedAttestations(_DigestFile):
+    """The members' attestations this trustee found valid (``attestation_digest``), any campaign.
+
+    Every release round checks each contributor's attestations; remembered, only the ones
+    not seen before cost an Ed25519 verification. The digest covers attester key, the whole
+    member record and the signature, so a changed record or signature is verified afresh.
+    """
+
+    def __init__(self, home: Path) -> None:
+        super().__init__(home / "verified" / "attestations.txt")

@@ -8,8 +8,10 @@ make independent attesters sign for them. A participant counts towards k only wi
 distinct legal entities, not participant ids.
 """
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -101,37 +103,90 @@ def attest(key: Ed25519PrivateKey, member: Member) -> Attestation:
     )
 
 
+class CheckedAttestations(Protocol):
+    """Digests (``attestation_digest``) of attestations already found valid, kept by a caller.
+
+    A trustee re-checks every contributor's attestations in every release round; with such
+    a set only the attestations it has not verified before cost an Ed25519 verification.
+    """
+
+    def __contains__(self, digest: str) -> bool: ...
+
+    def add(self, digests: list[str]) -> None: ...
+
+
+def attestation_digest(attestation: Attestation) -> str:
+    """SHA-256 naming exactly what one verification checked: attester key, record, signature.
+
+    Any other key, field or signature gives another digest, so a remembered success never
+    stands in for an attestation that was not itself verified.
+    """
+    digest = hashlib.sha256(b"fedcarbon.v1.attestation-checked\x00")
+    for part in (
+        attestation.attester_key,
+        attestation.participant_id.encode(),
+        attestation.identity_key,
+        attestation.legal_id.encode(),
+        attestation.organisation.encode(),
+        attestation.signature,
+    ):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
 def attesters_of(
     manifest: Manifest, member: Member, attestations: Iterable[Attestation]
 ) -> set[bytes]:
     """The distinct manifest attesters whose valid attestation is about exactly this member."""
+    return _attesters(manifest, member, attestations, None, [])
+
+
+def _attesters(
+    manifest: Manifest,
+    member: Member,
+    attestations: Iterable[Attestation],
+    checked: CheckedAttestations | None,
+    fresh: list[str],
+) -> set[bytes]:
+    """``attesters_of``, skipping the verifications in ``checked``; new successes go to
+    ``fresh`` (their digests) for the caller to remember at once."""
     known = manifest.attesters()
     found: set[bytes] = set()
     for attestation in attestations:
         if attestation.attester_key not in known or not attestation.claims(member):
             continue
-        try:
-            attestation.verify()
-        except AttestationError:
-            continue
+        digest = "" if checked is None else attestation_digest(attestation)
+        if checked is None or digest not in checked:
+            try:
+                attestation.verify()
+            except AttestationError:
+                continue
+            if checked is not None:
+                fresh.append(digest)
         found.add(attestation.attester_key)
     return found
 
 
 def attested_entities(
-    manifest: Manifest, participants: Iterable[Member], attestations: Iterable[Attestation]
+    manifest: Manifest,
+    participants: Iterable[Member],
+    attestations: Iterable[Attestation],
+    checked: CheckedAttestations | None = None,
 ) -> dict[str, str]:
     """participant_id -> legal_id for participants with enough distinct valid attesters.
 
     Only participants with at least ``manifest.min_attestations`` distinct attesters (trustees
     or registrars of the manifest) whose signatures verify over the participant's exact
     (id, identity key, legal id, organisation) appear. Count ``len(set(result.values()))``
-    for the number of distinct legal entities.
+    for the number of distinct legal entities. Attestations in ``checked`` are not verified
+    again; the ones verified here are added to it.
     """
     by_participant: dict[str, list[Attestation]] = {}
     for attestation in attestations:
         by_participant.setdefault(attestation.participant_id, []).append(attestation)
     entities: dict[str, str] = {}
+    fresh: list[str] = []
     for member in participants:
         try:
             legal_id = normalise_legal_id(member.legal_id)
@@ -139,7 +194,11 @@ def attested_entities(
             continue
         if legal_id != member.legal_id:
             continue
-        signers = attesters_of(manifest, member, by_participant.get(member.participant_id, []))
+        signers = _attesters(
+            manifest, member, by_participant.get(member.participant_id, []), checked, fresh
+        )
         if len(signers) >= manifest.min_attestations:
             entities[member.participant_id] = legal_id
+    if checked is not None and fresh:
+        checked.add(fresh)
     return entities

@@ -6,7 +6,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fedcarbon.audit import signing
-from fedcarbon.federation.attestation import Member, attest, attested_entities
+from fedcarbon.federation.attestation import (
+    Attestation,
+    Member,
+    attest,
+    attestation_digest,
+    attested_entities,
+)
 from fedcarbon.federation.errors import AttestationError
 from fedcarbon.federation.legal_id import lei_with_check_digits
 from fedcarbon.federation.manifest import Manifest, ManifestRegistrar, ManifestTrustee
@@ -103,3 +109,63 @@ def test_a_malformed_legal_id_cannot_be_attested(keys: list[Ed25519PrivateKey]) 
 def test_a_nul_in_a_field_is_refused(keys: list[Ed25519PrivateKey]) -> None:
     with pytest.raises(AttestationError, match="NUL"):
         attest(keys[0], replace(member("acme", 1), organisation="a\x00b"))
+
+
+class _Checked(set[str]):
+    """An in-memory ``CheckedAttestations``."""
+
+    def add(self, digests: list[str]) -> None:  # type: ignore[override]
+        self.update(digests)
+
+
+def _counting_verify(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    real = Attestation.verify
+
+    def counting(self: Attestation) -> None:
+        calls.append(self.participant_id)
+        real(self)
+
+    monkeypatch.setattr(Attestation, "verify", counting)
+    return calls
+
+
+def test_a_remembered_attestation_is_not_verified_again(
+    manifest: Manifest, keys: list[Ed25519PrivateKey], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    m = member("acme", 100)
+    attestations = [attest(keys[0], m), attest(keys[2], m)]
+    checked = _Checked()
+    calls = _counting_verify(monkeypatch)
+    assert attested_entities(manifest, [m], attestations, checked) == {"acme": lei(100)}
+    assert len(calls) == 2 and checked == {attestation_digest(a) for a in attestations}
+    assert attested_entities(manifest, [m], attestations, checked) == {"acme": lei(100)}
+    assert len(calls) == 2
+
+
+def test_a_changed_attestation_is_verified_afresh_and_refused(
+    manifest: Manifest, keys: list[Ed25519PrivateKey]
+) -> None:
+    m = member("acme", 100)
+    good = [attest(keys[0], m), attest(keys[2], m)]
+    checked = _Checked()
+    attested_entities(manifest, [m], good, checked)
+    # Same attester and signature over another record (another organisation): a new digest,
+    # verified, and its signature does not hold for the changed record.
+    other = replace(m, organisation="Other")
+    moved = [replace(a, organisation="Other") for a in good]
+    assert all(attestation_digest(a) not in checked for a in moved)
+    assert attested_entities(manifest, [other], moved, checked) == {}
+    forged = replace(good[1], signature=bytes(64))
+    assert attestation_digest(forged) not in checked
+    assert attested_entities(manifest, [m], [good[0], forged], checked) == {}
+
+
+def test_a_failed_verification_is_not_remembered(
+    manifest: Manifest, keys: list[Ed25519PrivateKey]
+) -> None:
+    m = member("acme", 100)
+    forged = replace(attest(keys[1], m), signature=bytes(64))
+    checked = _Checked()
+    attested_entities(manifest, [m], [attest(keys[0], m), forged], checked)
+    assert attestation_digest(forged) not in checked and len(checked) == 1

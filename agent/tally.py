@@ -1,0 +1,127 @@
+"""A trustee's running aggregate of a campaign's verified submissions (issue 14).
+
+Before it opens anything a trustee recomputes the aggregate from the signed submissions
+(privacy model point 3). Done from scratch, every release round parses every submission of
+the bundle and multiplies every ciphertext again. Instead, whenever the trustee has verified
+submissions (``trustee run``'s prefetch while the campaign is open, or a release round) it
+keeps, per campaign, the product of their ciphertext vectors and who they came from, keyed by
+a SHA-256 of each submission's exact bytes. A round then hashes the bundle's submissions,
+finds the ones it verified, and checks and multiplies only those that are new.
+
+The tally is only a shortcut for the trustee's own work, never a reason to trust a bundle:
+it is used only when the bundle holds every submission it names, under the very identity key
+that verified it, for a campaign with the very same terms (digest); any other bundle is
+checked from scratch. The file is rewritten whole (``os.replace``) with a checksum, so a
+file cut short or corrupted reads as empty, which only costs the recomputation.
+"""
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fedcarbon.crypto import vector
+from fedcarbon.submission import SignedSubmission
+
+_FORMAT = "fedcarbon.trustee-tally.v1"
+
+
+def entry_digest(signed: SignedSubmission) -> str:
+    """SHA-256 over a submission's exact bytes (signature, body): found without parsing."""
+    digest = hashlib.sha256(b"fedcarbon.v1.tally-entry\x00")
+    for part in (signed.signature, signed.body):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Contributor:
+    """Who a verified submission came from, and the identity key its signature verified under."""
+
+    participant_id: str
+    identity_key: bytes
+
+
+@dataclass
+class Tally:
+    """Verified submissions of one campaign (entry digest -> contributor) and their product.
+
+    ``product[i]`` is the product modulo ``moduli[i]**2`` of position i of every entry's
+    ciphertext vector; empty while there are no entries.
+    """
+
+    campaign_digest: bytes
+    entries: dict[str, Contributor] = field(default_factory=dict)
+    product: list[int] = field(default_factory=list)
+
+
+def _checksum(document: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+
+
+class TallyFile:
+    """The tally of one campaign in the trustee's home (``verified/tally-<id hash>.json``)."""
+
+    def __init__(self, home: Path, campaign_id: str) -> None:
+        name = hashlib.sha256(campaign_id.encode()).hexdigest()[:32]
+        self.path = home / "verified" / f"tally-{name}.json"
+
+    def load(self, campaign_digest: bytes) -> Tally:
+        """The tally kept for these campaign terms; empty if none, unreadable or for others."""
+        empty = Tally(campaign_digest)
+        try:
+            document = json.loads(self.path.read_text(encoding="utf-8"))
+            checksum = document.pop("checksum")
+            if checksum != _checksum(document) or document["format"] != _FORMAT:
+                return empty
+            if bytes.fromhex(document["campaign_digest"]) != campaign_digest:
+                return empty
+            entries = {
+                str(digest): Contributor(str(participant_id), bytes.fromhex(key))
+                for digest, participant_id, key in document["entries"]
+            }
+            product = [int(value, 16) for value in document["product"]]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return empty
+        if bool(entries) != bool(product):
+            return empty
+        return Tally(campaign_digest, entries, product)
+
+    def save(self, tally: Tally) -> None:
+        """Write the whole tally beside the old one, then swap it in (crash-safe)."""
+        document: dict[str, object] = {
+            "format": _FORMAT,
+            "campaign_digest": tally.campaign_digest.hex(),
+            "entries": sorted(
+                [digest, who.participant_id, who.identity_key.hex()]
+                for digest, who in tally.entries.items()
+            ),
+            "product": [format(value, "x") for value in tally.product],
+        }
+        document["checksum"] = _checksum(document)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        with temporary.open("w", encoding="utf-8") as handle:
+            json.dump(document, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.path)
+
+
+def extended(
+    tally: Tally,
+    entries: dict[str, Contributor],
+    vectors: list[list[int]],
+    moduli: list[int],
+) -> Tally:
+    """``tally`` with more verified ``entries`` whose ciphertext ``vectors`` are multiplied in."""
+    if not vectors:
+        return tally
+    parts = [tally.product, *vectors] if tally.product else vectors
+    return Tally(
+        tally.campaign_digest,
+        {**tally.entries, **entries},
+        vector.add_vectors(parts, moduli),
+    )
