@@ -44,6 +44,22 @@ def _stored(desk: SubmissionDesk) -> list[tuple[int, str]]:
         return [(row.leaf_index, row.submission_id) for row in rows]
 
 
+def _store_elsewhere(desk: SubmissionDesk, item: _Accepted, index: int) -> None:
+    """Store ``item`` at leaf ``index`` as another replica would, behind this desk's back."""
+    with Session(desk._engine) as session:
+        session.add(
+            SubmissionRow(
+                submission_id=item.submission_id,
+                campaign_id=item.campaign_id,
+                participant_id=item.participant_id,
+                entry=item.entry,
+                leaf_index=index,
+            )
+        )
+        TransparencyLog.stage(session, index, item.submission_id, item.entry)
+        session.commit()
+
+
 def _receipt(outcome: object) -> Receipt:
     assert isinstance(outcome, tuple), outcome
     receipt, duplicate = outcome
@@ -87,18 +103,7 @@ def test_each_item_at_fault_is_refused_alone(desk: SubmissionDesk) -> None:
 def test_a_row_written_elsewhere_makes_the_batch_go_in_one_by_one(desk: SubmissionDesk) -> None:
     """Another replica stored p1's submission after this one checked it: the batch's commit
     hits the uniqueness constraint, is rolled back whole, and each item is appended alone."""
-    with Session(desk._engine) as session:
-        session.add(
-            SubmissionRow(
-                submission_id="a-p1-elsewhere",
-                campaign_id="a",
-                participant_id="p1",
-                entry=b"x",
-                leaf_index=0,
-            )
-        )
-        TransparencyLog.stage(session, 0, "a-p1-elsewhere", b"x")
-        session.commit()
+    _store_elsewhere(desk, _item("a", "p1", "-elsewhere"), 0)
     outcomes = desk._record([_item("a", "p0"), _item("a", "p1"), _item("a", "p2")])
     assert isinstance(outcomes[1], ConflictError) and "already submitted" in str(outcomes[1])
     assert [_receipt(outcomes[i]).leaf_index for i in (0, 2)] == [1, 2]
@@ -127,18 +132,7 @@ def test_a_resend_racing_its_original_gets_its_receipt_even_when_the_campaign_fi
     again, other = outcomes
     assert isinstance(again, tuple) and again[1] is True and again[0].leaf_index == 0
     assert isinstance(other, ConflictError) and "already submitted" in str(other)
-    with Session(desk._engine) as session:
-        session.add(
-            SubmissionRow(
-                submission_id="shut-p9-old",
-                campaign_id="shut",
-                participant_id="p9",
-                entry=b"e",
-                leaf_index=1,
-            )
-        )
-        TransparencyLog.stage(session, 1, "shut-p9-old", b"e")
-        session.commit()
+    _store_elsewhere(desk, _item("shut", "p9", "-old"), 1)
     late = desk._record([_item("shut", "p9")])[0]
     assert isinstance(late, ConflictError)
     assert "already submitted" in str(late)
