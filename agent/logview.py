@@ -196,7 +196,7 @@ def entries_at(
             if end - start >= PAGE:
                 break
             end += 1
-        page = fetch(start, end)
+        page = fetch(start, end)[: end - start]
         for offset, entry in enumerate(page):
             index = start + offset
             if leaf_hash(entry) != view.tree.leaf(index):

@@ -300,7 +300,7 @@ def verify_bundle(
     if not reasons:
         recomputed = vector.to_bytes(kept.product, campaign.moduli)
         if recomputed != list(bundle.ciphertexts):
-            reasons.append("the aggregate differs from the sum of the logged submissions")
+            reasons.append("the aggregate differs from the sum of the signed submissions")
         if vector.digest(recomputed) != bundle.digest:
             reasons.append("the aggregate digest does not match the recomputed aggregate")
     return Verdict(not reasons, tuple(reasons), tuple(contributors))

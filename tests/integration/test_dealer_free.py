@@ -279,7 +279,7 @@ def test_a_trustee_refuses_a_different_aggregate_for_a_released_campaign(
     smaller = _without_last_contributor(released)
     # It is a valid aggregate of k = 3 signed submissions, but it leaves a logged one out.
     verdict = released.verdict(0, smaller)
-    assert "the aggregate differs from the sum of the logged submissions" in verdict.reasons
+    assert "the aggregate differs from the sum of the signed submissions" in verdict.reasons
     # Even were it the log's aggregate, the trustee opens no second one for the campaign.
     reply = answer(smaller, ring, trustee_id, replace(verdict, ok=True, reasons=()))
     assert reply.shares == ()
@@ -313,7 +313,7 @@ def test_a_single_submission_posed_as_the_aggregate_is_refused(released: Federat
     verdict = released.verdict(2, lone)
     reply = answer(lone, KeyRing(_trustee_home(released, trustee_id)), trustee_id, verdict)
     assert reply.shares == ()
-    assert "the aggregate differs from the sum of the logged submissions" in reply.refusal
+    assert "the aggregate differs from the sum of the signed submissions" in reply.refusal
 
 
 # -- shares that arrive together ----------------------------------------------------------

@@ -206,14 +206,14 @@ def test_an_aggregate_other_than_the_verified_product_is_refused(home: Path, log
     verdict = _check(
         home, log, replace(honest, ciphertexts=rigged.ciphertexts, digest=rigged.digest)
     )
-    assert "the aggregate differs from the sum of the logged submissions" in verdict.reasons
+    assert "the aggregate differs from the sum of the signed submissions" in verdict.reasons
 
 
 def test_a_logged_submission_left_out_of_the_aggregate_is_refused(home: Path, log: Log) -> None:
     _closed(log)
     verdict = _check(home, log, _bundle(log, SUBMISSIONS[:3], {**KEYS}))
     assert not verdict.ok
-    assert "the aggregate differs from the sum of the logged submissions" in verdict.reasons
+    assert "the aggregate differs from the sum of the signed submissions" in verdict.reasons
     # Left out with its identity key too: named.
     verdict = _check(home, log, _bundle(log, SUBMISSIONS[:3]))
     assert any("'m4' is left out of the aggregate" in r for r in verdict.reasons), verdict
@@ -379,7 +379,7 @@ def test_a_tally_whose_product_was_rewritten_refuses_rather_than_accepts(
     path.write_text(json.dumps(document))
     _close(log, MEMBERS[:3])
     verdict = _check(home, log, _bundle(log, SUBMISSIONS[:3]))
-    assert "the aggregate differs from the sum of the logged submissions" in verdict.reasons
+    assert "the aggregate differs from the sum of the signed submissions" in verdict.reasons
 
 
 def test_a_tally_for_other_campaign_terms_is_not_used(home: Path) -> None:
