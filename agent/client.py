@@ -312,10 +312,16 @@ class CoordinatorClient:
         )
         return [(task.campaign_id, task.phase or "decrypt") for task in response.tasks]
 
-    def get_aggregate(self, campaign_id: str) -> AggregateBundle:
+    def get_aggregate(self, campaign_id: str, without_submissions: bool = False) -> AggregateBundle:
+        """The campaign's aggregate bundle; ``without_submissions``: its ``submissions`` empty.
+
+        Trustees ask without them and read the submissions from the log (agent/logview.py).
+        """
         response = self._call(
             self._trustees.GetAggregate,
-            coordinator_pb2.GetAggregateRequest(campaign_id=campaign_id),
+            coordinator_pb2.GetAggregateRequest(
+                campaign_id=campaign_id, without_submissions=without_submissions
+            ),
         )
         pairs = [serde.member_from_proto(m) for m in response.members]
         return AggregateBundle(

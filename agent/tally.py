@@ -1,18 +1,18 @@
 """A trustee's running aggregate of a campaign's verified submissions (issue 14).
 
 Before it opens anything a trustee recomputes the aggregate from the signed submissions
-(privacy model point 3). Done from scratch, every release round parses every submission of
-the bundle and multiplies every ciphertext again. Instead, whenever the trustee has verified
-submissions (``trustee run``'s prefetch while the campaign is open, or a release round) it
-keeps, per campaign, the product of their ciphertext vectors and who they came from, keyed by
-a SHA-256 of each submission's exact bytes. A round then hashes the bundle's submissions,
-finds the ones it verified, and checks and multiplies only those that are new.
+(privacy model point 3). Done from scratch, every release round parses every submission and
+multiplies every ciphertext again. Instead, whenever the trustee has verified submissions
+(``trustee run``'s prefetch while the campaign is open, or a release round) it keeps, per
+campaign, the product of their ciphertext vectors and who they came from, keyed by each
+submission's log leaf hash (RFC 9162 section 2.1.1: HASH(0x00 || entry), so the exact bytes).
+A round then verifies and multiplies only the campaign's log entries that are not in it.
 
 The tally is only a shortcut for the trustee's own work, never a reason to trust a bundle:
-it is used only when the bundle holds every submission it names, under the very identity key
-that verified it, for a campaign with the very same terms (digest); any other bundle is
-checked from scratch. The file is rewritten whole (``os.replace``) with a checksum, so a
-file cut short or corrupted reads as empty, which only costs the recomputation.
+it is used only for the very same campaign terms (digest), and only when every entry it
+names is one of the campaign's logged submissions under the identity key the bundle gives;
+otherwise it is rebuilt from the log. The file is rewritten whole (``os.replace``) with a
+checksum, so a file cut short or corrupted reads as empty, which only costs the recomputation.
 """
 
 import hashlib
@@ -22,18 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fedcarbon.crypto import vector
-from fedcarbon.submission import SignedSubmission
 
-_FORMAT = "fedcarbon.trustee-tally.v1"
-
-
-def entry_digest(signed: SignedSubmission) -> str:
-    """SHA-256 over a submission's exact bytes (signature, body): found without parsing."""
-    digest = hashlib.sha256(b"fedcarbon.v1.tally-entry\x00")
-    for part in (signed.signature, signed.body):
-        digest.update(len(part).to_bytes(8, "big"))
-        digest.update(part)
-    return digest.hexdigest()
+_FORMAT = "fedcarbon.trustee-tally.v2"  # v2: keyed by log leaf hash (v1 files read as empty)
 
 
 @dataclass(frozen=True)
@@ -46,7 +36,7 @@ class Contributor:
 
 @dataclass
 class Tally:
-    """Verified submissions of one campaign (entry digest -> contributor) and their product.
+    """Verified submissions of one campaign (leaf hash, hex -> contributor) and their product.
 
     ``product[i]`` is the product modulo ``moduli[i]**2`` of position i of every entry's
     ciphertext vector; empty while there are no entries.

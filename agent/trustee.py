@@ -1,10 +1,11 @@
 """The trustee role: check an aggregate independently, then (and only then) open it.
 
 Privacy model point 3: trustees do not trust the coordinator. Before opening anything a
-trustee re-verifies every submission signature, checks that each submission is bound to
-this campaign's digest, that contributors are distinct and at least k, recomputes the
-homomorphic sum itself and compares it with the aggregate it is asked to decrypt, and refuses
-a second, different aggregate for a campaign it already decrypted.
+trustee takes every submission the transparency log holds for the campaign (agent/logview.py,
+read once), verifies each signature and proof once (agent/verified.py), checks that each is
+bound to this campaign's digest, that contributors are distinct and at least k, keeps the
+homomorphic sum itself (agent/tally.py) and compares it with the aggregate it is asked to
+decrypt, and refuses a second, different aggregate for a campaign it already decrypted.
 
 Dealer-free keys (docs/threshold.md): the trustee made its own Paillier key for the
 campaign (``KeyRing.create_key``) and opens only its own block of the aggregate, in two
@@ -24,13 +25,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from phe import paillier
 
 from agent.client import AggregateBundle
-from agent.tally import Contributor, Tally, TallyFile, entry_digest, extended
+from agent.logview import PAGE, Fetch, LogView, LogViewFile, entries_at
+from agent.tally import Contributor, Tally, TallyFile, extended
 from agent.verified import VerifiedAttestations, VerifiedSubmissions, verified_key
 from fedcarbon import serde, shares
 from fedcarbon.audit import signing
-from fedcarbon.audit.errors import AuditError, SignatureError
-from fedcarbon.audit.merkle import leaf_hash, root_hash
-from fedcarbon.audit.treehead import verify_tree_head
+from fedcarbon.audit.errors import SignatureError
+from fedcarbon.audit.merkle import leaf_hash
 from fedcarbon.campaign import DEFAULT_MIN_CONTRIBUTORS, Campaign
 from fedcarbon.cohorts import (
     cohort_from_entry,
@@ -57,9 +58,7 @@ from fedcarbon.results import ResultSignature, sign_result
 from fedcarbon.submission import (
     DECRYPTION_SHARE_CONTEXT,
     NOISE_SHARE_CONTEXT,
-    SignedSubmission,
     SubmissionBody,
-    is_submission_entry,
     noise_proof_context,
     submission_proof_context,
 )
@@ -73,8 +72,17 @@ from fedcarbon.trustee_keys import (
 
 @dataclass(frozen=True)
 class Verdict:
+    """Whether a bundle checks out, why not, and whom this trustee found it to include."""
+
     ok: bool
     reasons: tuple[str, ...]
+    # Participant ids of the campaign's logged, verified submissions, in log order: the
+    # contributors as this trustee counts them (its tally), never as the bundle lists them.
+    contributors: tuple[str, ...] = ()
+
+    def refusing(self, *reasons: str) -> "Verdict":
+        """This verdict with more reasons to refuse."""
+        return Verdict(self.ok and not reasons, (*self.reasons, *reasons), self.contributors)
 
 
 def attestation_problems(
@@ -137,68 +145,42 @@ def _contributor_problem(campaign: Campaign, participant_id: str, seen: set[str]
     return ""
 
 
-def _tally_hits(
-    kept: Tally, digests: Sequence[str], identity_keys: Mapping[str, bytes]
-) -> dict[int, Contributor]:
-    """Positions of the bundle's submissions the tally holds, or none at all.
+def tally_entries(
+    campaign: Campaign,
+    entries: Sequence[bytes],
+    identity_keys: Mapping[str, bytes],
+    verified: VerifiedSubmissions | None,
+    kept: Tally,
+) -> tuple[Tally, dict[str, str]]:
+    """Verify logged submission entries of ``campaign`` in one batch; multiply in the good ones.
 
-    The tally's product stands in for these submissions only if the bundle holds every one of
-    them, under the identity key that verified it; otherwise everything is checked afresh.
+    Each must parse, carry a valid signature under its participant's identity key, be bound
+    to this campaign's terms (digest) and prove knowledge of its plaintexts. Entries checked
+    before (``verified``, agent/verified.py) skip signature and proofs. Returns ``kept``
+    extended with the good entries (agent/tally.py, keyed by leaf hash) and, for each entry
+    that fails, its leaf hash (hex) -> why, naming the participant.
     """
-    found: dict[str, int] = {}
-    for position, digest in enumerate(digests):
-        who = kept.entries.get(digest)
-        if who is not None and identity_keys.get(who.participant_id) == who.identity_key:
-            found.setdefault(digest, position)
-    if len(found) != len(kept.entries):
-        return {}
-    return {position: kept.entries[digest] for digest, position in found.items()}
-
-
-def verify_bundle(
-    bundle: AggregateBundle,
-    manifest: Manifest | None = None,
-    verified: VerifiedSubmissions | None = None,
-    attestations: CheckedAttestations | None = None,
-    tally: TallyFile | None = None,
-) -> Verdict:
-    """Recompute the aggregate from the signed submissions; list everything that differs.
-
-    With the trustee's pinned ``manifest``, k counts distinct attested legal entities and an
-    unattested contributor is a reason to refuse; without one, k counts participant ids.
-    Signatures and proofs already checked (``verified``, agent/verified.py) are not checked
-    again; the ones checked here are added to it, and likewise for ``attestations``. With the
-    trustee's ``tally`` (agent/tally.py), submissions it holds are neither parsed nor
-    multiplied again, only the others, and the tally is extended with them.
-    """
-    campaign = bundle.campaign
-    reasons: list[str] = []
-    seen: set[str] = set()
-    vectors: list[list[int]] = []
-    # (where, body, values, cache key or "" when already verified, entry digest, identity key)
-    candidates: list[tuple[str, SubmissionBody, list[int], str, str, bytes]] = []
-    digest = campaign.digest  # a hash over every term: once, not twice per submission
-    kept = tally.load(digest) if tally is not None else Tally(digest)
-    digests = [entry_digest(signed) for signed in bundle.submissions]
-    hits = _tally_hits(kept, digests, bundle.identity_keys)
-    for position, signed in enumerate(bundle.submissions):
-        who = hits.get(position)
-        if who is not None:  # verified, bound to these terms and multiplied in before
-            problem = _contributor_problem(campaign, who.participant_id, seen)
-            if problem:
-                reasons.append(f"submission from {who.participant_id!r}: {problem}")
-            seen.add(who.participant_id)
+    digest = campaign.digest  # a hash over every term: once, not once per submission
+    failures: dict[str, str] = {}
+    pending: list[tuple[SubmissionBody, str]] = []  # (body, cache key) still to prove
+    # (leaf, contributor, values, cache key, where) of each entry that got this far
+    found: list[tuple[str, Contributor, list[int], str, str]] = []
+    taken = set(kept.entries)
+    for entry in entries:
+        leaf = leaf_hash(entry).hex()
+        if leaf in taken:  # the same bytes logged twice count once here (and twice later)
             continue
-        where = f"submission {position}"
+        taken.add(leaf)
         try:
+            signed = serde.signed_from_entry(entry)
             body = serde.body_from_bytes(signed.body)
         except WireError as error:
-            reasons.append(f"{where}: {error}")
+            failures[leaf] = str(error)
             continue
         where = f"submission from {body.participant_id!r}"
-        key = bundle.identity_keys.get(body.participant_id)
+        key = identity_keys.get(body.participant_id)
         if key is None:
-            reasons.append(f"{where}: no identity key supplied")
+            failures[leaf] = f"{where}: no identity key supplied"
             continue
         cache_key = verified_key(digest, key, signed)
         known = verified is not None and cache_key in verified
@@ -206,130 +188,140 @@ def verify_bundle(
             try:
                 signed.verify(key)
             except SignatureError as error:
-                reasons.append(f"{where}: {error}")
+                failures[leaf] = f"{where}: {error}"
                 continue
         if body.campaign_id != campaign.campaign_id or body.campaign_digest != digest:
-            reasons.append(f"{where}: bound to another campaign or to other terms")
-            continue
-        problem = _contributor_problem(campaign, body.participant_id, seen)
-        if problem:
-            reasons.append(f"{where}: {problem}")
+            failures[leaf] = f"{where}: bound to another campaign or to other terms"
             continue
         try:
             values = vector.from_bytes(body.ciphertexts, campaign.moduli)
         except CryptoError as error:
-            reasons.append(f"{where}: {error}")
+            failures[leaf] = f"{where}: {error}"
             continue
-        seen.add(body.participant_id)
-        candidates.append((where, body, values, "" if known else cache_key, digests[position], key))
-    # Only the candidates not verified before have their proofs checked (and remembered).
-    fresh = [index for index, c in enumerate(candidates) if c[3]]
-    failing = {
-        fresh[i]
-        for i in _prove_and_remember(
-            campaign, digest, [(candidates[i][1], candidates[i][3]) for i in fresh], verified
-        )
-    }
-    new: dict[str, Contributor] = {}
-    for index, (where, body, values, _, entry, key) in enumerate(candidates):
-        if index in failing:
-            reasons.append(f"{where}: a ciphertext lacks a valid proof of plaintext knowledge")
-            seen.discard(body.participant_id)
+        if not known:
+            pending.append((body, cache_key))
+        found.append((leaf, Contributor(body.participant_id, key), values, cache_key, where))
+    failing = _prove_and_remember(campaign, digest, pending, verified)
+    unproven = {pending[index][1] for index in failing}
+    good: dict[str, Contributor] = {}
+    vectors: list[list[int]] = []
+    for leaf, who, values, cache_key, where in found:
+        if cache_key in unproven:
+            failures[leaf] = f"{where}: a ciphertext lacks a valid proof of plaintext knowledge"
         else:
+            good[leaf] = who
             vectors.append(values)
-            new[entry] = Contributor(body.participant_id, key)
+    return extended(kept, good, vectors, campaign.moduli), failures
+
+
+def verify_bundle(
+    bundle: AggregateBundle,
+    view: LogView,
+    fetch: Fetch,
+    ring: "KeyRing",
+    manifest: Manifest | None = None,
+    fresh: Mapping[int, bytes] | None = None,
+) -> Verdict:
+    """Check the bundle's aggregate against every submission the log holds for the campaign.
+
+    The included set is, by definition, every submission entry of this campaign in the log up
+    to the bundle's signed tree head (``view`` has been checked against that head; privacy
+    model points 3 and 4): nothing logged may be left out, which stops a coordinator from
+    differencing two releases. Entries not yet in the trustee's tally are verified in one
+    batch (those in ``fresh`` were just read; others are fetched again and checked against
+    their kept leaf hashes) and multiplied in; any that fails is named. Contributors must be
+    distinct, invited, not trustees, at least k (distinct attested legal entities with the
+    pinned ``manifest``), under the identity keys the bundle gives; the bundle's aggregate
+    must equal the tally's product. This is the one aggregate check of a release round.
+    """
+    campaign = bundle.campaign
+    size = bundle.tree_head.tree_size
+    reasons: list[str] = []
+    if any(index < size for index in view.malformed):
+        reasons.append("the log holds an entry that is not a submission")
+    indices = view.campaign_entries(campaign.campaign_id, size)
+    leaves = {index: view.tree.leaf(index).hex() for index in indices}
+    tally = ring.tally(campaign.campaign_id)
+    kept = tally.load(campaign.digest)
+    if not kept.entries.keys() <= set(leaves.values()):
+        kept = Tally(campaign.digest)  # it names entries past this head: rebuilt from the log
+    before = len(kept.entries)
+    failures: dict[str, str] = {}
+    todo = [index for index in indices if leaves[index] not in kept.entries]
+    for start in range(0, len(todo), PAGE):  # a page at a time: memory flat in N
+        part = todo[start : start + PAGE]
+        have = {index: fresh[index] for index in part if fresh and index in fresh}
+        fetched, problems = entries_at(view, fetch, [i for i in part if i not in have])
+        reasons += problems
+        have.update(fetched)
+        kept, failed = tally_entries(
+            campaign,
+            [have[index] for index in part if index in have],
+            bundle.identity_keys,
+            ring.verified(campaign.campaign_id),
+            kept,
+        )
+        failures.update(failed)
+    if len(kept.entries) != before:
+        tally.save(kept)  # only what this trustee verified, whatever the bundle claims
+    seen: set[str] = set()
+    contributors: list[str] = []
+    for index in indices:
+        leaf = leaves[index]
+        who = kept.entries.get(leaf)
+        if leaf in failures:
+            reasons.append(f"logged submission {index}: {failures[leaf]}")
+        elif who is None:
+            continue  # not returned by the log: named above
+        elif bundle.identity_keys.get(who.participant_id) != who.identity_key:
+            reasons.append(
+                f"logged submission {index} from {who.participant_id!r} is left out of the "
+                "aggregate (the bundle gives no identity key, or another, for it)"
+            )
+        elif problem := _contributor_problem(campaign, who.participant_id, seen):
+            reasons.append(f"logged submission {index} from {who.participant_id!r}: {problem}")
+        else:
+            seen.add(who.participant_id)
+            contributors.append(who.participant_id)
     if len(seen) < campaign.min_contributors:
         reasons.append(
             f"only {len(seen)} valid distinct contributors; k = {campaign.min_contributors}"
         )
     elif manifest is not None:
-        problems, entities = attestation_problems(bundle, sorted(seen), manifest, attestations)
+        problems, entities = attestation_problems(
+            bundle, sorted(seen), manifest, ring.attestations()
+        )
         reasons += problems
         if entities < campaign.min_contributors:
             reasons.append(
                 f"only {entities} distinct attested legal entities among {len(seen)} "
                 f"contributors; k = {campaign.min_contributors}"
             )
-    if (vectors or hits) and not reasons:
-        base = kept if hits else Tally(digest)
-        ours = extended(base, new, vectors, campaign.moduli)
-        recomputed = vector.to_bytes(ours.product, campaign.moduli)
+    if not reasons:
+        recomputed = vector.to_bytes(kept.product, campaign.moduli)
         if recomputed != list(bundle.ciphertexts):
             reasons.append("the aggregate differs from the sum of the signed submissions")
         if vector.digest(recomputed) != bundle.digest:
             reasons.append("the aggregate digest does not match the recomputed aggregate")
-        if tally is not None and ours.entries.keys() != kept.entries.keys():
-            tally.save(ours)  # ours, whatever the bundle claims: only verified submissions
-    return Verdict(not reasons, tuple(reasons))
-
-
-def verify_log_completeness(
-    bundle: AggregateBundle, entries: Sequence[bytes], log_public_key: bytes
-) -> list[str]:
-    """The aggregate holds every submission the transparency log has for this campaign.
-
-    Without this, a coordinator could drop contributors from an aggregate and ask other
-    trustees to decrypt the rest (differencing). ``entries`` are the log's entries up to the
-    signed tree head in the bundle; their Merkle root must match that head.
-    """
-    head = bundle.tree_head
-    try:
-        verify_tree_head(head, log_public_key)
-    except AuditError as error:
-        return [f"the coordinator's tree head does not verify: {error}"]
-    if (
-        len(entries) != head.tree_size
-        or root_hash([leaf_hash(e) for e in entries]) != head.root_hash
-    ):
-        return ["the log entries do not match the coordinator's signed tree head"]
-    # Compared by their exact bytes (entry_digest); only a logged submission the bundle does
-    # not hold has its body read, to see whether it is this campaign's.
-    included = {entry_digest(s) for s in bundle.submissions}
-    missing = set()
-    for entry in entries:
-        if not is_submission_entry(entry):  # cohorts, CBAM exchange receipts
-            continue
-        try:
-            signed = serde.signed_from_entry(entry)
-            if entry_digest(signed) in included:
-                continue
-            body = serde.body_from_bytes(signed.body)
-        except WireError:
-            return ["the log holds an entry that is not a submission"]
-        if body.campaign_id == bundle.campaign.campaign_id:
-            missing.add(entry_digest(signed))
-    if missing:
-        return [
-            f"{len(missing)} logged submission(s) for this campaign are left out of the aggregate"
-        ]
-    return []
-
-
-def _contributors(bundle: AggregateBundle) -> list[str]:
-    ids = []
-    for signed in bundle.submissions:
-        try:
-            ids.append(serde.body_from_bytes(signed.body).participant_id)
-        except WireError:
-            continue  # verify_bundle names it
-    return ids
+    return Verdict(not reasons, tuple(reasons), tuple(contributors))
 
 
 def verify_cohort(
-    bundle: AggregateBundle,
+    campaign: Campaign,
+    contributors: Sequence[str],
     entries: Sequence[bytes],
     entity_of: Callable[[str], str] = lambda participant_id: participant_id,
 ) -> list[str]:
     """The published cohort is this aggregate's, and no earlier exact release differs by < k.
 
-    ``entries`` are the verified log entries up to the bundle's tree head (checked by
-    ``verify_log_completeness``). The campaign's own cohort entry must be there and name
-    exactly the bundle's contributors, so agents can see who a release is about. Every
-    cohort entry logged before it (of any campaign, not only this trustee's) is the ledger
-    the release is compared with (fedcarbon/cohorts.py: differencing_conflicts); cohorts
-    logged later are checked when their own campaign is decrypted.
+    ``entries`` are the verified log's cohort entries up to the bundle's tree head
+    (agent/logview.py), ``contributors`` those this trustee verified (``verify_bundle``). The
+    campaign's own cohort entry must be there and name exactly them, so agents can see who a
+    release is about. Every cohort entry logged before it (of any campaign, not only this
+    trustee's) is the ledger the release is compared with (fedcarbon/cohorts.py:
+    differencing_conflicts); cohorts logged later are checked when their own campaign is
+    decrypted.
     """
-    campaign = bundle.campaign
     earlier = []
     own = None
     for entry in entries:
@@ -340,16 +332,48 @@ def verify_cohort(
         except WireError as error:
             return [f"the log holds a malformed cohort entry: {error}"]
         if cohort.campaign_id == campaign.campaign_id:
-            own = own or cohort
+            own = cohort
             break
         earlier.append(cohort)
     if own is None:
         return ["the log holds no published cohort for this campaign"]
-    expected = cohort_of(campaign, _contributors(bundle))
-    if own != expected:
+    if own != cohort_of(campaign, list(contributors)):
         return ["the published cohort differs from the aggregate's contributors or terms"]
     k = max(campaign.min_contributors, DEFAULT_MIN_CONTRIBUTORS)
     return differencing_conflicts(own, earlier, k, entity_of)
+
+
+def check_release(
+    bundle: AggregateBundle,
+    ring: "KeyRing",
+    fetch: Fetch,
+    log_public_key: bytes,
+    manifest: Manifest | None = None,
+) -> Verdict:
+    """Everything a release round checks against the log, reading only what is new.
+
+    Brings the trustee's verified log view up to the bundle's signed tree head (only entries
+    past the prefix it has checked, RFC 9162 section 2.1.1), then ``verify_bundle`` and
+    ``verify_cohort``. The bundle needs no ``submissions``: they come from the log.
+    """
+    campaign = bundle.campaign
+    caught = ring.log_view().catch_up(
+        bundle.tree_head,
+        log_public_key,
+        fetch,
+        wanted=lambda campaign_id: campaign_id == campaign.campaign_id,
+    )
+    if caught.problems:
+        return Verdict(False, caught.problems)
+    verdict = verify_bundle(bundle, caught.view, fetch, ring, manifest, caught.fresh)
+    return verdict.refusing(
+        *verify_cohort(
+            campaign,
+            verdict.contributors,
+            caught.view.cohort_entries(bundle.tree_head.tree_size),
+            entity_of(bundle, manifest, ring.attestations()),
+        )
+    )
 
 
 def _write_whole(path: Path, text: str) -> None:
@@ -381,6 +405,10 @@ class KeyRing:
         if campaign_id not in self._verified:
             self._verified[campaign_id] = VerifiedSubmissions(self._home, campaign_id)
         return self._verified[campaign_id]
+
+    def log_view(self) -> LogViewFile:
+        """The verified prefix of the public log this trustee has read (all campaigns)."""
+        return LogViewFile(self._home)
 
     def tally(self, campaign_id: str) -> TallyFile:
         """The running aggregate of the submissions of ``campaign_id`` verified so far."""
@@ -539,17 +567,15 @@ def make_noise(
     bundle: AggregateBundle,
     ring: "KeyRing",
     trustee_id: str,
-    log_problems: Sequence[str] = (),
-    manifest: Manifest | None = None,
+    verdict: Verdict,
 ) -> NoiseShare | DecryptionShare:
-    """This trustee's encrypted noise vector, or a refusal if the aggregate does not check out."""
+    """This trustee's encrypted noise vector, or a refusal if the aggregate does not check out.
+
+    ``verdict`` is this round's ``check_release`` (plus any other reasons to refuse).
+    """
     campaign = bundle.campaign
-    verified = ring.verified(campaign.campaign_id)
-    verdict = verify_bundle(
-        bundle, manifest, verified, ring.attestations(), ring.tally(campaign.campaign_id)
-    )
-    reasons = [*verdict.reasons, *log_problems]
-    if reasons:
+    reasons = list(verdict.reasons)
+    if reasons or not verdict.ok:
         return DecryptionShare(
             campaign.campaign_id, trustee_id, bundle.digest, (), "; ".join(reasons)
         )
@@ -631,25 +657,18 @@ def answer(
     bundle: AggregateBundle,
     ring: "KeyRing",
     trustee_id: str,
-    log_problems: Sequence[str] = (),
+    verdict: Verdict,
     part: str = "values",
-    manifest: Manifest | None = None,
 ) -> DecryptionShare:
     """This trustee's openings of one part, or a refusal saying why.
 
-    The values are opened only after this trustee has itself rebuilt the non-zero counts
-    from t trustees' signed indicator openings and found at least k for every metric.
+    ``verdict`` is this round's ``check_release`` (plus any other reasons to refuse). The
+    values are opened only after this trustee has itself rebuilt the non-zero counts from t
+    trustees' signed indicator openings and found at least k for every metric.
     """
     campaign = bundle.campaign
     previous = ring.already_decrypted(campaign.campaign_id)
-    verdict = verify_bundle(
-        bundle,
-        manifest,
-        ring.verified(campaign.campaign_id),
-        ring.attestations(),
-        ring.tally(campaign.campaign_id),
-    )
-    reasons = [*verdict.reasons, *log_problems]
+    reasons = list(verdict.reasons) or ([] if verdict.ok else ["the aggregate was not checked"])
     digest = bundle.digest
     if campaign.noise is not None and not reasons:
         reasons += verify_noise(bundle, ring, trustee_id)
@@ -663,7 +682,7 @@ def answer(
         if counts is None:
             reasons += problems or ["fewer than t trustees have opened the non-zero indicators"]
         else:
-            reasons += indicator_problems(campaign, len(bundle.submissions), counts)
+            reasons += indicator_problems(campaign, len(verdict.contributors), counts)
     if reasons:
         return DecryptionShare(
             campaign.campaign_id, trustee_id, digest, (), "; ".join(reasons), part
@@ -674,14 +693,17 @@ def answer(
 
 
 def sign_release(
-    bundle: AggregateBundle, identity: Ed25519PrivateKey, trustee_id: str
+    bundle: AggregateBundle, identity: Ed25519PrivateKey, trustee_id: str, verdict: Verdict
 ) -> ResultSignature:
     """Sign the released result once it matches what this trustee rebuilds from the openings.
 
-    Raises CryptoError saying what differs; a trustee never vouches for figures it did not
-    recompute itself.
+    ``verdict`` is this round's ``check_release``: the aggregate must still check out, and
+    the contributor count is the trustee's own. Raises CryptoError saying what differs; a
+    trustee never vouches for figures it did not recompute itself.
     """
     campaign, result = bundle.campaign, bundle.result
+    if not verdict.ok:
+        raise CryptoError("the aggregate does not check out: " + "; ".join(verdict.reasons))
     if result is None:
         raise CryptoError(f"campaign {campaign.campaign_id!r} has no released result to sign")
     target = _target(bundle)
@@ -689,7 +711,7 @@ def sign_release(
     totals, more = rebuilt_totals(bundle, "values", target)
     if counts is None or totals is None:
         raise CryptoError("cannot rebuild the release: " + "; ".join([*problems, *more]))
-    contributors = len(bundle.submissions)
+    contributors = len(verdict.contributors)
     expected = released_sums(campaign, contributors, totals)
     if [m.sum_fixed for m in result.metrics] != expected or list(result.nonzero) != counts:
         raise CryptoError("the released figures differ from the trustees' openings")
@@ -700,64 +722,31 @@ def sign_release(
 
 def prefetch_verify(
     campaign: Campaign,
-    submissions: Sequence[SignedSubmission],
+    entries: Sequence[bytes],
     identity_keys: Mapping[str, bytes],
-    verified: VerifiedSubmissions,
-    tally: TallyFile | None = None,
+    ring: "KeyRing",
 ) -> int:
-    """Verify, in one batch, the submissions to an open ``campaign`` seen so far (issue 14).
+    """Verify, in batches, logged submissions to an open ``campaign`` as they arrive (issue 14).
 
-    Run by ``trustee run`` on what the public log shows while the campaign is still open, so
-    that at release ``verify_bundle`` only checks what arrived since. A submission that does
-    not verify here is simply not remembered: the release-time check names it. The ones that
-    do are multiplied into the ``tally`` (agent/tally.py). Returns how many were newly
-    verified.
+    Run by ``trustee run`` on the entries its log view just read while the campaign is still
+    open, so that at release ``verify_bundle`` only checks what arrived since. A submission
+    that does not verify here is not multiplied in: the release-time check verifies it again
+    with the bundle's identity keys and names it. Returns how many were newly verified.
     """
-    digest = campaign.digest  # a hash over every term: once
-    kept = tally.load(digest) if tally is not None else Tally(digest)
-    pending: list[tuple[SubmissionBody, str]] = []
-    # (entry digest, contributor, values, cache key) of each verified before or in this batch
-    found: list[tuple[str, Contributor, list[int], str]] = []
-    for signed in submissions:
-        entry = entry_digest(signed)
-        if entry in kept.entries:
-            continue
-        try:
-            body = serde.body_from_bytes(signed.body)
-        except WireError:
-            continue
-        key = identity_keys.get(body.participant_id)
-        if (
-            key is None
-            or body.campaign_digest != digest
-            or body.campaign_id != campaign.campaign_id
-        ):
-            continue
-        try:
-            values = vector.from_bytes(body.ciphertexts, campaign.moduli)
-        except CryptoError:
-            continue
-        cache_key = verified_key(digest, key, signed)
-        if cache_key not in verified:
-            try:
-                signed.verify(key)
-            except SignatureError:
-                continue
-            pending.append((body, cache_key))
-        found.append((entry, Contributor(body.participant_id, key), values, cache_key))
-    failing = _prove_and_remember(campaign, digest, pending, verified)
-    failed = {pending[index][1] for index in failing}
-    good = [(entry, who, values) for entry, who, values, key in found if key not in failed]
-    if tally is not None and good:
-        tally.save(
-            extended(
-                kept,
-                {entry: who for entry, who, _ in good},
-                [values for _, _, values in good],
-                campaign.moduli,
-            )
+    tally = ring.tally(campaign.campaign_id)
+    kept = tally.load(campaign.digest)
+    before = len(kept.entries)
+    for start in range(0, len(entries), PAGE):
+        kept, _ = tally_entries(
+            campaign,
+            entries[start : start + PAGE],
+            identity_keys,
+            ring.verified(campaign.campaign_id),
+            kept,
         )
-    return len(pending) - len(failing)
+    if len(kept.entries) != before:
+        tally.save(kept)
+    return len(kept.entries) - before
 
 
 def _prove_and_remember(

@@ -36,14 +36,12 @@ from agent.identity import (
 from agent.trustee import (
     KeyRing,
     answer,
-    entity_of,
+    check_release,
     make_noise,
     prefetch_verify,
     sign_release,
-    verify_cohort,
-    verify_log_completeness,
 )
-from fedcarbon import serde, tls
+from fedcarbon import tls
 from fedcarbon.audit import signing
 from fedcarbon.audit.errors import AuditError
 from fedcarbon.audit.gossip import GossipCheck
@@ -53,11 +51,10 @@ from fedcarbon.console import fail, print_json
 from fedcarbon.crypto.errors import CryptoError
 from fedcarbon.crypto.vector import MIN_KEY_BITS
 from fedcarbon.decryption import DecryptionShare, NoiseShare
-from fedcarbon.errors import FedcarbonError, WireError
+from fedcarbon.errors import FedcarbonError
 from fedcarbon.federation.manifest import Manifest
 from fedcarbon.homes import as_before
 from fedcarbon.invite import install_invite, load_invite
-from fedcarbon.submission import SignedSubmission, is_submission_entry
 from fedcarbon.trustee_keys import statement_to_document
 
 app = typer.Typer(
@@ -221,16 +218,6 @@ def keygen(
     )
 
 
-def _log_entries(client: CoordinatorClient, size: int) -> list[bytes]:
-    entries: list[bytes] = []
-    while len(entries) < size:
-        page = client.entries(len(entries), min(size, len(entries) + 1000))
-        if not page:
-            break
-        entries.extend(page)
-    return entries
-
-
 def _gossip_check(
     client: CoordinatorClient,
     config: object,
@@ -254,52 +241,37 @@ def _gossip_check(
     try:
         verify_tree_head(head, log_key)
     except AuditError:
-        return None  # verify_log_completeness already refuses this head
+        return None  # check_release already refuses this head
     return check_view(engine, log_key, head, received, client.consistency_proof)
 
 
-def _prefetch(client: CoordinatorClient, ring: KeyRing, home: Path) -> int:
+def _prefetch(client: CoordinatorClient, ring: KeyRing, log_key: bytes) -> int:
     """Verify new submissions to campaigns this trustee holds a key in, as they arrive.
 
-    Reads the public log from where the last poll stopped (``verified/log-position``), so
-    each submission is fetched and verified once, in a batch, before the campaign closes;
-    release then only checks the aggregate (agent/verified.py).
+    Brings the trustee's verified log view (agent/logview.py) up to the coordinator's current
+    signed tree head, reading only the entries past it, so each submission is fetched and
+    verified once, in a batch, before the campaign closes; release then reads only what is
+    new and checks the aggregate once.
     """
-    position = home / "verified" / "log-position"
-    try:
-        start = int(position.read_text()) if position.exists() else 0
-    except ValueError:
-        start = 0
-    size = client.tree_head().tree_size
-    if size <= start:
+    held: dict[str, bool] = {}
+
+    def wanted(campaign_id: str) -> bool:
+        if campaign_id and campaign_id not in held:
+            held[campaign_id] = ring.has_key(campaign_id)
+        return held.get(campaign_id, False)
+
+    caught = ring.log_view().catch_up(client.tree_head(), log_key, client.entries, wanted)
+    for problem in caught.problems:
+        typer.secho(f"warning: prefetch: {problem}", fg="yellow", err=True)
+    if not caught.fresh:
         return 0
-    by_campaign: dict[str, list[SignedSubmission]] = {}
-    index = start
-    while index < size:
-        page = client.entries(index, min(size, index + 1000))
-        if not page:
-            break
-        for entry in page:
-            if not is_submission_entry(entry):
-                continue
-            try:
-                signed = serde.signed_from_entry(entry)
-                campaign_id = serde.body_from_bytes(signed.body).campaign_id
-            except WireError:
-                continue
-            if ring.has_key(campaign_id):
-                by_campaign.setdefault(campaign_id, []).append(signed)
-        index += len(page)
     verified = 0
-    if by_campaign:
-        keys = {member.participant_id: member.identity_key for member, _ in client.members()}
-        for campaign_id, submissions in by_campaign.items():
+    keys = {member.participant_id: member.identity_key for member, _ in client.members()}
+    for campaign_id, indices in caught.view.submissions.items():
+        entries = [caught.fresh[index] for index in indices if index in caught.fresh]
+        if entries:
             campaign = client.get_campaign(campaign_id)
-            verified += prefetch_verify(
-                campaign, submissions, keys, ring.verified(campaign_id), ring.tally(campaign_id)
-            )
-    position.parent.mkdir(parents=True, exist_ok=True)
-    position.write_text(f"{index}\n")
+            verified += prefetch_verify(campaign, entries, keys, ring)
     return verified
 
 
@@ -420,12 +392,14 @@ def run(
     while True:
         try:
             with connect(config) as client:  # type: ignore[arg-type]
-                _prefetch(client, ring, home)
+                _prefetch(client, ring, log_key)
                 for campaign_id, phase in client.decryption_tasks(trustee_id, identity):
-                    bundle = client.get_aggregate(campaign_id)
+                    # Without the submissions: they come from the verified log view.
+                    bundle = client.get_aggregate(campaign_id, without_submissions=True)
+                    verdict = check_release(bundle, ring, client.entries, log_key, manifest)
                     if phase == "sign":
                         try:
-                            signature = sign_release(bundle, identity, trustee_id)
+                            signature = sign_release(bundle, identity, trustee_id, verdict)
                         except CryptoError as error:
                             outcome = f"not signed: {error}"
                             state = bundle.campaign.state
@@ -437,12 +411,7 @@ def run(
                             typer.echo(f"{campaign_id}: {outcome}")
                         continue
                     part = "indicators" if phase == "indicators" else "values"
-                    # The whole log, for the completeness and cohort checks (not to sign).
-                    entries = _log_entries(client, bundle.tree_head.tree_size)
-                    reasons = verify_log_completeness(bundle, entries, log_key)
-                    reasons += verify_cohort(
-                        bundle, entries, entity_of(bundle, manifest, ring.attestations())
-                    )
+                    reasons = []
                     if manifest is None:
                         reasons.append(
                             "this trustee has no federation manifest pinned, so it cannot "
@@ -459,11 +428,12 @@ def run(
                         )
                         continue
                     reasons += problems(seen) if seen is not None else []
+                    verdict = verdict.refusing(*reasons)
                     try:
                         if phase == "noise":
-                            reply = make_noise(bundle, ring, trustee_id, reasons, manifest)
+                            reply = make_noise(bundle, ring, trustee_id, verdict)
                         else:
-                            reply = answer(bundle, ring, trustee_id, reasons, part, manifest)
+                            reply = answer(bundle, ring, trustee_id, verdict, part)
                     except CryptoError as error:  # e.g. no key made for this campaign
                         reply = DecryptionShare(
                             campaign_id,

@@ -339,7 +339,9 @@ class TrusteesService(coordinator_pb2_grpc.TrusteesServicer):
     def GetAggregate(
         self, request: coordinator_pb2.GetAggregateRequest, context: grpc.ServicerContext
     ) -> coordinator_pb2.AggregateBundle:
-        view = release.aggregate_view(self._engine, request.campaign_id)
+        view = release.aggregate_view(
+            self._engine, request.campaign_id, with_submissions=not request.without_submissions
+        )
         return coordinator_pb2.AggregateBundle(
             campaign=serde.campaign_to_proto(view.campaign),
             submissions=[serde.signed_to_proto(s) for s in view.submissions],

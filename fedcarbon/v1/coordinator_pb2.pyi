@@ -567,15 +567,23 @@ class GetAggregateRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     CAMPAIGN_ID_FIELD_NUMBER: _builtins.int
+    WITHOUT_SUBMISSIONS_FIELD_NUMBER: _builtins.int
     campaign_id: _builtins.str
+    without_submissions: _builtins.bool
+    """Leave `submissions` out of the bundle (everything else as without it). Trustees set it:
+    they take the included submissions from the transparency log up to the bundle's signed
+    tree head, so a release round does not fetch every signed submission again (issue 14).
+    Unset (old clients, auditors), the bundle carries every contributor's submission.
+    """
     def __init__(
         self,
         *,
         campaign_id: _builtins.str = ...,
+        without_submissions: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["campaign_id", b"campaign_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["campaign_id", b"campaign_id", "without_submissions", b"without_submissions"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

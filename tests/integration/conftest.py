@@ -13,11 +13,15 @@ import grpc
 import pytest
 from typer.testing import CliRunner
 
-from agent.client import CoordinatorClient
+from agent import store
+from agent.client import AggregateBundle, CoordinatorClient
+from agent.config import load_config as load_agent_config
 from agent.demo_data import COMPANIES, Company, demo_legal_id, write_company_data
+from agent.trustee import KeyRing, Verdict, check_release
 from coordinator.config import CoordinatorConfig, load_config
 from coordinator.server import RunningServer, start
 from fedcarbon.cli import app
+from fedcarbon.federation.manifest import Manifest
 from fedcarbon.invite import load_invite
 from fedcarbon.transport import ClientCredentials, home_credentials, open_channel
 
@@ -58,6 +62,19 @@ class Federation:
         every RPC and sees every campaign)."""
         home = Path(home) if home is not None else self.trustee_home(0)
         return CoordinatorClient(self.address, home_credentials(home))
+
+    def verdict(
+        self, index: int, bundle: AggregateBundle, manifest: Manifest | None = None
+    ) -> Verdict:
+        """The release check trustee ``index`` makes of ``bundle`` against the log
+        (agent/trustee.py: check_release), with ``manifest`` or none."""
+        home = self.trustee_home(index)
+        enrolled = store.enrolment(store.open_store(load_agent_config(home).database_url))
+        assert enrolled is not None
+        with self.client() as client:
+            return check_release(
+                bundle, KeyRing(home), client.entries, enrolled.log_public_key, manifest
+            )
 
     def ensure_manifest(self) -> Path:
         """Once all trustees enrolled: they write, sign and pin the federation manifest, and

@@ -24,7 +24,7 @@ from agent.client import AggregateBundle
 from agent.demo_data import records_for
 from agent.errors import CoordinatorUnavailable
 from agent.identity import load_or_create_identity
-from agent.trustee import KeyRing, answer, verify_bundle
+from agent.trustee import KeyRing, answer
 from coordinator.campaigns import aggregate_submissions, get_campaign
 from coordinator.release import get_signed_result, try_release
 from coordinator.store import DecryptionShareRow, IndicatorShareRow, SubmissionRow
@@ -242,6 +242,17 @@ def test_an_empty_share_without_a_refusal_is_refused_unstored(released: Federati
             client.submit_share(empty, identity)
 
 
+def test_a_bundle_asked_without_submissions_differs_only_in_having_none(
+    released: Federation,
+) -> None:
+    """Trustees ask without them (issue 14); auditors and old clients still get them all."""
+    with released.client() as client:
+        full = client.get_aggregate("once")
+        bare = client.get_aggregate("once", without_submissions=True)
+    assert len(full.submissions) >= len(MEMBERS) and bare.submissions == []
+    assert replace(full, submissions=[], tree_head=bare.tree_head) == bare
+
+
 # -- no second decryption -----------------------------------------------------------------
 
 
@@ -266,16 +277,20 @@ def test_a_trustee_refuses_a_different_aggregate_for_a_released_campaign(
         released_digest = client.get_aggregate("once").digest
     assert ring.already_decrypted("once") == released_digest.hex()
     smaller = _without_last_contributor(released)
-    assert verify_bundle(smaller).ok  # it is a valid aggregate of k = 3 signed submissions
-    reply = answer(smaller, ring, trustee_id)
+    # It is a valid aggregate of k = 3 signed submissions, but it leaves a logged one out.
+    verdict = released.verdict(0, smaller)
+    assert "the aggregate differs from the sum of the signed submissions" in verdict.reasons
+    # Even were it the log's aggregate, the trustee opens no second one for the campaign.
+    reply = answer(smaller, ring, trustee_id, replace(verdict, ok=True, reasons=()))
     assert reply.shares == ()
-    assert "already decrypted once, for a different aggregate" in reply.refusal
+    assert reply.refusal == "this campaign was already decrypted once, for a different aggregate"
 
 
 def test_a_differencing_coordinator_collects_fewer_than_t_shares(released: Federation) -> None:
     smaller = _without_last_contributor(released)
     replies = {
-        t: answer(smaller, KeyRing(_trustee_home(released, t)), t) for t in released.trustees
+        t: answer(smaller, KeyRing(_trustee_home(released, t)), t, released.verdict(i, smaller))
+        for i, t in enumerate(released.trustees)
     }
     opened = {t: r.shares for t, r in replies.items() if not r.refusal}
     # Every trustee opened its indicators of the released aggregate, so none opens another.
@@ -295,8 +310,10 @@ def test_a_single_submission_posed_as_the_aggregate_is_refused(released: Federat
         digest=vector.digest(list(body.ciphertexts)),
     )
     trustee_id = released.trustees[2]
-    reply = answer(lone, KeyRing(_trustee_home(released, trustee_id)), trustee_id)
-    assert reply.shares == () and "only 1 valid distinct contributors; k = 3" in reply.refusal
+    verdict = released.verdict(2, lone)
+    reply = answer(lone, KeyRing(_trustee_home(released, trustee_id)), trustee_id, verdict)
+    assert reply.shares == ()
+    assert "the aggregate differs from the sum of the signed submissions" in reply.refusal
 
 
 # -- shares that arrive together ----------------------------------------------------------
@@ -323,7 +340,9 @@ def test_a_liar_among_shares_that_arrived_together_does_not_stall_the_release(
         liar, *honest = fed.trustees
         replies = [_forged(fed, bundle, liar)]
         replies += [
-            answer(bundle, KeyRing(_trustee_home(fed, t)), t, (), "indicators") for t in honest
+            answer(bundle, KeyRing(fed.trustee_home(i)), t, fed.verdict(i, bundle), "indicators")
+            for i, t in enumerate(fed.trustees)
+            if t in honest
         ]
         with Session(fed.server.engine) as session:
             for reply in replies:

@@ -103,6 +103,8 @@ def test_a_trustee_asked_again_resends_its_noise_instead_of_drawing_fresh(
     with federation.client() as client:
         bundle = client.get_aggregate("renoise")
     ring = KeyRing(federation.root / "trustee-1")
-    first = make_noise(bundle, ring, federation.trustees[0])
-    again = make_noise(bundle, ring, federation.trustees[0])
+    verdict = federation.verdict(0, bundle)
+    assert verdict.ok, verdict
+    first = make_noise(bundle, ring, federation.trustees[0], verdict)
+    again = make_noise(bundle, ring, federation.trustees[0], verdict)
     assert first == again

@@ -101,7 +101,8 @@ def _value_share(fed: Federation, index: int) -> tuple[DecryptionShare, Any]:
     manifest = store.pinned_manifest(store.open_store(config.database_url))
     with fed.client(home) as client:
         bundle = client.get_aggregate(CAMPAIGN)
-    share = answer(bundle, KeyRing(home), fed.trustees[index], (), "values", manifest)
+    verdict = fed.verdict(index, bundle, manifest)
+    share = answer(bundle, KeyRing(home), fed.trustees[index], verdict, "values")
     assert not share.refusal, share.refusal
     return share, identity
 
