@@ -68,6 +68,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -134,23 +135,66 @@ class Finished:
     output: str
 
 
-def run_measured(argv: Sequence[str]) -> "subprocess.Popen[bytes]":
-    return subprocess.Popen(
+class HighWater:
+    """A child's own peak RSS: ``VmHWM`` polled from /proc while it runs.
+
+    ``wait4``'s ``ru_maxrss`` cannot tell: Linux carries the high-water mark of the memory a
+    process had before ``exec`` over to the new program, and a child forked (or vforked) by
+    this benchmark process starts with this process's, so every child's ``ru_maxrss`` came
+    out as this process's size. ``VmHWM`` belongs to the program's own memory. Polled every
+    ``interval`` s until the child exits, so a peak in its last moments may be missed.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.02) -> None:
+        self.peak_kb = 0
+        self._path = Path(f"/proc/{pid}/status")
+        self._interval = interval
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while True:
+            try:
+                text = self._path.read_text()
+            except OSError:
+                return  # reaped
+            found = [line for line in text.splitlines() if line.startswith("VmHWM:")]
+            if not found:
+                return  # exited: a zombie has no memory left
+            self.peak_kb = max(self.peak_kb, int(found[0].split()[1]))
+            time.sleep(self._interval)
+
+    def mb(self) -> float:
+        self._thread.join()
+        return self.peak_kb / 1024
+
+
+@dataclass
+class Measured:
+    process: "subprocess.Popen[bytes]"
+    high_water: HighWater
+
+
+def run_measured(argv: Sequence[str]) -> Measured:
+    process = subprocess.Popen(
         argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=_child_env()
     )
+    return Measured(process, HighWater(process.pid))
 
 
-def wait_measured(process: "subprocess.Popen[bytes]", started: float) -> Finished:
-    """Reap the child with ``wait4`` to get its own CPU time and peak RSS."""
+def wait_measured(measured: Measured, started: float) -> Finished:
+    """Reap the child with ``wait4`` to get its own CPU time; its peak RSS from ``HighWater``."""
+    process = measured.process
     assert process.stdout is not None
     output = process.stdout.read().decode(errors="replace")
+    peak_mb = measured.high_water.mb()  # before wait4: a reaped child's /proc entry is gone
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     return Finished(
         process.returncode,
         usage.ru_utime + usage.ru_stime,
         time.monotonic() - started,
-        usage.ru_maxrss / 1024,
+        peak_mb,
         output,
     )
 
@@ -995,6 +1039,8 @@ ROWS = (
     ("  of which close (process), s", "close_s", "{:.2f}"),
     ("coordinator peak RSS, MB", "peak_rss_mb", "{:,.0f}"),
     ("  RSS before sending, MB", "rss_before_send_mb", "{:,.0f}"),
+    ("`campaign close` peak RSS, MB", "close_peak_rss_mb", "{:,.0f}"),
+    ("trustee run peak RSS, MB (largest run)", "trustee_peak_rss_mb", "{:,.0f}"),
     ("bytes stored per submission", "bytes_stored_per_submission", "{:,.0f}"),
 )
 
