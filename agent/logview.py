@@ -141,6 +141,7 @@ class LogViewFile:
         log_key: bytes,
         fetch: Fetch,
         wanted: Callable[[str], bool] = lambda campaign_id: False,
+        on_page: Callable[[list[tuple[str, bytes]]], None] | None = None,
     ) -> CaughtUp:
         """The view up to at least ``head``: only entries past the kept prefix are read.
 
@@ -148,7 +149,9 @@ class LogViewFile:
         ``tree_size`` leaves (kept and new) must equal its root (RFC 9162 section 2.1.1);
         only then is the longer view saved. A head shorter than the view is checked against
         the kept leaves alone (a tree of any past size has a root, section 2.1.1). ``wanted``
-        campaigns' submission entries read on the way are returned in ``fresh``.
+        campaigns' submission entries read on the way are returned in ``fresh``, or, with
+        ``on_page``, handed to it as (campaign id, entry) a page at a time and not kept, so
+        that catching up holds one page of entries in memory, not all since the last call.
         """
         view = self.load()
         try:
@@ -161,10 +164,17 @@ class LogViewFile:
             page = fetch(view.size, min(head.tree_size, view.size + PAGE))
             if not page:
                 break
+            handed: list[tuple[str, bytes]] = []
             for entry in page[: head.tree_size - view.size]:  # never past the signed head
                 index = view.size
-                if wanted(view.append(entry)):
-                    fresh[index] = entry
+                campaign_id = view.append(entry)
+                if wanted(campaign_id):
+                    if on_page is None:
+                        fresh[index] = entry
+                    else:
+                        handed.append((campaign_id, entry))
+            if handed and on_page is not None:
+                on_page(handed)
         if view.size < head.tree_size or view.tree.root(head.tree_size) != head.root_hash:
             # Whatever was appended is not trusted: the file keeps the last checked prefix.
             return CaughtUp(

@@ -32,6 +32,7 @@ from fedcarbon import serde, shares
 from fedcarbon.audit import signing
 from fedcarbon.audit.errors import SignatureError
 from fedcarbon.audit.merkle import leaf_hash
+from fedcarbon.audit.treehead import TreeHead
 from fedcarbon.campaign import DEFAULT_MIN_CONTRIBUTORS, Campaign
 from fedcarbon.cohorts import (
     cohort_from_entry,
@@ -720,33 +721,59 @@ def sign_release(
     return sign_result(identity, trustee_id, result, campaign.digest)
 
 
-def prefetch_verify(
-    campaign: Campaign,
-    entries: Sequence[bytes],
-    identity_keys: Mapping[str, bytes],
+def prefetch(
     ring: "KeyRing",
-) -> int:
-    """Verify, in batches, logged submissions to an open ``campaign`` as they arrive (issue 14).
+    head: TreeHead,
+    log_key: bytes,
+    fetch: Fetch,
+    campaign_of: Callable[[str], Campaign],
+    identity_keys: Callable[[], Mapping[str, bytes]],
+) -> tuple[int, tuple[str, ...]]:
+    """Verify logged submissions to campaigns this trustee holds a key in, as they arrive.
 
-    Run by ``trustee run`` on the entries its log view just read while the campaign is still
-    open, so that at release ``verify_bundle`` only checks what arrived since. A submission
-    that does not verify here is not multiplied in: the release-time check verifies it again
-    with the bundle's identity keys and names it. Returns how many were newly verified.
+    Run by ``trustee run`` while campaigns are open, so that at release ``verify_bundle``
+    only checks what arrived since (issue 14). Brings the log view up to ``head``; each page
+    of new entries has its held campaigns' submissions verified in one batch and multiplied
+    into the campaign's tally in memory, so memory holds one page of entries however many
+    arrived since the last poll. The tallies are saved only once the view matched the signed
+    head. A submission that does not verify is not multiplied in: the release-time check
+    verifies it again with the bundle's identity keys and names it. ``campaign_of`` and
+    ``identity_keys`` are asked only when there is something to verify. Returns how many
+    submissions were newly verified, and the catch-up's problems.
     """
-    tally = ring.tally(campaign.campaign_id)
-    kept = tally.load(campaign.digest)
-    before = len(kept.entries)
-    for start in range(0, len(entries), PAGE):
-        kept, _ = tally_entries(
-            campaign,
-            entries[start : start + PAGE],
-            identity_keys,
-            ring.verified(campaign.campaign_id),
-            kept,
-        )
-    if len(kept.entries) != before:
-        tally.save(kept)
-    return len(kept.entries) - before
+    held: dict[str, bool] = {}
+    tallies: dict[str, tuple[Campaign, Tally, int]] = {}  # id -> (terms, tally, size before)
+    members: list[Mapping[str, bytes]] = []  # identity keys, fetched at the first need
+
+    def wanted(campaign_id: str) -> bool:
+        if campaign_id and campaign_id not in held:
+            held[campaign_id] = ring.has_key(campaign_id)
+        return held.get(campaign_id, False)
+
+    def on_page(entries: list[tuple[str, bytes]]) -> None:
+        if not members:
+            members.append(identity_keys())
+        by_campaign: dict[str, list[bytes]] = {}
+        for campaign_id, entry in entries:
+            by_campaign.setdefault(campaign_id, []).append(entry)
+        for campaign_id, found in by_campaign.items():
+            if campaign_id not in tallies:
+                campaign = campaign_of(campaign_id)
+                kept = ring.tally(campaign_id).load(campaign.digest)
+                tallies[campaign_id] = (campaign, kept, len(kept.entries))
+            campaign, kept, before = tallies[campaign_id]
+            kept, _ = tally_entries(campaign, found, members[0], ring.verified(campaign_id), kept)
+            tallies[campaign_id] = (campaign, kept, before)
+
+    caught = ring.log_view().catch_up(head, log_key, fetch, wanted, on_page)
+    if caught.problems:
+        return 0, caught.problems  # nothing saved: the view did not match the signed head
+    verified = 0
+    for campaign_id, (_, kept, before) in tallies.items():
+        if len(kept.entries) != before:
+            ring.tally(campaign_id).save(kept)
+            verified += len(kept.entries) - before
+    return verified, ()
 
 
 def _prove_and_remember(

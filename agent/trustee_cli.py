@@ -38,7 +38,7 @@ from agent.trustee import (
     answer,
     check_release,
     make_noise,
-    prefetch_verify,
+    prefetch,
     sign_release,
 )
 from fedcarbon import tls
@@ -246,32 +246,18 @@ def _gossip_check(
 
 
 def _prefetch(client: CoordinatorClient, ring: KeyRing, log_key: bytes) -> int:
-    """Verify new submissions to campaigns this trustee holds a key in, as they arrive.
-
-    Brings the trustee's verified log view (agent/logview.py) up to the coordinator's current
-    signed tree head, reading only the entries past it, so each submission is fetched and
-    verified once, in a batch, before the campaign closes; release then reads only what is
-    new and checks the aggregate once.
-    """
-    held: dict[str, bool] = {}
-
-    def wanted(campaign_id: str) -> bool:
-        if campaign_id and campaign_id not in held:
-            held[campaign_id] = ring.has_key(campaign_id)
-        return held.get(campaign_id, False)
-
-    caught = ring.log_view().catch_up(client.tree_head(), log_key, client.entries, wanted)
-    for problem in caught.problems:
+    """Verify new submissions to campaigns this trustee holds a key in, as they arrive
+    (agent/trustee.py: prefetch), up to the coordinator's current signed tree head."""
+    verified, problems = prefetch(
+        ring,
+        client.tree_head(),
+        log_key,
+        client.entries,
+        client.get_campaign,
+        lambda: {member.participant_id: member.identity_key for member, _ in client.members()},
+    )
+    for problem in problems:
         typer.secho(f"warning: prefetch: {problem}", fg="yellow", err=True)
-    if not caught.fresh:
-        return 0
-    verified = 0
-    keys = {member.participant_id: member.identity_key for member, _ in client.members()}
-    for campaign_id, indices in caught.view.submissions.items():
-        entries = [caught.fresh[index] for index in indices if index in caught.fresh]
-        if entries:
-            campaign = client.get_campaign(campaign_id)
-            verified += prefetch_verify(campaign, entries, keys, ring)
     return verified
 
 

@@ -3,20 +3,22 @@ aggregate (agent/tally.py): it reads only what is new, and never accepts a bundl
 aggregate differs from every submission the log holds for the campaign."""
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from agent import logview as logview_module
 from agent import trustee as trustee_module
 from agent.client import AggregateBundle
 from agent.contribution import Contribution, encrypt_and_sign
 from agent.logview import LogViewFile
 from agent.tally import Tally, TallyFile, _checksum
-from agent.trustee import KeyRing, Verdict, check_release, prefetch_verify
+from agent.trustee import KeyRing, Verdict, check_release, prefetch
 from agent.verified import VerifiedSubmissions
 from fedcarbon import serde, shares
 from fedcarbon.audit import signing
@@ -128,10 +130,13 @@ def _check(home: Path, log: Log, bundle: AggregateBundle) -> Verdict:
 
 def _prefetch(home: Path, log: Log) -> int:
     """What ``trustee run`` does while the campaign is open (agent/trustee_cli.py: _prefetch)."""
-    caught = LogViewFile(home).catch_up(log.head(), LOG_PUBLIC, log.fetch, lambda c: c == "tally")
-    assert caught.problems == ()
-    entries = [caught.fresh[i] for i in sorted(caught.fresh)]
-    return prefetch_verify(CAMPAIGN, entries, KEYS, KeyRing(home))
+    ring = KeyRing(home)
+    ring.has_key = lambda campaign_id: campaign_id == "tally"  # type: ignore[method-assign]
+    verified, problems = prefetch(
+        ring, log.head(), LOG_PUBLIC, log.fetch, lambda _: CAMPAIGN, lambda: KEYS
+    )
+    assert problems == ()
+    return verified
 
 
 @pytest.fixture
@@ -400,3 +405,32 @@ def test_submissions_remembered_as_verified_are_not_proved_again(home: Path, log
     assert len(VerifiedSubmissions(home, "tally")) == 3
     _close(log, MEMBERS[:3])
     assert _check(home, log, _bundle(log, SUBMISSIONS[:3])).ok
+
+
+def test_prefetch_verifies_a_page_at_a_time_and_saves_nothing_from_a_log_that_fails(
+    tmp_path: Path, log: Log, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entries reach the batch check a page at a time (memory flat in what arrived since the
+    last poll); if the new entries then fail the signed head's root, no tally is saved."""
+    home = tmp_path
+    monkeypatch.setattr(logview_module, "PAGE", 2)
+    pages: list[int] = []
+    real = trustee_module.tally_entries
+
+    def counting(campaign: Campaign, entries: Sequence[bytes], *rest: Any) -> Any:
+        pages.append(len(entries))
+        return real(campaign, entries, *rest)
+
+    monkeypatch.setattr(trustee_module, "tally_entries", counting)
+    lying = Log(list(log.entries))
+    lying.entries[-1] = _entry(SUBMISSIONS[3])  # served in place of what the head signs
+    ring = KeyRing(home)
+    ring.has_key = lambda campaign_id: campaign_id == "tally"  # type: ignore[method-assign]
+    verified, problems = prefetch(
+        ring, log.head(), LOG_PUBLIC, lying.fetch, lambda _: CAMPAIGN, lambda: KEYS
+    )
+    assert verified == 0
+    assert problems == ("the log entries do not match the coordinator's signed tree head",)
+    assert pages == [1, 2]  # FOREIGN and m1, then m2 and the substitute: never all at once
+    assert not ring.tally("tally").path.exists() and LogViewFile(home).load().size == 0
+    assert _prefetch(home, log) == 3  # the honest log: all three, saved
