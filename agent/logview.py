@@ -15,13 +15,11 @@ an empty view, which only costs reading the log from position 0 again.
 """
 
 import base64
-import hashlib
-import json
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agent.verified import read_checked, write_checked
 from fedcarbon import serde
 from fedcarbon.audit.errors import AuditError
 from fedcarbon.audit.merkle import HASH_SIZE, MerkleTree, leaf_hash
@@ -75,10 +73,6 @@ class LogView:
         return [entry for index, entry in self.cohorts if index < size]
 
 
-def _checksum(document: dict[str, object]) -> str:
-    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
-
-
 @dataclass(frozen=True)
 class CaughtUp:
     """A view brought up to a signed tree head, or why it could not be."""
@@ -98,11 +92,10 @@ class LogViewFile:
 
     def load(self) -> LogView:
         """The view kept, or an empty one if there is none or it is damaged (never trusted)."""
+        document = read_checked(self.path, _FORMAT)
+        if document is None:
+            return LogView()
         try:
-            document = json.loads(self.path.read_text(encoding="utf-8"))
-            checksum = document.pop("checksum")
-            if checksum != _checksum(document) or document["format"] != _FORMAT:
-                return LogView()
             leaves = base64.b64decode(document["leaves"], validate=True)
             if len(leaves) % HASH_SIZE:
                 return LogView()
@@ -112,28 +105,23 @@ class LogViewFile:
             }
             cohorts = [(int(i), base64.b64decode(e, validate=True)) for i, e in document["cohorts"]]
             malformed = [int(i) for i in document["malformed"]]
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             return LogView()
         return LogView(tree, submissions, cohorts, malformed)
 
     def save(self, view: LogView) -> None:
         """Write the whole view beside the old one, fsync, then swap it in (crash-safe)."""
         leaves = b"".join(view.tree.leaf(i) for i in range(view.size))
-        document: dict[str, object] = {
-            "format": _FORMAT,
-            "leaves": base64.b64encode(leaves).decode("ascii"),
-            "submissions": view.submissions,
-            "cohorts": [[i, base64.b64encode(e).decode("ascii")] for i, e in view.cohorts],
-            "malformed": view.malformed,
-        }
-        document["checksum"] = _checksum(document)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        with temporary.open("w", encoding="utf-8") as handle:
-            json.dump(document, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, self.path)
+        write_checked(
+            self.path,
+            _FORMAT,
+            {
+                "leaves": base64.b64encode(leaves).decode("ascii"),
+                "submissions": view.submissions,
+                "cohorts": [[i, base64.b64encode(e).decode("ascii")] for i, e in view.cohorts],
+                "malformed": view.malformed,
+            },
+        )
 
     def catch_up(
         self,

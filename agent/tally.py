@@ -16,11 +16,10 @@ checksum, so a file cut short or corrupted reads as empty, which only costs the 
 """
 
 import hashlib
-import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agent.verified import read_checked, write_checked
 from fedcarbon.crypto import vector
 
 _FORMAT = "fedcarbon.trustee-tally.v2"  # v2: keyed by log leaf hash (v1 files read as empty)
@@ -47,10 +46,6 @@ class Tally:
     product: list[int] = field(default_factory=list)
 
 
-def _checksum(document: dict[str, object]) -> str:
-    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
-
-
 class TallyFile:
     """The tally of one campaign in the trustee's home (``verified/tally-<id hash>.json``)."""
 
@@ -61,11 +56,10 @@ class TallyFile:
     def load(self, campaign_digest: bytes) -> Tally:
         """The tally kept for these campaign terms; empty if none, unreadable or for others."""
         empty = Tally(campaign_digest)
+        document = read_checked(self.path, _FORMAT)
+        if document is None:
+            return empty
         try:
-            document = json.loads(self.path.read_text(encoding="utf-8"))
-            checksum = document.pop("checksum")
-            if checksum != _checksum(document) or document["format"] != _FORMAT:
-                return empty
             if bytes.fromhex(document["campaign_digest"]) != campaign_digest:
                 return empty
             entries = {
@@ -73,7 +67,7 @@ class TallyFile:
                 for digest, participant_id, key in document["entries"]
             }
             product = [int(value, 16) for value in document["product"]]
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             return empty
         if bool(entries) != bool(product):
             return empty
@@ -81,23 +75,18 @@ class TallyFile:
 
     def save(self, tally: Tally) -> None:
         """Write the whole tally beside the old one, then swap it in (crash-safe)."""
-        document: dict[str, object] = {
-            "format": _FORMAT,
-            "campaign_digest": tally.campaign_digest.hex(),
-            "entries": sorted(
-                [digest, who.participant_id, who.identity_key.hex()]
-                for digest, who in tally.entries.items()
-            ),
-            "product": [format(value, "x") for value in tally.product],
-        }
-        document["checksum"] = _checksum(document)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        with temporary.open("w", encoding="utf-8") as handle:
-            json.dump(document, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, self.path)
+        write_checked(
+            self.path,
+            _FORMAT,
+            {
+                "campaign_digest": tally.campaign_digest.hex(),
+                "entries": sorted(
+                    [digest, who.participant_id, who.identity_key.hex()]
+                    for digest, who in tally.entries.items()
+                ),
+                "product": [format(value, "x") for value in tally.product],
+            },
+        )
 
 
 def extended(

@@ -14,16 +14,53 @@ The members' attestations (federation manifest, issue 12) are remembered the sam
 one file for all campaigns: each was Ed25519-verified in every release round before.
 
 The files are append-only, one hex digest per line; a line cut short by a crash is ignored,
-which only costs a re-verification.
+which only costs a re-verification. The trustee's larger state (its log view,
+agent/logview.py, and running aggregates, agent/tally.py) is kept as whole JSON files with a
+checksum (``write_checked``, ``read_checked``): rewritten beside themselves and swapped in, and
+read as absent when cut short or damaged, which only costs recomputing them from the log.
 """
 
 import hashlib
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 from fedcarbon.submission import SignedSubmission
 
 _HEX_LEN = 64
+
+
+def checksum(document: dict[str, Any]) -> str:
+    """SHA-256 of the document's canonical JSON (sorted keys), its ``checksum`` field excluded."""
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+
+
+def write_checked(path: Path, kind: str, document: dict[str, Any]) -> None:
+    """Write ``document`` as format ``kind`` with its checksum, beside ``path``, fsync, then
+    swap it in (``os.replace``): a trustee killed mid-write keeps the old file whole."""
+    document = {"format": kind, **document}
+    document["checksum"] = checksum(document)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        json.dump(document, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def read_checked(path: Path, kind: str) -> dict[str, Any] | None:
+    """The document ``write_checked`` wrote, or None if absent, cut short, damaged or of
+    another format (never trusted: the caller recomputes)."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        stored = document.pop("checksum")
+        if stored != checksum(document) or document["format"] != kind:
+            return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return document  # type: ignore[no-any-return]
 
 
 def verified_key(campaign_digest: bytes, identity_key: bytes, signed: SignedSubmission) -> str:

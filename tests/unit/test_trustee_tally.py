@@ -17,9 +17,9 @@ from agent import trustee as trustee_module
 from agent.client import AggregateBundle
 from agent.contribution import Contribution, encrypt_and_sign
 from agent.logview import LogViewFile
-from agent.tally import Tally, TallyFile, _checksum
+from agent.tally import Tally, TallyFile
 from agent.trustee import KeyRing, Verdict, check_release, prefetch
-from agent.verified import VerifiedSubmissions
+from agent.verified import VerifiedSubmissions, checksum
 from fedcarbon import serde, shares
 from fedcarbon.audit import signing
 from fedcarbon.audit.merkle import leaf_hash, root_hash
@@ -380,7 +380,7 @@ def test_a_tally_whose_product_was_rewritten_refuses_rather_than_accepts(
     document = json.loads(path.read_text())
     document["product"][0] = format(int(document["product"][0], 16) + 1, "x")
     document.pop("checksum")
-    document["checksum"] = _checksum(document)
+    document["checksum"] = checksum(document)
     path.write_text(json.dumps(document))
     _close(log, MEMBERS[:3])
     verdict = _check(home, log, _bundle(log, SUBMISSIONS[:3]))
