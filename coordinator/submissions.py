@@ -60,9 +60,6 @@ class SubmissionDesk:
     def __init__(self, engine: Engine, log: TransparencyLog) -> None:
         self._engine = engine
         self._log = log
-        # Serialises appends within one process; across replicas the leaf index primary key
-        # does (a loser gets IntegrityError and retries with the next index).
-        self._lock = threading.Lock()
         self._tables_lock = threading.Lock()
         self._tabled: dict[str, list[shortexp.ShortExponentKey]] = {}  # campaign id -> keys
         # campaign id -> (stored definition, parsed campaign, digest): see _campaign
@@ -210,17 +207,19 @@ class SubmissionDesk:
         outcomes = self._append(batch)
         if outcomes is None:
             outcomes = [self._append_alone(item) for item in batch]
-        appended = [
-            (i, outcome) for i, outcome in enumerate(outcomes) if isinstance(outcome, tuple)
+        receipts = iter(
+            self._log.receipts(
+                [
+                    (outcome[0], item.entry)
+                    for item, outcome in zip(batch, outcomes, strict=True)
+                    if not isinstance(outcome, BaseException)
+                ]
+            )
+        )
+        return [
+            outcome if isinstance(outcome, BaseException) else (next(receipts), outcome[1])
+            for outcome in outcomes
         ]
-        receipts = self._log.receipts([(index, batch[i].entry) for i, (index, _) in appended])
-        answers: list[tuple[Receipt, bool] | BaseException] = []
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                answers.append(outcome)
-            else:
-                answers.append((receipts.pop(0), outcome[1]))
-        return answers
 
     def _append_alone(self, item: "_Accepted") -> tuple[int, bool] | BaseException:
         for _ in range(_APPEND_RETRIES):
@@ -253,9 +252,11 @@ class SubmissionDesk:
         """Store and log ``batch`` in one transaction: (leaf index, duplicate) or the refusal
         of each item; None when the commit hit a uniqueness constraint (nothing written)."""
         outcomes: list[tuple[int, bool] | BaseException] = []
-        # No autoflush: the look-ups below must not flush this batch's rows early, so that a
+        # One batch at a time in this process (the combiner runs one); across replicas the
+        # leaf index primary key serialises (a loser gets IntegrityError, None here). No
+        # autoflush: the look-ups below must not flush this batch's rows early, so that a
         # uniqueness conflict surfaces at the commit, where it is handled.
-        with self._lock, Session(self._engine, autoflush=False) as session:
+        with Session(self._engine, autoflush=False) as session:
             room: dict[str, int | BaseException] = {}  # campaign id -> free slots, or refusal
             taken: dict[tuple[str, str], tuple[str, int]] = {}  # in this batch: -> (id, index)
             index: int | None = None  # read once the campaign row is locked
@@ -288,16 +289,14 @@ class SubmissionDesk:
                 else:
                     if index is None:
                         index = TransparencyLog.next_index(session)
-                    session.add(
-                        SubmissionRow(
-                            submission_id=item.submission_id,
-                            campaign_id=item.campaign_id,
-                            participant_id=item.participant_id,
-                            entry=item.entry,
-                            leaf_index=index,
-                        )
+                    stage_submission(
+                        session,
+                        index,
+                        item.submission_id,
+                        item.campaign_id,
+                        item.participant_id,
+                        item.entry,
                     )
-                    TransparencyLog.stage(session, index, item.submission_id, item.entry)
                     taken[(item.campaign_id, item.participant_id)] = (item.submission_id, index)
                     room[item.campaign_id] = free - 1
                     outcomes.append((index, False))
@@ -325,6 +324,27 @@ class SubmissionDesk:
             select(func.count()).where(SubmissionRow.campaign_id == item.campaign_id)
         ).one()
         return item.max_contributors - int(taken)
+
+
+def stage_submission(
+    session: Session,
+    index: int,
+    submission_id: str,
+    campaign_id: str,
+    participant_id: str,
+    entry: bytes,
+) -> None:
+    """Add a submission's row and its log leaf at ``index`` to the session's transaction."""
+    session.add(
+        SubmissionRow(
+            submission_id=submission_id,
+            campaign_id=campaign_id,
+            participant_id=participant_id,
+            entry=entry,
+            leaf_index=index,
+        )
+    )
+    TransparencyLog.stage(session, index, submission_id, entry)
 
 
 @dataclass(frozen=True)

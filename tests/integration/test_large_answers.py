@@ -7,7 +7,8 @@ from sqlmodel import Session
 from coordinator import log as log_module
 from coordinator.config import load_config
 from coordinator.log import TransparencyLog
-from coordinator.store import SubmissionRow, open_engine
+from coordinator.store import open_engine
+from coordinator.submissions import stage_submission
 from tests.integration.conftest import Federation
 
 MIB = 1024 * 1024
@@ -24,16 +25,7 @@ def test_a_six_mib_log_page_reaches_a_member_over_tls(
         first = TransparencyLog.next_index(session)
         for offset, entry in enumerate(entries):
             index = first + offset
-            session.add(
-                SubmissionRow(
-                    submission_id=f"large-{index}",
-                    campaign_id="large",
-                    participant_id=f"p-large-{index}",
-                    entry=entry,
-                    leaf_index=index,
-                )
-            )
-            TransparencyLog.stage(session, index, f"large-{index}", entry)
+            stage_submission(session, index, f"large-{index}", "large", f"p-large-{index}", entry)
         session.commit()
     engine.dispose()
     with federation.client() as client:

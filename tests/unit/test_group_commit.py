@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from coordinator.errors import ConflictError
 from coordinator.log import TransparencyLog
 from coordinator.store import CampaignRow, LogLeaf, SubmissionRow, open_engine
-from coordinator.submissions import SubmissionDesk, _Accepted
+from coordinator.submissions import SubmissionDesk, _Accepted, stage_submission
 from fedcarbon.audit import signing
 from fedcarbon.audit.receipts import Receipt, verify_receipt
 
@@ -47,16 +47,9 @@ def _stored(desk: SubmissionDesk) -> list[tuple[int, str]]:
 def _store_elsewhere(desk: SubmissionDesk, item: _Accepted, index: int) -> None:
     """Store ``item`` at leaf ``index`` as another replica would, behind this desk's back."""
     with Session(desk._engine) as session:
-        session.add(
-            SubmissionRow(
-                submission_id=item.submission_id,
-                campaign_id=item.campaign_id,
-                participant_id=item.participant_id,
-                entry=item.entry,
-                leaf_index=index,
-            )
+        stage_submission(
+            session, index, item.submission_id, item.campaign_id, item.participant_id, item.entry
         )
-        TransparencyLog.stage(session, index, item.submission_id, item.entry)
         session.commit()
 
 

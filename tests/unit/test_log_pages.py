@@ -11,7 +11,8 @@ from sqlmodel import Session
 
 from coordinator import log as log_module
 from coordinator.log import TransparencyLog
-from coordinator.store import SubmissionRow, open_engine
+from coordinator.store import open_engine
+from coordinator.submissions import stage_submission
 from fedcarbon.audit import signing
 
 
@@ -20,16 +21,7 @@ def _log_with(tmp_path: Path, sizes: list[int]) -> tuple[TransparencyLog, list[b
     entries = [bytes([i % 256]) * size for i, size in enumerate(sizes)]
     with Session(engine) as session:
         for index, entry in enumerate(entries):
-            session.add(
-                SubmissionRow(
-                    submission_id=f"s{index}",
-                    campaign_id="c",
-                    participant_id=f"p{index}",
-                    entry=entry,
-                    leaf_index=index,
-                )
-            )
-            TransparencyLog.stage(session, index, f"s{index}", entry)
+            stage_submission(session, index, f"s{index}", "c", f"p{index}", entry)
         session.commit()
     return TransparencyLog(engine, signing.generate_signing_key(), "test-log"), entries
 
